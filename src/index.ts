@@ -1,0 +1,20 @@
+/**
+ * mcc-mesh: join a decentralised mesh from any Node application, for service
+ * discovery on a Kademlia DHT and encrypted tunnels through NAT.
+ *
+ * @packageDocumentation
+ */
+export { MccNode } from './node.js';
+export type { MccNodeOptions, MccNodeEvents, PingResult, PeerInfo } from './node.js';
+export { MccError, type MccErrorCode } from './errors.js';
+export type { Address } from './util/address.js';
+export { formatAddress, parseAddress } from './util/address.js';
+export type { Clock } from './util/clock.js';
+export type { Logger } from './util/logger.js';
+export { createLogger } from './util/logger.js';
+export type { StatsSnapshot, DropReason } from './util/stats.js';
+export type { Transport, DatagramHandler } from './transport/types.js';
+export { UdpTransport } from './transport/udp.js';
+export type { CryptoSuite, KeyPair } from './crypto/types.js';
+export { nodeCryptoSuite, nobleCryptoSuite, createCryptoSuite } from './crypto/index.js';
+export { generateIdentity, loadIdentity, saveIdentity } from './crypto/identity.js';

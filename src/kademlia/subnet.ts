@@ -1,0 +1,51 @@
+/**
+ * Subnet grouping for the routing table's diversity rule: at most a few contacts per
+ * IPv4 /24 or IPv6 /48 in one bucket, so one host or provider cannot fill the table.
+ */
+import { isIP } from 'node:net';
+
+/**
+ * The subnet group of a host, or undefined when the rule does not apply: loopback and
+ * private (LAN) sources are exempt, because an authenticated session from such an address
+ * means the peer really is on this host or LAN, where many nodes legitimately share a /24.
+ * Non-IP hosts (simulated network labels) group by the whole label.
+ */
+export function subnetGroup(host: string): string | undefined {
+  const family = isIP(host);
+  if (family === 4) return ipv4Group(host);
+  if (family === 6) return ipv6Group(host);
+  return host;
+}
+
+function ipv4Group(host: string): string | undefined {
+  const parts = host.split('.');
+  const a = Number(parts[0]);
+  const b = Number(parts[1]);
+  if (a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254)) return undefined;
+  return `${parts[0]}.${parts[1]}.${parts[2]}`;
+}
+
+function ipv6Group(host: string): string | undefined {
+  const lower = host.toLowerCase();
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
+  if (mapped) return ipv4Group(mapped[1]!);
+  const groups = expandIpv6(lower);
+  if (groups === undefined) return lower;
+  const first = groups[0]!;
+  const isLoopback = groups.slice(0, 7).every((g) => g === 0) && groups[7] === 1;
+  if (isLoopback || (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80) return undefined;
+  return `${groups[0]!.toString(16)}:${groups[1]!.toString(16)}:${groups[2]!.toString(16)}`;
+}
+
+/** The eight 16-bit groups of an IPv6 literal (zone index dropped). */
+function expandIpv6(host: string): number[] | undefined {
+  const bare = host.split('%')[0]!;
+  const halves = bare.split('::');
+  if (halves.length > 2) return undefined;
+  const head = halves[0] ? halves[0].split(':') : [];
+  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
+  const missing = 8 - head.length - tail.length;
+  if (missing < 0 || (halves.length === 1 && missing !== 0)) return undefined;
+  const all = [...head, ...new Array<string>(missing).fill('0'), ...tail].map((g) => parseInt(g, 16));
+  return all.length === 8 && all.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? all : undefined;
+}

@@ -1,0 +1,259 @@
+/**
+ * `MccNode` wires the modules together: transport -> session -> RPC -> protocol
+ * modules, with one tracked clock so that `stop()` leaves no timer behind.
+ */
+import { EventEmitter } from 'eventemitter3';
+import type { Address } from './util/address.js';
+import { formatAddress, toAddress } from './util/address.js';
+import { TrackedClock, systemClock, type Clock } from './util/clock.js';
+import { Stats, type StatsSnapshot } from './util/stats.js';
+import { defaultLogger, type Logger } from './util/logger.js';
+import { LruMap } from './util/lru.js';
+import { bytesToHex } from './util/bytes.js';
+import { MccError, invalidArgument, throwIfAborted } from './errors.js';
+import type { CryptoSuite, KeyPair } from './crypto/types.js';
+import { createCryptoSuite, defaultCryptoSuite } from './crypto/index.js';
+import { resolveIdentity } from './crypto/identity.js';
+import type { Transport } from './transport/types.js';
+import { UdpTransport } from './transport/udp.js';
+import { SessionLayer, type InboundMessage, type SessionPeer } from './session/session.js';
+import { RpcLayer } from './session/rpc.js';
+import { fromSocketAddress, toSocketAddress } from './wire/address.js';
+
+/** Options of {@link MccNode.create}. Every option has a default. */
+export interface MccNodeOptions {
+  /** Identity: a key file path (loaded, or created with mode 0600) or a key pair. Default: a fresh ephemeral identity. */
+  identity?: string | KeyPair;
+  /** Host to bind the UDP socket to. Default `::` (dual stack) falling back to `0.0.0.0`. */
+  host?: string;
+  /** UDP port. Default 0 (any free port). */
+  port?: number;
+  /** Nodes to join through, as `host:port` strings or addresses. */
+  bootstrap?: Array<string | Address>;
+  /** Replaces the UDP transport (e.g. with the simulated network's). */
+  transport?: Transport;
+  /** Crypto suite: `node` (default, fast), `noble` (portable) or your own. */
+  crypto?: 'node' | 'noble' | CryptoSuite;
+  /** Clock for all timers. Default: the system clock. */
+  clock?: Clock;
+  /** Where logs go. Default: silent unless `MCC_LOG` is set. */
+  logger?: Logger;
+  /** Default time budget of one request to a peer, in ms. Default 4000. */
+  requestTimeoutMs?: number;
+}
+
+/** The result of {@link MccNode.ping}. */
+export interface PingResult {
+  /** The peer's node ID (hex). */
+  id: string;
+  /** Measured round trip in ms. */
+  rttMs: number;
+  /** Our address as the peer saw it (how NAT detection learns the public address). */
+  observed: Address | undefined;
+}
+
+/** A peer this node has exchanged authenticated messages with. */
+export interface PeerInfo {
+  id: string;
+  address: Address;
+  lastSeen: number;
+  rttMs: number | undefined;
+}
+
+/** Events of an {@link MccNode}. */
+export interface MccNodeEvents {
+  /** The node is listening. */
+  started: (info: { id: string; address: Address }) => void;
+  /** The node stopped and released everything. */
+  stopped: () => void;
+  /** First authenticated message from a peer. */
+  peer: (peer: PeerInfo) => void;
+  /** A peer reported the address it sees us at. */
+  'observed-address': (observed: Address, by: string) => void;
+  /** A non-fatal problem (e.g. a bootstrap node did not answer). */
+  warning: (error: MccError) => void;
+}
+
+type State = 'created' | 'starting' | 'started' | 'stopping' | 'stopped';
+
+/** A node of the mesh. Create with {@link MccNode.create}, then {@link MccNode.start}. */
+export class MccNode extends EventEmitter<MccNodeEvents> {
+  /** The node ID: the 32-byte Ed25519 public key. */
+  readonly id: Uint8Array;
+  /** The node ID in hex. */
+  readonly idHex: string;
+  /** The crypto suite in use. */
+  readonly crypto: CryptoSuite;
+  /** @internal */ readonly clock: TrackedClock;
+  /** @internal */ readonly session: SessionLayer;
+  /** @internal */ readonly rpc: RpcLayer;
+  /** @internal */ readonly transport: Transport;
+  /** @internal */ readonly logger: Logger;
+  private readonly identity: KeyPair;
+  private readonly counters = new Stats();
+  private readonly peerTable = new LruMap<string, PeerInfo>(4096);
+  private readonly bootstrapAddresses: Address[];
+  private state: State = 'created';
+  private bound: Address | undefined;
+  private readonly requestTimeoutMs: number;
+
+  private constructor(options: MccNodeOptions, identity: KeyPair, suite: CryptoSuite) {
+    super();
+    this.identity = identity;
+    this.id = identity.publicKey;
+    this.idHex = bytesToHex(identity.publicKey);
+    this.crypto = suite;
+    this.logger = options.logger ?? defaultLogger(`mcc ${this.idHex.slice(0, 8)}`);
+    this.clock = new TrackedClock(options.clock ?? systemClock);
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 4000;
+    this.bootstrapAddresses = (options.bootstrap ?? []).map((entry, index) => toAddress(entry, `bootstrap[${index}]`));
+    this.transport = options.transport ?? new UdpTransport({ host: options.host, port: options.port ?? 0 });
+    this.session = new SessionLayer({
+      identity,
+      suite,
+      transport: this.transport,
+      clock: this.clock,
+      stats: this.counters,
+    });
+    this.rpc = new RpcLayer(this.session, this.clock, this.counters, { defaultTimeoutMs: this.requestTimeoutMs });
+    this.session.onMessage((message) => {
+      this.observePeer(message);
+      this.rpc.receive(message);
+    });
+    this.rpc.handle('ping', (request) => ({ pong: { observed: toSocketAddress(request.from.address) } }));
+  }
+
+  /** Validates options and builds a node (not yet listening). */
+  static async create(options: MccNodeOptions = {}): Promise<MccNode> {
+    if (options === null || typeof options !== 'object') throw invalidArgument('options', 'expected an object');
+    if (options.port !== undefined && (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535)) {
+      throw invalidArgument('port', 'expected an integer 0..65535');
+    }
+    if (options.host !== undefined && typeof options.host !== 'string') throw invalidArgument('host', 'expected a string');
+    if (options.bootstrap !== undefined && !Array.isArray(options.bootstrap)) throw invalidArgument('bootstrap', 'expected an array of "host:port"');
+    if (options.requestTimeoutMs !== undefined && !(options.requestTimeoutMs > 0)) throw invalidArgument('requestTimeoutMs', 'expected a positive number');
+    const suite =
+      options.crypto === undefined
+        ? defaultCryptoSuite
+        : typeof options.crypto === 'string'
+          ? createCryptoSuite(options.crypto)
+          : options.crypto;
+    const identity = await resolveIdentity(options.identity, suite);
+    return new MccNode(options, identity, suite);
+  }
+
+  /** Binds the transport and joins the mesh through the bootstrap nodes. */
+  async start(options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (this.state !== 'created') {
+      throw new MccError(this.state === 'stopped' ? 'ERR_STOPPED' : 'ERR_ALREADY_STARTED', `cannot start a node that is ${this.state}`);
+    }
+    throwIfAborted(options.signal);
+    this.state = 'starting';
+    try {
+      this.bound = await this.transport.bind();
+    } catch (error) {
+      this.state = 'stopped';
+      throw error instanceof MccError ? error : new MccError('ERR_TRANSPORT', 'could not bind the transport', { cause: error });
+    }
+    this.state = 'started';
+    this.logger.info(`listening on ${formatAddress(this.bound)}`);
+    this.emit('started', { id: this.idHex, address: this.bound });
+    await this.bootstrap(options.signal);
+  }
+
+  /** Closes every socket and timer this node opened; idempotent. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'stopping') return;
+    const wasRunning = this.state !== 'created';
+    this.state = 'stopping';
+    this.rpc.close();
+    this.session.close();
+    this.clock.clear();
+    if (wasRunning) await this.transport.close();
+    this.state = 'stopped';
+    this.emit('stopped');
+    this.removeAllListeners();
+  }
+
+  /** True between `start()` and `stop()`. */
+  get running(): boolean {
+    return this.state === 'started';
+  }
+
+  /** The bound local address (throws before `start()`). */
+  get address(): Address {
+    if (!this.bound) throw new MccError('ERR_NOT_STARTED', 'node is not started');
+    return this.bound;
+  }
+
+  /** Pings a node by address: learns its ID, measures the round trip and how it sees us. */
+  async ping(target: string | Address, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<PingResult> {
+    const address = toAddress(target, 'target');
+    this.assertRunning();
+    throwIfAborted(options.signal);
+    const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
+    const peerId = this.peerIdAt(address) ?? (await this.session.identify(address, timeoutMs, options.signal));
+    const started = this.clock.now();
+    const answer = await this.rpc.request({ id: peerId, address }, { ping: {} }, { signal: options.signal, timeoutMs });
+    const observed = answer.envelope.pong?.observed ? fromSocketAddress(answer.envelope.pong.observed) ?? undefined : undefined;
+    if (observed) this.emit('observed-address', observed, answer.fromHex);
+    return { id: answer.fromHex, rttMs: this.clock.now() - started, observed };
+  }
+
+  /** Peers this node has exchanged authenticated messages with, most recent last. */
+  peers(): PeerInfo[] {
+    return [...this.peerTable.values()].map((peer) => ({ ...peer, rttMs: this.rpc.rtt(hexId(peer.id)) }));
+  }
+
+  /** A snapshot of the node's counters. */
+  stats(): StatsSnapshot & { peers: number } {
+    return { ...this.counters.snapshot(), peers: this.peerTable.size };
+  }
+
+  /** @internal the identity key pair (for modules that sign records). */
+  get keyPair(): KeyPair {
+    return this.identity;
+  }
+
+  private assertRunning(): void {
+    if (this.state !== 'started') throw new MccError('ERR_NOT_STARTED', `node is ${this.state}, call start() first`);
+  }
+
+  private peerIdAt(address: Address): Uint8Array | undefined {
+    for (const peer of this.peerTable.values()) {
+      if (peer.address.host === address.host && peer.address.port === address.port) return hexId(peer.id);
+    }
+    return undefined;
+  }
+
+  private observePeer(message: InboundMessage): void {
+    const known = this.peerTable.get(message.fromHex);
+    const now = this.clock.now();
+    if (known) {
+      known.address = message.from.address;
+      known.lastSeen = now;
+      return;
+    }
+    const info: PeerInfo = { id: message.fromHex, address: message.from.address, lastSeen: now, rttMs: undefined };
+    this.peerTable.set(message.fromHex, info);
+    this.emit('peer', { ...info });
+  }
+
+  private async bootstrap(signal?: AbortSignal): Promise<void> {
+    const results = await Promise.allSettled(this.bootstrapAddresses.map((address) => this.ping(address, { signal })));
+    results.forEach((result, index) => {
+      if (result.status === 'rejected') {
+        const address = formatAddress(this.bootstrapAddresses[index]!);
+        const error = new MccError('ERR_UNREACHABLE', `bootstrap node ${address} did not answer`, { cause: result.reason });
+        this.logger.warn(error.message);
+        this.emit('warning', error);
+      }
+    });
+  }
+}
+
+function hexId(hex: string): Uint8Array {
+  return new Uint8Array(Buffer.from(hex, 'hex'));
+}
+
+export type { SessionPeer };

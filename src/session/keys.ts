@@ -1,0 +1,139 @@
+/**
+ * Per-pair, per-direction, per-boot datagram keys.
+ *
+ *   shared         = X25519(edSecretToX25519(ownSeed), edPublicToX25519(peerId))
+ *   key(S -> R)    = HKDF-SHA256(ikm = shared, salt = bootId(S),
+ *                                info = "mcc-mesh/v1/session" || id(S) || id(R), 32)
+ *
+ * Both ends compute the same `shared`; the ordered (S, R) pair in `info` gives each
+ * direction its own key, and the sender's boot ID as salt gives each sender boot fresh
+ * keys, so a counter that restarts at 0 after a restart never reuses a (key, nonce).
+ */
+import { MccError } from '../errors.js';
+import type { CryptoSuite, KeyPair } from '../crypto/types.js';
+import { LruMap } from '../util/lru.js';
+import { AEAD_KEY_SIZE, BOOT_ID_SIZE, NODE_ID_SIZE } from '../wire/constants.js';
+
+/** HKDF `info` prefix of session keys (ASCII, no terminator). */
+export const SESSION_KEY_INFO = new TextEncoder().encode('mcc-mesh/v1/session');
+
+/**
+ * The static X25519 secret shared by `own` and the peer `peerId`.
+ * @throws MccError `ERR_CRYPTO` when `peerId` is not a valid Ed25519 public key or yields a low-order point.
+ */
+export function computeSharedSecret(suite: CryptoSuite, ownSeed: Uint8Array, peerId: Uint8Array): Uint8Array {
+  return computeSharedSecretFromX25519(suite, suite.edSecretToX25519(ownSeed), peerId);
+}
+
+function computeSharedSecretFromX25519(suite: CryptoSuite, ownX25519Secret: Uint8Array, peerId: Uint8Array): Uint8Array {
+  if (peerId.length !== NODE_ID_SIZE) throw new MccError('ERR_CRYPTO', `peer ID must be ${NODE_ID_SIZE} bytes`);
+  return suite.x25519(ownX25519Secret, suite.edPublicToX25519(peerId));
+}
+
+/** The 32-byte ChaCha20-Poly1305 key for datagrams from `senderId` (in boot `senderBootId`) to `receiverId`. */
+export function deriveSessionKey(
+  suite: CryptoSuite,
+  shared: Uint8Array,
+  senderId: Uint8Array,
+  receiverId: Uint8Array,
+  senderBootId: Uint8Array,
+): Uint8Array {
+  const info = new Uint8Array(SESSION_KEY_INFO.length + 2 * NODE_ID_SIZE);
+  info.set(SESSION_KEY_INFO, 0);
+  info.set(senderId, SESSION_KEY_INFO.length);
+  info.set(receiverId, SESSION_KEY_INFO.length + NODE_ID_SIZE);
+  return suite.hkdf(shared, senderBootId, info, AEAD_KEY_SIZE);
+}
+
+/** Options of a {@link PeerKeyCache}. */
+export interface PeerKeyCacheOptions {
+  /** Bound of each of the two caches (shared secrets per peer, keys per peer and boot). Default 10,000. */
+  capacity?: number;
+}
+
+/** Map key of raw bytes: latin1 keeps one char per byte and is cheaper to build than hex. */
+function bytesKey(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+}
+
+/**
+ * Caches what a node needs to seal and open datagrams: the static shared secret per peer
+ * (one X25519, the expensive part) and the derived keys per (peer, boot, direction).
+ * Both maps are LRU-bounded, so hostile traffic cannot grow them without limit.
+ */
+export class PeerKeyCache {
+  private readonly ownX25519Secret: Uint8Array;
+  private readonly ownId: Uint8Array;
+  private readonly shared: LruMap<string, Uint8Array>;
+  private readonly derived: LruMap<string, Uint8Array>;
+
+  /**
+   * @param suite crypto implementation.
+   * @param identity this node's Ed25519 key pair (`secretKey` is the 32-byte seed).
+   */
+  constructor(
+    private readonly suite: CryptoSuite,
+    identity: KeyPair,
+    options: PeerKeyCacheOptions = {},
+  ) {
+    const capacity = options.capacity ?? 10_000;
+    this.ownX25519Secret = suite.edSecretToX25519(identity.secretKey);
+    this.ownId = identity.publicKey;
+    this.shared = new LruMap(capacity);
+    this.derived = new LruMap(capacity);
+  }
+
+  /**
+   * Key for datagrams this node sends to `peerId` during its own boot `ownBootId`.
+   * @throws MccError `ERR_CRYPTO` when `peerId` is not a usable public key.
+   */
+  sendKey(peerId: Uint8Array, ownBootId: Uint8Array): Uint8Array {
+    const cacheKey = `s${bytesKey(peerId)}${bytesKey(ownBootId)}`;
+    let key = this.derived.get(cacheKey);
+    if (key === undefined) {
+      key = deriveSessionKey(this.suite, this.sharedWith(peerId), this.ownId, peerId, ownBootId);
+      this.derived.set(cacheKey, key);
+    }
+    return key;
+  }
+
+  /**
+   * Key for datagrams `peerId` sent to this node during the peer's boot `peerBootId`.
+   * @throws MccError `ERR_CRYPTO` when `peerId` is not a usable public key (the receive path catches and drops).
+   */
+  receiveKey(peerId: Uint8Array, peerBootId: Uint8Array): Uint8Array {
+    const cacheKey = `r${bytesKey(peerId)}${bytesKey(peerBootId)}`;
+    let key = this.derived.get(cacheKey);
+    if (key === undefined) {
+      if (peerBootId.length !== BOOT_ID_SIZE) throw new MccError('ERR_CRYPTO', `boot ID must be ${BOOT_ID_SIZE} bytes`);
+      key = deriveSessionKey(this.suite, this.sharedWith(peerId), peerId, this.ownId, peerBootId);
+      this.derived.set(cacheKey, key);
+    }
+    return key;
+  }
+
+  /** True when {@link receiveKey} would be answered from the cache (no X25519, no HKDF). */
+  hasReceiveKey(peerId: Uint8Array, peerBootId: Uint8Array): boolean {
+    return this.derived.has(`r${bytesKey(peerId)}${bytesKey(peerBootId)}`);
+  }
+
+  /** True when the static shared secret with `peerId` is cached (a new boot of a known peer costs only an HKDF). */
+  hasSharedSecret(peerId: Uint8Array): boolean {
+    return this.shared.has(bytesKey(peerId));
+  }
+
+  /** Number of cached derived keys (for stats and tests). */
+  get size(): number {
+    return this.derived.size;
+  }
+
+  private sharedWith(peerId: Uint8Array): Uint8Array {
+    const cacheKey = bytesKey(peerId);
+    let secret = this.shared.get(cacheKey);
+    if (secret === undefined) {
+      secret = computeSharedSecretFromX25519(this.suite, this.ownX25519Secret, peerId);
+      this.shared.set(cacheKey, secret);
+    }
+    return secret;
+  }
+}

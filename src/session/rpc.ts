@@ -1,0 +1,230 @@
+/**
+ * Request/response over sealed sessions: request ids, per-peer RTT estimation
+ * (RFC 6298), per-attempt timeouts with exponential backoff, cookie retries for
+ * anti-amplification, AbortSignal, and dispatch of inbound requests by body type.
+ */
+import type { Clock, TimerHandle } from '../util/clock.js';
+import type { Stats } from '../util/stats.js';
+import { LruMap } from '../util/lru.js';
+import { MccError, type MccErrorCode } from '../errors.js';
+import { formatAddress } from '../util/address.js';
+import { envelopeBodyKind as bodyKind, type Envelope, type EnvelopeBodyKind } from '../wire/codec.js';
+import type { InboundMessage, SessionLayer, SessionPeer } from './session.js';
+import { RttEstimator } from './rtt.js';
+import { bytesToHex, equalBytes } from '../util/bytes.js';
+
+/** Options of one request. */
+export interface RequestOptions {
+  /** Cancels the request; it rejects with ERR_ABORTED. */
+  signal?: AbortSignal | undefined;
+  /** Total time budget across all attempts. Default 4000 ms. */
+  timeoutMs?: number | undefined;
+  /** Retransmissions after the first attempt. Default 2. */
+  retries?: number | undefined;
+}
+
+/** Answers one request: an envelope body to send back, or undefined to stay silent. */
+export type RequestHandler = (request: InboundMessage) => Envelope | undefined | Promise<Envelope | undefined>;
+
+/** Options of the {@link RpcLayer}. */
+export interface RpcOptions {
+  defaultTimeoutMs?: number;
+  defaultRetries?: number;
+  /** Concurrent outstanding requests; more reject with ERR_LIMIT. Default 4096. */
+  maxPending?: number;
+}
+
+interface Pending {
+  rid: number;
+  to: SessionPeer;
+  body: Envelope;
+  sentAt: number;
+  /** True once a retransmission went out: the next answer gives no RTT sample (Karn). */
+  ambiguous: boolean;
+  cookieRetried: boolean;
+  attempts: number;
+  maxAttempts: number;
+  deadline: number;
+  timer: TimerHandle;
+  resolve: (message: InboundMessage) => void;
+  reject: (error: Error) => void;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+/** Error codes carried in `Error` answers. */
+const REMOTE_ERROR_CODES: Record<number, MccErrorCode> = { 1: 'ERR_PEER', 2: 'ERR_INVALID_ARGUMENT', 3: 'ERR_LIMIT', 4: 'ERR_NOT_FOUND' };
+
+/** The RPC layer of one node. */
+export class RpcLayer {
+  private readonly pending = new Map<number, Pending>();
+  private readonly rtts = new LruMap<string, RttEstimator>(10_000);
+  private readonly handlers = new Map<EnvelopeBodyKind, RequestHandler>();
+  private nextRid: number;
+  private closed = false;
+  private readonly defaultTimeoutMs: number;
+  private readonly defaultRetries: number;
+  private readonly maxPending: number;
+
+  constructor(
+    private readonly session: SessionLayer,
+    private readonly clock: Clock,
+    private readonly stats: Stats,
+    options: RpcOptions = {},
+  ) {
+    this.defaultTimeoutMs = options.defaultTimeoutMs ?? 4000;
+    this.defaultRetries = options.defaultRetries ?? 2;
+    this.maxPending = options.maxPending ?? 4096;
+    this.nextRid = 1 + Math.floor(Math.random() * 0x7fffffff);
+  }
+
+  /** Registers the handler of inbound requests whose body is `kind`. */
+  handle(kind: EnvelopeBodyKind, handler: RequestHandler): void {
+    this.handlers.set(kind, handler);
+  }
+
+  /** Smoothed RTT to a peer in ms, when measured. */
+  rtt(peerId: Uint8Array): number | undefined {
+    return this.rtts.peek(bytesToHex(peerId))?.srtt;
+  }
+
+  /** Retransmission timeout for a peer (initial RTO when unmeasured). */
+  rto(peerId: Uint8Array): number {
+    return this.rtts.peek(bytesToHex(peerId))?.rto() ?? new RttEstimator().rto();
+  }
+
+  /** Sends a request and resolves with the authenticated answer. */
+  request(to: SessionPeer, body: Envelope, options: RequestOptions = {}): Promise<InboundMessage> {
+    if (this.closed) return Promise.reject(new MccError('ERR_STOPPED', 'node is stopped'));
+    if (options.signal?.aborted) return Promise.reject(new MccError('ERR_ABORTED', 'request aborted', { cause: options.signal.reason }));
+    if (this.pending.size >= this.maxPending) return Promise.reject(new MccError('ERR_LIMIT', `more than ${this.maxPending} requests outstanding`));
+    const rid = this.allocateRid();
+    const now = this.clock.now();
+    return new Promise<InboundMessage>((resolve, reject) => {
+      const entry: Pending = {
+        rid,
+        to,
+        body,
+        sentAt: now,
+        ambiguous: false,
+        cookieRetried: false,
+        attempts: 0,
+        maxAttempts: 1 + (options.retries ?? this.defaultRetries),
+        deadline: now + (options.timeoutMs ?? this.defaultTimeoutMs),
+        timer: undefined,
+        resolve,
+        reject,
+        signal: options.signal,
+        onAbort: undefined,
+      };
+      if (options.signal) {
+        entry.onAbort = () => this.finish(entry, new MccError('ERR_ABORTED', 'request aborted', { cause: options.signal?.reason }));
+        options.signal.addEventListener('abort', entry.onAbort, { once: true });
+      }
+      this.pending.set(rid, entry);
+      this.transmit(entry);
+    });
+  }
+
+  /** Rejects every pending request with ERR_STOPPED. */
+  close(): void {
+    this.closed = true;
+    for (const entry of [...this.pending.values()]) this.finish(entry, new MccError('ERR_STOPPED', 'node stopped'));
+  }
+
+  private allocateRid(): number {
+    do {
+      this.nextRid = this.nextRid >= 0xffffffff ? 1 : this.nextRid + 1;
+    } while (this.pending.has(this.nextRid));
+    return this.nextRid;
+  }
+
+  private transmit(entry: Pending): void {
+    const now = this.clock.now();
+    entry.attempts++;
+    if (entry.attempts > 1) {
+      entry.ambiguous = true;
+      this.stats.rpc.retransmits++;
+    }
+    entry.sentAt = now;
+    this.stats.rpc.sent++;
+    this.session.send(entry.to, { ...entry.body, rid: entry.rid, response: false });
+    // Exponential backoff from the peer's RTO, never past the overall deadline.
+    const wait = Math.min(this.rto(entry.to.id) * 2 ** (entry.attempts - 1), entry.deadline - now);
+    this.clock.clearTimeout(entry.timer);
+    entry.timer = this.clock.setTimeout(() => this.onTimeout(entry), Math.max(1, wait));
+  }
+
+  private onTimeout(entry: Pending): void {
+    if (!this.pending.has(entry.rid)) return;
+    if (entry.attempts < entry.maxAttempts && this.clock.now() < entry.deadline) return this.transmit(entry);
+    this.stats.rpc.timeouts++;
+    this.finish(
+      entry,
+      new MccError('ERR_TIMEOUT', `no answer from ${formatAddress(entry.to.address)} after ${entry.attempts} attempt(s)`),
+    );
+  }
+
+  private finish(entry: Pending, outcome: Error | InboundMessage): void {
+    if (this.pending.get(entry.rid) !== entry) return;
+    this.pending.delete(entry.rid);
+    this.clock.clearTimeout(entry.timer);
+    if (entry.onAbort) entry.signal?.removeEventListener('abort', entry.onAbort);
+    if (outcome instanceof Error) entry.reject(outcome);
+    else entry.resolve(outcome);
+  }
+
+  /** Feeds one authenticated inbound message (the node routes every session message here). */
+  receive(message: InboundMessage): void {
+    if (message.envelope.response) this.receiveResponse(message);
+    else void this.receiveRequest(message);
+  }
+
+  private receiveResponse(message: InboundMessage): void {
+    const entry = this.pending.get(message.envelope.rid ?? 0);
+    if (!entry || !equalBytes(entry.to.id, message.from.id)) return this.stats.drop('unexpected');
+    const kind = bodyKind(message.envelope);
+    if (kind === 'cookie') {
+      // The session layer stored the token; resend at once, outside the attempt budget, once.
+      if (entry.cookieRetried) return this.stats.drop('unexpected');
+      entry.cookieRetried = true;
+      entry.attempts--;
+      this.stats.rpc.retransmits--;
+      return this.transmit(entry);
+    }
+    if (entry.to.address.host === message.from.address.host && entry.to.address.port === message.from.address.port) {
+      this.session.markValidated(message.from);
+    }
+    if (!entry.ambiguous) this.estimator(message.fromHex).sample(this.clock.now() - entry.sentAt);
+    this.stats.rpc.answered++;
+    if (kind === 'error') {
+      const remote = message.envelope.error!;
+      const code = REMOTE_ERROR_CODES[remote.code ?? 1] ?? 'ERR_PEER';
+      return this.finish(entry, new MccError(code, `peer answered with an error: ${remote.message ?? ''}`));
+    }
+    this.finish(entry, message);
+  }
+
+  private async receiveRequest(message: InboundMessage): Promise<void> {
+    const kind = bodyKind(message.envelope);
+    const handler = kind ? this.handlers.get(kind) : undefined;
+    if (!handler) return this.stats.drop('unexpected');
+    let answer: Envelope | undefined;
+    try {
+      answer = await handler(message);
+    } catch (error) {
+      const code = error instanceof MccError && error.code === 'ERR_INVALID_ARGUMENT' ? 2 : error instanceof MccError && error.code === 'ERR_LIMIT' ? 3 : 1;
+      answer = { error: { code, message: error instanceof Error ? error.message.slice(0, 200) : 'error' } };
+    }
+    if (answer && !this.closed) this.session.reply(message, answer);
+  }
+
+  private estimator(peerHex: string): RttEstimator {
+    let estimator = this.rtts.get(peerHex);
+    if (!estimator) {
+      estimator = new RttEstimator();
+      this.rtts.set(peerHex, estimator);
+    }
+    return estimator;
+  }
+}

@@ -1,0 +1,337 @@
+/**
+ * The session layer: every datagram between two nodes is sealed with a key only
+ * that pair can derive, replays are rejected, and answers to source addresses that
+ * have not proven they receive at that address never exceed what they sent.
+ *
+ * Inbound:  transport -> size/kind checks -> header -> replay pre-check -> key
+ *           (rate-limited per source for unknown peers) -> open -> replay accept
+ *           -> decode -> address validation -> handler.
+ * Outbound: encode -> pad first contact -> seal -> size guard -> transport.
+ */
+import type { Address } from '../util/address.js';
+import { formatAddress } from '../util/address.js';
+import type { Clock } from '../util/clock.js';
+import type { CryptoSuite, KeyPair } from '../crypto/types.js';
+import type { Transport } from '../transport/types.js';
+import type { Stats } from '../util/stats.js';
+import { LruMap } from '../util/lru.js';
+import { RateLimiter } from '../util/rate-limiter.js';
+import { MccError } from '../errors.js';
+import { decodeEnvelope, encodeEnvelope, type Envelope } from '../wire/codec.js';
+import { MAX_DATAGRAM_SIZE, PACKET_SESSION, PROTOCOL_VERSION, SESSION_OVERHEAD } from '../wire/constants.js';
+import { openSessionDatagram, parseSessionHeader, sealSessionDatagram } from './packet.js';
+import { PeerKeyCache } from './keys.js';
+import { PeerReplayState } from './replay-window.js';
+import { TokenIssuer } from './tokens.js';
+import { newBootId } from './boot-id.js';
+import {
+  IDENTIFY_REQUEST,
+  IDENTIFY_RESPONSE,
+  encodeIdentifyRequest,
+  encodeIdentifyResponse,
+  parseIdentifyRequest,
+  parseIdentifyResponse,
+} from './identify.js';
+import { bytesToHex } from '../util/bytes.js';
+
+/** A remote node: its ID (Ed25519 public key) and the address it speaks from. */
+export interface SessionPeer {
+  id: Uint8Array;
+  address: Address;
+}
+
+/** An authenticated, decoded inbound message. */
+export interface InboundMessage {
+  envelope: Envelope;
+  from: SessionPeer;
+  /** Hex of `from.id`, computed once for the maps that key on it. */
+  fromHex: string;
+  /** Size of the datagram on the wire. */
+  size: number;
+  /** True when the source address has proven it receives at that address. */
+  validated: boolean;
+}
+
+/** Handler of datagrams of another kind (tunnel, relay) that the session layer does not open. */
+export type RawDatagramHandler = (data: Uint8Array, from: Address) => void;
+
+/** Options of a {@link SessionLayer}. */
+export interface SessionLayerOptions {
+  identity: KeyPair;
+  suite: CryptoSuite;
+  transport: Transport;
+  clock: Clock;
+  stats: Stats;
+  /** Peers whose keys and replay state are kept (LRU beyond). Default 10,000. */
+  maxPeers?: number;
+  /** First-contact key agreements allowed per source IP per second. Default 50 (burst 100). */
+  newPeersPerSecond?: number;
+}
+
+/** Size first-contact requests are padded to, so a cookie answer always fits within them. */
+export const FIRST_CONTACT_SIZE = 256;
+
+/** The layer that seals, opens and validates datagrams. One per node. */
+export class SessionLayer {
+  /** This boot's ID; folded into key derivation so nonces never repeat across restarts. */
+  readonly bootId: Uint8Array;
+  readonly idHex: string;
+  private counter = 0;
+  private readonly keys: PeerKeyCache;
+  private readonly replay: LruMap<string, PeerReplayState>;
+  private readonly tokens: TokenIssuer;
+  /** Addresses (with peer) that proved reachability, until when. */
+  private readonly validated: LruMap<string, number>;
+  /** Tokens peers issued to us, by peer+address; echoed in our requests. */
+  private readonly heldTokens: LruMap<string, Uint8Array>;
+  private readonly newPeerLimiter: RateLimiter;
+  private readonly identifyLimiter: RateLimiter;
+  private readonly pendingIdentify = new Map<string, (id: Uint8Array, from: Address) => void>();
+  private readonly rawHandlers = new Map<number, RawDatagramHandler>();
+  private handler: (message: InboundMessage) => void = () => {};
+
+  constructor(private readonly options: SessionLayerOptions) {
+    const maxPeers = options.maxPeers ?? 10_000;
+    this.bootId = newBootId(options.suite);
+    this.idHex = bytesToHex(options.identity.publicKey);
+    this.keys = new PeerKeyCache(options.suite, options.identity, { capacity: maxPeers });
+    this.replay = new LruMap(maxPeers);
+    this.tokens = new TokenIssuer({ suite: options.suite, clock: options.clock });
+    this.validated = new LruMap(maxPeers);
+    this.heldTokens = new LruMap(maxPeers);
+    const rate = options.newPeersPerSecond ?? 50;
+    this.newPeerLimiter = new RateLimiter(options.clock, { ratePerSecond: rate, burst: rate * 2 });
+    this.identifyLimiter = new RateLimiter(options.clock, { ratePerSecond: 20, burst: 40 });
+    options.transport.onDatagram((data, from) => this.receive(data, from));
+  }
+
+  /** Installs the handler of authenticated messages. */
+  onMessage(handler: (message: InboundMessage) => void): void {
+    this.handler = handler;
+  }
+
+  /** Routes datagrams whose first byte is `kind` (tunnel 0x12, relay 0x13) to `handler` unopened. */
+  onRawDatagram(kind: number, handler: RawDatagramHandler): void {
+    this.rawHandlers.set(kind, handler);
+  }
+
+  /** Sends a datagram of another kind as is (tunnel and relay packets are sealed by their own layer). */
+  sendRaw(to: Address, data: Uint8Array): void {
+    if (data.length > MAX_DATAGRAM_SIZE) {
+      throw new MccError('ERR_DATAGRAM_TOO_LARGE', `datagram of ${data.length} bytes exceeds ${MAX_DATAGRAM_SIZE}`);
+    }
+    this.transmit(to, data);
+  }
+
+  /**
+   * Seals and sends `envelope` to `to`. Requests to a peer we hold no token for are
+   * padded to {@link FIRST_CONTACT_SIZE} so that its cookie answer never amplifies.
+   * Returns the number of bytes sent.
+   */
+  send(to: SessionPeer, envelope: Envelope): number {
+    const held = this.heldTokens.get(tokenKey(to.id, to.address));
+    const outgoing: Envelope = { ...envelope, version: PROTOCOL_VERSION };
+    if (!outgoing.response) {
+      if (held) outgoing.token = held;
+      else outgoing.padding = paddingFor(encodeEnvelope(outgoing).length);
+    }
+    const datagram = this.seal(to.id, encodeEnvelope(outgoing));
+    this.transmit(to.address, datagram);
+    return datagram.length;
+  }
+
+  /**
+   * Answers `request`. When its source is not validated and the answer is larger
+   * than the request, a small cookie goes out instead (anti-amplification); the
+   * requester retries with the token and gets the full answer.
+   */
+  reply(request: InboundMessage, envelope: Envelope): void {
+    const answer: Envelope = { ...envelope, version: PROTOCOL_VERSION, rid: request.envelope.rid, response: true };
+    if (!request.validated) answer.newToken = this.tokens.issue(request.from.address, request.from.id);
+    let datagram = this.seal(request.from.id, encodeEnvelope(answer));
+    if (!request.validated && datagram.length > request.size) {
+      this.options.stats.amplificationLimited++;
+      const cookie: Envelope = {
+        version: PROTOCOL_VERSION,
+        rid: request.envelope.rid,
+        response: true,
+        cookie: { token: answer.newToken! },
+      };
+      datagram = this.seal(request.from.id, encodeEnvelope(cookie));
+      if (datagram.length > request.size) return;
+    }
+    this.transmit(request.from.address, datagram);
+  }
+
+  /** Records that `peer` answered a request we sent to its address: the address is proven. */
+  markValidated(peer: SessionPeer): void {
+    this.validated.set(tokenKey(peer.id, peer.address), this.options.clock.now() + VALIDATION_LIFETIME_MS);
+  }
+
+  /** Stores a token a peer issued us (from a cookie or `new_token`). */
+  holdToken(peer: SessionPeer, token: Uint8Array): void {
+    this.heldTokens.set(tokenKey(peer.id, peer.address), token);
+  }
+
+  /** Issues a token bound to `peer`'s address (Kademlia write tokens reuse this). */
+  issueToken(peer: SessionPeer): Uint8Array {
+    return this.tokens.issue(peer.address, peer.id);
+  }
+
+  /** Verifies a token this node issued to `peer`'s address. */
+  verifyToken(peer: SessionPeer, token: Uint8Array): boolean {
+    return this.tokens.verify(token, peer.address, peer.id);
+  }
+
+  /**
+   * Asks `address` for its node ID (cleartext probe, see identify.ts). Resolves with
+   * the claimed ID; callers must follow up with a sealed request before trusting it.
+   */
+  identify(address: Address, timeoutMs: number, signal?: AbortSignal): Promise<Uint8Array> {
+    const nonce = this.options.suite.randomBytes(8);
+    const key = bytesToHex(nonce);
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const cleanup = (): void => {
+        this.pendingIdentify.delete(key);
+        this.options.clock.clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const onAbort = (): void => {
+        cleanup();
+        reject(new MccError('ERR_ABORTED', 'identify aborted', { cause: signal?.reason }));
+      };
+      const timer = this.options.clock.setTimeout(() => {
+        cleanup();
+        reject(new MccError('ERR_TIMEOUT', `no answer from ${formatAddress(address)} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.pendingIdentify.set(key, (id) => {
+        cleanup();
+        resolve(id);
+      });
+      this.transmit(address, encodeIdentifyRequest(nonce));
+    });
+  }
+
+  /** Cancels pending identify probes (on stop). */
+  close(): void {
+    this.pendingIdentify.clear();
+  }
+
+  private seal(peerId: Uint8Array, envelopeBytes: Uint8Array): Uint8Array {
+    const key = this.keys.sendKey(peerId, this.bootId);
+    const datagram = sealSessionDatagram({
+      suite: this.options.suite,
+      senderId: this.options.identity.publicKey,
+      bootId: this.bootId,
+      counter: this.counter++,
+      key,
+      envelopeBytes,
+    });
+    return datagram;
+  }
+
+  private transmit(to: Address, data: Uint8Array): void {
+    const stats = this.options.stats;
+    stats.datagramsOut++;
+    stats.bytesOut += data.length;
+    this.options.transport.send(to, data);
+  }
+
+  private receive(data: Uint8Array, from: Address): void {
+    const stats = this.options.stats;
+    stats.datagramsIn++;
+    stats.bytesIn += data.length;
+    if (data.length > MAX_DATAGRAM_SIZE) return stats.drop('oversized');
+    if (data.length === 0) return stats.drop('malformed');
+    const kind = data[0]!;
+    try {
+      if (kind === PACKET_SESSION) this.receiveSealed(data, from);
+      else if (kind === IDENTIFY_REQUEST) this.receiveIdentifyRequest(data, from);
+      else if (kind === IDENTIFY_RESPONSE) this.receiveIdentifyResponse(data, from);
+      else {
+        const raw = this.rawHandlers.get(kind);
+        if (raw) raw(data, from);
+        else stats.drop('malformed');
+      }
+    } catch {
+      // The receive path never throws: a handler bug or hostile input costs one datagram.
+      stats.drop('malformed');
+    }
+  }
+
+  private receiveSealed(data: Uint8Array, from: Address): void {
+    const stats = this.options.stats;
+    if (data.length < SESSION_OVERHEAD) return stats.drop('malformed');
+    const header = parseSessionHeader(data);
+    if (!header) return stats.drop('malformed');
+    const senderHex = bytesToHex(header.senderId);
+    if (senderHex === this.idHex) return stats.drop('self');
+    let replay = this.replay.get(senderHex);
+    if (replay && !replay.check(header.bootId, header.counter)) return stats.drop('replayed');
+    // Deriving a key for an unknown sender costs an X25519: budget it per source IP.
+    if (!this.keys.hasReceiveKey(header.senderId, header.bootId) && !this.newPeerLimiter.take(from.host)) {
+      return stats.drop('rate-limited');
+    }
+    let key: Uint8Array;
+    try {
+      key = this.keys.receiveKey(header.senderId, header.bootId);
+    } catch {
+      return stats.drop('unauthenticated'); // invalid public key (not a curve point, low order)
+    }
+    const plaintext = openSessionDatagram(this.options.suite, key, data);
+    if (!plaintext) return stats.drop('unauthenticated');
+    if (!replay) {
+      replay = new PeerReplayState();
+      this.replay.set(senderHex, replay);
+    }
+    if (!replay.accept(header.bootId, header.counter)) return stats.drop('replayed');
+    let envelope: Envelope;
+    try {
+      envelope = decodeEnvelope(plaintext);
+    } catch {
+      return stats.drop('undecodable');
+    }
+    if (envelope.version !== PROTOCOL_VERSION) return stats.drop('undecodable');
+    const peer: SessionPeer = { id: header.senderId, address: from };
+    const key2 = tokenKey(header.senderId, from);
+    let validated = (this.validated.peek(key2) ?? 0) > this.options.clock.now();
+    if (!validated && envelope.token && envelope.token.length > 0 && this.tokens.verify(envelope.token, from, header.senderId)) {
+      validated = true;
+      this.validated.set(key2, this.options.clock.now() + VALIDATION_LIFETIME_MS);
+    }
+    if (envelope.newToken && envelope.newToken.length > 0) this.heldTokens.set(key2, envelope.newToken);
+    if (envelope.cookie?.token && envelope.cookie.token.length > 0) this.heldTokens.set(key2, envelope.cookie.token);
+    this.handler({ envelope, from: peer, fromHex: senderHex, size: data.length, validated });
+  }
+
+  private receiveIdentifyRequest(data: Uint8Array, from: Address): void {
+    const nonce = parseIdentifyRequest(data);
+    if (!nonce) return this.options.stats.drop('malformed');
+    if (!this.identifyLimiter.take(from.host)) return this.options.stats.drop('rate-limited');
+    this.transmit(from, encodeIdentifyResponse(nonce, this.options.identity.publicKey));
+  }
+
+  private receiveIdentifyResponse(data: Uint8Array, from: Address): void {
+    const parsed = parseIdentifyResponse(data);
+    if (!parsed) return this.options.stats.drop('malformed');
+    const waiter = this.pendingIdentify.get(bytesToHex(parsed.nonce));
+    if (!waiter) return this.options.stats.drop('unexpected');
+    waiter(parsed.nodeId, from);
+  }
+}
+
+/** How long a proven address stays proven without a fresh token. */
+const VALIDATION_LIFETIME_MS = 10 * 60_000;
+
+function tokenKey(peerId: Uint8Array, address: Address): string {
+  return `${bytesToHex(peerId)}@${formatAddress(address)}`;
+}
+
+/** Padding that brings a sealed first-contact request up to FIRST_CONTACT_SIZE. */
+function paddingFor(envelopeLength: number): Uint8Array {
+  // 3 bytes: field tag plus a length varint of up to two bytes.
+  const missing = FIRST_CONTACT_SIZE - SESSION_OVERHEAD - envelopeLength - 3;
+  return new Uint8Array(Math.max(0, missing));
+}

@@ -1,0 +1,45 @@
+/** UDP endpoint addresses and their text form (`host:port`, `[v6]:port`). */
+import { isIP } from 'node:net';
+import { invalidArgument } from '../errors.js';
+
+/** A transport-level endpoint. `host` is an IP literal (v4 or v6) or, for the simulated network, any label. */
+export interface Address {
+  host: string;
+  port: number;
+}
+
+/** `host:port`, with brackets around IPv6 hosts. */
+export function formatAddress(address: Address): string {
+  return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+}
+
+/** Parses `host:port` or `[v6]:port`; throws a typed error naming `argument` when malformed. */
+export function parseAddress(text: string, argument = 'address'): Address {
+  if (typeof text !== 'string') throw invalidArgument(argument, 'expected a "host:port" string');
+  const match = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
+  if (!match) throw invalidArgument(argument, `"${text}" is not "host:port" or "[v6]:port"`);
+  const port = Number(match[2]);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalidArgument(argument, `port out of range in "${text}"`);
+  let host = match[1]!;
+  if (host === 'localhost') host = '127.0.0.1';
+  return { host, port };
+}
+
+/** Normalises an Address argument (object or text). */
+export function toAddress(value: Address | string, argument = 'address'): Address {
+  if (typeof value === 'string') return parseAddress(value, argument);
+  if (!value || typeof value.host !== 'string' || !Number.isInteger(value.port) || value.port < 0 || value.port > 65535) {
+    throw invalidArgument(argument, 'expected { host: string, port: 0..65535 } or "host:port"');
+  }
+  return { host: value.host, port: value.port };
+}
+
+/** True for IPv4 or IPv6 literals. */
+export function isIpLiteral(host: string): boolean {
+  return isIP(host) !== 0;
+}
+
+/** Address equality (string compare of the normalised form). */
+export function sameAddress(a: Address, b: Address): boolean {
+  return a.port === b.port && a.host === b.host;
+}

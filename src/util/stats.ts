@@ -1,0 +1,66 @@
+/** Counters every layer updates; `MccNode.stats()` returns a snapshot. */
+
+/** Why an inbound datagram was dropped. */
+export type DropReason =
+  | 'malformed' // header could not be parsed, wrong version or kind
+  | 'oversized' // larger than the datagram limit
+  | 'unauthenticated' // AEAD open failed (forged, corrupted, or wrong key)
+  | 'replayed' // counter already seen or older than the replay window, or a stale boot ID
+  | 'undecodable' // authenticated but the Envelope did not decode
+  | 'rate-limited' // the source exceeded its budget
+  | 'unexpected' // a response nobody waits for, or a message type nobody handles
+  | 'self'; // a datagram claiming our own node ID
+
+/** A snapshot of a node's counters. */
+export interface StatsSnapshot {
+  datagramsIn: number;
+  datagramsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Dropped inbound datagrams by reason. */
+  dropped: Record<DropReason, number>;
+  /** Total of `dropped`. */
+  droppedTotal: number;
+  /** Outbound datagrams refused by the anti-amplification rule (replaced by a cookie or not sent). */
+  amplificationLimited: number;
+  rpc: { sent: number; answered: number; timeouts: number; retransmits: number };
+}
+
+/** Mutable counters shared by the layers of one node. */
+export class Stats {
+  datagramsIn = 0;
+  datagramsOut = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  amplificationLimited = 0;
+  readonly dropped: Record<DropReason, number> = {
+    malformed: 0,
+    oversized: 0,
+    unauthenticated: 0,
+    replayed: 0,
+    undecodable: 0,
+    'rate-limited': 0,
+    unexpected: 0,
+    self: 0,
+  };
+  readonly rpc = { sent: 0, answered: 0, timeouts: 0, retransmits: 0 };
+
+  drop(reason: DropReason): void {
+    this.dropped[reason]++;
+  }
+
+  snapshot(): StatsSnapshot {
+    let droppedTotal = 0;
+    for (const value of Object.values(this.dropped)) droppedTotal += value;
+    return {
+      datagramsIn: this.datagramsIn,
+      datagramsOut: this.datagramsOut,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      dropped: { ...this.dropped },
+      droppedTotal,
+      amplificationLimited: this.amplificationLimited,
+      rpc: { ...this.rpc },
+    };
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Envelope codec: the one entry point the session layer uses to turn the plaintext of
+ * a datagram into a typed message and back.
+ *
+ * Backed by the static code `pbjs` generated from proto/mcc.proto (see bench/codec.ts for
+ * the measurement that picked it over reflection). Decoded messages follow proto3
+ * semantics: absent scalars read as their default (0, false, empty bytes), absent
+ * sub-messages as `null`, and `body` names the oneof member that is set.
+ */
+import { MccError } from '../errors.js';
+import { MAX_ENVELOPE_SIZE } from './constants.js';
+import { EnvelopeBodyKinds, EnvelopeCodec } from './generated/mcc.types.js';
+import type { Envelope, EnvelopeBodyKind } from './generated/mcc.types.js';
+
+export type * from './generated/mcc.types.js';
+export { EnvelopeBodyKinds } from './generated/mcc.types.js';
+
+/**
+ * Encodes an Envelope to protobuf bytes.
+ * @param envelope the message; set exactly one body member (`ping`, `pong`, ...).
+ * @param maxBytes size limit, by default {@link MAX_ENVELOPE_SIZE} (what fits in one session datagram).
+ * @throws MccError `ERR_DATAGRAM_TOO_LARGE` when the encoding exceeds `maxBytes`.
+ */
+export function encodeEnvelope(envelope: Envelope, maxBytes: number = MAX_ENVELOPE_SIZE): Uint8Array {
+  const bytes = EnvelopeCodec.encode(envelope).finish();
+  if (bytes.length > maxBytes) {
+    throw new MccError('ERR_DATAGRAM_TOO_LARGE', `encoded envelope is ${bytes.length} bytes, limit ${maxBytes}`, {
+      details: { size: bytes.length, limit: maxBytes },
+    });
+  }
+  return bytes;
+}
+
+/**
+ * Decodes protobuf bytes into an Envelope. Unknown fields (from newer peers) are skipped.
+ * @throws MccError `ERR_DECODE` on malformed input; receive paths catch it, drop and count.
+ */
+export function decodeEnvelope(bytes: Uint8Array): Envelope {
+  try {
+    return EnvelopeCodec.decode(bytes);
+  } catch (cause) {
+    throw new MccError('ERR_DECODE', 'malformed envelope', { cause });
+  }
+}
+
+/**
+ * Which body member is set, or undefined when none is. Works on decoded messages and on
+ * plain objects built by hand (first non-null member in field-number order).
+ */
+export function envelopeBodyKind(envelope: Envelope): EnvelopeBodyKind | undefined {
+  if (envelope.body !== undefined) return envelope.body;
+  for (const kind of EnvelopeBodyKinds) if (envelope[kind] != null) return kind;
+  return undefined;
+}
