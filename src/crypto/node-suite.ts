@@ -4,20 +4,18 @@
  * from `@noble/curves`, because OpenSSL exposes no such conversion.
  */
 
+import * as nodeCrypto from 'node:crypto';
 import {
   createCipheriv,
   createDecipheriv,
   createHash,
   createHmac,
-  createPrivateKey,
-  createPublicKey,
   diffieHellman,
-  hkdfSync,
   sign as nodeSign,
   verify as nodeVerify,
-  type KeyObject,
 } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { ChaCha20Poly1305 } from '@stablelib/chacha20poly1305';
 import { MccError } from '../errors.js';
 import {
   KEY_LENGTH,
@@ -34,48 +32,29 @@ import {
   secureRandomBytes,
   toPlain,
 } from './bytes.js';
-import { KeyObjectCache } from './key-object-cache.js';
+import { edPrivateKeys, edPublicKeys, rawPublicKey, xPrivateKeys, xPublicKeys } from './node-keys.js';
 import type { CryptoSuite } from './types.js';
 
-// DER headers that wrap a raw 32-byte key as PKCS#8 (private) or SPKI (public).
-// OIDs: 1.3.101.112 = Ed25519, 1.3.101.110 = X25519 (RFC 8410).
-const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
-const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
-const X25519_SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
-const SPKI_PREFIX_LENGTH = 12;
+/**
+ * Below this many plaintext bytes the pure-JS ChaCha20-Poly1305 beats OpenSSL, whose
+ * per-call cipher setup (~10 us) dominates short messages; measured crossover on Node 20
+ * was 256-384 bytes. Both produce identical bytes, so the switch is invisible on the wire.
+ */
+export const SMALL_AEAD_BYTES = 256;
 
-/** Node's `hkdfSync` refuses `info` longer than this; longer ones take the HMAC path. */
-const NODE_HKDF_MAX_INFO = 1024;
+/** `crypto.hash` is missing before Node 20.12, hence the namespace lookup rather than a named import. */
+const nodeHash = (nodeCrypto as { hash?: typeof nodeCrypto.hash }).hash;
 
-// Own secret keys are few; peer public keys are many but bounded so floods cost bounded memory.
-const SECRET_CACHE_SIZE = 16;
-const PUBLIC_CACHE_SIZE = 512;
+/** One-shot SHA-256: `crypto.hash` (Node >= 20.12) skips the Hash object and is ~1.7x faster. */
+const sha256OneShot: (data: Uint8Array) => Buffer =
+  typeof nodeHash === 'function'
+    ? (data) => nodeHash('sha256', data, 'buffer')
+    : (data) => createHash('sha256').update(data).digest();
 
-function der(prefix: Buffer, raw: Uint8Array): Buffer {
-  return Buffer.concat([prefix, raw]);
-}
-
-const edPrivateKeys = new KeyObjectCache(SECRET_CACHE_SIZE, (raw) =>
-  createPrivateKey({ key: der(ED25519_PKCS8_PREFIX, raw), format: 'der', type: 'pkcs8' }),
-);
-const edPublicKeys = new KeyObjectCache(PUBLIC_CACHE_SIZE, (raw) =>
-  createPublicKey({ key: der(ED25519_SPKI_PREFIX, raw), format: 'der', type: 'spki' }),
-);
-const xPrivateKeys = new KeyObjectCache(SECRET_CACHE_SIZE, (raw) =>
-  createPrivateKey({ key: der(X25519_PKCS8_PREFIX, raw), format: 'der', type: 'pkcs8' }),
-);
-const xPublicKeys = new KeyObjectCache(PUBLIC_CACHE_SIZE, (raw) =>
-  createPublicKey({ key: der(X25519_SPKI_PREFIX, raw), format: 'der', type: 'spki' }),
-);
-
-/** Raw 32-byte public key out of a KeyObject (the SPKI DER is the fixed prefix plus the key). */
-function rawPublicKey(key: KeyObject): Uint8Array {
-  const spki = createPublicKey(key).export({ format: 'der', type: 'spki' });
-  return toPlain(spki.subarray(SPKI_PREFIX_LENGTH));
-}
-
-/** RFC 5869 expand on HMAC, for `info` lengths `hkdfSync` does not accept. */
+/**
+ * HKDF-SHA-256 (RFC 5869) on HMAC objects. Measured faster than `hkdfSync` for the short
+ * outputs we derive (~1.8x for 32 bytes), and free of its 1024-byte limit on `info`.
+ */
 function hkdfViaHmac(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
   const prk = createHmac('sha256', salt).update(ikm).digest();
   const out = new Uint8Array(length);
@@ -106,7 +85,7 @@ export const nodeCryptoSuite: CryptoSuite = Object.freeze({
 
   sha256(data: Uint8Array): Uint8Array {
     requireBytes(data, 'data');
-    return toPlain(createHash('sha256').update(data).digest());
+    return toPlain(sha256OneShot(data));
   },
 
   hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
@@ -117,8 +96,7 @@ export const nodeCryptoSuite: CryptoSuite = Object.freeze({
 
   hkdf(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
     checkHkdfArguments(ikm, salt, info, length);
-    if (info.length > NODE_HKDF_MAX_INFO) return hkdfViaHmac(ikm, salt, info, length);
-    return new Uint8Array(hkdfSync('sha256', ikm, salt, info, length));
+    return hkdfViaHmac(ikm, salt, info, length);
   },
 
   ed25519PublicKey(secretKey: Uint8Array): Uint8Array {
@@ -174,6 +152,7 @@ export const nodeCryptoSuite: CryptoSuite = Object.freeze({
 
   seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array {
     checkAeadArguments(key, nonce, plaintext, aad);
+    if (plaintext.length < SMALL_AEAD_BYTES) return new ChaCha20Poly1305(key).seal(nonce, plaintext, aad);
     const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_LENGTH });
     if (aad !== undefined && aad.length > 0) cipher.setAAD(aad, { plaintextLength: plaintext.length });
     const out = new Uint8Array(plaintext.length + TAG_LENGTH);
@@ -189,6 +168,7 @@ export const nodeCryptoSuite: CryptoSuite = Object.freeze({
     checkAeadArguments(key, nonce, sealed, aad);
     if (sealed.length < TAG_LENGTH) return null;
     const bodyLength = sealed.length - TAG_LENGTH;
+    if (bodyLength < SMALL_AEAD_BYTES) return new ChaCha20Poly1305(key).open(nonce, sealed, aad);
     try {
       const decipher = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_LENGTH });
       decipher.setAuthTag(sealed.subarray(bodyLength));

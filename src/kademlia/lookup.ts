@@ -182,24 +182,18 @@ class Lookup<A extends QueryAnswer> {
     const parallelism = this.sinceProgress >= this.alpha ? this.k : this.alpha;
     let considered = 0;
     let allAnswered = true;
-    let anyInflight = false;
     for (const candidate of this.candidates) {
       if (considered >= this.k) break;
       if (candidate.state === FAILED) continue;
       considered++;
       if (candidate.state === ANSWERED) continue;
       allAnswered = false;
-      if (candidate.state === INFLIGHT) {
-        anyInflight = true;
-        continue;
-      }
-      if (this.active < parallelism && this.queries < this.maxQueries) {
-        this.launch(candidate);
-        anyInflight = true;
-      }
+      if (candidate.state === INFLIGHT) continue;
+      if (this.active < parallelism && this.queries < this.maxQueries) this.launch(candidate);
     }
     if (allAnswered) return this.finish(considered === 0 ? 'exhausted' : 'converged');
-    if (!anyInflight) return this.finish(this.queries >= this.maxQueries ? 'query-cap' : 'exhausted');
+    // Nothing in flight anywhere means nothing can change any more.
+    if (this.controllers.size === 0) return this.finish(this.queries >= this.maxQueries ? 'query-cap' : 'exhausted');
   }
 
   private launch(candidate: Candidate): void {

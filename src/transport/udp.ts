@@ -57,6 +57,18 @@ function nextCheckPhase(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/**
+ * Closes a socket and waits until its handle is gone. libuv frees the handle in
+ * the loop's close phase, which can come after the 'close' event; two check-phase
+ * hops guarantee one close phase has passed, so callers (and leak checks) see no
+ * live handle once this resolves.
+ */
+async function releaseSocket(socket: dgram.Socket): Promise<void> {
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  await nextCheckPhase();
+  await nextCheckPhase();
+}
+
 function checkSize(value: number | undefined, argument: string): void {
   if (value !== undefined && (!Number.isInteger(value) || value <= 0)) throw invalidArgument(argument, 'expected a positive integer (bytes)');
 }
@@ -135,7 +147,7 @@ export class UdpTransport implements Transport {
     }
     if (this.state !== 'binding') {
       // close() was called while binding: release the socket at once.
-      await new Promise<void>((resolve) => socket.close(() => resolve()));
+      await releaseSocket(socket);
       throw new MccError('ERR_TRANSPORT', 'UdpTransport was closed while binding');
     }
     this.socket = socket;
@@ -162,8 +174,9 @@ export class UdpTransport implements Transport {
       }
       const where = formatAddress({ host, port });
       const onError = (error: Error): void => {
-        socket.close();
-        reject(new MccError('ERR_TRANSPORT', `cannot bind UDP ${where}: ${error.message}`, { cause: error, details: { address: where } }));
+        const failure = new MccError('ERR_TRANSPORT', `cannot bind UDP ${where}: ${error.message}`, { cause: error, details: { address: where } });
+        // Release the failed socket before rejecting, so a rejected bind leaves no handle.
+        releaseSocket(socket).then(() => reject(failure), () => reject(failure));
       };
       socket.once('error', onError);
       socket.bind({ address: host, port, exclusive: true }, () => {
@@ -272,13 +285,8 @@ export class UdpTransport implements Transport {
       this.socket = undefined;
       if (socket !== undefined) {
         socket.off('message', this.onMessage);
-        await new Promise<void>((resolve) => socket.close(() => resolve()));
+        await releaseSocket(socket);
         socket.off('error', this.onSocketError);
-        // libuv frees the handle in the loop's close phase, which can come after the
-        // 'close' event; two check-phase hops guarantee one close phase has passed,
-        // so callers (and leak checks) see no live handle once this resolves.
-        await nextCheckPhase();
-        await nextCheckPhase();
       }
       this.state = 'closed';
     })();

@@ -75,7 +75,6 @@ export class SimNetwork implements SimFabric {
   private readonly defaultLink: LinkProfile;
   private readonly seed: number;
   private readonly linkRandom: RandomSource;
-  private readonly allocRandom: RandomSource;
   /** Public hosts and NAT public addresses by label. */
   private readonly publicHosts = new Map<string, SimHost | SimNat>();
   /** Per-pair overrides: host → host → profile (stored both ways). */
@@ -95,7 +94,6 @@ export class SimNetwork implements SimFabric {
     this.seed = seed;
     this.defaultLink = resolveLink(options.defaultLink, DEFAULT_LINK, 'defaultLink');
     this.linkRandom = deriveRandom(seed, 0);
-    this.allocRandom = deriveRandom(seed, 1);
   }
 
   /** Allocates a fresh host label: public ('10.x.y.z') or, with `nat`, private on that NAT's LAN ('192.168.x.y'). */
@@ -127,7 +125,7 @@ export class SimNetwork implements SimFabric {
     } else {
       publicHost = this.freshPublicLabel();
     }
-    const nat = new SimNat(options, publicHost, deriveRandom(this.seed, 2 + this.natCount++));
+    const nat = new SimNat(options, publicHost, deriveRandom(this.seed, 1 + this.natCount++));
     this.publicHosts.set(publicHost, nat);
     return nat;
   }
