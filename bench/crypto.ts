@@ -8,8 +8,8 @@ import { performance } from 'node:perf_hooks';
 import { nobleCryptoSuite, nodeCryptoSuite, type CryptoSuite } from '../src/crypto/index.js';
 
 const PAYLOAD_BYTES = 1200;
-const ROUNDS = 5;
-const ROUND_MS = 300;
+const ROUNDS = 7;
+const ROUND_MS = 180;
 
 interface Case {
   name: string;
@@ -17,20 +17,25 @@ interface Case {
   prepare(suite: CryptoSuite): () => unknown;
 }
 
-const cases: Case[] = [
-  {
-    name: `AEAD seal+open ${PAYLOAD_BYTES} B`,
+function aeadCase(bytes: number): Case {
+  return {
+    name: `AEAD seal+open ${bytes} B`,
     prepare(suite) {
       const key = suite.randomBytes(32);
       const nonce = suite.randomBytes(12);
       const aad = suite.randomBytes(16);
-      const plaintext = suite.randomBytes(PAYLOAD_BYTES);
+      const plaintext = suite.randomBytes(bytes);
       return () => {
         const opened = suite.open(key, nonce, suite.seal(key, nonce, plaintext, aad), aad);
         if (opened === null) throw new Error('open failed');
       };
     },
-  },
+  };
+}
+
+const cases: Case[] = [
+  aeadCase(PAYLOAD_BYTES),
+  aeadCase(100),
   {
     name: 'Ed25519 sign (64 B msg)',
     prepare(suite) {
@@ -70,6 +75,25 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'X25519 ephemeral keygen + agree',
+    prepare(suite) {
+      // One side of a forward-secret handshake: fresh secret, its public key, one agreement.
+      const peer = suite.x25519PublicKey(suite.randomBytes(32));
+      return () => {
+        const ephemeral = suite.randomBytes(32);
+        suite.x25519PublicKey(ephemeral);
+        return suite.x25519(ephemeral, peer);
+      };
+    },
+  },
+  {
+    name: 'Ed25519 public key -> X25519',
+    prepare(suite) {
+      const publicKey = suite.ed25519PublicKey(suite.randomBytes(32));
+      return () => suite.edPublicToX25519(publicKey);
+    },
+  },
+  {
     name: 'HKDF-SHA-256 (32 B ikm, 64 B out)',
     prepare(suite) {
       const ikm = suite.randomBytes(32);
@@ -87,35 +111,50 @@ const cases: Case[] = [
   },
 ];
 
-/** Median ops/s of `op`, timing batches until each round lasts about ROUND_MS. */
-function measure(op: () => unknown): number {
-  const warmUpEnd = performance.now() + 100;
-  while (performance.now() < warmUpEnd) op();
-  const rates: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    let ops = 0;
-    const start = performance.now();
-    let elapsed = 0;
-    while (elapsed < ROUND_MS) {
-      for (let i = 0; i < 16; i++) op();
-      ops += 16;
-      elapsed = performance.now() - start;
-    }
-    rates.push((ops * 1000) / elapsed);
+/** ops/s of one timed round of `op`, run in batches until the round lasts about ROUND_MS. */
+function timedRound(op: () => unknown): number {
+  let ops = 0;
+  const start = performance.now();
+  let elapsed = 0;
+  while (elapsed < ROUND_MS) {
+    for (let i = 0; i < 16; i++) op();
+    ops += 16;
+    elapsed = performance.now() - start;
   }
-  rates.sort((a, b) => a - b);
-  return rates[Math.floor(rates.length / 2)]!;
+  return (ops * 1000) / elapsed;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/**
+ * Median ops/s of each op. Rounds alternate between the ops so that machine-load drift
+ * (other processes on a shared box) hits both suites alike instead of biasing the ratio.
+ */
+function measurePair(a: () => unknown, b: () => unknown): [number, number] {
+  for (const op of [a, b]) {
+    const warmUpEnd = performance.now() + 100;
+    while (performance.now() < warmUpEnd) op();
+  }
+  const ratesA: number[] = [];
+  const ratesB: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    ratesA.push(timedRound(a));
+    ratesB.push(timedRound(b));
+  }
+  return [median(ratesA), median(ratesB)];
 }
 
 const format = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 const rows = cases.map((c) => {
-  const node = measure(c.prepare(nodeCryptoSuite));
-  const noble = measure(c.prepare(nobleCryptoSuite));
+  const [node, noble] = measurePair(c.prepare(nodeCryptoSuite), c.prepare(nobleCryptoSuite));
   return { operation: c.name, 'node ops/s': format(node), 'noble ops/s': format(noble), 'node/noble': `${(node / noble).toFixed(1)}x` };
 });
 
-console.log(`crypto suites, median of ${ROUNDS} x ${ROUND_MS} ms rounds (Node ${process.version})`);
+console.log(`crypto suites, median of ${ROUNDS} interleaved ${ROUND_MS} ms rounds per suite (Node ${process.version})`);
 console.table(rows);
 const aead = rows[0]!;
 console.log(`AEAD ${PAYLOAD_BYTES} B: node ${aead['node ops/s']} seal+open/s vs noble ${aead['noble ops/s']}`);

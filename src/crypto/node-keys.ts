@@ -27,9 +27,9 @@ const PKCS8_PREFIX: Record<Curve, Buffer> = {
 
 const PLACEHOLDER_X = Buffer.alloc(KEY_LENGTH).toString('base64url');
 
-// Own secret keys are few (identity, a handful of live ephemeral keys); peer public keys
-// are many, so they get a bigger but still bounded cache to cap memory under a flood.
-const SECRET_CACHE_SIZE = 64;
+// Long-term secret keys are few (identity, its X25519 twin); peer public keys are many,
+// so they get a bigger but still bounded cache to cap memory under a flood.
+const SECRET_CACHE_SIZE = 16;
 const PUBLIC_CACHE_SIZE = 1024;
 
 function base64url(raw: Uint8Array): string {
@@ -84,14 +84,22 @@ function importPrivate(curve: Curve, raw: Uint8Array): KeyObject {
   return useJwkPrivate ? importPrivateJwk(curve, raw) : importPrivateDer(curve, raw);
 }
 
-/** Cached Ed25519 private KeyObjects, keyed by the 32-byte seed. */
-export const edPrivateKeys = new KeyObjectCache(SECRET_CACHE_SIZE, (raw) => importPrivate('Ed25519', raw));
+/** Cached Ed25519 private KeyObjects (the node's own signing key, once used repeatedly). */
+export const edPrivateKeys = new KeyObjectCache({
+  capacity: SECRET_CACHE_SIZE,
+  secret: true,
+  build: (raw) => importPrivate('Ed25519', raw),
+});
 /** Cached Ed25519 public KeyObjects, keyed by the 32-byte public key. */
-export const edPublicKeys = new KeyObjectCache(PUBLIC_CACHE_SIZE, (raw) => importPublicJwk('Ed25519', raw));
-/** Cached X25519 private KeyObjects, keyed by the 32-byte secret. */
-export const xPrivateKeys = new KeyObjectCache(SECRET_CACHE_SIZE, (raw) => importPrivate('X25519', raw));
+export const edPublicKeys = new KeyObjectCache({ capacity: PUBLIC_CACHE_SIZE, build: (raw) => importPublicJwk('Ed25519', raw) });
+/** Cached X25519 private KeyObjects: static keys get cached, ephemeral handshake keys do not. */
+export const xPrivateKeys = new KeyObjectCache({
+  capacity: SECRET_CACHE_SIZE,
+  secret: true,
+  build: (raw) => importPrivate('X25519', raw),
+});
 /** Cached X25519 public KeyObjects, keyed by the 32-byte public key. */
-export const xPublicKeys = new KeyObjectCache(PUBLIC_CACHE_SIZE, (raw) => importPublicJwk('X25519', raw));
+export const xPublicKeys = new KeyObjectCache({ capacity: PUBLIC_CACHE_SIZE, build: (raw) => importPublicJwk('X25519', raw) });
 
 /** The raw 32-byte public key of a private KeyObject (via JWK export, the fast path). */
 export function rawPublicKey(privateKey: KeyObject): Uint8Array {

@@ -58,6 +58,11 @@ export class RecordStore {
     this.maxTtlMs = options.maxTtlMs ?? 48 * 3600_000;
   }
 
+  /** Most records accepted under one key (readers use it to bound what they verify). */
+  get maxPerKeyLimit(): number {
+    return this.maxPerKey;
+  }
+
   /** Records held in total. */
   get size(): number {
     return this.total;

@@ -66,8 +66,8 @@ export class RecvStream {
     this.highestReceived = Math.max(this.highestReceived, end);
     if (this.resetCode !== null || this.discarding) {
       // Nobody will read it: count it as consumed so connection credit is not lost.
-      this.readyEnd = Math.max(this.readyEnd, end);
-      this.readOffset = Math.max(this.readOffset, end);
+      this.readyEnd = this.highestReceived;
+      this.readOffset = this.highestReceived;
       return { newBytes };
     }
     if (end > this.readyEnd && data.length > 0) this.insert(offset, data);

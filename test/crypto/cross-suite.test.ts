@@ -10,6 +10,8 @@ import {
   nodeCryptoSuite,
   type CryptoSuite,
 } from '../../src/crypto/index.js';
+import { SMALL_AEAD_BYTES } from '../../src/crypto/node-suite.js';
+import { privateKeyImportPath } from '../../src/crypto/node-keys.js';
 
 const ROUNDS = 24;
 const node = nodeCryptoSuite;
@@ -37,6 +39,11 @@ describe('crypto suites: selection', () => {
     assert.equal(node.name, 'node');
     assert.equal(noble.name, 'noble');
     assert.throws(() => createCryptoSuite('openssl' as 'node'), isInvalidArgument);
+  });
+
+  it('the node suite found its fast JWK key-import path sound on this Node', () => {
+    // Not required for correctness (DER is the fallback), but a regression here costs ~10x on key import.
+    assert.equal(privateKeyImportPath, 'jwk');
   });
 });
 
@@ -174,6 +181,27 @@ describe('crypto suites: identical bytes across suites', () => {
         tampered[tampered.length - 1 - (i % tampered.length)]! ^= 0x04;
         assert.equal(opener.open(key, nonce, tampered, aad), null);
       }
+    }
+  });
+
+  it('AEAD: both node-suite paths (short: pure JS, long: OpenSSL) match noble and reject tampering', () => {
+    const key = node.randomBytes(32);
+    const nonce = node.randomBytes(12);
+    const aad = node.randomBytes(20);
+    for (const size of [0, 1, SMALL_AEAD_BYTES - 1, SMALL_AEAD_BYTES, SMALL_AEAD_BYTES + 1, 1200, 65_536]) {
+      const plaintext = node.randomBytes(size);
+      const sealed = node.seal(key, nonce, plaintext, aad);
+      assert.deepEqual(sealed, noble.seal(key, nonce, plaintext, aad), `seal ${size}`);
+      assert.deepEqual(node.open(key, nonce, sealed, aad), plaintext, `open ${size}`);
+      const flip = (bytes: Uint8Array, index: number): Uint8Array => {
+        const copy = Uint8Array.from(bytes);
+        copy[index]! ^= 0x20;
+        return copy;
+      };
+      assert.equal(node.open(key, nonce, flip(sealed, sealed.length - 1), aad), null, `tag ${size}`);
+      if (size > 0) assert.equal(node.open(key, nonce, flip(sealed, size - 1), aad), null, `ciphertext ${size}`);
+      assert.equal(node.open(key, nonce, sealed, flip(aad, 0)), null, `aad ${size}`);
+      assert.equal(node.open(key, nonce, sealed), null, `no aad ${size}`);
     }
   });
 

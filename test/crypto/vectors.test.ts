@@ -180,7 +180,7 @@ for (const suite of [nodeCryptoSuite, nobleCryptoSuite] as CryptoSuite[]) {
     it('X25519 RFC 7748 section 5.2 iterated (1 and 1000 iterations)', () => {
       let k: Uint8Array = new Uint8Array(32);
       k[0] = 9;
-      let u = Uint8Array.from(k);
+      let u: Uint8Array = Uint8Array.from(k);
       for (let i = 1; i <= 1000; i++) {
         const next = suite.x25519(k, u);
         u = k;

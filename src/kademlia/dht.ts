@@ -1,0 +1,300 @@
+/**
+ * One node's Kademlia DHT: routing-table upkeep, the server side of the four RPCs,
+ * iterative lookups, and timers for bucket refresh, expiry, author republish and holder
+ * refresh. Network-agnostic: outgoing RPCs go through {@link KadNetwork}, time through the
+ * injected {@link Clock}; the node calls `observe` and the `handle*` methods for inbound
+ * authenticated messages. Value put/get lives in `values.ts` on top of this class.
+ */
+import type { CryptoSuite } from '../crypto/types.js';
+import { MccError, invalidArgument } from '../errors.js';
+import { bytesToHex } from '../util/bytes.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import { deadline } from './deadline.js';
+import { Positions, isId, randomPositionInBucket, sameId } from './keyspace.js';
+import { iterativeLookup, validContact, type LookupParams, type LookupResult, type QueryAnswer } from './lookup.js';
+import { RoutingTable, type TableEntry } from './routing-table.js';
+import { snapshotTable, type RoutingSnapshot } from './snapshot.js';
+import { RecordStore } from './storage.js';
+import { ID_LENGTH, type Contact, type FindNodeResult, type FindValueResult, type KadNetwork, type ObserveOptions, type SignedRecord, type StoreResult } from './types.js';
+import { WriteTokens } from './write-tokens.js';
+
+/** Options of a {@link DhtCore}. Only `id`, `suite`, `clock` and `network` are required. */
+export interface DhtOptions {
+  /** Our node ID (Ed25519 public key). */
+  id: Uint8Array;
+  suite: CryptoSuite;
+  clock: Clock;
+  network: KadNetwork;
+  /** Wall-clock ms since the epoch, for record expiry. Default `Date.now` (inject a virtual one in simulations). */
+  wallClock?: () => number;
+  /** Client mode: we query but ask others not to add us (we are not reachable). Default false. */
+  clientMode?: boolean;
+  /** Bucket size and replication factor. Default 20. */
+  k?: number;
+  /** Lookup tuning (alpha, caps, timeouts). */
+  lookup?: LookupParams;
+  /** Storage limits. */
+  storage?: { maxRecords?: number; maxPerKey?: number; maxPerSource?: number; maxTtlMs?: number };
+  /** Refresh a bucket no lookup touched for this long, ms. Default 15 min. */
+  bucketRefreshMs?: number;
+  /** Period of the maintenance tick (expiry sweep, refresh, republish), ms. Default 60 s. */
+  maintenanceMs?: number;
+  /** Deadline of a liveness ping or STORE, ms. Default 2,000. */
+  rpcTimeoutMs?: number;
+}
+
+/** Counters for diagnostics and tests. */
+export interface DhtStats {
+  lookups: number;
+  queries: number;
+  storesReceived: number;
+  storesRejected: number;
+  malformedContacts: number;
+}
+
+/** Empty answer object for handlers, so hot paths allocate nothing when nothing is found. */
+const NO_RECORDS: SignedRecord[] = [];
+
+/** The Kademlia core of one node. */
+export class DhtCore {
+  readonly id: Uint8Array;
+  readonly idHex: string;
+  /** Our position: SHA-256 of our ID. */
+  readonly position: Uint8Array;
+  readonly k: number;
+  readonly positions: Positions;
+  readonly table: RoutingTable;
+  readonly store: RecordStore;
+  readonly clientMode: boolean;
+  readonly stats: DhtStats = { lookups: 0, queries: 0, storesReceived: 0, storesRejected: 0, malformedContacts: 0 };
+  /** Hooks run on every maintenance tick (values.ts registers republish and holder refresh). */
+  readonly maintenanceHooks: Array<() => void> = [];
+  private readonly tokens: WriteTokens;
+  private readonly wall: () => number;
+  private typicalRtt: number | undefined;
+  private tick: TimerHandle | undefined;
+  private running = false;
+  private readonly inflight = new Set<AbortController>();
+
+  constructor(readonly options: DhtOptions) {
+    if (!isId(options.id)) throw invalidArgument('id', 'must be a 32-byte node ID');
+    this.id = Uint8Array.from(options.id);
+    this.idHex = bytesToHex(this.id);
+    this.k = options.k ?? 20;
+    this.clientMode = options.clientMode ?? false;
+    this.positions = new Positions(options.suite);
+    this.position = this.positions.of(this.id);
+    this.wall = options.wallClock ?? (() => Date.now());
+    this.table = new RoutingTable({ self: this.position, clock: options.clock, k: this.k, positions: this.positions });
+    this.store = new RecordStore({ suite: options.suite, wallClock: this.wall, ...options.storage });
+    this.tokens = new WriteTokens(options.suite, options.clock);
+  }
+
+  /** Wall-clock ms since the epoch as this DHT sees it. */
+  wallNow(): number {
+    return this.wall();
+  }
+
+  /** True between {@link DhtCore.start} and {@link DhtCore.stop}. */
+  get started(): boolean {
+    return this.running;
+  }
+
+  /**
+   * Starts the maintenance timer and joins through `seeds` (bootstrap contacts or a
+   * restored snapshot). Resolves once the join lookup ended; a failed join is not an
+   * error (a lone first node is normal), the routing table just stays empty.
+   */
+  async start(seeds: Contact[] = [], signal?: AbortSignal): Promise<void> {
+    if (this.running) throw new MccError('ERR_ALREADY_STARTED', 'DHT already started');
+    this.running = true;
+    this.schedule();
+    if (seeds.length > 0) await this.bootstrap(seeds, signal);
+  }
+
+  /** Stops timers and aborts every lookup and RPC this DHT started. */
+  stop(): void {
+    this.running = false;
+    if (this.tick !== undefined) this.options.clock.clearTimeout(this.tick);
+    this.tick = undefined;
+    for (const controller of this.inflight) controller.abort(new MccError('ERR_STOPPED', 'DHT stopped'));
+    this.inflight.clear();
+  }
+
+  /**
+   * Joins the network: looks up our own position through `seeds` (filling the table with
+   * whoever answers), then refreshes the buckets farther out than our nearest neighbour.
+   */
+  async bootstrap(seeds: Contact[], signal?: AbortSignal): Promise<LookupResult> {
+    const result = await this.lookup(this.position, { signal, seeds });
+    const nearest = result.closest[0];
+    if (nearest !== undefined) {
+      const upTo = this.table.bucketIndex(nearest.position);
+      const refreshes: Promise<unknown>[] = [];
+      for (let i = 0; i < upTo; i++) refreshes.push(this.refreshBucket(i, signal).catch(() => undefined));
+      await Promise.all(refreshes);
+    }
+    return result;
+  }
+
+  /**
+   * An authenticated message arrived from `contact`. Adds or refreshes it in the routing
+   * table unless it runs in client mode; a full bucket triggers a liveness ping of its
+   * least-recently-seen entry, evicted only if that ping fails.
+   */
+  observe(contact: Contact, options?: ObserveOptions): void {
+    if (options?.clientMode || !validContact(contact) || sameId(contact.id, this.id)) return;
+    const outcome = this.table.observe(contact, this.positions.of(contact.id));
+    if (outcome.kind === 'ping') this.checkLiveness(outcome.stale);
+  }
+
+  private checkLiveness(stale: TableEntry): void {
+    const limit = this.rpcDeadline();
+    this.options.network.ping(stale.contact, limit.signal).then(
+      () => this.table.pingResult(stale, true),
+      () => this.table.pingResult(stale, false),
+    ).finally(() => limit.dispose());
+  }
+
+  /** Server side of FIND_NODE: our k closest to `target` (never the requester) and a write token. */
+  handleFindNode(from: Contact, target: Uint8Array): FindNodeResult {
+    if (!isId(target)) return { contacts: [] };
+    return { contacts: this.closestContacts(target, from.id), token: this.tokens.issue(from) };
+  }
+
+  /** Server side of FIND_VALUE: records held under `key` (maybe none), closer contacts, and a write token. */
+  handleFindValue(from: Contact, key: Uint8Array): FindValueResult {
+    if (!isId(key)) return { contacts: [], records: NO_RECORDS };
+    const records = this.store.get(key);
+    return { contacts: this.closestContacts(key, from.id), records: records.length > 0 ? records : NO_RECORDS, token: this.tokens.issue(from) };
+  }
+
+  /** Server side of STORE: checks the write token, then verifies and stores the record. Never throws. */
+  handleStore(from: Contact, key: Uint8Array, record: SignedRecord, token: Uint8Array): StoreResult {
+    this.stats.storesReceived++;
+    if (!this.tokens.verify(from, token)) {
+      this.stats.storesRejected++;
+      return { ok: false, reason: 'token' };
+    }
+    if (!isId(key)) {
+      this.stats.storesRejected++;
+      return { ok: false, reason: 'invalid' };
+    }
+    const result = this.store.put(key, record, bytesToHex(from.id));
+    if (!result.ok) this.stats.storesRejected++;
+    return result;
+  }
+
+  /** The routing table's contacts for a fast restart (feed them back with `contactsFromSnapshot` to {@link DhtCore.start}). */
+  snapshot(): RoutingSnapshot {
+    return snapshotTable(this.table);
+  }
+
+  /** Our k closest known contacts to `target`, excluding `exclude`. */
+  closestContacts(target: Uint8Array, exclude?: Uint8Array, count = this.k): Contact[] {
+    return this.table.closest(target, count, exclude).map((entry) => entry.contact);
+  }
+
+  /** Iterative FIND_NODE lookup of `target` (a 32-byte position or key). */
+  lookup(target: Uint8Array, options: { signal?: AbortSignal; seeds?: Contact[] } = {}): Promise<LookupResult> {
+    return this.runLookup(target, (to, signal) => this.options.network.findNode(to, target, signal), options);
+  }
+
+  /**
+   * Iterative FIND_VALUE lookup of `key`; `onAnswer` sees every answer (records included)
+   * and ends the lookup by returning true.
+   */
+  lookupValue(key: Uint8Array, onAnswer: (from: Contact, answer: FindValueResult) => boolean, options: { signal?: AbortSignal } = {}): Promise<LookupResult> {
+    return this.runLookup(key, (to, signal) => this.options.network.findValue(to, key, signal), { ...options, onAnswer });
+  }
+
+  private async runLookup<A extends QueryAnswer>(
+    target: Uint8Array,
+    query: (to: Contact, signal: AbortSignal) => Promise<A>,
+    options: { signal?: AbortSignal; seeds?: Contact[]; onAnswer?: (from: Contact, answer: A) => boolean },
+  ): Promise<LookupResult> {
+    if (!isId(target)) throw invalidArgument('target', 'must be 32 bytes');
+    this.stats.lookups++;
+    this.table.touch(target);
+    const own = new AbortController();
+    this.inflight.add(own);
+    const onParent = () => own.abort(options.signal!.reason);
+    if (options.signal?.aborted) own.abort(options.signal.reason);
+    else options.signal?.addEventListener('abort', onParent, { once: true });
+    const network = this.options.network;
+    const seeds = [...this.closestContacts(target, undefined, this.k), ...(options.seeds ?? [])];
+    try {
+      const result = await iterativeLookup<A>({
+        ...this.options.lookup,
+        k: this.k,
+        target,
+        seeds,
+        query,
+        positions: this.positions,
+        clock: this.options.clock,
+        self: this.id,
+        signal: own.signal,
+        defaultRttMs: this.options.lookup?.defaultRttMs ?? (this.typicalRtt !== undefined ? this.typicalRtt * 1.5 : undefined),
+        ...(network.rtt ? { rtt: (to: Contact) => network.rtt!(to) } : {}),
+        ...(options.onAnswer ? { onAnswer: options.onAnswer } : {}),
+        onFailure: (to) => this.table.recordFailure(to.id, this.positions.of(to.id)),
+        onRtt: (_to, ms) => {
+          this.typicalRtt = this.typicalRtt === undefined ? ms : 0.9 * this.typicalRtt + 0.1 * ms;
+        },
+      });
+      this.stats.queries += result.queries;
+      this.stats.malformedContacts += result.malformed;
+      return result;
+    } finally {
+      options.signal?.removeEventListener('abort', onParent);
+      this.inflight.delete(own);
+    }
+  }
+
+  /** Looks up a random position inside bucket `index` (keeps far buckets populated). */
+  refreshBucket(index: number, signal?: AbortSignal): Promise<LookupResult> {
+    const target = randomPositionInBucket(this.position, index, this.options.suite.randomBytes(ID_LENGTH));
+    return this.lookup(target, signal ? { signal } : {});
+  }
+
+  /** A deadline signal for one outgoing RPC, aborted by {@link DhtCore.stop} as well. */
+  rpcDeadline(parent?: AbortSignal): { signal: AbortSignal; dispose(): void } {
+    const own = new AbortController();
+    this.inflight.add(own);
+    const limit = deadline(this.options.clock, this.options.rpcTimeoutMs ?? 2000, parent);
+    const onLimit = () => own.abort(limit.signal.reason);
+    limit.signal.addEventListener('abort', onLimit, { once: true });
+    return {
+      signal: own.signal,
+      dispose: () => {
+        limit.signal.removeEventListener('abort', onLimit);
+        limit.dispose();
+        this.inflight.delete(own);
+      },
+    };
+  }
+
+  private schedule(): void {
+    if (!this.running) return;
+    this.tick = this.options.clock.setTimeout(() => {
+      this.tick = undefined;
+      this.maintain();
+      this.schedule();
+    }, this.options.maintenanceMs ?? 60_000);
+  }
+
+  /** One maintenance tick: expiry sweep, stale-bucket refresh, then the registered hooks. */
+  private maintain(): void {
+    this.store.sweep();
+    // Refresh at most a few buckets per tick so a node that slept does not burst hundreds of lookups.
+    const stale = this.table.staleBuckets(this.options.bucketRefreshMs ?? 15 * 60_000).slice(0, 4);
+    for (const index of stale) this.refreshBucket(index).catch(() => undefined);
+    for (const hook of this.maintenanceHooks) {
+      try {
+        hook();
+      } catch {
+        // A hook's failure must not stop the timer chain.
+      }
+    }
+  }
+}

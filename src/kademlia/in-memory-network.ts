@@ -1,0 +1,157 @@
+/**
+ * An in-process stand-in for the wire, for tests, benchmarks and simulations: RPCs go
+ * straight to the target node's handlers after a simulated one-way latency (with jitter),
+ * and each request or response may be lost. It replaces the session layer only; the DHT
+ * code under test is the real one. Time comes from the injected clock (a VirtualClock in
+ * tests), randomness from an injected generator so runs are reproducible.
+ */
+import { abortError } from '../errors.js';
+import { bytesToHex } from '../util/bytes.js';
+import type { Clock } from '../util/clock.js';
+import type { Contact, FindNodeResult, FindValueResult, KadNetwork, ObserveOptions, SignedRecord, StoreResult } from './types.js';
+
+/** The inbound side of a node, as the session layer would drive it. A `Dht` satisfies it. */
+export interface KadHandlers {
+  observe(contact: Contact, options?: ObserveOptions): void;
+  handleFindNode(from: Contact, target: Uint8Array): FindNodeResult;
+  handleFindValue(from: Contact, key: Uint8Array): FindValueResult;
+  handleStore(from: Contact, key: Uint8Array, record: SignedRecord, token: Uint8Array): StoreResult;
+}
+
+/** Link model of an {@link InMemoryKadHub}. */
+export interface InMemoryKadHubOptions {
+  clock: Clock;
+  /** One-way latency, ms. Default 25. */
+  latencyMs?: number;
+  /** Uniform extra one-way delay in [0, jitterMs), ms. Default 0. */
+  jitterMs?: number;
+  /** Probability that any one message (request or response) is lost. Default 0. */
+  loss?: number;
+  /** Random source in [0, 1). Default a fixed-seed generator, so runs repeat. */
+  random?: () => number;
+}
+
+interface Member {
+  contact: Contact;
+  clientMode: boolean;
+  handlers: KadHandlers | undefined;
+  online: boolean;
+}
+
+/** Deterministic PRNG (mulberry32) for reproducible simulations. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Delivers KadNetwork calls between in-process nodes. */
+export class InMemoryKadHub {
+  /** Requests sent (each RPC is one request and, unless lost, one response). */
+  requests = 0;
+  private readonly members = new Map<string, Member>();
+  private readonly random: () => number;
+
+  constructor(private readonly options: InMemoryKadHubOptions) {
+    this.random = options.random ?? seededRandom(1);
+  }
+
+  /** Joins a node: returns the KadNetwork it sends through; call `attach` with its handlers. */
+  join(contact: Contact, options: { clientMode?: boolean } = {}): InMemoryEndpoint {
+    const member: Member = { contact, clientMode: options.clientMode ?? false, handlers: undefined, online: true };
+    this.members.set(bytesToHex(contact.id), member);
+    return new InMemoryEndpoint(this, member);
+  }
+
+  /** Takes a node off the network (it neither receives nor answers) or brings it back. */
+  setOnline(id: Uint8Array, online: boolean): void {
+    const member = this.members.get(bytesToHex(id));
+    if (member !== undefined) member.online = online;
+  }
+
+  /** Removes a node for good. */
+  leave(id: Uint8Array): void {
+    this.members.delete(bytesToHex(id));
+  }
+
+  /** @internal Sends one request from `from` and resolves with the answer unless lost. */
+  call<T>(from: Member, to: Contact, signal: AbortSignal | undefined, handle: (handlers: KadHandlers, fromContact: Contact) => T): Promise<T> {
+    this.requests++;
+    return new Promise<T>((resolve, reject) => {
+      if (signal?.aborted) return reject(abortError(signal));
+      let settled = false;
+      const onAbort = () => {
+        if (settled) return;
+        settled = true;
+        reject(abortError(signal!));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (!from.online || this.lost()) return;
+      this.options.clock.setTimeout(() => {
+        const target = this.members.get(bytesToHex(to.id));
+        // A wrong address or an offline node: the session never authenticates, nothing comes back.
+        if (settled || target === undefined || !target.online || target.handlers === undefined) return;
+        if (target.contact.address.host !== to.address.host || target.contact.address.port !== to.address.port) return;
+        target.handlers.observe(from.contact, { clientMode: from.clientMode });
+        let answer: T;
+        try {
+          answer = handle(target.handlers, from.contact);
+        } catch {
+          return; // a crashing handler is a lost request, as on the wire
+        }
+        if (this.lost()) return;
+        this.options.clock.setTimeout(() => {
+          if (settled || !from.online) return;
+          settled = true;
+          signal?.removeEventListener('abort', onAbort);
+          from.handlers?.observe(target.contact, { clientMode: target.clientMode });
+          resolve(answer);
+        }, this.delay());
+      }, this.delay());
+    });
+  }
+
+  private lost(): boolean {
+    const loss = this.options.loss ?? 0;
+    return loss > 0 && this.random() < loss;
+  }
+
+  private delay(): number {
+    return (this.options.latencyMs ?? 25) + (this.options.jitterMs ? this.random() * this.options.jitterMs : 0);
+  }
+}
+
+/** One node's outgoing side on an {@link InMemoryKadHub}. */
+export class InMemoryEndpoint implements KadNetwork {
+  constructor(
+    private readonly hub: InMemoryKadHub,
+    private readonly member: Member,
+  ) {}
+
+  /** Installs the node's inbound handlers (usually its Dht). */
+  attach(handlers: KadHandlers): void {
+    this.member.handlers = handlers;
+  }
+
+  ping(to: Contact, signal?: AbortSignal): Promise<void> {
+    return this.hub.call(this.member, to, signal, () => undefined);
+  }
+
+  findNode(to: Contact, target: Uint8Array, signal?: AbortSignal): Promise<FindNodeResult> {
+    return this.hub.call(this.member, to, signal, (h, from) => h.handleFindNode(from, target));
+  }
+
+  findValue(to: Contact, key: Uint8Array, signal?: AbortSignal): Promise<FindValueResult> {
+    return this.hub.call(this.member, to, signal, (h, from) => h.handleFindValue(from, key));
+  }
+
+  async store(to: Contact, key: Uint8Array, record: SignedRecord, token: Uint8Array, signal?: AbortSignal): Promise<void> {
+    const result = await this.hub.call(this.member, to, signal, (h, from) => h.handleStore(from, key, record, token));
+    if (!result.ok) throw new Error(`store refused: ${result.reason}`);
+  }
+}

@@ -1,0 +1,271 @@
+/**
+ * Values on the DHT: `put` (immutable or signed mutable), `putRecord` (any signed record,
+ * e.g. discovery's provider records), `get` (the highest valid seq wins) and `getRecords`
+ * (the whole 1-to-many set), plus author republish and holder refresh on the maintenance
+ * tick. Storing goes to the k closest nodes, each with the write token it issued during
+ * the lookup.
+ */
+import type { KeyPair } from '../crypto/types.js';
+import { MccError, invalidArgument, throwIfAborted } from '../errors.js';
+import { bytesToHex } from '../util/bytes.js';
+import { DhtCore, type DhtOptions } from './dht.js';
+import { compareDistance, isId, mutableKey } from './keyspace.js';
+import { authorKey, checkRecord, createImmutableRecord, isBoundMutable, isImmutable, signRecord, supersedes } from './record.js';
+import type { Contact, FindValueResult, SignedRecord } from './types.js';
+import { MAX_VALUE_SIZE } from './types.js';
+
+/** Options of {@link Dht.put}. Without `keyPair` the value is immutable (key = hash of value). */
+export interface PutOptions {
+  /** Author key pair: makes the value mutable, keyed by hash of public key and salt. */
+  keyPair?: KeyPair;
+  salt?: Uint8Array;
+  /** Sequence number of a mutable value; default: one more than our last put of this key, else 0. */
+  seq?: number;
+  /** Lifetime, ms. Default {@link DhtValueOptions.defaultTtlMs}. */
+  ttlMs?: number;
+  /** Republish before expiry while the node runs. Default true. */
+  republish?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Outcome of a put. */
+export interface PutResult {
+  key: Uint8Array;
+  record: SignedRecord;
+  /** Nodes that accepted the record (ourselves included when we are among the k closest). */
+  stored: number;
+}
+
+/** Outcome of a get: the winning value. */
+export interface GetResult {
+  key: Uint8Array;
+  value: Uint8Array;
+  record: SignedRecord;
+}
+
+/** Options of reads. */
+export interface GetOptions {
+  signal?: AbortSignal;
+  /** Stop once this many holders answered with valid records (immutable values stop at the first). Default 3. */
+  quorum?: number;
+}
+
+/** Value-related options on top of {@link DhtOptions}. */
+export interface DhtValueOptions extends DhtOptions {
+  /** Default record lifetime, ms. Default 1 h. */
+  defaultTtlMs?: number;
+  /** A holder re-stores a record to the current k closest when nobody re-stored it for this long, ms. Default 30 min. */
+  holderRefreshMs?: number;
+  /** Keys refreshed by a holder per maintenance tick. Default 8. */
+  holderRefreshPerTick?: number;
+}
+
+interface Published {
+  record: SignedRecord;
+  keyPair: KeyPair | undefined;
+  ttlMs: number;
+  republishAt: number;
+}
+
+/** The DHT of one node: {@link DhtCore} plus values. This is what `node.dht` exposes. */
+export class Dht extends DhtCore {
+  private readonly published = new Map<string, Published>();
+  private readonly defaultTtlMs: number;
+
+  constructor(readonly valueOptions: DhtValueOptions) {
+    super(valueOptions);
+    this.defaultTtlMs = valueOptions.defaultTtlMs ?? 3600_000;
+    this.maintenanceHooks.push(() => this.republishDue(), () => this.refreshHeld());
+  }
+
+  /** Stores `value` (at most 1000 bytes): immutable by default, mutable and signed with `keyPair`. */
+  async put(value: Uint8Array, options: PutOptions = {}): Promise<PutResult> {
+    if (!(value instanceof Uint8Array) || value.length > MAX_VALUE_SIZE) throw invalidArgument('value', `must be a Uint8Array of at most ${MAX_VALUE_SIZE} bytes`);
+    const ttlMs = this.checkTtl(options.ttlMs);
+    const expiresAt = Math.floor(this.wallNow() + ttlMs);
+    let record: SignedRecord;
+    if (options.keyPair === undefined) {
+      record = createImmutableRecord(this.options.suite, value, expiresAt);
+    } else {
+      const key = mutableKey(this.options.suite, options.keyPair.publicKey, options.salt);
+      const previous = this.published.get(publishedId(key, options.keyPair.publicKey));
+      const seq = options.seq ?? (previous ? previous.record.seq + 1 : 0);
+      record = signRecord(this.options.suite, options.keyPair, { key, seq, expiresAt, value, ...(options.salt ? { salt: options.salt } : {}) });
+    }
+    return this.publish(record, options.keyPair, ttlMs, options);
+  }
+
+  /**
+   * Publishes a record signed elsewhere (discovery's provider records, withdrawals). With
+   * `keyPair` it is re-signed with a fresh expiry on republish; without, it is republished
+   * as is until it expires.
+   */
+  async putRecord(record: SignedRecord, options: { keyPair?: KeyPair; republish?: boolean; signal?: AbortSignal } = {}): Promise<PutResult> {
+    const problem = checkRecord(this.options.suite, record, record?.key, this.wallNow(), this.store.maxTtlMs);
+    if (problem !== null) throw invalidArgument('record', `not a valid record (${problem})`);
+    return this.publish(record, options.keyPair, Math.max(1, record.expiresAt - this.wallNow()), options);
+  }
+
+  /** Stops republishing what we published under `key` (by any of our authors). The records live until expiry. */
+  unpublish(key: Uint8Array): void {
+    const prefix = bytesToHex(key);
+    for (const id of [...this.published.keys()]) if (id.startsWith(prefix)) this.published.delete(id);
+  }
+
+  /**
+   * Reads `key`: an immutable value (verified against its key) or the mutable value with the
+   * highest valid seq from the author the key names. Null when nothing valid is found or the
+   * latest record is a withdrawal.
+   */
+  async get(key: Uint8Array, options: GetOptions = {}): Promise<GetResult | null> {
+    const records = await this.collect(key, options, true);
+    let best: SignedRecord | undefined;
+    for (const record of records) {
+      if (isImmutable(record)) return { key, value: record.value, record };
+      if (!isBoundMutable(this.options.suite, record)) continue;
+      if (best === undefined || supersedes(record, best)) best = record;
+    }
+    if (best === undefined || best.withdrawn) return null;
+    return { key, value: best.value, record: best };
+  }
+
+  /** Every author's latest valid record under `key` (1-to-many), withdrawals included so callers can drop them. */
+  getRecords(key: Uint8Array, options: GetOptions = {}): Promise<SignedRecord[]> {
+    return this.collect(key, options, false);
+  }
+
+  private async collect(key: Uint8Array, options: GetOptions, stopAtImmutable: boolean): Promise<SignedRecord[]> {
+    if (!isId(key)) throw invalidArgument('key', 'must be 32 bytes');
+    throwIfAborted(options.signal);
+    const quorum = options.quorum ?? 3;
+    const found = new Map<string, SignedRecord>();
+    let immutableFound = false;
+    const merge = (records: SignedRecord[]): boolean => {
+      let any = false;
+      const now = this.wallNow();
+      const limit = Math.min(records.length, this.store.maxPerKeyLimit);
+      for (let i = 0; i < limit; i++) {
+        const record = records[i]!;
+        if (record === null || typeof record !== 'object' || !(record.author instanceof Uint8Array)) continue;
+        const author = authorKey(record);
+        const known = found.get(author);
+        // An identical record was verified already; skip the signature check.
+        if (known !== undefined && known.seq === record.seq && known.expiresAt === record.expiresAt && Buffer.compare(known.signature, record.signature) === 0) {
+          any = true;
+          continue;
+        }
+        if (known !== undefined && !supersedes(record, known)) continue;
+        if (checkRecord(this.options.suite, record, key, now, this.store.maxTtlMs) !== null) continue;
+        found.set(author, record);
+        any = true;
+        if (isImmutable(record)) immutableFound = true;
+      }
+      return any;
+    };
+    let holders = merge(this.store.get(key)) ? 1 : 0;
+    if (!(stopAtImmutable && immutableFound) && holders < quorum) {
+      await this.lookupValue(
+        key,
+        (_from: Contact, answer: FindValueResult) => {
+          if (Array.isArray(answer.records) && answer.records.length > 0 && merge(answer.records)) holders++;
+          return (stopAtImmutable && immutableFound) || holders >= quorum;
+        },
+        options.signal ? { signal: options.signal } : {},
+      );
+    }
+    return [...found.values()];
+  }
+
+  private checkTtl(ttlMs: number | undefined): number {
+    const ttl = ttlMs ?? this.defaultTtlMs;
+    if (!Number.isFinite(ttl) || ttl <= 0 || ttl > this.store.maxTtlMs) throw invalidArgument('ttlMs', `must be in (0, ${this.store.maxTtlMs}] ms`);
+    return ttl;
+  }
+
+  /** Lookup of the k closest, STORE to each with its token, and a local copy when we are among them. */
+  private async publish(record: SignedRecord, keyPair: KeyPair | undefined, ttlMs: number, options: { republish?: boolean; signal?: AbortSignal }): Promise<PutResult> {
+    throwIfAborted(options.signal);
+    if (options.republish !== false) {
+      const id = publishedId(record.key, record.author);
+      // Withdrawals are kept alive only until the record they replace would have expired.
+      this.published.set(id, { record, keyPair: record.withdrawn ? undefined : keyPair, ttlMs, republishAt: this.wallNow() + ttlMs / 2 });
+    }
+    const stored = await this.storeToClosest(record.key, [record], options.signal);
+    if (stored === 0) throw new MccError('ERR_UNREACHABLE', 'no node accepted the record');
+    return { key: record.key, record, stored };
+  }
+
+  /** Stores `records` (all under `key`) on the k closest nodes; returns how many nodes accepted them. */
+  async storeToClosest(key: Uint8Array, records: SignedRecord[], signal?: AbortSignal): Promise<number> {
+    const result = await this.lookup(key, signal ? { signal } : {});
+    const hits = result.closest.filter((hit) => hit.token !== undefined);
+    let stored = 0;
+    const network = this.options.network;
+    await Promise.all(
+      hits.map(async (hit) => {
+        const limit = this.rpcDeadline(signal);
+        try {
+          for (const record of records) await network.store(hit.contact, key, record, hit.token!, limit.signal);
+          stored++;
+        } catch {
+          // Counted by its absence; a STORE lost here is repaired by republish.
+        } finally {
+          limit.dispose();
+        }
+      }),
+    );
+    const kth = hits[this.k - 1];
+    if (!this.clientMode && (kth === undefined || compareDistance(this.position, kth.position, key) < 0)) {
+      let ok = true;
+      for (const record of records) ok = this.store.put(key, record, this.idHex).ok && ok;
+      if (ok) stored++;
+    }
+    return stored;
+  }
+
+  /** Author republish: re-sign (or re-date, for immutable values) what is due and store it again. */
+  private republishDue(): void {
+    const now = this.wallNow();
+    for (const [id, entry] of this.published) {
+      if (entry.republishAt > now) continue;
+      let record = entry.record;
+      if (isImmutable(record)) {
+        record = createImmutableRecord(this.options.suite, record.value, Math.floor(now + entry.ttlMs));
+      } else if (entry.keyPair !== undefined) {
+        const { key, seq, value, salt } = record;
+        record = signRecord(this.options.suite, entry.keyPair, { key, seq, value, expiresAt: Math.floor(now + entry.ttlMs), ...(salt ? { salt } : {}) });
+      } else if (record.expiresAt <= now) {
+        this.published.delete(id);
+        continue;
+      }
+      entry.record = record;
+      entry.republishAt = now + entry.ttlMs / 2;
+      this.storeToClosest(record.key, [record]).catch(() => undefined);
+    }
+  }
+
+  /** Holder refresh: records nobody re-stored for a while go again to the current k closest of their key. */
+  private refreshHeld(): void {
+    const now = this.wallNow();
+    const due = now - (this.valueOptions.holderRefreshMs ?? 30 * 60_000);
+    const byKey = new Map<string, { key: Uint8Array; records: SignedRecord[] }>();
+    const maxKeys = this.valueOptions.holderRefreshPerTick ?? 8;
+    for (const held of this.store.held()) {
+      if (held.storedAt > due || held.record.expiresAt <= now) continue;
+      const keyHex = bytesToHex(held.record.key);
+      let group = byKey.get(keyHex);
+      if (group === undefined) {
+        if (byKey.size >= maxKeys) continue;
+        group = { key: held.record.key, records: [] };
+        byKey.set(keyHex, group);
+      }
+      group.records.push(held.record);
+      held.storedAt = now;
+    }
+    for (const group of byKey.values()) this.storeToClosest(group.key, group.records).catch(() => undefined);
+  }
+}
+
+function publishedId(key: Uint8Array, author: Uint8Array): string {
+  return bytesToHex(key) + bytesToHex(author);
+}

@@ -1,0 +1,308 @@
+/**
+ * The sans-IO tunnel connection (quinn-proto style): feed it datagrams and the time,
+ * poll it for datagrams to send, the next timer deadline and application events. It
+ * never touches a socket or a clock. Streams live in {@link StreamTable}; this file
+ * is the packet level: decryption, frame dispatch, acknowledgement, loss recovery,
+ * congestion control, pacing, keep-alive, idle timeout, key rotation and close.
+ */
+
+import type { CryptoSuite } from '../crypto/types.js';
+import { AckState } from './ack-state.js';
+import { resolveTunnelConfig, type TunnelConfig } from './config.js';
+import { NewReno, type CongestionController } from './congestion.js';
+import { FrameType, ackFrameLength, decodeFrames, encodeClose, type FrameSink, writeAck } from './frames.js';
+import type { TunnelKeys } from './handshake.js';
+import { KEY_GENERATION_PACKETS, MAX_DATAGRAM, MAX_PAYLOAD, PacketOpener, PacketSealer } from './packet.js';
+import { Pacer } from './pacer.js';
+import { Recovery, type FrameOutcome, type SentFrame } from './recovery.js';
+import { RttEstimator } from './rtt.js';
+import { StreamTable, type ConnectionEvent } from './stream-table.js';
+
+export type { ConnectionEvent } from './stream-table.js';
+
+/** Connection close codes carried in CLOSE frames. */
+export const CloseCode = {
+  /** Orderly close by the application. */
+  NO_ERROR: 0,
+  /** The peer sent something malformed or impossible. */
+  PROTOCOL_VIOLATION: 1,
+  /** The peer exceeded a flow-control window. */
+  FLOW_CONTROL: 2,
+  /** Nothing heard for the idle timeout (local only, never sent). */
+  IDLE_TIMEOUT: 3,
+  /** The peer opened far more streams than allowed. */
+  STREAM_LIMIT: 4,
+} as const;
+
+/** Counters for diagnostics and benchmarks. */
+export interface ConnectionStats {
+  packetsSent: number;
+  packetsReceived: number;
+  bytesSent: number;
+  bytesReceived: number;
+  /** Frames declared lost (each is resent as needed). */
+  framesLost: number;
+  duplicates: number;
+  /** Datagrams that failed authentication or decoding. */
+  dropped: number;
+  /** Probe timeouts fired. */
+  probes: number;
+}
+
+/** Protocol state of one tunnel connection between two nodes. */
+export class Connection implements FrameSink, FrameOutcome {
+  /** Peer's node ID. */
+  readonly peer: Uint8Array;
+  /** `open` until closed; `closing` while the CLOSE frame waits to be sent. */
+  state: 'open' | 'closing' | 'closed' = 'open';
+  /** Counters. */
+  readonly stats: ConnectionStats = { packetsSent: 0, packetsReceived: 0, bytesSent: 0, bytesReceived: 0, framesLost: 0, duplicates: 0, dropped: 0, probes: 0 };
+  /** Stream state and application API. */
+  readonly streams: StreamTable;
+  /** RTT estimator (read-only for callers). */
+  readonly rtt: RttEstimator;
+  /** Congestion controller (read-only for callers). */
+  readonly cc: CongestionController;
+
+  private readonly config: TunnelConfig;
+  private readonly sealer: PacketSealer;
+  private readonly opener: PacketOpener;
+  private readonly acks: AckState;
+  private readonly recovery: Recovery;
+  private readonly pacer: Pacer;
+  private readonly scratch = new Uint8Array(MAX_PAYLOAD);
+  private nextPn = 0;
+  private lastReceived: number;
+  private lastEliciting: number;
+  private generationStart: number;
+  private generationBytes = 0;
+  private probes = 0;
+  private pingPending = false;
+  private pacedUntil = 0;
+  private closeFrame: Uint8Array | null = null;
+  private now = 0;
+  private packetEliciting = false;
+  private violation: { code: number; reason: string } | null = null;
+
+  constructor(suite: CryptoSuite, keys: TunnelKeys, now: number, config: Partial<TunnelConfig> = {}) {
+    this.config = resolveTunnelConfig(config);
+    this.peer = keys.peer;
+    this.sealer = new PacketSealer(suite, keys.sendKey.slice(), keys.remoteCid);
+    this.opener = new PacketOpener(suite, keys.receiveKey.slice());
+    this.acks = new AckState(this.config.maxAckDelayMs);
+    this.rtt = new RttEstimator(this.config.initialRttMs);
+    this.cc = new NewReno({ maxDatagram: MAX_DATAGRAM, maxWindow: this.config.maxCongestionWindow });
+    this.recovery = new Recovery(this.rtt, this.cc, this.config.maxAckDelayMs);
+    this.pacer = new Pacer(MAX_DATAGRAM, now);
+    this.streams = new StreamTable(keys.initiator, this.config);
+    this.lastReceived = now;
+    this.lastEliciting = now;
+    this.generationStart = now;
+  }
+
+  /** Next application event, or undefined. */
+  pollEvent(): ConnectionEvent | undefined {
+    return this.streams.pollEvent();
+  }
+
+  /** Processes one datagram addressed to this connection. Returns true when it authenticated. */
+  handleDatagram(now: number, datagram: Uint8Array): boolean {
+    if (this.state !== 'open') return false;
+    const opened = this.opener.open(datagram);
+    if (opened === null) {
+      this.stats.dropped++;
+      return false;
+    }
+    this.stats.packetsReceived++;
+    this.stats.bytesReceived += datagram.length;
+    if (!this.acks.onPacket(opened.pn, now)) {
+      this.stats.duplicates++;
+      return true;
+    }
+    this.lastReceived = now;
+    this.now = now;
+    this.packetEliciting = false;
+    if (!decodeFrames(opened.payload, this)) this.violation ??= { code: CloseCode.PROTOCOL_VIOLATION, reason: 'malformed frame' };
+    if (this.packetEliciting) this.acks.onAckEliciting(now);
+    const violation = this.streams.takeViolation() ?? this.violation;
+    if (violation !== null) {
+      this.violation = null;
+      this.close(violation.code, violation.reason);
+    }
+    return true;
+  }
+
+  /** The next datagram to send now, or null when nothing may go out yet. */
+  pollTransmit(now: number): Uint8Array | null {
+    if (this.state === 'closed') return null;
+    if (this.state === 'closing') return this.transmitClose();
+    this.maybeRotateKeys(now);
+    const probing = this.probes > 0;
+    let canSend = probing || this.cc.bytesInFlight + MAX_DATAGRAM <= this.cc.window;
+    const work = this.pingPending || probing || this.streams.hasWork();
+    if (canSend && work && !probing) {
+      this.pacer.update(this.cc.window, this.rtt.smoothed);
+      const wait = this.pacer.delay(now, MAX_DATAGRAM);
+      if (wait > 0) {
+        this.pacedUntil = now + wait;
+        canSend = false;
+      }
+    }
+    const eliciting = canSend && work;
+    if (!eliciting && !this.acks.due(now)) return null;
+
+    const buf = this.scratch;
+    let at = 0;
+    if (this.acks.pending) {
+      const { ranges, delayMicros } = this.acks.take(now);
+      if (ackFrameLength(ranges, delayMicros) <= MAX_PAYLOAD / 2) at = writeAck(buf, at, ranges, delayMicros);
+    }
+    const frames: SentFrame[] = [];
+    if (eliciting) {
+      at = this.streams.writeFrames(buf, at, frames);
+      if (this.pingPending || (probing && frames.length === 0)) {
+        buf[at++] = FrameType.PING;
+        frames.push({ kind: 'ping' });
+      }
+      this.pingPending = false;
+      if (probing) this.probes--;
+    }
+    if (at === 0) return null;
+    const pn = this.nextPn++;
+    const datagram = this.sealer.seal(pn, buf.subarray(0, at));
+    this.stats.packetsSent++;
+    this.stats.bytesSent += datagram.length;
+    this.generationBytes += datagram.length;
+    if (frames.length > 0) {
+      const appLimited = !this.streams.hasWork() && this.cc.bytesInFlight + datagram.length < this.cc.window / 2;
+      this.recovery.onSent({ pn, timeSent: now, size: datagram.length, appLimited, frames });
+      this.pacer.onSent(now, datagram.length);
+      this.lastEliciting = now;
+    }
+    return datagram;
+  }
+
+  /** Earliest time {@link handleTimeout} must run (Infinity when nothing is scheduled). */
+  nextTimeout(): number {
+    if (this.state === 'closed') return Infinity;
+    let t = Math.min(
+      this.recovery.deadline(),
+      this.acks.deadline(),
+      this.lastReceived + this.config.idleTimeoutMs,
+      this.lastEliciting + this.config.keepAliveMs,
+    );
+    if (this.pacedUntil > 0 && this.streams.hasWork()) t = Math.min(t, this.pacedUntil);
+    return t;
+  }
+
+  /** Runs timers that are due: idle timeout, loss detection, probes, keep-alive. */
+  handleTimeout(now: number): void {
+    if (this.state !== 'open') return;
+    this.now = now;
+    if (now >= this.lastReceived + this.config.idleTimeoutMs) {
+      this.terminate(CloseCode.IDLE_TIMEOUT, 'idle timeout', false);
+      return;
+    }
+    if (now >= this.recovery.deadline() && this.recovery.onTimeout(now, this)) {
+      this.probes = 2;
+      this.stats.probes++;
+    }
+    if (now >= this.lastEliciting + this.config.keepAliveMs) this.pingPending = true;
+    if (now >= this.pacedUntil) this.pacedUntil = 0;
+  }
+
+  /** Closes the connection: a CLOSE frame goes out with the next poll, then the state is `closed`. */
+  close(code: number = CloseCode.NO_ERROR, reason = ''): void {
+    if (this.state !== 'open') return;
+    this.closeFrame = encodeClose(code, reason);
+    this.state = 'closing';
+    this.streams.onClosed(code, reason, false);
+    this.recovery.clear();
+  }
+
+  private transmitClose(): Uint8Array | null {
+    const frame = this.closeFrame!;
+    this.closeFrame = null;
+    this.state = 'closed';
+    return this.sealer.seal(this.nextPn++, frame);
+  }
+
+  /** Closes without sending anything (idle timeout, or the peer closed). */
+  private terminate(code: number, reason: string, remote: boolean): void {
+    this.state = 'closed';
+    this.streams.onClosed(code, reason, remote);
+    this.recovery.clear();
+  }
+
+  /** Key rotation by time or volume: skip to the next generation's first packet number. */
+  private maybeRotateKeys(now: number): void {
+    if (now - this.generationStart < this.config.rekeyAfterMs && this.generationBytes < this.config.rekeyAfterBytes) {
+      if (this.nextPn % KEY_GENERATION_PACKETS !== 0) return;
+    } else {
+      this.nextPn = (Math.floor(this.nextPn / KEY_GENERATION_PACKETS) + 1) * KEY_GENERATION_PACKETS;
+    }
+    this.generationStart = now;
+    this.generationBytes = 0;
+  }
+
+  // ---- FrameSink: frames of the packet being processed ----
+
+  /** @internal */
+  onPing(): void {
+    this.packetEliciting = true;
+  }
+
+  /** @internal */
+  onAck(ranges: number[], ackDelayMicros: number): boolean {
+    return this.recovery.onAck(ranges, ackDelayMicros / 1000, this.nextPn, this.now, this);
+  }
+
+  /** @internal */
+  onStream(id: number, offset: number, data: Uint8Array, fin: boolean): boolean {
+    this.packetEliciting = true;
+    return this.streams.onStream(id, offset, data, fin);
+  }
+
+  /** @internal */
+  onResetStream(id: number, code: number, finalSize: number): boolean {
+    this.packetEliciting = true;
+    return this.streams.onResetStream(id, code, finalSize);
+  }
+
+  /** @internal */
+  onStopSending(id: number, code: number): boolean {
+    this.packetEliciting = true;
+    return this.streams.onStopSending(id, code);
+  }
+
+  /** @internal */
+  onMaxData(max: number): void {
+    this.packetEliciting = true;
+    this.streams.onMaxData(max);
+  }
+
+  /** @internal */
+  onMaxStreamData(id: number, max: number): boolean {
+    this.packetEliciting = true;
+    return this.streams.onMaxStreamData(id, max);
+  }
+
+  /** @internal */
+  onClose(code: number, reason: string): void {
+    this.terminate(code, reason, true);
+  }
+
+  // ---- FrameOutcome: fate of frames we sent ----
+
+  /** @internal */
+  onFrameAcked(frame: SentFrame): void {
+    this.streams.onFrameAcked(frame);
+  }
+
+  /** @internal */
+  onFrameLost(frame: SentFrame): void {
+    this.stats.framesLost++;
+    if (frame.kind === 'ping') return;
+    this.streams.onFrameLost(frame);
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Loss recovery as in RFC 9002 §6: tracks sent packets, processes ACK frames, samples
+ * the RTT, declares packets lost by packet threshold (3) or time threshold (9/8 RTT),
+ * and arms the probe timeout with exponential backoff. Frames, not packets, are
+ * retransmitted: the owner gets every frame of an acknowledged or lost packet back.
+ */
+
+import type { CongestionController } from './congestion.js';
+import type { RttEstimator } from './rtt.js';
+
+/** What a sent packet carried, so it can be resent or released on loss or ack. */
+export type SentFrame =
+  | { kind: 'stream'; id: number; offset: number; length: number; fin: boolean }
+  | { kind: 'reset' | 'stop' | 'max-stream-data'; id: number }
+  | { kind: 'max-data' | 'ping' | 'close' };
+
+/** A packet in flight. */
+export interface SentPacket {
+  pn: number;
+  timeSent: number;
+  size: number;
+  /** True when the sender was not using its window (acks then do not grow it). */
+  appLimited: boolean;
+  frames: SentFrame[];
+}
+
+/** Receives the frames of acknowledged and lost packets. */
+export interface FrameOutcome {
+  onFrameAcked(frame: SentFrame): void;
+  onFrameLost(frame: SentFrame): void;
+}
+
+/** Packets later than a lost one by this many are enough to declare it lost. */
+export const PACKET_THRESHOLD = 3;
+
+/** Sent-packet bookkeeping and loss detection of one connection. */
+export class Recovery {
+  /** Ack-eliciting packets in flight, ascending packet number (Map keeps insertion order). */
+  private readonly sent = new Map<number, SentPacket>();
+  /** Largest packet number the peer acknowledged. */
+  largestAcked = -1;
+  private lossTime = Infinity;
+  /** Consecutive probe timeouts without an ack. */
+  ptoCount = 0;
+  private lastAckElicitingSent = -Infinity;
+
+  constructor(
+    private readonly rtt: RttEstimator,
+    private readonly cc: CongestionController,
+    private readonly peerMaxAckDelayMs: number,
+  ) {}
+
+  /** Packets in flight. */
+  get inFlight(): number {
+    return this.sent.size;
+  }
+
+  /** Records an ack-eliciting packet. */
+  onSent(packet: SentPacket): void {
+    this.sent.set(packet.pn, packet);
+    this.lastAckElicitingSent = packet.timeSent;
+    this.cc.onPacketSent(packet.size);
+  }
+
+  /**
+   * Processes an ACK frame's ranges ([high, low] pairs, highest first). Returns false
+   * when it acknowledges a packet number never sent (a protocol violation).
+   */
+  onAck(ranges: number[], ackDelayMs: number, nextPn: number, now: number, outcome: FrameOutcome): boolean {
+    const largest = ranges[0]!;
+    if (largest >= nextPn) return false;
+    let newlyAckedLargest: SentPacket | null = null;
+    let r = ranges.length - 2; // walk ranges from the lowest up, as the map iterates ascending
+    for (const [pn, packet] of this.sent) {
+      if (pn > largest) break;
+      while (r >= 0 && ranges[r]! < pn) r -= 2; // range high < pn: move to a higher range
+      if (r < 0) break;
+      if (pn < ranges[r + 1]!) continue; // in a gap
+      this.sent.delete(pn);
+      this.cc.onPacketAcked(packet.size, packet.timeSent, packet.appLimited);
+      for (const frame of packet.frames) outcome.onFrameAcked(frame);
+      if (pn === largest) newlyAckedLargest = packet;
+    }
+    if (largest > this.largestAcked) this.largestAcked = largest;
+    if (newlyAckedLargest !== null) {
+      this.rtt.update(Math.max(now - newlyAckedLargest.timeSent, 0.001), Math.min(ackDelayMs, this.peerMaxAckDelayMs));
+      this.ptoCount = 0;
+    }
+    this.detectLost(now, outcome);
+    return true;
+  }
+
+  /** Declares lost what the thresholds say is lost, and arms the loss timer for the rest. */
+  detectLost(now: number, outcome: FrameOutcome): void {
+    this.lossTime = Infinity;
+    const lossDelay = this.rtt.lossDelay();
+    let lostBytes = 0;
+    let largestLostTime = -Infinity;
+    for (const [pn, packet] of this.sent) {
+      if (pn > this.largestAcked) break;
+      if (this.largestAcked - pn >= PACKET_THRESHOLD || packet.timeSent <= now - lossDelay) {
+        this.sent.delete(pn);
+        lostBytes += packet.size;
+        largestLostTime = Math.max(largestLostTime, packet.timeSent);
+        for (const frame of packet.frames) outcome.onFrameLost(frame);
+        continue;
+      }
+      // Later packets were sent later: none of them is lost yet either.
+      this.lossTime = packet.timeSent + lossDelay;
+      break;
+    }
+    if (lostBytes > 0) this.cc.onPacketsLost(lostBytes, largestLostTime, now);
+  }
+
+  /** When the loss or probe timer fires (Infinity when nothing is in flight). */
+  deadline(): number {
+    if (this.lossTime !== Infinity) return this.lossTime;
+    if (this.sent.size === 0) return Infinity;
+    return this.lastAckElicitingSent + this.rtt.pto(this.peerMaxAckDelayMs) * 2 ** Math.min(this.ptoCount, 10);
+  }
+
+  /** Handles the timer; returns true when probes should be sent. */
+  onTimeout(now: number, outcome: FrameOutcome): boolean {
+    if (this.lossTime !== Infinity && now >= this.lossTime) {
+      this.detectLost(now, outcome);
+      return false;
+    }
+    if (this.sent.size > 0 && now >= this.deadline()) {
+      this.ptoCount++;
+      return true;
+    }
+    return false;
+  }
+
+  /** Forgets everything in flight (connection closed). */
+  clear(): void {
+    for (const packet of this.sent.values()) this.cc.discard(packet.size);
+    this.sent.clear();
+    this.lossTime = Infinity;
+  }
+}

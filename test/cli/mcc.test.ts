@@ -1,0 +1,61 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
+import { MccNode } from '../../src/index.js';
+
+const cli = fileURLToPath(new URL('../../src/cli/mcc.ts', import.meta.url));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+test('mcc --help explains the commands; a bad flag exits 2 with a message', () => {
+  const help = execFileSync(process.execPath, ['--import', 'tsx', cli, '--help'], { encoding: 'utf8' });
+  assert.match(help, /mcc start \[--host HOST\] \[--port PORT\] \[--bootstrap HOST:PORT\]/);
+  try {
+    execFileSync(process.execPath, ['--import', 'tsx', cli, 'start', '--port', 'x'], { encoding: 'utf8', stdio: 'pipe' });
+    assert.fail('should exit non-zero');
+  } catch (error) {
+    const failure = error as { status: number; stderr: string };
+    assert.equal(failure.status, 2);
+    assert.match(failure.stderr, /--port/);
+  }
+});
+
+test('mcc start runs a node that answers pings and REST, prints its ID and address, and stops on SIGTERM', async (t) => {
+  const seed = await MccNode.create({ host: '127.0.0.1' });
+  await seed.start();
+  t.after(() => seed.stop());
+  const restPort = await freePort();
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', cli, 'start', '--host', '127.0.0.1', '--bootstrap', `127.0.0.1:${seed.address.port}`, '--rest', `127.0.0.1:${restPort}`],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const deadline = Date.now() + 20_000;
+  while (!/rest on/.test(output) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  const id = /node ([0-9a-f]{64})/.exec(output)?.[1];
+  const port = Number(/listening on udp 127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
+  assert.ok(id && port, output);
+
+  const pong = await seed.ping({ host: '127.0.0.1', port });
+  assert.equal(pong.id, id);
+  const info = (await (await fetch(`http://127.0.0.1:${restPort}/node`)).json()) as { id: string; peers: number };
+  assert.equal(info.id, id);
+  assert.ok(info.peers >= 1, 'joined through the bootstrap node');
+
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0, output);
+  assert.match(output, /stopped/);
+});
