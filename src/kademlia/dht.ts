@@ -131,7 +131,10 @@ export class DhtCore {
     if (nearest !== undefined) {
       const upTo = this.table.bucketIndex(nearest.position);
       const refreshes: Promise<unknown>[] = [];
-      for (let i = 0; i < upTo; i++) refreshes.push(this.refreshBucket(i, signal).catch(() => undefined));
+      // Buckets the join already filled need no refresh; the others learn from a lookup into their range.
+      for (let i = 0; i < upTo; i++) {
+        if (this.table.bucketEntries(i).length < this.k) refreshes.push(this.refreshBucket(i, signal).catch(() => undefined));
+      }
       await Promise.all(refreshes);
     }
     return result;

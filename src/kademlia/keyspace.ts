@@ -55,7 +55,10 @@ export function mutableKey(suite: CryptoSuite, author: Uint8Array, salt?: Uint8A
  * array identity is safe and saves re-hashing the same contact objects seen in many answers.
  */
 export class Positions {
-  private readonly cache = new WeakMap<Uint8Array, Uint8Array>();
+  // Shared by every instance: SHA-256 is the same in every suite, and nodes of one process
+  // (simulations) pass each other the same contact objects.
+  private static readonly shared = new WeakMap<Uint8Array, Uint8Array>();
+  private readonly cache = Positions.shared;
   constructor(private readonly suite: CryptoSuite) {}
 
   /** SHA-256 of the node ID (cached per array object). */

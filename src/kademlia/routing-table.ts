@@ -18,6 +18,8 @@ export interface TableEntry {
   lastSeen: number;
   /** Consecutive failed requests since it was last seen. */
   failures: number;
+  /** Subnet group of its address (see subnetGroup), cached for the diversity rule. */
+  group: string | number | undefined;
 }
 
 /** Routing-table parameters. */
@@ -96,12 +98,18 @@ export class RoutingTable {
       entry.lastSeen = now;
       entry.failures = 0;
       if (!sameAddressOf(entry.contact, contact)) {
-        if (this.subnetAllows(bucket.entries, contact, entry)) entry.contact = copyContact(contact);
+        const group = subnetGroup(contact.address.host);
+        if (this.subnetAllows(bucket.entries, group, entry)) {
+          entry.contact = copyContact(contact);
+          entry.group = group;
+          this.options.positions?.remember(entry.contact.id, position);
+        }
       }
       return { kind: 'updated' };
     }
-    if (!this.subnetAllows(bucket.entries, contact, undefined)) return { kind: 'rejected' };
-    const entry: TableEntry = { contact: copyContact(contact), position, lastSeen: now, failures: 0 };
+    const group = subnetGroup(contact.address.host);
+    if (!this.subnetAllows(bucket.entries, group, undefined)) return { kind: 'rejected' };
+    const entry: TableEntry = { contact: copyContact(contact), position, lastSeen: now, failures: 0, group };
     this.options.positions?.remember(entry.contact.id, position);
     if (bucket.entries.length < this.k) {
       bucket.entries.push(entry);
@@ -245,19 +253,18 @@ export class RoutingTable {
     return out;
   }
 
-  private subnetAllows(entries: TableEntry[], contact: Contact, skip: TableEntry | undefined): boolean {
-    const group = subnetGroup(contact.address.host);
+  private subnetAllows(entries: TableEntry[], group: string | number | undefined, skip: TableEntry | undefined): boolean {
     if (group === undefined) return true;
     let same = 0;
     for (const entry of entries) {
-      if (entry !== skip && subnetGroup(entry.contact.address.host) === group && ++same >= this.maxPerSubnet) return false;
+      if (entry !== skip && entry.group === group && ++same >= this.maxPerSubnet) return false;
     }
     return true;
   }
 
   private addReplacement(bucket: Bucket, entry: TableEntry): void {
     removeEntry(bucket.replacements, entry.contact.id);
-    if (!this.subnetAllows(bucket.replacements, entry.contact, undefined)) return;
+    if (!this.subnetAllows(bucket.replacements, entry.group, undefined)) return;
     bucket.replacements.push(entry);
     if (bucket.replacements.length > this.replacementSize) bucket.replacements.shift();
   }
@@ -271,7 +278,7 @@ export class RoutingTable {
     // Freshest replacement first: it was seen most recently, so it is the likeliest alive.
     for (let i = bucket.replacements.length - 1; i >= 0; i--) {
       const candidate = bucket.replacements[i]!;
-      if (!this.subnetAllows(bucket.entries, candidate.contact, undefined)) continue;
+      if (!this.subnetAllows(bucket.entries, candidate.group, undefined)) continue;
       bucket.replacements.splice(i, 1);
       bucket.entries.push(candidate);
       this.count++;

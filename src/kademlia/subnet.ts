@@ -10,22 +10,24 @@ import { isIP } from 'node:net';
  * means the peer really is on this host or LAN, where many nodes legitimately share a /24.
  * Non-IP hosts (simulated network labels) group by the whole label.
  */
-export function subnetGroup(host: string): string | undefined {
+export function subnetGroup(host: string): string | number | undefined {
   const family = isIP(host);
   if (family === 4) return ipv4Group(host);
   if (family === 6) return ipv6Group(host);
   return host;
 }
 
-function ipv4Group(host: string): string | undefined {
+/** IPv4 /24 as a number (no allocation); undefined for loopback, private and link-local. */
+function ipv4Group(host: string): number | undefined {
   const parts = host.split('.');
   const a = Number(parts[0]);
   const b = Number(parts[1]);
+  const c = Number(parts[2]);
   if (a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254)) return undefined;
-  return `${parts[0]}.${parts[1]}.${parts[2]}`;
+  return (a << 16) | (b << 8) | c;
 }
 
-function ipv6Group(host: string): string | undefined {
+function ipv6Group(host: string): string | number | undefined {
   const lower = host.toLowerCase();
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
   if (mapped) return ipv4Group(mapped[1]!);

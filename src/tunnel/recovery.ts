@@ -11,8 +11,12 @@ import type { RttEstimator } from './rtt.js';
 /** What a sent packet carried, so it can be resent or released on loss or ack. */
 export type SentFrame =
   | { kind: 'stream'; id: number; offset: number; length: number; fin: boolean }
-  | { kind: 'reset' | 'stop' | 'max-stream-data'; id: number }
-  | { kind: 'max-data' | 'ping' | 'close' };
+  | { kind: 'reset'; id: number }
+  | { kind: 'stop'; id: number }
+  | { kind: 'max-stream-data'; id: number }
+  | { kind: 'max-data' }
+  | { kind: 'ping' }
+  | { kind: 'close' };
 
 /** A packet in flight. */
 export interface SentPacket {

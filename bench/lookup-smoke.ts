@@ -1,0 +1,15 @@
+import { KadSimulation } from '../src/kademlia/simulation.js';
+const t0 = performance.now();
+const sim = new KadSimulation({ jitterMs: 10 });
+await sim.grow(Number(process.argv[2] ?? 100), 32);
+console.log('grown', sim.nodes.length, (performance.now() - t0).toFixed(0), 'ms', 'vt', sim.clock.now());
+const sizes = sim.nodes.map(n => n.dht.table.size).sort((a,b)=>a-b);
+console.log('table sizes median', sizes[sizes.length>>1], 'min', sizes[0]);
+const a = sim.nodes[0]!, b = sim.nodes[sim.nodes.length-1]!;
+const put = await sim.until(a.dht.put(new TextEncoder().encode('hello')));
+console.log('stored', put.stored);
+const got = await sim.until(b.dht.get(put.key));
+console.log('got', got && new TextDecoder().decode(got.value));
+sim.stop();
+const lookups = sim.nodes.reduce((s, n) => s + n.dht.stats.lookups, 0);
+console.log('requests', sim.hub.requests, 'lookups', lookups, 'q/lookup', (sim.hub.requests / lookups).toFixed(1));

@@ -1,0 +1,228 @@
+/**
+ * The IO-bound face of one tunnel connection: drives a sans-IO {@link Connection}
+ * with datagrams from the driver, sends what it produces, keeps one timer on the
+ * injected Clock for its next deadline, and turns its events into Duplex streams.
+ */
+
+import { EventEmitter } from 'node:events';
+import { MccError } from '../errors.js';
+import type { Address } from '../util/address.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import { CloseCode, Connection, type ConnectionEvent } from './connection.js';
+import { TunnelStream, type StreamHost } from './stream.js';
+
+/** Most datagrams sent in one synchronous burst before yielding to the event loop. */
+const BURST = 256;
+
+/** Events of a {@link TunnelConnection}. */
+export interface TunnelConnectionEvents {
+  /** The peer opened a stream. */
+  stream: [stream: TunnelStream];
+  /** The connection closed; `error` is undefined for an orderly close by either side. */
+  close: [error: MccError | undefined];
+}
+
+/** Sends a datagram (the driver's transport). */
+export type DatagramSender = (to: Address, data: Uint8Array) => void;
+
+/** A live tunnel connection to one peer, carrying many streams. */
+export class TunnelConnection extends EventEmitter<TunnelConnectionEvents> implements StreamHost {
+  /** Where the peer's datagrams come from (updated when an authenticated packet arrives from a new address). */
+  address: Address;
+  /** The close error once closed (undefined while open or after an orderly close). */
+  closeError: MccError | undefined;
+  private readonly streams = new Map<number, TunnelStream>();
+  private timer: TimerHandle | null = null;
+  private timerAt = Infinity;
+  private flushQueued = false;
+  private finished = false;
+
+  /** @internal Built by TunnelDriver. */
+  constructor(
+    /** The protocol state machine (exposed for stats and tests). */
+    readonly core: Connection,
+    address: Address,
+    private readonly clock: Clock,
+    private readonly send: DatagramSender,
+    private readonly onFinished: (connection: TunnelConnection) => void,
+  ) {
+    super();
+    this.address = address;
+  }
+
+  /** The peer's node ID (Ed25519 public key). */
+  get peer(): Uint8Array {
+    return this.core.peer;
+  }
+
+  /** True once closed (no further streams). */
+  get closed(): boolean {
+    return this.core.state !== 'open';
+  }
+
+  /** Opens a new stream to the peer. Throws ERR_STOPPED when closed, ERR_LIMIT beyond `maxStreams`. */
+  openStream(): TunnelStream {
+    const id = this.core.streams.open();
+    const stream = new TunnelStream(this, id);
+    this.streams.set(id, stream);
+    return stream;
+  }
+
+  /** Closes the connection (CLOSE frame to the peer); open streams are destroyed with ERR_STREAM. */
+  close(code: number = CloseCode.NO_ERROR, reason = ''): void {
+    if (this.core.state !== 'open') return;
+    this.core.close(code, reason);
+    this.flush();
+  }
+
+  /** @internal A datagram for this connection arrived. */
+  receive(datagram: Uint8Array, from: Address): void {
+    if (this.finished) return;
+    if (this.core.handleDatagram(this.clock.now(), datagram)) {
+      if (from.host !== this.address.host || from.port !== this.address.port) this.address = { host: from.host, port: from.port };
+    }
+    this.processEvents();
+    this.scheduleFlush();
+  }
+
+  // ---- StreamHost ----
+
+  /** @internal */
+  streamWrite(id: number, data: Uint8Array): number {
+    const n = this.core.streams.write(id, data);
+    if (n > 0) this.scheduleFlush();
+    return n;
+  }
+
+  /** @internal */
+  streamFinish(id: number): void {
+    this.core.streams.finish(id);
+    this.scheduleFlush();
+  }
+
+  /** @internal */
+  streamRead(id: number): Uint8Array | null {
+    const chunk = this.core.streams.read(id);
+    if (chunk !== null) this.scheduleFlush(); // may carry a credit update
+    return chunk;
+  }
+
+  /** @internal */
+  streamTakeEnd(id: number): boolean {
+    return this.core.streams.takeEnd(id);
+  }
+
+  /** @internal */
+  streamAbort(id: number, code: number): void {
+    this.core.streams.abort(id, code);
+    this.scheduleFlush();
+  }
+
+  /** @internal */
+  streamReleased(id: number): void {
+    this.streams.delete(id);
+  }
+
+  // ---- driving ----
+
+  private scheduleFlush(): void {
+    if (this.flushQueued || this.finished) return;
+    this.flushQueued = true;
+    queueMicrotask(() => {
+      this.flushQueued = false;
+      this.flush();
+    });
+  }
+
+  /** Sends everything the connection allows now, then re-arms the timer. */
+  private flush(): void {
+    if (this.finished) return;
+    const now = this.clock.now();
+    let sent = 0;
+    for (; sent < BURST; sent++) {
+      const datagram = this.core.pollTransmit(now);
+      if (datagram === null) break;
+      this.send(this.address, datagram);
+    }
+    this.processEvents();
+    if (this.core.state === 'closed') {
+      this.finish();
+      return;
+    }
+    if (sent === BURST) this.arm(now); // more to send: continue on the next turn
+    else this.arm(this.core.nextTimeout());
+  }
+
+  private arm(deadline: number): void {
+    if (deadline === Infinity) {
+      if (this.timer !== null) this.clock.clearTimeout(this.timer);
+      this.timer = null;
+      this.timerAt = Infinity;
+      return;
+    }
+    // Keep an armed timer that fires earlier: it re-evaluates the deadline when it fires.
+    if (this.timer !== null && this.timerAt <= deadline) return;
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    this.timerAt = deadline;
+    this.timer = this.clock.setTimeout(() => this.onTimer(), Math.max(0, deadline - this.clock.now()));
+  }
+
+  private onTimer(): void {
+    this.timer = null;
+    this.timerAt = Infinity;
+    if (this.finished) return;
+    const now = this.clock.now();
+    if (now >= this.core.nextTimeout()) this.core.handleTimeout(now);
+    this.processEvents();
+    this.flush();
+  }
+
+  private processEvents(): void {
+    let event: ConnectionEvent | undefined;
+    while ((event = this.core.pollEvent()) !== undefined) {
+      switch (event.type) {
+        case 'stream': {
+          const stream = new TunnelStream(this, event.id);
+          this.streams.set(event.id, stream);
+          this.emit('stream', stream);
+          break;
+        }
+        case 'readable':
+          this.streams.get(event.id)?.onReadable();
+          break;
+        case 'writable':
+          this.streams.get(event.id)?.onWritable();
+          break;
+        case 'reset':
+          this.streams.get(event.id)?.destroy(new MccError('ERR_STREAM', `stream reset by peer (code ${event.code})`, { details: { code: event.code } }));
+          break;
+        case 'stop':
+          this.streams.get(event.id)?.destroy(new MccError('ERR_STREAM', `peer stopped reading (code ${event.code})`, { details: { code: event.code } }));
+          break;
+        case 'closed':
+          this.onClosed(event.code, event.reason, event.remote);
+          break;
+      }
+    }
+  }
+
+  private onClosed(code: number, reason: string, remote: boolean): void {
+    let error: MccError | undefined;
+    if (code === CloseCode.IDLE_TIMEOUT) error = new MccError('ERR_TIMEOUT', 'tunnel idle timeout');
+    else if (code !== CloseCode.NO_ERROR) error = new MccError(remote ? 'ERR_PEER' : 'ERR_STREAM', `tunnel closed: ${reason || `code ${code}`}`, { details: { code, remote } });
+    this.closeError = error;
+    const streamError = error ?? new MccError('ERR_STREAM', remote ? 'tunnel connection closed by peer' : 'tunnel connection closed');
+    for (const stream of [...this.streams.values()]) stream.destroy(streamError);
+    this.streams.clear();
+    if (this.core.state === 'closed') this.finish();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    this.timer = null;
+    this.onFinished(this);
+    this.emit('close', this.closeError);
+  }
+}
