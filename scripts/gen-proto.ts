@@ -112,7 +112,7 @@ function generateTypes(root: protobuf.Root, packageName: string): string {
   for (const t of types) {
     const name = tsName(t, pkg);
     if (t instanceof protobuf.Enum) {
-      out += docComment(t.comment, '');
+      out += docComment(t.comment ?? `The \`${t.fullName.slice(1)}\` enum.`, '');
       out += `export const ${name} = {\n`;
       for (const [key, value] of Object.entries(t.values)) out += `  ${key}: ${value},\n`;
       out += `} as const;\n`;
@@ -161,12 +161,15 @@ function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-/** Generates both files in memory; keys are repository-relative paths. */
-export async function generateWireSources(): Promise<Map<string, string>> {
-  const protoFile = join(repoRoot, PROTO_PATH);
+/**
+ * Generates both files in memory; keys are repository-relative paths.
+ * @param protoFile schema to compile (default proto/mcc.proto; other paths only for trying schema edits).
+ */
+export async function generateWireSources(protoFile = join(repoRoot, PROTO_PATH)): Promise<Map<string, string>> {
   const source = readFileSync(protoFile, 'utf8');
   const parsed = protobuf.parse(source, { keepCase: false, alternateCommentMode: true });
-  const root = parsed.root.resolveAll();
+  const root = parsed.root;
+  root.resolveAll();
   const packageName = parsed.package ?? 'mcc.v1';
   const staticCode = await runPbjs(protoFile);
   const files = new Map<string, string>();

@@ -41,6 +41,8 @@ export interface DhtOptions {
   maintenanceMs?: number;
   /** Deadline of a liveness ping or STORE, ms. Default 2,000. */
   rpcTimeoutMs?: number;
+  /** After the join lookup, also refresh the non-full buckets farther out (Kademlia's join). Default true. */
+  refreshOnJoin?: boolean;
 }
 
 /** Counters for diagnostics and tests. */
@@ -128,7 +130,7 @@ export class DhtCore {
   async bootstrap(seeds: Contact[], signal?: AbortSignal): Promise<LookupResult> {
     const result = await this.lookup(this.position, { signal, seeds });
     const nearest = result.closest[0];
-    if (nearest !== undefined) {
+    if (nearest !== undefined && this.options.refreshOnJoin !== false) {
       const upTo = this.table.bucketIndex(nearest.position);
       const refreshes: Promise<unknown>[] = [];
       // Buckets the join already filled need no refresh; the others learn from a lookup into their range.

@@ -6,7 +6,6 @@
  * tests), randomness from an injected generator so runs are reproducible.
  */
 import { abortError } from '../errors.js';
-import { bytesToHex } from '../util/bytes.js';
 import type { Clock } from '../util/clock.js';
 import type { Contact, FindNodeResult, FindValueResult, KadNetwork, ObserveOptions, SignedRecord, StoreResult } from './types.js';
 
@@ -38,6 +37,17 @@ interface Member {
   online: boolean;
 }
 
+/** A 48-bit number from the ID's first bytes: a cheap map key (the full ID is compared after). */
+function idSlot(id: Uint8Array): number {
+  return (id[0]! * 0x10000_0000 + ((id[1]! << 24) | (id[2]! << 16) | (id[3]! << 8) | id[4]!) >>> 0) * 256 + id[5]!;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Deterministic PRNG (mulberry32) for reproducible simulations. */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
@@ -54,29 +64,49 @@ export function seededRandom(seed: number): () => number {
 export class InMemoryKadHub {
   /** Requests sent (each RPC is one request and, unless lost, one response). */
   requests = 0;
-  private readonly members = new Map<string, Member>();
+  private readonly members = new Map<number, Member[]>();
   private readonly random: () => number;
 
   constructor(private readonly options: InMemoryKadHubOptions) {
     this.random = options.random ?? seededRandom(1);
   }
 
+  /** Changes the per-message loss probability from now on. */
+  setLoss(loss: number): void {
+    this.options.loss = loss;
+  }
+
   /** Joins a node: returns the KadNetwork it sends through; call `attach` with its handlers. */
   join(contact: Contact, options: { clientMode?: boolean } = {}): InMemoryEndpoint {
     const member: Member = { contact, clientMode: options.clientMode ?? false, handlers: undefined, online: true };
-    this.members.set(bytesToHex(contact.id), member);
+    this.leave(contact.id);
+    const slot = idSlot(contact.id);
+    const list = this.members.get(slot);
+    if (list === undefined) this.members.set(slot, [member]);
+    else list.push(member);
     return new InMemoryEndpoint(this, member);
+  }
+
+  private find(id: Uint8Array): Member | undefined {
+    const list = this.members.get(idSlot(id));
+    if (list === undefined) return undefined;
+    for (const member of list) if (sameBytes(member.contact.id, id)) return member;
+    return undefined;
   }
 
   /** Takes a node off the network (it neither receives nor answers) or brings it back. */
   setOnline(id: Uint8Array, online: boolean): void {
-    const member = this.members.get(bytesToHex(id));
+    const member = this.find(id);
     if (member !== undefined) member.online = online;
   }
 
   /** Removes a node for good. */
   leave(id: Uint8Array): void {
-    this.members.delete(bytesToHex(id));
+    const list = this.members.get(idSlot(id));
+    if (list === undefined) return;
+    const at = list.findIndex((member) => sameBytes(member.contact.id, id));
+    if (at >= 0) list.splice(at, 1);
+    if (list.length === 0) this.members.delete(idSlot(id));
   }
 
   /** @internal Sends one request from `from` and resolves with the answer unless lost. */
@@ -93,7 +123,7 @@ export class InMemoryKadHub {
       signal?.addEventListener('abort', onAbort, { once: true });
       if (!from.online || this.lost()) return;
       this.options.clock.setTimeout(() => {
-        const target = this.members.get(bytesToHex(to.id));
+        const target = this.find(to.id);
         // A wrong address or an offline node: the session never authenticates, nothing comes back.
         if (settled || target === undefined || !target.online || target.handlers === undefined) return;
         if (target.contact.address.host !== to.address.host || target.contact.address.port !== to.address.port) return;

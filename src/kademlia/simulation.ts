@@ -128,6 +128,71 @@ export class KadSimulation {
     return added;
   }
 
+  /**
+   * Fills every node's routing table as a long-running network would have it: for each
+   * bucket, up to k nodes drawn at random from that bucket's range of the key space.
+   * Uses global knowledge, so large benchmarks can skip the (slow to simulate) join phase;
+   * the lookups measured afterwards are the real ones. Marks the nodes started.
+   */
+  async populateTables(nodes: SimNode[] = this.nodes): Promise<void> {
+    const sorted = nodes.map((n) => ({ node: n, position: n.dht.position })).sort((a, b) => Buffer.compare(a.position, b.position));
+    const firstAtLeast = (bound: Uint8Array): number => {
+      let lo = 0;
+      let hi = sorted.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (Buffer.compare(sorted[mid]!.position, bound) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    for (const { node, position } of sorted) {
+      for (let bit = 0; bit < 256; bit++) {
+        // Bucket `bit`: positions sharing `bit` leading bits with ours and differing at the next.
+        const low = Uint8Array.from(position);
+        const byte = bit >> 3;
+        const mask = 0x80 >> (bit & 7);
+        low[byte] = (low[byte]! ^ mask) & ~(mask - 1) & 0xff;
+        const high = Uint8Array.from(low);
+        high[byte] = high[byte]! | (mask - 1);
+        for (let i = byte + 1; i < 32; i++) {
+          low[i] = 0;
+          high[i] = 0xff;
+        }
+        const from = firstAtLeast(low);
+        const to = firstAtLeast(high) + (firstAtLeast(high) < sorted.length && Buffer.compare(sorted[firstAtLeast(high)]!.position, high) === 0 ? 1 : 0);
+        const size = to - from;
+        const picks = new Set<number>();
+        if (size <= node.dht.k) for (let i = from; i < to; i++) picks.add(i);
+        else while (picks.size < node.dht.k) picks.add(from + Math.floor(this.random() * size));
+        for (const i of picks) node.dht.observe(sorted[i]!.node.contact);
+        // Deeper buckets are empty once no other node shares our first bit+1 bits.
+        low[byte] = position[byte]! & ~(mask - 1) & 0xff;
+        if (firstAtLeast(high) === from && size === 0 && !this.sharesMore(sorted, position, bit)) break;
+      }
+      if (!node.dht.started) await node.dht.start([]);
+    }
+  }
+
+  private sharesMore(sorted: Array<{ position: Uint8Array }>, position: Uint8Array, bit: number): boolean {
+    // True when some other node shares more than `bit` leading bits with `position`.
+    const at = sorted.findIndex((entry) => entry.position === position);
+    for (const j of [at - 1, at + 1]) {
+      const other = sorted[j];
+      if (other === undefined) continue;
+      let shared = 0;
+      for (let i = 0; i < 32; i++) {
+        const x = other.position[i]! ^ position[i]!;
+        if (x !== 0) {
+          shared = i * 8 + Math.clz32(x) - 24;
+          break;
+        }
+      }
+      if (shared > bit) return true;
+    }
+    return false;
+  }
+
   /** Stops a node and takes it off the network (a crash: no goodbye). */
   crash(node: SimNode): void {
     node.dht.stop();

@@ -6,7 +6,6 @@
  */
 import type { CryptoSuite } from '../crypto/types.js';
 import type { Clock } from '../util/clock.js';
-import { formatAddress } from '../util/address.js';
 import type { Contact } from './types.js';
 
 const TOKEN_LENGTH = 16;
@@ -51,11 +50,15 @@ export class WriteTokens {
   }
 
   private compute(secret: Uint8Array, requester: Contact): Uint8Array {
-    const address = encoder.encode(formatAddress(requester.address));
-    const input = new Uint8Array(requester.id.length + address.length);
+    // id || port (2 bytes) || host (UTF-8): unambiguous, since the id is fixed-length and the host last.
+    const host = requester.address.host;
+    const input = new Uint8Array(requester.id.length + 2 + host.length * 3);
     input.set(requester.id, 0);
-    input.set(address, requester.id.length);
-    return this.suite.hmacSha256(secret, input).subarray(0, TOKEN_LENGTH);
+    let offset = requester.id.length;
+    input[offset++] = requester.address.port >>> 8;
+    input[offset++] = requester.address.port & 0xff;
+    offset += encoder.encodeInto(host, input.subarray(offset)).written;
+    return this.suite.hmacSha256(secret, input.subarray(0, offset)).subarray(0, TOKEN_LENGTH);
   }
 }
 

@@ -111,8 +111,18 @@ export class UdpTransport implements Transport {
     if (handler === undefined || this.state !== 'bound') return;
     this.counters.received++;
     // A Buffer is a Uint8Array: pass it through rather than copying.
-    handler(message, { host: this.isV6 ? unmapIpv4(remote.address) : remote.address, port: remote.port });
+    handler(message, { host: this.isV6 ? this.unmapCached(remote.address) : remote.address, port: remote.port });
   };
+  /** One-entry cache: consecutive datagrams mostly come from the same peer, so skip re-parsing its address. */
+  private lastMapped = '';
+  private lastUnmapped = '';
+  private unmapCached(host: string): string {
+    if (host !== this.lastMapped) {
+      this.lastMapped = host;
+      this.lastUnmapped = unmapIpv4(host);
+    }
+    return this.lastUnmapped;
+  }
   /** Late socket errors (e.g. ICMP-induced) must not crash the process: count them. */
   private readonly onSocketError = (): void => {
     this.counters.sendErrors++;

@@ -32,6 +32,7 @@ export class VirtualClock implements Clock {
   private seq = 0;
   private readonly heap: VirtualTimer[] = [];
   private busy = false;
+  private runningAsync = false;
 
   /** @param startMs the initial value of {@link VirtualClock.now} (default 0). */
   constructor(startMs = 0) {
@@ -112,16 +113,7 @@ export class VirtualClock implements Clock {
    */
   async run(ms: number): Promise<number> {
     if (!(ms >= 0) || !Number.isFinite(ms)) throw invalidArgument('ms', 'expected a finite number >= 0');
-    const target = this.current + ms;
-    let fired = 0;
-    for (;;) {
-      await nextMacrotask();
-      const top = this.heap[0];
-      if (top === undefined || top.time > target) break;
-      fired += this.fireUntil(top.time, 1);
-    }
-    this.current = target;
-    return fired;
+    return this.runAsync(this.current + ms, Number.POSITIVE_INFINITY, true);
   }
 
   /**
@@ -131,15 +123,25 @@ export class VirtualClock implements Clock {
    */
   async runUntilIdleAsync(maxMs = Number.POSITIVE_INFINITY, maxTimers = 10_000_000): Promise<number> {
     if (!(maxMs >= 0)) throw invalidArgument('maxMs', 'expected a number >= 0');
-    const limit = this.current + maxMs;
+    return this.runAsync(this.current + maxMs, maxTimers, false);
+  }
+
+  /** Shared loop of the async runners; `toLimit` moves time to `limit` at the end even when idle. */
+  private async runAsync(limit: number, maxTimers: number, toLimit: boolean): Promise<number> {
+    if (this.runningAsync) throw new MccError('ERR_LIMIT', 'VirtualClock is already running asynchronously');
+    this.runningAsync = true;
     let fired = 0;
-    for (;;) {
-      await nextMacrotask();
-      const top = this.heap[0];
-      if (top === undefined || top.time > limit || fired >= maxTimers) break;
-      fired += this.fireUntil(top.time, 1);
+    try {
+      for (;;) {
+        await nextMacrotask();
+        const top = this.heap[0];
+        if (top === undefined || top.time > limit || fired >= maxTimers) break;
+        fired += this.fireUntil(top.time, 1);
+      }
+    } finally {
+      this.runningAsync = false;
     }
-    if (this.heap.length > 0 && Number.isFinite(limit) && fired < maxTimers) this.current = limit;
+    if (toLimit || (this.heap.length > 0 && Number.isFinite(limit) && fired < maxTimers)) this.current = Math.max(this.current, limit);
     return fired;
   }
 

@@ -154,6 +154,15 @@ describe('VirtualClock', () => {
     assert.equal(clock.now(), 12);
   });
 
+  test('async runs cannot overlap', async () => {
+    const clock = new VirtualClock();
+    clock.setTimeout(() => undefined, 5);
+    const first = clock.run(10);
+    await assert.rejects(clock.run(10), { code: 'ERR_LIMIT' });
+    assert.equal(await first, 1);
+    assert.equal(clock.now(), 10);
+  });
+
   test('bad arguments throw ERR_INVALID_ARGUMENT', () => {
     const clock = new VirtualClock();
     assert.throws(() => clock.advance(-1), { code: 'ERR_INVALID_ARGUMENT' });

@@ -21,6 +21,7 @@
  */
 import { invalidArgument } from '../../errors.js';
 import type { Address } from '../../util/address.js';
+import type { Clock } from '../../util/clock.js';
 import { DEFAULT_LAN_LINK, resolveLink, type LinkProfile } from './link.js';
 import type { RandomSource } from './random.js';
 import type { SimEndpoint } from './types.js';
@@ -118,7 +119,12 @@ export class SimNat {
   private nextLanIndex = 2;
 
   /** @internal Use {@link SimNetwork.createNat}. */
-  constructor(options: SimNatOptions, publicHost: string, private readonly random: RandomSource) {
+  constructor(
+    options: SimNatOptions,
+    publicHost: string,
+    private readonly random: RandomSource,
+    private readonly clock: Clock,
+  ) {
     const types: SimNatType[] = ['full-cone', 'port-restricted', 'symmetric', 'udp-blocked'];
     if (!types.includes(options.type)) throw invalidArgument('type', `expected one of ${types.join(', ')}`);
     const timeout = options.mappingTimeoutMs ?? 120_000;
@@ -157,8 +163,8 @@ export class SimNat {
     return this.byPublicPort.size;
   }
 
-  /** The live (unexpired) mappings at time `now`, for tests and diagnostics. */
-  mappings(now: number): SimNatMappingInfo[] {
+  /** The live (unexpired) mappings at time `now` (default: the network clock's now), for tests and diagnostics. */
+  mappings(now: number = this.clock.now()): SimNatMappingInfo[] {
     const out: SimNatMappingInfo[] = [];
     for (const m of this.byPublicPort.values()) {
       if (!this.alive(m.lastActive, now)) continue;

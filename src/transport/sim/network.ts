@@ -16,6 +16,7 @@
 import { MccError, invalidArgument } from '../../errors.js';
 import type { Address } from '../../util/address.js';
 import { systemClock, type Clock } from '../../util/clock.js';
+import { CopyPool } from './copy-pool.js';
 import { DEFAULT_LINK, DEFAULT_QUEUE_BYTES, resolveLink, type LinkProfile } from './link.js';
 import { SimNat, type SimHost, type SimNatOptions } from './nat.js';
 import { deriveRandom, type RandomSource } from './random.js';
@@ -79,6 +80,7 @@ export class SimNetwork implements SimFabric {
   private readonly publicHosts = new Map<string, SimHost | SimNat>();
   /** Per-pair overrides: host → host → profile (stored both ways). */
   private readonly links = new Map<string, Map<string, LinkProfile>>();
+  private readonly copies = new CopyPool();
   private nextPublicIndex = 1;
   private publicHostCount = 0;
   private natCount = 0;
@@ -125,7 +127,7 @@ export class SimNetwork implements SimFabric {
     } else {
       publicHost = this.freshPublicLabel();
     }
-    const nat = new SimNat(options, publicHost, deriveRandom(this.seed, 1 + this.natCount++));
+    const nat = new SimNat(options, publicHost, deriveRandom(this.seed, 1 + this.natCount++), this.clock);
     this.publicHosts.set(publicHost, nat);
     return nat;
   }
@@ -214,13 +216,13 @@ export class SimNetwork implements SimFabric {
     if (link.loss > 0 && random() < link.loss) return this.dropAtSend('loss', sender.host, port, to, size);
 
     // Copy: the sender may reuse its buffer as soon as send() returns, as with a real socket.
-    const packet = new InFlight(from, toHost, toPort, data.slice(), lan);
+    const packet = new InFlight(from, toHost, toPort, this.copies.copy(data), lan);
     let delay = queueDelay + this.pathDelay(link);
     if (link.reorder > 0 && random() < link.reorder) delay += (link.reorderDelayMs ?? Math.max(10, link.latencyMs)) * (0.5 + random());
     this.clock.setTimeout(() => this.arrive(packet), delay);
     if (link.duplicate > 0 && random() < link.duplicate) {
       stats.duplicated++;
-      const copy = new InFlight(from, toHost, toPort, data.slice(), lan);
+      const copy = new InFlight(from, toHost, toPort, this.copies.copy(data), lan);
       this.clock.setTimeout(() => this.arrive(copy), queueDelay + this.pathDelay(link));
     }
     return true;

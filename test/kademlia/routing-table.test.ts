@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { nodeCryptoSuite } from '../../src/crypto/index.js';
+import { Positions, commonPrefixLength, compareDistance, randomPositionInBucket } from '../../src/kademlia/keyspace.js';
+import { RoutingTable } from '../../src/kademlia/routing-table.js';
+import type { Contact } from '../../src/kademlia/types.js';
+import { VirtualClock } from '../../src/util/virtual-clock.js';
+
+const suite = nodeCryptoSuite;
+const positions = new Positions(suite);
+
+function contact(host: string, port = 4000): Contact {
+  return { id: suite.randomBytes(32), address: { host, port } };
+}
+
+/** A contact whose position falls in bucket `index` of a table centred on `self`. */
+function contactInBucket(self: Uint8Array, index: number, host: string): Contact {
+  for (;;) {
+    const c = contact(host);
+    if (commonPrefixLength(self, positions.of(c.id)) === index) return c;
+  }
+}
+
+function newTable(options: { k?: number } = {}) {
+  const clock = new VirtualClock();
+  const self = suite.randomBytes(32);
+  return { clock, self, table: new RoutingTable({ self, clock, k: options.k ?? 20 }) };
+}
+
+let hostCounter = 0;
+const publicHost = () => `11.${(hostCounter >> 8) & 255}.${hostCounter++ & 255}.1`;
+
+describe('keyspace', () => {
+  it('orders by XOR distance and finds common prefixes', () => {
+    const target = new Uint8Array(32);
+    const a = new Uint8Array(32);
+    const b = new Uint8Array(32);
+    a[31] = 1;
+    b[0] = 0x80;
+    assert.ok(compareDistance(a, b, target) < 0);
+    assert.ok(compareDistance(b, a, target) > 0);
+    assert.equal(compareDistance(a, a, target), 0);
+    assert.equal(commonPrefixLength(target, b), 0);
+    assert.equal(commonPrefixLength(target, a), 255);
+    assert.equal(commonPrefixLength(target, target), 256);
+  });
+
+  it('makes random targets inside a chosen bucket', () => {
+    const base = suite.randomBytes(32);
+    for (const cpl of [0, 1, 7, 8, 9, 100, 255]) {
+      for (let i = 0; i < 20; i++) assert.equal(commonPrefixLength(base, randomPositionInBucket(base, cpl, suite.randomBytes(32))), cpl);
+    }
+  });
+});
+
+describe('RoutingTable', () => {
+  it('adds authenticated contacts, bounded at k per bucket, with the rest in the replacement cache', () => {
+    const { table, self } = newTable({ k: 4 });
+    const inBucket0 = Array.from({ length: 7 }, () => contactInBucket(self, 0, publicHost()));
+    const outcomes = inBucket0.map((c) => table.observe(c, positions.of(c.id)).kind);
+    assert.deepEqual(outcomes.slice(0, 4), ['added', 'added', 'added', 'added']);
+    assert.equal(outcomes[4], 'ping'); // full: the table asks to check its oldest entry
+    assert.deepEqual(outcomes.slice(5), ['replacement', 'replacement']); // one ping at a time
+    assert.equal(table.bucketEntries(0).length, 4);
+    assert.equal(table.bucketReplacements(0).length, 3);
+    assert.equal(table.size, 4);
+  });
+
+  it('keeps separate buckets per distance, so near buckets fill independently of far ones (the split)', () => {
+    const { table, self } = newTable({ k: 3 });
+    for (const index of [0, 1, 2, 3]) {
+      for (let i = 0; i < 5; i++) {
+        const c = contactInBucket(self, index, publicHost());
+        table.observe(c, positions.of(c.id));
+      }
+    }
+    for (const index of [0, 1, 2, 3]) assert.equal(table.bucketEntries(index).length, 3);
+    assert.equal(table.size, 12);
+  });
+
+  it('evicts the least-recently-seen contact only after it fails a ping, and promotes the freshest replacement', () => {
+    const { table, self } = newTable({ k: 2 });
+    const [a, b, c, d] = Array.from({ length: 4 }, () => contactInBucket(self, 0, publicHost()));
+    table.observe(a!, positions.of(a!.id));
+    table.observe(b!, positions.of(b!.id));
+    const outcome = table.observe(c!, positions.of(c!.id));
+    assert.equal(outcome.kind, 'ping');
+    if (outcome.kind !== 'ping') return;
+    assert.deepEqual(outcome.stale.contact.id, a!.id); // least recently seen
+    // Alive: a stays (now most recent), c waits in the cache.
+    table.pingResult(outcome.stale, true);
+    assert.deepEqual(table.bucketEntries(0).map((e) => e.contact.id), [b!.id, a!.id]);
+    // Next newcomer: b is now the oldest; it fails its ping and d (freshest replacement) takes its place.
+    const second = table.observe(d!, positions.of(d!.id));
+    assert.equal(second.kind, 'ping');
+    if (second.kind !== 'ping') return;
+    assert.deepEqual(second.stale.contact.id, b!.id);
+    table.pingResult(second.stale, false);
+    assert.deepEqual(table.bucketEntries(0).map((e) => e.contact.id), [a!.id, d!.id]);
+    assert.deepEqual(table.bucketReplacements(0).map((e) => e.contact.id), [c!.id]);
+  });
+
+  it('moves a re-seen contact to the most-recent end', () => {
+    const { table, self } = newTable();
+    const [a, b] = [contactInBucket(self, 0, publicHost()), contactInBucket(self, 0, publicHost())];
+    table.observe(a, positions.of(a.id));
+    table.observe(b, positions.of(b.id));
+    assert.equal(table.observe(a, positions.of(a.id)).kind, 'updated');
+    assert.deepEqual(table.bucketEntries(0).map((e) => e.contact.id), [b.id, a.id]);
+  });
+
+  it('admits at most 2 contacts per IPv4 /24 and IPv6 /48 per bucket; loopback and LAN are exempt', () => {
+    const { table, self } = newTable();
+    const v4 = ['203.0.113.5', '203.0.113.6', '203.0.113.7'].map((h) => contactInBucket(self, 0, h));
+    assert.deepEqual(v4.map((c) => table.observe(c, positions.of(c.id)).kind), ['added', 'added', 'rejected']);
+    const v6 = ['2001:db8:1::1', '2001:db8:1:ffff::2', '2001:db8:1:2::3'].map((h) => contactInBucket(self, 0, h));
+    assert.deepEqual(v6.map((c) => table.observe(c, positions.of(c.id)).kind), ['added', 'added', 'rejected']);
+    const other = contactInBucket(self, 0, '203.0.114.5');
+    assert.equal(table.observe(other, positions.of(other.id)).kind, 'added');
+    const loopback = Array.from({ length: 5 }, (_, i) => contactInBucket(self, 0, '127.0.0.1')).map((c, i) => ({ ...c, address: { host: '127.0.0.1', port: 5000 + i } }));
+    assert.ok(loopback.every((c) => table.observe(c, positions.of(c.id)).kind === 'added'));
+    const lan = Array.from({ length: 3 }, (_, i) => contactInBucket(self, 1, `192.168.1.${i + 2}`));
+    assert.ok(lan.every((c) => table.observe(c, positions.of(c.id)).kind === 'added'));
+  });
+
+  it('drops a contact after repeated request failures and promotes a replacement', () => {
+    const { table, self } = newTable({ k: 1 });
+    const [a, b] = [contactInBucket(self, 0, publicHost()), contactInBucket(self, 0, publicHost())];
+    table.observe(a, positions.of(a.id));
+    table.observe(b, positions.of(b.id)); // cached
+    table.recordFailure(a.id, positions.of(a.id));
+    assert.ok(table.has(a.id, positions.of(a.id)));
+    table.recordFailure(a.id, positions.of(a.id));
+    assert.ok(!table.has(a.id, positions.of(a.id)));
+    assert.ok(table.has(b.id, positions.of(b.id)));
+  });
+
+  it('returns the closest contacts in XOR order across buckets', () => {
+    const { table } = newTable();
+    const all = Array.from({ length: 300 }, () => contact(publicHost()));
+    for (const c of all) table.observe(c, positions.of(c.id));
+    const inTable = [...table.entries()];
+    for (let trial = 0; trial < 20; trial++) {
+      const target = suite.randomBytes(32);
+      const expected = [...inTable].sort((x, y) => compareDistance(x.position, y.position, target)).slice(0, 20);
+      assert.deepEqual(table.closest(target, 20).map((e) => e.contact.id), expected.map((e) => e.contact.id));
+    }
+  });
+
+  it('lists stale buckets for refresh and forgets them once touched', () => {
+    const { table, self, clock } = newTable();
+    for (let i = 0; i < 40; i++) {
+      const c = contact(publicHost());
+      table.observe(c, positions.of(c.id));
+    }
+    clock.advance(1000);
+    const stale = table.staleBuckets(500);
+    assert.ok(stale.includes(0));
+    table.touch(randomPositionInBucket(self, 0, suite.randomBytes(32)));
+    assert.ok(!table.staleBuckets(500).includes(0));
+  });
+});
