@@ -13,10 +13,11 @@
  * DECISION (wire codec): static code. Both variants execute the same encoder/decoder
  * source -- reflection builds it at runtime with `new Function`, pbjs writes it to a file --
  * so steady-state throughput is a tie: on the 2-core dev box (Node 20, load ~5 from other
- * jobs) the static/reflection ratio wandered between 0.7x and 1.2x from run to run and
- * message to message, i.e. within noise (~0.35-0.5 M encode+decode/s each for small
+ * jobs) the static/reflection ratio wandered between 0.8x and 1.2x from run to run, under tsx
+ * and as compiled dist/ alike (reflection was marginally ahead in more runs, by less than the
+ * run-to-run spread); ~0.4-1.4 M encode+decode/s each for small
  * Envelopes). What separates them is everything else, all in favour of static: no schema
- * parse and codegen at startup (reflection setup ~15 ms), no `new Function` (works where
+ * parse and codegen at startup (reflection setup 15-30 ms), no `new Function` (works where
  * eval is forbidden), no runtime read of proto/ from the published package, and typed
  * codecs generated alongside. `npm run proto` regenerates it; test/wire/generated-fresh
  * fails when it is stale.

@@ -148,7 +148,7 @@ class Lookup<A extends QueryAnswer> {
     return promise;
   }
 
-  /** Adds a contact as a candidate unless malformed, ourselves, known, or too far. Returns true when it is the new nearest. */
+  /** Adds a contact as a candidate unless malformed, ourselves, known, or too far. Returns true when it entered the k nearest. */
   private consider(contact: Contact): boolean {
     if (!validContact(contact)) {
       this.malformed++;
@@ -173,7 +173,7 @@ class Lookup<A extends QueryAnswer> {
       const dropped = list.pop()!;
       this.controllers.get(dropped)?.abort();
     }
-    return lo === 0;
+    return lo < this.k;
   }
 
   /** Launches queries while slots are free; ends the lookup when the stopping rule holds. */
@@ -261,6 +261,8 @@ class Lookup<A extends QueryAnswer> {
     const limit = Math.min(contacts.length, this.k);
     for (let i = 0; i < limit; i++) if (this.consider(contacts[i]!)) closer = true;
     this.malformed += contacts.length - limit;
+    // Progress = the k nearest changed. A full round (alpha answers) without progress means the
+    // neighbourhood is found: the rest of the k nearest are then queried at once.
     this.sinceProgress = closer ? 0 : this.sinceProgress + 1;
     let stop = false;
     try {

@@ -35,6 +35,8 @@ export interface RoutingTableOptions {
   maxPerSubnet?: number;
   /** Consecutive request failures after which a contact is dropped. Default 2. */
   maxFailures?: number;
+  /** A full bucket pings its oldest entry only if that entry was silent this long, ms; fresher ones are known alive. Default 60 s. */
+  pingAfterMs?: number;
   /** Position cache told about the table's own copies of contact IDs, so answers built from them need no re-hashing. */
   positions?: Positions;
 }
@@ -119,7 +121,7 @@ export class RoutingTable {
       return { kind: 'added' };
     }
     this.addReplacement(bucket, entry);
-    if (bucket.pinging !== undefined) return { kind: 'replacement' };
+    if (bucket.pinging !== undefined || now - bucket.entries[0]!.lastSeen < (this.options.pingAfterMs ?? 60_000)) return { kind: 'replacement' };
     bucket.pinging = bucket.entries[0]!;
     return { kind: 'ping', stale: bucket.pinging };
   }

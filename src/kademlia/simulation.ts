@@ -6,6 +6,7 @@
 import { nodeCryptoSuite } from '../crypto/node-suite.js';
 import type { CryptoSuite } from '../crypto/types.js';
 import { VirtualClock } from '../util/virtual-clock.js';
+import { commonPrefixLength } from './keyspace.js';
 import { InMemoryKadHub, seededRandom, type InMemoryEndpoint } from './in-memory-network.js';
 import type { Contact } from './types.js';
 import { Dht, type DhtValueOptions } from './values.js';
@@ -146,51 +147,34 @@ export class KadSimulation {
       }
       return lo;
     };
-    for (const { node, position } of sorted) {
-      for (let bit = 0; bit < 256; bit++) {
+    for (let at = 0; at < sorted.length; at++) {
+      const { node, position } = sorted[at]!;
+      // Neighbours in sorted order share the longest prefixes: no bucket lies deeper than that.
+      const deepest = Math.max(
+        at > 0 ? commonPrefixLength(position, sorted[at - 1]!.position) : 0,
+        at + 1 < sorted.length ? commonPrefixLength(position, sorted[at + 1]!.position) : 0,
+      );
+      for (let bit = 0; bit <= Math.min(deepest, 255); bit++) {
         // Bucket `bit`: positions sharing `bit` leading bits with ours and differing at the next.
-        const low = Uint8Array.from(position);
         const byte = bit >> 3;
         const mask = 0x80 >> (bit & 7);
+        const low = Uint8Array.from(position);
         low[byte] = (low[byte]! ^ mask) & ~(mask - 1) & 0xff;
+        low.fill(0, byte + 1);
         const high = Uint8Array.from(low);
         high[byte] = high[byte]! | (mask - 1);
-        for (let i = byte + 1; i < 32; i++) {
-          low[i] = 0;
-          high[i] = 0xff;
-        }
+        high.fill(0xff, byte + 1);
         const from = firstAtLeast(low);
-        const to = firstAtLeast(high) + (firstAtLeast(high) < sorted.length && Buffer.compare(sorted[firstAtLeast(high)]!.position, high) === 0 ? 1 : 0);
+        let to = firstAtLeast(high);
+        if (to < sorted.length && Buffer.compare(sorted[to]!.position, high) === 0) to++;
         const size = to - from;
         const picks = new Set<number>();
         if (size <= node.dht.k) for (let i = from; i < to; i++) picks.add(i);
         else while (picks.size < node.dht.k) picks.add(from + Math.floor(this.random() * size));
         for (const i of picks) node.dht.observe(sorted[i]!.node.contact);
-        // Deeper buckets are empty once no other node shares our first bit+1 bits.
-        low[byte] = position[byte]! & ~(mask - 1) & 0xff;
-        if (firstAtLeast(high) === from && size === 0 && !this.sharesMore(sorted, position, bit)) break;
       }
       if (!node.dht.started) await node.dht.start([]);
     }
-  }
-
-  private sharesMore(sorted: Array<{ position: Uint8Array }>, position: Uint8Array, bit: number): boolean {
-    // True when some other node shares more than `bit` leading bits with `position`.
-    const at = sorted.findIndex((entry) => entry.position === position);
-    for (const j of [at - 1, at + 1]) {
-      const other = sorted[j];
-      if (other === undefined) continue;
-      let shared = 0;
-      for (let i = 0; i < 32; i++) {
-        const x = other.position[i]! ^ position[i]!;
-        if (x !== 0) {
-          shared = i * 8 + Math.clz32(x) - 24;
-          break;
-        }
-      }
-      if (shared > bit) return true;
-    }
-    return false;
   }
 
   /** Stops a node and takes it off the network (a crash: no goodbye). */

@@ -18,7 +18,7 @@ import { LruMap } from '../util/lru.js';
 import { RateLimiter } from '../util/rate-limiter.js';
 import { MccError } from '../errors.js';
 import { decodeEnvelope, encodeEnvelope, type Envelope } from '../wire/codec.js';
-import { MAX_DATAGRAM_SIZE, PACKET_SESSION, PROTOCOL_VERSION, SESSION_OVERHEAD } from '../wire/constants.js';
+import { MAX_DATAGRAM_SIZE, MIN_FIRST_CONTACT_DATAGRAM_SIZE, PACKET_SESSION, PROTOCOL_VERSION, SESSION_OVERHEAD } from '../wire/constants.js';
 import { openSessionDatagram, parseSessionHeader, sealSessionDatagram } from './packet.js';
 import { PeerKeyCache } from './keys.js';
 import { PeerReplayState } from './replay-window.js';
@@ -69,7 +69,7 @@ export interface SessionLayerOptions {
 }
 
 /** Size first-contact requests are padded to, so a cookie answer always fits within them. */
-export const FIRST_CONTACT_SIZE = 256;
+export const FIRST_CONTACT_SIZE = MIN_FIRST_CONTACT_DATAGRAM_SIZE;
 
 /** The layer that seals, opens and validates datagrams. One per node. */
 export class SessionLayer {

@@ -38,6 +38,10 @@ function hostBytes(host: string): Uint8Array {
   return out;
 }
 
+function isPort(port: unknown): port is number {
+  return Number.isInteger(port) && (port as number) >= 0 && (port as number) <= 65535;
+}
+
 /** Issues and verifies stateless address-validation tokens. One per node boot. */
 export class TokenIssuer {
   private readonly suite: CryptoSuite;
@@ -55,8 +59,13 @@ export class TokenIssuer {
     this.secret = options.secret ? Uint8Array.from(options.secret) : options.suite.randomBytes(32);
   }
 
-  /** A 16-byte token binding `address` and `peerId` to the current epoch. */
+  /**
+   * A 16-byte token binding `address` and `peerId` to the current epoch.
+   * @throws MccError `ERR_INVALID_ARGUMENT` for a port outside 0..65535 or a peer ID that is not 32 bytes.
+   */
   issue(address: Address, peerId: Uint8Array): Uint8Array {
+    if (!isPort(address?.port)) throw invalidArgument('address', 'expected { host, port: 0..65535 }');
+    if (!(peerId instanceof Uint8Array) || peerId.length !== NODE_ID_SIZE) throw invalidArgument('peerId', `expected ${NODE_ID_SIZE} bytes`);
     const epoch = this.currentEpoch();
     const token = new Uint8Array(TOKEN_SIZE);
     token[0] = epoch & 0xff;
@@ -71,7 +80,7 @@ export class TokenIssuer {
    */
   verify(token: Uint8Array, address: Address, peerId: Uint8Array): boolean {
     if (!(token instanceof Uint8Array) || token.length !== TOKEN_SIZE) return false;
-    if (!address || typeof address.host !== 'string' || !Number.isInteger(address.port)) return false;
+    if (!address || typeof address.host !== 'string' || !isPort(address.port)) return false;
     if (!(peerId instanceof Uint8Array) || peerId.length !== NODE_ID_SIZE) return false;
     const current = this.currentEpoch();
     // The 1-byte tag selects which of the two live epochs to recompute (no trial of both).
@@ -95,7 +104,7 @@ export class TokenIssuer {
     const view = new DataView(input.buffer);
     view.setUint32(0, epoch >>> 0);
     input.set(host, 4);
-    view.setUint16(4 + host.length, address.port & 0xffff);
+    view.setUint16(4 + host.length, address.port);
     input.set(peerId, 6 + host.length);
     return this.suite.hmacSha256(this.secret, input);
   }

@@ -55,9 +55,12 @@ describe('keyspace', () => {
 
 describe('RoutingTable', () => {
   it('adds authenticated contacts, bounded at k per bucket, with the rest in the replacement cache', () => {
-    const { table, self } = newTable({ k: 4 });
+    const { table, self, clock } = newTable({ k: 4 });
     const inBucket0 = Array.from({ length: 7 }, () => contactInBucket(self, 0, publicHost()));
-    const outcomes = inBucket0.map((c) => table.observe(c, positions.of(c.id)).kind);
+    const outcomes = inBucket0.map((c, i) => {
+      if (i === 4) clock.advance(60_000); // the oldest entry has been silent long enough to be worth a ping
+      return table.observe(c, positions.of(c.id)).kind;
+    });
     assert.deepEqual(outcomes.slice(0, 4), ['added', 'added', 'added', 'added']);
     assert.equal(outcomes[4], 'ping'); // full: the table asks to check its oldest entry
     assert.deepEqual(outcomes.slice(5), ['replacement', 'replacement']); // one ping at a time
@@ -78,11 +81,19 @@ describe('RoutingTable', () => {
     assert.equal(table.size, 12);
   });
 
+  it('does not ping an oldest entry that was seen recently: the newcomer waits in the cache', () => {
+    const { table, self } = newTable({ k: 1 });
+    const [a, b] = [contactInBucket(self, 0, publicHost()), contactInBucket(self, 0, publicHost())];
+    table.observe(a, positions.of(a.id));
+    assert.equal(table.observe(b, positions.of(b.id)).kind, 'replacement');
+  });
+
   it('evicts the least-recently-seen contact only after it fails a ping, and promotes the freshest replacement', () => {
-    const { table, self } = newTable({ k: 2 });
+    const { table, self, clock } = newTable({ k: 2 });
     const [a, b, c, d] = Array.from({ length: 4 }, () => contactInBucket(self, 0, publicHost()));
     table.observe(a!, positions.of(a!.id));
     table.observe(b!, positions.of(b!.id));
+    clock.advance(60_000);
     const outcome = table.observe(c!, positions.of(c!.id));
     assert.equal(outcome.kind, 'ping');
     if (outcome.kind !== 'ping') return;
@@ -91,6 +102,7 @@ describe('RoutingTable', () => {
     table.pingResult(outcome.stale, true);
     assert.deepEqual(table.bucketEntries(0).map((e) => e.contact.id), [b!.id, a!.id]);
     // Next newcomer: b is now the oldest; it fails its ping and d (freshest replacement) takes its place.
+    clock.advance(60_000);
     const second = table.observe(d!, positions.of(d!.id));
     assert.equal(second.kind, 'ping');
     if (second.kind !== 'ping') return;

@@ -64,6 +64,7 @@ test('malformed tokens and arguments return false, never throw', () => {
   assert.equal(issuer.verify(token, address, new Uint8Array(31)), false);
   assert.equal(issuer.verify(null as unknown as Uint8Array, address, peer), false);
   assert.equal(issuer.verify(token, null as unknown as typeof address, peer), false);
+  assert.equal(issuer.verify(token, { host: '127.0.0.1', port: 4100 + 65536 }, peer), false, 'port does not alias mod 2^16');
 });
 
 test('IPv6 and simulated-network labels are bound too', () => {
@@ -80,4 +81,7 @@ test('bad options throw ERR_INVALID_ARGUMENT', () => {
   const invalid = (err: unknown): boolean => err instanceof MccError && err.code === 'ERR_INVALID_ARGUMENT';
   assert.throws(() => new TokenIssuer({ suite: nodeCryptoSuite, clock: new VirtualClock(), rotateMs: 0 }), invalid);
   assert.throws(() => new TokenIssuer({ suite: nodeCryptoSuite, clock: new VirtualClock(), secret: new Uint8Array(4) }), invalid);
+  const issuer = new TokenIssuer({ suite: nodeCryptoSuite, clock: new VirtualClock() });
+  assert.throws(() => issuer.issue({ host: '127.0.0.1', port: 70000 }, peer), invalid);
+  assert.throws(() => issuer.issue(address, new Uint8Array(31)), invalid);
 });

@@ -35,12 +35,34 @@ export interface Envelope {
   cookie?: Cookie | null;
   /** `error` (field 13). */
   error?: ErrorMessage | null;
+  /** 60-79 nat / relay (docs/nat.md) */
+  natDialBackRequest?: NatDialBackRequest | null;
+  /** helper -> third node: "send a NatProbe to target" */
+  natDialBack?: NatDialBack | null;
+  /** answer to 60, 61, 63 */
+  natAck?: NatAck | null;
+  /** "send me a NatProbe after delay_ms" (keep-alive learning) */
+  natEchoRequest?: NatEchoRequest | null;
+  /** one-way probe (dial-back, delayed echo) */
+  natProbe?: NatProbe | null;
+  /** unreachable client -> relay */
+  relayReserve?: RelayReserve | null;
+  /** relay's answer to 65 */
+  relayReservation?: RelayReservation | null;
+  /** initiator -> relay: open a circuit to target */
+  relayConnect?: RelayConnect | null;
+  /** answer to 67 (relay) and to 69 (client accepts) */
+  relayCircuit?: RelayCircuit | null;
+  /** relay -> reserved client: a circuit is being opened */
+  relayIncoming?: RelayIncoming | null;
+  /** rendezvous over a circuit; the answer is an offer too */
+  holepunchOffer?: HolepunchOffer | null;
   /** Which member of the `body` oneof is set (present on decoded messages). */
   readonly body?: EnvelopeBodyKind;
 }
 
 /** Names of the members of `Envelope.body`, in field-number order. */
-export const EnvelopeBodyKinds = ['ping', 'pong', 'cookie', 'error'] as const;
+export const EnvelopeBodyKinds = ['ping', 'pong', 'cookie', 'error', 'natDialBackRequest', 'natDialBack', 'natAck', 'natEchoRequest', 'natProbe', 'relayReserve', 'relayReservation', 'relayConnect', 'relayCircuit', 'relayIncoming', 'holepunchOffer'] as const;
 /** One member name of `Envelope.body`. */
 export type EnvelopeBodyKind = (typeof EnvelopeBodyKinds)[number];
 
@@ -76,6 +98,120 @@ export interface ErrorMessage {
   message?: string;
 }
 
+/**
+ * The value of a provider record: a SignedRecord stored under a service key
+ * (SHA-256("mcc/service/" || UTF-8 name)) whose author is the provider's node ID, so the
+ * node ID, sequence number and expiry live in the signed record and are not repeated here.
+ */
+export interface ProviderRecordValue {
+  /** where the provider listens: public first, then LAN (at most 8) */
+  addresses?: SocketAddress[];
+  /** relays it keeps sessions with (filled by NAT traversal; at most 4) */
+  relays?: ProviderRelay[];
+  /** UTF-8 JSON, at most 512 bytes; empty when none */
+  metadata?: Uint8Array;
+}
+
+/** A relay a provider can be reached through. */
+export interface ProviderRelay {
+  /** 32-byte node ID of the relay */
+  nodeId?: Uint8Array;
+  /** `address` (field 2). */
+  address?: SocketAddress | null;
+}
+
+/** Asks the receiver to have a third node send a NatProbe carrying `nonce` to `target`. */
+export interface NatDialBackRequest {
+  /** 16 random bytes */
+  nonce?: Uint8Array;
+  /** the requester's observed address */
+  target?: SocketAddress | null;
+}
+
+/** Helper -> third node: send NatProbe{nonce} to `target`, sealed for `requester`. */
+export interface NatDialBack {
+  /** `nonce` (field 1). */
+  nonce?: Uint8Array;
+  /** `target` (field 2). */
+  target?: SocketAddress | null;
+  /** 32-byte node ID of the node to probe */
+  requester?: Uint8Array;
+}
+
+/** The `mcc.v1.NatAck` message. */
+export interface NatAck {
+  /** `ok` (field 1). */
+  ok?: boolean;
+}
+
+/** Asks the receiver to send NatProbe{nonce} back to the sender's address after `delay_ms`. */
+export interface NatEchoRequest {
+  /** `nonce` (field 1). */
+  nonce?: Uint8Array;
+  /** at most 300000 */
+  delayMs?: number;
+}
+
+/** The `mcc.v1.NatProbe` message. */
+export interface NatProbe {
+  /** `nonce` (field 1). */
+  nonce?: Uint8Array;
+}
+
+/** The `mcc.v1.RelayReserve` message. */
+export interface RelayReserve {
+}
+
+/** The `mcc.v1.RelayReservation` message. */
+export interface RelayReservation {
+  /** refresh before it runs out */
+  lifetimeMs?: number;
+  /** per-circuit forwarding budget */
+  bytesPerSecond?: number;
+  /** circuits at once for this client */
+  maxCircuits?: number;
+  /** the client's address as the relay sees it */
+  observed?: SocketAddress | null;
+}
+
+/** The `mcc.v1.RelayConnect` message. */
+export interface RelayConnect {
+  /** 32-byte node ID of a client holding a reservation */
+  target?: Uint8Array;
+}
+
+/** The `mcc.v1.RelayCircuit` message. */
+export interface RelayCircuit {
+  /** 8 bytes, chosen by the relay */
+  circuitId?: Uint8Array;
+  /** the initiator's address as the relay sees it (answer to RelayConnect) */
+  observed?: SocketAddress | null;
+}
+
+/** The `mcc.v1.RelayIncoming` message. */
+export interface RelayIncoming {
+  /** `circuitId` (field 1). */
+  circuitId?: Uint8Array;
+  /** 32-byte node ID */
+  initiator?: Uint8Array;
+  /** as the relay sees it */
+  initiatorAddress?: SocketAddress | null;
+}
+
+/** Hole-punch rendezvous, exchanged end to end over a relay circuit. */
+export interface HolepunchOffer {
+  /** 8 bytes, chosen by the initiator */
+  punchId?: Uint8Array;
+  /** 32 bytes, chosen by the initiator, MACs the probes */
+  punchKey?: Uint8Array;
+  /** the sender's candidate addresses (observed first), at most 4 */
+  addresses?: SocketAddress[];
+  /** 0 unknown, 1 public, 2 consistent, 3 random */
+  mapping?: number;
+  /** unsolicited packets reach the sender */
+  reachable?: boolean;
+}
+
 // The pbjs output is untyped (@ts-nocheck); these lookups are where its codecs get their types.
 function codec<T>(path: string): MessageCodec<T> {
   let node: unknown = generatedRoot;
@@ -95,3 +231,29 @@ export const SocketAddressCodec = codec<SocketAddress>('SocketAddress');
 export const CookieCodec = codec<Cookie>('Cookie');
 /** Generated static codec of {@link ErrorMessage}. */
 export const ErrorMessageCodec = codec<ErrorMessage>('Error');
+/** Generated static codec of {@link ProviderRecordValue}. */
+export const ProviderRecordValueCodec = codec<ProviderRecordValue>('ProviderRecordValue');
+/** Generated static codec of {@link ProviderRelay}. */
+export const ProviderRelayCodec = codec<ProviderRelay>('ProviderRelay');
+/** Generated static codec of {@link NatDialBackRequest}. */
+export const NatDialBackRequestCodec = codec<NatDialBackRequest>('NatDialBackRequest');
+/** Generated static codec of {@link NatDialBack}. */
+export const NatDialBackCodec = codec<NatDialBack>('NatDialBack');
+/** Generated static codec of {@link NatAck}. */
+export const NatAckCodec = codec<NatAck>('NatAck');
+/** Generated static codec of {@link NatEchoRequest}. */
+export const NatEchoRequestCodec = codec<NatEchoRequest>('NatEchoRequest');
+/** Generated static codec of {@link NatProbe}. */
+export const NatProbeCodec = codec<NatProbe>('NatProbe');
+/** Generated static codec of {@link RelayReserve}. */
+export const RelayReserveCodec = codec<RelayReserve>('RelayReserve');
+/** Generated static codec of {@link RelayReservation}. */
+export const RelayReservationCodec = codec<RelayReservation>('RelayReservation');
+/** Generated static codec of {@link RelayConnect}. */
+export const RelayConnectCodec = codec<RelayConnect>('RelayConnect');
+/** Generated static codec of {@link RelayCircuit}. */
+export const RelayCircuitCodec = codec<RelayCircuit>('RelayCircuit');
+/** Generated static codec of {@link RelayIncoming}. */
+export const RelayIncomingCodec = codec<RelayIncoming>('RelayIncoming');
+/** Generated static codec of {@link HolepunchOffer}. */
+export const HolepunchOfferCodec = codec<HolepunchOffer>('HolepunchOffer');
