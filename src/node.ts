@@ -19,6 +19,9 @@ import { UdpTransport } from './transport/udp.js';
 import { SessionLayer, type InboundMessage, type SessionPeer } from './session/session.js';
 import { RpcLayer } from './session/rpc.js';
 import { fromSocketAddress, toSocketAddress } from './wire/address.js';
+import { Dht, type GetOptions, type GetResult, type PutOptions, type PutResult } from './kademlia/values.js';
+import type { Contact } from './kademlia/types.js';
+import { RpcKadNetwork, serveKademlia } from './kademlia/rpc-network.js';
 
 /** Options of {@link MccNode.create}. Every option has a default. */
 export interface MccNodeOptions {
@@ -40,6 +43,25 @@ export interface MccNodeOptions {
   logger?: Logger;
   /** Default time budget of one request to a peer, in ms. Default 4000. */
   requestTimeoutMs?: number;
+  /**
+   * DHT client mode: query the DHT but never enter others' routing tables (for nodes others
+   * cannot reach). Default false.
+   */
+  clientMode?: boolean;
+  /** Wall clock (ms since the epoch) for record expiry; inject a virtual one in simulations. Default `Date.now`. */
+  wallClock?: () => number;
+}
+
+/** The DHT as `node.dht` exposes it: values up to 1000 bytes, immutable or signed mutable. */
+export interface MccDht {
+  /**
+   * Stores `value` on the k nodes closest to its key. Without `keyPair` the value is immutable
+   * (key = hash of the value); with it, mutable and signed (key = hash of public key and salt;
+   * the highest `seq` wins). Republished by this node until `stop()`.
+   */
+  put(value: Uint8Array, options?: PutOptions): Promise<PutResult>;
+  /** Reads `key`, verifying what comes back; null when no valid value exists. */
+  get(key: Uint8Array, options?: GetOptions): Promise<GetResult | null>;
 }
 
 /** The result of {@link MccNode.ping}. */
@@ -89,6 +111,8 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
   /** @internal */ readonly rpc: RpcLayer;
   /** @internal */ readonly transport: Transport;
   /** @internal */ readonly logger: Logger;
+  /** @internal the full Kademlia DHT (discovery and NAT build on it). */
+  readonly kad: Dht;
   private readonly identity: KeyPair;
   private readonly counters = new Stats();
   private readonly peerTable = new LruMap<string, PeerInfo>(4096);
@@ -121,6 +145,25 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
       this.rpc.receive(message);
     });
     this.rpc.handle('ping', (request) => ({ pong: { observed: toSocketAddress(request.from.address) } }));
+    const network = new RpcKadNetwork({
+      rpc: this.rpc,
+      clientMode: () => this.kad.clientMode,
+      onAnswer: (contact) => this.kad.observe(contact),
+    });
+    this.kad = new Dht({
+      id: identity.publicKey,
+      suite,
+      clock: this.clock,
+      network,
+      clientMode: options.clientMode ?? false,
+      ...(options.wallClock ? { wallClock: options.wallClock } : {}),
+    });
+    serveKademlia(this.rpc, this.kad);
+  }
+
+  /** The DHT: `put` and `get` of small values. */
+  get dht(): MccDht {
+    return this.kad;
   }
 
   /** Validates options and builds a node (not yet listening). */
@@ -166,6 +209,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     if (this.state === 'stopped' || this.state === 'stopping') return;
     const wasRunning = this.state !== 'created';
     this.state = 'stopping';
+    this.kad.stop();
     this.rpc.close();
     this.session.close();
     this.clock.clear();
@@ -241,14 +285,18 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
 
   private async bootstrap(signal?: AbortSignal): Promise<void> {
     const results = await Promise.allSettled(this.bootstrapAddresses.map((address) => this.ping(address, { signal })));
+    const seeds: Contact[] = [];
     results.forEach((result, index) => {
-      if (result.status === 'rejected') {
+      if (result.status === 'fulfilled') seeds.push({ id: hexId(result.value.id), address: this.bootstrapAddresses[index]! });
+      else {
         const address = formatAddress(this.bootstrapAddresses[index]!);
         const error = new MccError('ERR_UNREACHABLE', `bootstrap node ${address} did not answer`, { cause: result.reason });
         this.logger.warn(error.message);
         this.emit('warning', error);
       }
     });
+    // Join the DHT: a lookup of our own position through the seeds fills the routing table.
+    await this.kad.start(seeds, signal);
   }
 }
 

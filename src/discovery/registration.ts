@@ -5,6 +5,7 @@
  * also how it re-registers when the network comes back), and ends with a signed withdrawal
  * whose higher seq makes every holder drop the live record at once.
  */
+import { setMaxListeners } from 'node:events';
 import { MccError, abortError } from '../errors.js';
 import { signRecord } from '../kademlia/record.js';
 import type { SignedRecord } from '../kademlia/types.js';
@@ -190,6 +191,8 @@ export class Registration {
   /** One put, abortable both by the caller's signal and by {@link Registration.close}. */
   private async putWithAbort(record: SignedRecord, signal?: AbortSignal): Promise<{ stored: number }> {
     const own = new AbortController();
+    // The DHT hangs one deadline per STORE target (k of them) on this signal.
+    setMaxListeners(64, own.signal);
     this.inflight = own;
     const onAbort = () => own.abort(signal!.reason);
     if (signal?.aborted) own.abort(signal.reason);

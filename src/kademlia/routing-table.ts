@@ -49,8 +49,6 @@ export type ObserveOutcome =
 class Bucket {
   readonly entries: TableEntry[] = [];
   readonly replacements: TableEntry[] = [];
-  /** Clock time of the last lookup into this bucket's range or new entry (drives refresh). */
-  touched = 0;
   /** The entry whose liveness ping is in flight, if any. */
   pinging: TableEntry | undefined;
 }
@@ -59,6 +57,8 @@ class Bucket {
 export class RoutingTable {
   readonly k: number;
   private readonly buckets: (Bucket | undefined)[] = new Array(ID_LENGTH * 8);
+  /** Clock time of the last lookup into each bucket's range or new entry there (drives refresh). */
+  private readonly touched = new Float64Array(ID_LENGTH * 8);
   private readonly replacementSize: number;
   private readonly maxPerSubnet: number;
   private readonly maxFailures: number;
@@ -69,6 +69,7 @@ export class RoutingTable {
     this.replacementSize = options.replacements ?? this.k;
     this.maxPerSubnet = options.maxPerSubnet ?? 2;
     this.maxFailures = options.maxFailures ?? 2;
+    this.touched.fill(options.clock.now());
   }
 
   /** Number of contacts in the buckets (replacement caches excluded). */
@@ -115,7 +116,7 @@ export class RoutingTable {
     this.options.positions?.remember(entry.contact.id, position);
     if (bucket.entries.length < this.k) {
       bucket.entries.push(entry);
-      bucket.touched = now;
+      this.touched[index] = now;
       this.count++;
       removeEntry(bucket.replacements, contact.id);
       return { kind: 'added' };
@@ -230,8 +231,7 @@ export class RoutingTable {
 
   /** Marks the bucket holding `target` as just refreshed (a lookup went there). */
   touch(target: Uint8Array): void {
-    const bucket = this.buckets[Math.min(this.bucketIndex(target), ID_LENGTH * 8 - 1)];
-    if (bucket !== undefined) bucket.touched = this.options.clock.now();
+    this.touched[Math.min(this.bucketIndex(target), ID_LENGTH * 8 - 1)] = this.options.clock.now();
   }
 
   /**
@@ -248,10 +248,7 @@ export class RoutingTable {
       }
     }
     const out: number[] = [];
-    for (let i = 0; i <= Math.min(deepest + 1, this.buckets.length - 1); i++) {
-      const bucket = this.buckets[i];
-      if (bucket === undefined || now - bucket.touched >= intervalMs) out.push(i);
-    }
+    for (let i = 0; i <= Math.min(deepest + 1, this.buckets.length - 1); i++) if (now - this.touched[i]! >= intervalMs) out.push(i);
     return out;
   }
 

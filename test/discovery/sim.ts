@@ -9,6 +9,7 @@ import { generateIdentity } from '../../src/crypto/identity.js';
 import type { KeyPair } from '../../src/crypto/types.js';
 import { Discovery, type DiscoveryOptions } from '../../src/discovery/index.js';
 import { seededRandom } from '../../src/kademlia/in-memory-network.js';
+import { PagedKadNetwork, type PagingStats } from './paged-network.js';
 import { KadSimulation, type KadSimulationOptions, type SimNode } from '../../src/kademlia/simulation.js';
 
 /** One simulated node with discovery on top. */
@@ -21,6 +22,8 @@ export interface DiscoveryNode {
 /** Options of {@link DiscoverySim}. */
 export interface DiscoverySimOptions extends KadSimulationOptions {
   discovery?: Partial<DiscoveryOptions>;
+  /** Page FIND_VALUE answers into 1200-byte datagrams (see paged-network.ts), counting into these stats. */
+  paging?: PagingStats;
 }
 
 /** A simulated network with a Discovery on every node. */
@@ -41,7 +44,7 @@ export class DiscoverySim {
       for (const other of everyone) {
         if (other === node.sim) continue;
         node.sim.dht.table.observe(other.contact, node.sim.dht.positions.of(other.contact.id));
-        if (!fresh.includes(other as never)) other.dht.table.observe(node.sim.contact, other.dht.positions.of(node.sim.contact.id));
+        other.dht.table.observe(node.sim.contact, other.dht.positions.of(node.sim.contact.id));
       }
       void node.sim.dht.start([]);
     }
@@ -83,6 +86,7 @@ export class DiscoverySim {
   }
 
   private wrap(sim: SimNode): DiscoveryNode {
+    if (this.options.paging) sim.dht.options.network = new PagedKadNetwork(sim.endpoint, this.options.paging);
     const keyPair = generateIdentity(this.kad.suite);
     const discovery = new Discovery({
       dht: sim.dht,

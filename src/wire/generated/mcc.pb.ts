@@ -35,6 +35,13 @@ export const mcc = $root.mcc = (() => {
             Envelope.prototype.pong = null;
             Envelope.prototype.cookie = null;
             Envelope.prototype.error = null;
+            Envelope.prototype.findNode = null;
+            Envelope.prototype.findNodeResult = null;
+            Envelope.prototype.findValue = null;
+            Envelope.prototype.findValueResult = null;
+            Envelope.prototype.store = null;
+            Envelope.prototype.storeResult = null;
+            Envelope.prototype.kadPing = null;
             Envelope.prototype.natDialBackRequest = null;
             Envelope.prototype.natDialBack = null;
             Envelope.prototype.natAck = null;
@@ -50,7 +57,7 @@ export const mcc = $root.mcc = (() => {
             let $oneOfFields;
 
             $Object.defineProperty(Envelope.prototype, "body", {
-                get: $util.oneOfGetter($oneOfFields = ["ping", "pong", "cookie", "error", "natDialBackRequest", "natDialBack", "natAck", "natEchoRequest", "natProbe", "relayReserve", "relayReservation", "relayConnect", "relayCircuit", "relayIncoming", "holepunchOffer"]),
+                get: $util.oneOfGetter($oneOfFields = ["ping", "pong", "cookie", "error", "findNode", "findNodeResult", "findValue", "findValueResult", "store", "storeResult", "kadPing", "natDialBackRequest", "natDialBack", "natAck", "natEchoRequest", "natProbe", "relayReserve", "relayReservation", "relayConnect", "relayCircuit", "relayIncoming", "holepunchOffer"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -81,6 +88,20 @@ export const mcc = $root.mcc = (() => {
                     $root.mcc.v1.Cookie.encode(message.cookie, writer.uint32(98).fork(), _depth + 1).ldelim();
                 if (message.error != null && $Object.hasOwnProperty.call(message, "error"))
                     $root.mcc.v1.Error.encode(message.error, writer.uint32(106).fork(), _depth + 1).ldelim();
+                if (message.findNode != null && $Object.hasOwnProperty.call(message, "findNode"))
+                    $root.mcc.v1.FindNode.encode(message.findNode, writer.uint32(162).fork(), _depth + 1).ldelim();
+                if (message.findNodeResult != null && $Object.hasOwnProperty.call(message, "findNodeResult"))
+                    $root.mcc.v1.FindNodeResult.encode(message.findNodeResult, writer.uint32(170).fork(), _depth + 1).ldelim();
+                if (message.findValue != null && $Object.hasOwnProperty.call(message, "findValue"))
+                    $root.mcc.v1.FindValue.encode(message.findValue, writer.uint32(178).fork(), _depth + 1).ldelim();
+                if (message.findValueResult != null && $Object.hasOwnProperty.call(message, "findValueResult"))
+                    $root.mcc.v1.FindValueResult.encode(message.findValueResult, writer.uint32(186).fork(), _depth + 1).ldelim();
+                if (message.store != null && $Object.hasOwnProperty.call(message, "store"))
+                    $root.mcc.v1.Store.encode(message.store, writer.uint32(194).fork(), _depth + 1).ldelim();
+                if (message.storeResult != null && $Object.hasOwnProperty.call(message, "storeResult"))
+                    $root.mcc.v1.StoreResult.encode(message.storeResult, writer.uint32(202).fork(), _depth + 1).ldelim();
+                if (message.kadPing != null && $Object.hasOwnProperty.call(message, "kadPing"))
+                    $root.mcc.v1.KadPing.encode(message.kadPing, writer.uint32(210).fork(), _depth + 1).ldelim();
                 if (message.natDialBackRequest != null && $Object.hasOwnProperty.call(message, "natDialBackRequest"))
                     $root.mcc.v1.NatDialBackRequest.encode(message.natDialBackRequest, writer.uint32(482).fork(), _depth + 1).ldelim();
                 if (message.natDialBack != null && $Object.hasOwnProperty.call(message, "natDialBack"))
@@ -216,6 +237,55 @@ export const mcc = $root.mcc = (() => {
                                 break;
                             message.error = $root.mcc.v1.Error.decode(reader, reader.size(), $undefined, _depth + 1, message.error);
                             message.body = "error";
+                            continue;
+                        }
+                    case 20: {
+                            if (wireType !== 2)
+                                break;
+                            message.findNode = $root.mcc.v1.FindNode.decode(reader, reader.size(), $undefined, _depth + 1, message.findNode);
+                            message.body = "findNode";
+                            continue;
+                        }
+                    case 21: {
+                            if (wireType !== 2)
+                                break;
+                            message.findNodeResult = $root.mcc.v1.FindNodeResult.decode(reader, reader.size(), $undefined, _depth + 1, message.findNodeResult);
+                            message.body = "findNodeResult";
+                            continue;
+                        }
+                    case 22: {
+                            if (wireType !== 2)
+                                break;
+                            message.findValue = $root.mcc.v1.FindValue.decode(reader, reader.size(), $undefined, _depth + 1, message.findValue);
+                            message.body = "findValue";
+                            continue;
+                        }
+                    case 23: {
+                            if (wireType !== 2)
+                                break;
+                            message.findValueResult = $root.mcc.v1.FindValueResult.decode(reader, reader.size(), $undefined, _depth + 1, message.findValueResult);
+                            message.body = "findValueResult";
+                            continue;
+                        }
+                    case 24: {
+                            if (wireType !== 2)
+                                break;
+                            message.store = $root.mcc.v1.Store.decode(reader, reader.size(), $undefined, _depth + 1, message.store);
+                            message.body = "store";
+                            continue;
+                        }
+                    case 25: {
+                            if (wireType !== 2)
+                                break;
+                            message.storeResult = $root.mcc.v1.StoreResult.decode(reader, reader.size(), $undefined, _depth + 1, message.storeResult);
+                            message.body = "storeResult";
+                            continue;
+                        }
+                    case 26: {
+                            if (wireType !== 2)
+                                break;
+                            message.kadPing = $root.mcc.v1.KadPing.decode(reader, reader.size(), $undefined, _depth + 1, message.kadPing);
+                            message.body = "kadPing";
                             continue;
                         }
                     case 60: {
@@ -728,6 +798,981 @@ export const mcc = $root.mcc = (() => {
             };
 
             return Error;
+        })();
+
+        v1.Contact = (function() {
+
+            const Contact = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            Contact.prototype.id = $util.newBuffer([]);
+            Contact.prototype.address = null;
+
+            Contact.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.id != null && $Object.hasOwnProperty.call(message, "id") && message.id.length)
+                    writer.uint32(10).bytes(message.id);
+                if (message.address != null && $Object.hasOwnProperty.call(message, "address"))
+                    $root.mcc.v1.SocketAddress.encode(message.address, writer.uint32(18).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            Contact.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mcc.v1.Contact();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.id = value;
+                            else
+                                delete message.id;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            message.address = $root.mcc.v1.SocketAddress.decode(reader, reader.size(), $undefined, _depth + 1, message.address);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return Contact;
+        })();
+
+        v1.DhtRecord = (function() {
+
+            const DhtRecord = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            DhtRecord.prototype.author = $util.newBuffer([]);
+            DhtRecord.prototype.seq = 0;
+            DhtRecord.prototype.expiresAt = 0;
+            DhtRecord.prototype.value = $util.newBuffer([]);
+            DhtRecord.prototype.salt = $util.newBuffer([]);
+            DhtRecord.prototype.withdrawn = false;
+            DhtRecord.prototype.signature = $util.newBuffer([]);
+
+            DhtRecord.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.author != null && $Object.hasOwnProperty.call(message, "author") && message.author.length)
+                    writer.uint32(10).bytes(message.author);
+                if (message.seq != null && $Object.hasOwnProperty.call(message, "seq") && !$Object.is(message.seq, 0))
+                    writer.uint32(17).double(message.seq);
+                if (message.expiresAt != null && $Object.hasOwnProperty.call(message, "expiresAt") && !$Object.is(message.expiresAt, 0))
+                    writer.uint32(25).double(message.expiresAt);
+                if (message.value != null && $Object.hasOwnProperty.call(message, "value") && message.value.length)
+                    writer.uint32(34).bytes(message.value);
+                if (message.salt != null && $Object.hasOwnProperty.call(message, "salt") && message.salt.length)
+                    writer.uint32(42).bytes(message.salt);
+                if (message.withdrawn != null && $Object.hasOwnProperty.call(message, "withdrawn") && message.withdrawn !== false)
+                    writer.uint32(48).bool(message.withdrawn);
+                if (message.signature != null && $Object.hasOwnProperty.call(message, "signature") && message.signature.length)
+                    writer.uint32(58).bytes(message.signature);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            DhtRecord.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mcc.v1.DhtRecord();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.author = value;
+                            else
+                                delete message.author;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 1)
+                                break;
+                            if (!$Object.is(value = reader.double(), 0))
+                                message.seq = value;
+                            else
+                                delete message.seq;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 1)
+                                break;
+                            if (!$Object.is(value = reader.double(), 0))
+                                message.expiresAt = value;
+                            else
+                                delete message.expiresAt;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.value = value;
+                            else
+                                delete message.value;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.salt = value;
+                            else
+                                delete message.salt;
+                            continue;
+                        }
+                    case 6: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.withdrawn = value;
+                            else
+                                delete message.withdrawn;
+                            continue;
+                        }
+                    case 7: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.signature = value;
+                            else
+                                delete message.signature;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return DhtRecord;
+        })();
+
+        v1.FindNode = (function() {
+
+            const FindNode = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            FindNode.prototype.target = $util.newBuffer([]);
+            FindNode.prototype.clientMode = false;
+
+            FindNode.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.target != null && $Object.hasOwnProperty.call(message, "target") && message.target.length)
+                    writer.uint32(10).bytes(message.target);
+                if (message.clientMode != null && $Object.hasOwnProperty.call(message, "clientMode") && message.clientMode !== false)
+                    writer.uint32(16).bool(message.clientMode);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            FindNode.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mcc.v1.FindNode();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.target = value;
+                            else
+                                delete message.target;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.clientMode = value;
+                            else
+                                delete message.clientMode;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return FindNode;
+        })();
+
+        v1.FindNodeResult = (function() {
+
+            const FindNodeResult = function (properties) {
+                this.contacts = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            FindNodeResult.prototype.contacts = $util.emptyArray;
+            FindNodeResult.prototype.token = $util.newBuffer([]);
+
+            FindNodeResult.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.contacts != null && message.contacts.length)
+                    for (let i = 0; i < message.contacts.length; ++i)
+                        $root.mcc.v1.Contact.encode(message.contacts[i], writer.uint32(10).fork(), _depth + 1).ldelim();
+                if (message.token != null && $Object.hasOwnProperty.call(message, "token") && message.token.length)
+                    writer.uint32(18).bytes(message.token);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            FindNodeResult.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mcc.v1.FindNodeResult();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.contacts && message.contacts.length))
+                                message.contacts = [];
+                            message.contacts.push($root.mcc.v1.Contact.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.token = value;
+                            else
+                                delete message.token;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return FindNodeResult;
+        })();
+
+        v1.FindValue = (function() {
+
+            const FindValue = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            FindValue.prototype.key = $util.newBuffer([]);
+            FindValue.prototype.offset = 0;
+            FindValue.prototype.clientMode = false;
+            FindValue.prototype.limit = 0;
+
+            FindValue.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.key != null && $Object.hasOwnProperty.call(message, "key") && message.key.length)
+                    writer.uint32(10).bytes(message.key);
+                if (message.offset != null && $Object.hasOwnProperty.call(message, "offset") && message.offset !== 0)
+                    writer.uint32(16).uint32(message.offset);
+                if (message.clientMode != null && $Object.hasOwnProperty.call(message, "clientMode") && message.clientMode !== false)
+                    writer.uint32(24).bool(message.clientMode);
+                if (message.limit != null && $Object.hasOwnProperty.call(message, "limit") && message.limit !== 0)
+                    writer.uint32(32).uint32(message.limit);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            FindValue.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mcc.v1.FindValue();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.key = value;
+                            else
+                                delete message.key;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.offset = value;
+                            else
+                                delete message.offset;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.clientMode = value;
+                            else
+                                delete message.clientMode;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.limit = value;
+                            else
+                                delete message.limit;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return FindValue;
+        })();
+
+        v1.FindValueResult = (function() {
+
+            const FindValueResult = function (properties) {
+                this.contacts = [];
+                this.records = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            FindValueResult.prototype.contacts = $util.emptyArray;
+            FindValueResult.prototype.token = $util.newBuffer([]);
+            FindValueResult.prototype.records = $util.emptyArray;
+            FindValueResult.prototype.offset = 0;
+            FindValueResult.prototype.total = 0;
+
+            FindValueResult.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.contacts != null && message.contacts.length)
+                    for (let i = 0; i < message.contacts.length; ++i)
+                        $root.mcc.v1.Contact.encode(message.contacts[i], writer.uint32(10).fork(), _depth + 1).ldelim();
+                if (message.token != null && $Object.hasOwnProperty.call(message, "token") && message.token.length)
+                    writer.uint32(18).bytes(message.token);
+                if (message.records != null && message.records.length)
+                    for (let i = 0; i < message.records.length; ++i)
+                        $root.mcc.v1.DhtRecord.encode(message.records[i], writer.uint32(26).fork(), _depth + 1).ldelim();
+                if (message.offset != null && $Object.hasOwnProperty.call(message, "offset") && message.offset !== 0)
+                    writer.uint32(32).uint32(message.offset);
+                if (message.total != null && $Object.hasOwnProperty.call(message, "total") && message.total !== 0)
+                    writer.uint32(40).uint32(message.total);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            FindValueResult.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mcc.v1.FindValueResult();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.contacts && message.contacts.length))
+                                message.contacts = [];
+                            message.contacts.push($root.mcc.v1.Contact.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.token = value;
+                            else
+                                delete message.token;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.records && message.records.length))
+                                message.records = [];
+                            message.records.push($root.mcc.v1.DhtRecord.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.offset = value;
+                            else
+                                delete message.offset;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.total = value;
+                            else
+                                delete message.total;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return FindValueResult;
+        })();
+
+        v1.Store = (function() {
+
+            const Store = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            Store.prototype.key = $util.newBuffer([]);
+            Store.prototype.record = null;
+            Store.prototype.token = $util.newBuffer([]);
+            Store.prototype.clientMode = false;
+
+            Store.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.key != null && $Object.hasOwnProperty.call(message, "key") && message.key.length)
+                    writer.uint32(10).bytes(message.key);
+                if (message.record != null && $Object.hasOwnProperty.call(message, "record"))
+                    $root.mcc.v1.DhtRecord.encode(message.record, writer.uint32(18).fork(), _depth + 1).ldelim();
+                if (message.token != null && $Object.hasOwnProperty.call(message, "token") && message.token.length)
+                    writer.uint32(26).bytes(message.token);
+                if (message.clientMode != null && $Object.hasOwnProperty.call(message, "clientMode") && message.clientMode !== false)
+                    writer.uint32(32).bool(message.clientMode);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            Store.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mcc.v1.Store();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.key = value;
+                            else
+                                delete message.key;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            message.record = $root.mcc.v1.DhtRecord.decode(reader, reader.size(), $undefined, _depth + 1, message.record);
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.token = value;
+                            else
+                                delete message.token;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.clientMode = value;
+                            else
+                                delete message.clientMode;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return Store;
+        })();
+
+        v1.StoreResult = (function() {
+
+            const StoreResult = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            StoreResult.prototype.ok = false;
+            StoreResult.prototype.reason = "";
+
+            StoreResult.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.ok != null && $Object.hasOwnProperty.call(message, "ok") && message.ok !== false)
+                    writer.uint32(8).bool(message.ok);
+                if (message.reason != null && $Object.hasOwnProperty.call(message, "reason") && message.reason !== "")
+                    writer.uint32(18).string(message.reason);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            StoreResult.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mcc.v1.StoreResult();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.ok = value;
+                            else
+                                delete message.ok;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.reason = value;
+                            else
+                                delete message.reason;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return StoreResult;
+        })();
+
+        v1.KadPing = (function() {
+
+            const KadPing = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            KadPing.prototype.clientMode = false;
+
+            KadPing.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.clientMode != null && $Object.hasOwnProperty.call(message, "clientMode") && message.clientMode !== false)
+                    writer.uint32(8).bool(message.clientMode);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            KadPing.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mcc.v1.KadPing();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.clientMode = value;
+                            else
+                                delete message.clientMode;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return KadPing;
         })();
 
         v1.ProviderRecordValue = (function() {

@@ -35,6 +35,20 @@ export interface Envelope {
   cookie?: Cookie | null;
   /** `error` (field 13). */
   error?: ErrorMessage | null;
+  /** 20-39 kademlia (src/kademlia/rpc-network.ts) */
+  findNode?: FindNode | null;
+  /** `findNodeResult` (field 21). */
+  findNodeResult?: FindNodeResult | null;
+  /** `findValue` (field 22). */
+  findValue?: FindValue | null;
+  /** `findValueResult` (field 23). */
+  findValueResult?: FindValueResult | null;
+  /** `store` (field 24). */
+  store?: Store | null;
+  /** `storeResult` (field 25). */
+  storeResult?: StoreResult | null;
+  /** liveness check of a routing-table entry */
+  kadPing?: KadPing | null;
   /** 60-79 nat / relay (docs/nat.md) */
   natDialBackRequest?: NatDialBackRequest | null;
   /** helper -> third node: "send a NatProbe to target" */
@@ -62,7 +76,7 @@ export interface Envelope {
 }
 
 /** Names of the members of `Envelope.body`, in field-number order. */
-export const EnvelopeBodyKinds = ['ping', 'pong', 'cookie', 'error', 'natDialBackRequest', 'natDialBack', 'natAck', 'natEchoRequest', 'natProbe', 'relayReserve', 'relayReservation', 'relayConnect', 'relayCircuit', 'relayIncoming', 'holepunchOffer'] as const;
+export const EnvelopeBodyKinds = ['ping', 'pong', 'cookie', 'error', 'findNode', 'findNodeResult', 'findValue', 'findValueResult', 'store', 'storeResult', 'kadPing', 'natDialBackRequest', 'natDialBack', 'natAck', 'natEchoRequest', 'natProbe', 'relayReserve', 'relayReservation', 'relayConnect', 'relayCircuit', 'relayIncoming', 'holepunchOffer'] as const;
 /** One member name of `Envelope.body`. */
 export type EnvelopeBodyKind = (typeof EnvelopeBodyKinds)[number];
 
@@ -96,6 +110,107 @@ export interface ErrorMessage {
   code?: number;
   /** `message` (field 2). */
   message?: string;
+}
+
+/** A routing contact: node ID and the address it is reachable at. */
+export interface Contact {
+  /** 32-byte node ID */
+  id?: Uint8Array;
+  /** `address` (field 2). */
+  address?: SocketAddress | null;
+}
+
+/**
+ * A signed DHT record on the wire. The DHT key is implied by the request and not repeated.
+ * seq and expires_at are doubles: exact for integers below 2^53, and they decode to plain
+ * numbers (64-bit integer fields decode to Long objects in protobufjs).
+ */
+export interface DhtRecord {
+  /** 32-byte Ed25519 public key; empty for immutable values */
+  author?: Uint8Array;
+  /** `seq` (field 2). */
+  seq?: number;
+  /** ms since the Unix epoch */
+  expiresAt?: number;
+  /** at most 1000 bytes */
+  value?: Uint8Array;
+  /** `salt` (field 5). */
+  salt?: Uint8Array;
+  /** `withdrawn` (field 6). */
+  withdrawn?: boolean;
+  /** 64 bytes; empty for immutable values */
+  signature?: Uint8Array;
+}
+
+/** Requests carry client_mode so that unreachable nodes never enter others' routing tables. */
+export interface FindNode {
+  /** `target` (field 1). */
+  target?: Uint8Array;
+  /** `clientMode` (field 2). */
+  clientMode?: boolean;
+}
+
+/** The `mcc.v1.FindNodeResult` message. */
+export interface FindNodeResult {
+  /** `contacts` (field 1). */
+  contacts?: Contact[];
+  /** write token for a later Store from this address */
+  token?: Uint8Array;
+}
+
+/**
+ * Records come in pages that fit one datagram: page 0 carries the contacts and as many
+ * records as fit; `total` tells the requester how many more pages to ask for by offset.
+ */
+export interface FindValue {
+  /** `key` (field 1). */
+  key?: Uint8Array;
+  /** index of the first record wanted */
+  offset?: number;
+  /** `clientMode` (field 3). */
+  clientMode?: boolean;
+  /** most records wanted (0 = as many as fit) */
+  limit?: number;
+}
+
+/** The `mcc.v1.FindValueResult` message. */
+export interface FindValueResult {
+  /** `contacts` (field 1). */
+  contacts?: Contact[];
+  /** `token` (field 2). */
+  token?: Uint8Array;
+  /** `records` (field 3). */
+  records?: DhtRecord[];
+  /** index of records[0] */
+  offset?: number;
+  /** records held under the key */
+  total?: number;
+}
+
+/** The `mcc.v1.Store` message. */
+export interface Store {
+  /** `key` (field 1). */
+  key?: Uint8Array;
+  /** `record` (field 2). */
+  record?: DhtRecord | null;
+  /** `token` (field 3). */
+  token?: Uint8Array;
+  /** `clientMode` (field 4). */
+  clientMode?: boolean;
+}
+
+/** The `mcc.v1.StoreResult` message. */
+export interface StoreResult {
+  /** `ok` (field 1). */
+  ok?: boolean;
+  /** token | invalid | stale | limit | expired */
+  reason?: string;
+}
+
+/** The `mcc.v1.KadPing` message. */
+export interface KadPing {
+  /** `clientMode` (field 1). */
+  clientMode?: boolean;
 }
 
 /**
@@ -231,6 +346,24 @@ export const SocketAddressCodec = codec<SocketAddress>('SocketAddress');
 export const CookieCodec = codec<Cookie>('Cookie');
 /** Generated static codec of {@link ErrorMessage}. */
 export const ErrorMessageCodec = codec<ErrorMessage>('Error');
+/** Generated static codec of {@link Contact}. */
+export const ContactCodec = codec<Contact>('Contact');
+/** Generated static codec of {@link DhtRecord}. */
+export const DhtRecordCodec = codec<DhtRecord>('DhtRecord');
+/** Generated static codec of {@link FindNode}. */
+export const FindNodeCodec = codec<FindNode>('FindNode');
+/** Generated static codec of {@link FindNodeResult}. */
+export const FindNodeResultCodec = codec<FindNodeResult>('FindNodeResult');
+/** Generated static codec of {@link FindValue}. */
+export const FindValueCodec = codec<FindValue>('FindValue');
+/** Generated static codec of {@link FindValueResult}. */
+export const FindValueResultCodec = codec<FindValueResult>('FindValueResult');
+/** Generated static codec of {@link Store}. */
+export const StoreCodec = codec<Store>('Store');
+/** Generated static codec of {@link StoreResult}. */
+export const StoreResultCodec = codec<StoreResult>('StoreResult');
+/** Generated static codec of {@link KadPing}. */
+export const KadPingCodec = codec<KadPing>('KadPing');
 /** Generated static codec of {@link ProviderRecordValue}. */
 export const ProviderRecordValueCodec = codec<ProviderRecordValue>('ProviderRecordValue');
 /** Generated static codec of {@link ProviderRelay}. */

@@ -1,0 +1,233 @@
+/**
+ * Kademlia over the wire: `KadNetwork` implemented on the node's RPC layer (sealed
+ * sessions), and the server side that answers FIND_NODE / FIND_VALUE / STORE / KAD_PING
+ * from a `DhtCore`. Answers are cut to fit one datagram; FIND_VALUE pages its records
+ * (page 0 carries contacts and the record count, further pages are fetched in parallel).
+ */
+import type { RpcLayer } from '../session/rpc.js';
+import type { InboundMessage } from '../session/session.js';
+import { MccError } from '../errors.js';
+import { fromSocketAddress, toSocketAddress } from '../wire/address.js';
+import type { Contact as WireContact, DhtRecord, Envelope } from '../wire/codec.js';
+import { ContactCodec, DhtRecordCodec } from '../wire/generated/mcc.types.js';
+import type { Contact, FindNodeResult, FindValueResult, KadNetwork, SignedRecord } from './types.js';
+import type { DhtCore } from './dht.js';
+
+/** Bytes of an answer body we allow; the rest of the 1135-byte envelope budget covers rid, tokens and framing. */
+export const ANSWER_BUDGET = 1000;
+/** Share of the budget page 0 may spend on contacts when records follow (the lookup still converges on fewer). */
+const CONTACT_SHARE_WITH_RECORDS = 520;
+/** Pages fetched at once from one holder, and at most per holder per lookup. */
+const PAGE_WINDOW = 16;
+const MAX_PAGES = 256;
+
+/** Options of the {@link RpcKadNetwork}. */
+export interface RpcKadNetworkOptions {
+  rpc: RpcLayer;
+  /** True while this node runs in client mode (requests say so; others then keep us out of their tables). */
+  clientMode: () => boolean;
+  /** Called with every contact that answered us (the DHT observes it). */
+  onAnswer?: (contact: Contact) => void;
+  /** Time budget of one request (the DHT also passes its own deadline signal). */
+  timeoutMs?: number;
+}
+
+/** The client side: outgoing Kademlia RPCs over sealed sessions. */
+export class RpcKadNetwork implements KadNetwork {
+  constructor(private readonly options: RpcKadNetworkOptions) {}
+
+  async ping(to: Contact, signal?: AbortSignal): Promise<void> {
+    await this.call(to, { kadPing: { clientMode: this.options.clientMode() } }, signal);
+  }
+
+  async findNode(to: Contact, target: Uint8Array, signal?: AbortSignal): Promise<FindNodeResult> {
+    const answer = await this.call(to, { findNode: { target, clientMode: this.options.clientMode() } }, signal);
+    const body = answer.envelope.findNodeResult;
+    if (!body) throw new MccError('ERR_PEER', 'FIND_NODE answered with another message');
+    return withToken({ contacts: contactsFromWire(body.contacts) }, body.token);
+  }
+
+  async findValue(to: Contact, key: Uint8Array, signal?: AbortSignal): Promise<FindValueResult> {
+    const first = await this.findValuePage(to, key, 0, 0, signal);
+    const records = first.records;
+    const total = Math.min(first.total, 4096);
+    if (records.length < total) {
+      // Guess the page size from page 0's records (or a small default) and fetch the rest in parallel windows.
+      const perPage = Math.max(1, Math.floor(ANSWER_BUDGET / Math.max(120, averageSize(records))));
+      const pending: number[] = [];
+      for (let offset = records.length; offset < total; offset += perPage) pending.push(offset);
+      const got = new Map<number, SignedRecord[]>();
+      let pages = 0;
+      while (pending.length > 0 && pages < MAX_PAGES) {
+        const batch = pending.splice(0, PAGE_WINDOW);
+        pages += batch.length;
+        const answers = await Promise.all(batch.map((offset) => this.findValuePage(to, key, offset, perPage, signal).catch(() => undefined)));
+        answers.forEach((page, index) => {
+          if (!page || page.records.length === 0) return;
+          const offset = batch[index]!;
+          got.set(offset, page.records);
+          // A page that held fewer records than asked leaves a gap: ask for it next.
+          const end = offset + page.records.length;
+          if (page.records.length < perPage && end < total && !got.has(end) && !pending.includes(end)) pending.push(end);
+        });
+      }
+      for (const offset of [...got.keys()].sort((a, b) => a - b)) records.push(...got.get(offset)!);
+    }
+    return withToken({ contacts: first.contacts, records }, first.token);
+  }
+
+  async store(to: Contact, key: Uint8Array, record: SignedRecord, token: Uint8Array, signal?: AbortSignal): Promise<void> {
+    const answer = await this.call(to, { store: { key, record: recordToWire(record), token, clientMode: this.options.clientMode() } }, signal);
+    const result = answer.envelope.storeResult;
+    if (!result) throw new MccError('ERR_PEER', 'STORE answered with another message');
+    if (!result.ok) throw new MccError('ERR_PEER', `store refused: ${result.reason || 'unknown'}`, { details: { reason: result.reason } });
+  }
+
+  rtt(to: Contact): number | undefined {
+    return this.options.rpc.rtt(to.id);
+  }
+
+  private async findValuePage(to: Contact, key: Uint8Array, offset: number, limit: number, signal?: AbortSignal) {
+    const answer = await this.call(to, { findValue: { key, offset, limit, clientMode: this.options.clientMode() } }, signal);
+    const body = answer.envelope.findValueResult;
+    if (!body) throw new MccError('ERR_PEER', 'FIND_VALUE answered with another message');
+    const records: SignedRecord[] = [];
+    for (const wire of body.records ?? []) {
+      const record = recordFromWire(wire, key);
+      if (record) records.push(record);
+    }
+    return { contacts: contactsFromWire(body.contacts), records, total: body.total ?? 0, token: body.token };
+  }
+
+  private async call(to: Contact, body: Envelope, signal?: AbortSignal): Promise<InboundMessage> {
+    const answer = await this.options.rpc.request(to, body, { signal, timeoutMs: this.options.timeoutMs });
+    this.options.onAnswer?.({ id: answer.from.id, address: answer.from.address });
+    return answer;
+  }
+}
+
+/**
+ * Registers the server side on `rpc`: every Kademlia request is answered from `dht`,
+ * and its sender observed (unless it says it runs in client mode).
+ */
+export function serveKademlia(rpc: RpcLayer, dht: DhtCore): void {
+  const sender = (request: InboundMessage): Contact => ({ id: request.from.id, address: request.from.address });
+  rpc.handle('kadPing', (request) => {
+    dht.observe(sender(request), { clientMode: request.envelope.kadPing?.clientMode === true });
+    return { pong: { observed: toSocketAddress(request.from.address) } };
+  });
+  rpc.handle('findNode', (request) => {
+    const body = request.envelope.findNode!;
+    const from = sender(request);
+    dht.observe(from, { clientMode: body.clientMode === true });
+    const result = dht.handleFindNode(from, body.target ?? new Uint8Array(0));
+    return { findNodeResult: { contacts: contactsToWire(result.contacts, ANSWER_BUDGET), token: result.token } };
+  });
+  rpc.handle('findValue', (request) => {
+    const body = request.envelope.findValue!;
+    const from = sender(request);
+    dht.observe(from, { clientMode: body.clientMode === true });
+    const result = dht.handleFindValue(from, body.key ?? new Uint8Array(0));
+    const offset = body.offset ?? 0;
+    const held = result.records;
+    let budget = ANSWER_BUDGET;
+    let contacts: WireContact[] = [];
+    if (offset === 0) {
+      contacts = contactsToWire(result.contacts, held.length > 0 ? CONTACT_SHARE_WITH_RECORDS : ANSWER_BUDGET);
+      budget -= encodedSize(contacts, ContactCodec);
+    }
+    const limit = body.limit && body.limit > 0 ? body.limit : Number.MAX_SAFE_INTEGER;
+    const records: DhtRecord[] = [];
+    for (let i = offset; i < held.length && records.length < limit; i++) {
+      const wire = recordToWire(held[i]!);
+      const size = DhtRecordCodec.encode(wire).finish().length + 3;
+      if (size > budget) break;
+      budget -= size;
+      records.push(wire);
+    }
+    return { findValueResult: { contacts, token: offset === 0 ? result.token : undefined, records, offset, total: held.length } };
+  });
+  rpc.handle('store', (request) => {
+    const body = request.envelope.store!;
+    const from = sender(request);
+    dht.observe(from, { clientMode: body.clientMode === true });
+    const key = body.key ?? new Uint8Array(0);
+    const record = body.record ? recordFromWire(body.record, key) : undefined;
+    if (!record) return { storeResult: { ok: false, reason: 'invalid' } };
+    const result = dht.handleStore(from, key, record, body.token ?? new Uint8Array(0));
+    return { storeResult: result.ok ? { ok: true } : { ok: false, reason: result.reason } };
+  });
+}
+
+function withToken<T extends FindNodeResult>(result: T, token: Uint8Array | null | undefined): T {
+  if (token && token.length > 0) result.token = token;
+  return result;
+}
+
+function contactsToWire(contacts: Contact[], budget: number): WireContact[] {
+  const out: WireContact[] = [];
+  let used = 0;
+  for (const contact of contacts) {
+    let wire: WireContact;
+    try {
+      wire = { id: contact.id, address: toSocketAddress(contact.address) };
+    } catch {
+      continue; // a contact whose address has no wire form (cannot happen for UDP peers)
+    }
+    const size = ContactCodec.encode(wire).finish().length + 2;
+    if (used + size > budget) break;
+    used += size;
+    out.push(wire);
+  }
+  return out;
+}
+
+function contactsFromWire(contacts: WireContact[] | null | undefined): Contact[] {
+  const out: Contact[] = [];
+  for (const wire of contacts ?? []) {
+    const address = fromSocketAddress(wire.address);
+    if (address && wire.id && wire.id.length === 32) out.push({ id: wire.id, address });
+  }
+  return out;
+}
+
+function recordToWire(record: SignedRecord): DhtRecord {
+  return {
+    author: record.author,
+    seq: record.seq,
+    expiresAt: record.expiresAt,
+    value: record.value,
+    salt: record.salt,
+    withdrawn: record.withdrawn === true,
+    signature: record.signature,
+  };
+}
+
+/** A wire record as a SignedRecord under `key`, or undefined when fields are missing (checked again by the DHT). */
+function recordFromWire(wire: DhtRecord, key: Uint8Array): SignedRecord | undefined {
+  if (typeof wire.seq !== 'number' || typeof wire.expiresAt !== 'number') return undefined;
+  const record: SignedRecord = {
+    key,
+    author: wire.author ?? new Uint8Array(0),
+    seq: wire.seq,
+    expiresAt: wire.expiresAt,
+    value: wire.value ?? new Uint8Array(0),
+    signature: wire.signature ?? new Uint8Array(0),
+  };
+  if (wire.salt && wire.salt.length > 0) record.salt = wire.salt;
+  if (wire.withdrawn) record.withdrawn = true;
+  return record;
+}
+
+function encodedSize<T>(items: T[], codec: { encode(message: T): { finish(): Uint8Array } }): number {
+  let size = 0;
+  for (const item of items) size += codec.encode(item).finish().length + 2;
+  return size;
+}
+
+function averageSize(records: SignedRecord[]): number {
+  if (records.length === 0) return 0;
+  let total = 0;
+  for (const record of records) total += record.value.length + record.author.length + record.signature.length + (record.salt?.length ?? 0) + 30;
+  return total / records.length;
+}

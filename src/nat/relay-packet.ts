@@ -1,0 +1,74 @@
+/**
+ * The relayed datagram (byte 0 = 0x13) and the virtual addresses that stand for
+ * relay circuits. Layout (docs/nat.md):
+ *
+ *   0x13 | circuit ID (8 bytes) | inner datagram (a whole 0x11 session or 0x12 tunnel datagram)
+ *
+ * The relay forwards the bytes unchanged to the circuit's other end, so the inner
+ * datagram stays sealed end to end; the relay only reads the circuit ID. The same
+ * `0x13 | 8-byte ID` prefix carries hole-punch probes (holepunch-probe.ts): IDs are
+ * random, and each node demultiplexes them in one table (relay-transport.ts).
+ *
+ * A circuit is presented to the layers above as a virtual address in the IPv6
+ * discard-only prefix 100::/64 (RFC 6666) carrying the circuit ID, port 1: the
+ * session, RPC and tunnel layers address a relayed peer like any other, and a
+ * virtual address that somehow reached a real socket would be discarded by routers.
+ */
+import type { Address } from '../util/address.js';
+import { bytesToHex, hexToBytes } from '../util/bytes.js';
+import { MAX_DATAGRAM_SIZE, PACKET_RELAYED } from '../wire/constants.js';
+
+/** Bytes of a circuit (or probe) ID. */
+export const CIRCUIT_ID_SIZE = 8;
+/** Bytes a relay adds in front of the inner datagram. */
+export const RELAY_HEADER_SIZE = 1 + CIRCUIT_ID_SIZE;
+/** Largest inner datagram that still fits a relayed datagram within the 1200-byte limit. */
+export const MAX_RELAYED_INNER_SIZE = MAX_DATAGRAM_SIZE - RELAY_HEADER_SIZE;
+
+const VIRTUAL_PREFIX = '100::';
+const VIRTUAL_PORT = 1;
+
+/** Wraps `inner` for the circuit `circuitId`. */
+export function encodeRelayed(circuitId: Uint8Array, inner: Uint8Array): Uint8Array {
+  const out = new Uint8Array(RELAY_HEADER_SIZE + inner.length);
+  out[0] = PACKET_RELAYED;
+  out.set(circuitId, 1);
+  out.set(inner, RELAY_HEADER_SIZE);
+  return out;
+}
+
+/** The ID (hex) of a 0x13 datagram, or null when it is too short or of another kind. */
+export function relayedIdHex(data: Uint8Array): string | null {
+  if (data.length < RELAY_HEADER_SIZE || data[0] !== PACKET_RELAYED) return null;
+  return bytesToHex(data.subarray(1, RELAY_HEADER_SIZE));
+}
+
+/** The virtual address standing for circuit `circuitIdHex` (16 hex digits). */
+export function virtualAddress(circuitIdHex: string): Address {
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 4) groups.push(parseInt(circuitIdHex.slice(i, i + 4), 16).toString(16));
+  return { host: VIRTUAL_PREFIX + groups.join(':'), port: VIRTUAL_PORT };
+}
+
+/** True for a circuit's virtual address. */
+export function isVirtualAddress(address: Address): boolean {
+  return address.port === VIRTUAL_PORT && address.host.startsWith(VIRTUAL_PREFIX);
+}
+
+/** The circuit ID (hex) of a virtual address, or undefined for a real address. */
+export function circuitIdOf(address: Address): string | undefined {
+  if (!isVirtualAddress(address)) return undefined;
+  const groups = address.host.slice(VIRTUAL_PREFIX.length).split(':');
+  if (groups.length !== 4) return undefined;
+  let hex = '';
+  for (const group of groups) {
+    if (!/^[0-9a-f]{1,4}$/.test(group)) return undefined;
+    hex += group.padStart(4, '0');
+  }
+  return hex;
+}
+
+/** Circuit ID bytes from hex (for messages). */
+export function circuitIdBytes(hex: string): Uint8Array {
+  return hexToBytes(hex);
+}

@@ -1,0 +1,306 @@
+/**
+ * The relay role of a reachable node: it keeps reservations for unreachable
+ * clients and forwards circuit datagrams between a client and the peers that
+ * connect to it.
+ *
+ * Protocol (sealed RPCs, docs/nat.md):
+ *   client    -> relay  RelayReserve                -> RelayReservation (lifetime, budget, observed)
+ *   initiator -> relay  RelayConnect{target}        -> RelayCircuit{circuit_id, observed}
+ *     relay   -> client RelayIncoming{circuit, initiator, address} -> RelayCircuit (accept) | Error
+ *   either end -> relay 0x13 | circuit_id | sealed datagram, forwarded unchanged to the other end
+ *
+ * Everything is bounded: reservations, circuits in total and per client, bytes per
+ * second per circuit (token bucket; excess is dropped, as a congested link would),
+ * circuit lifetime and idle time, reservation lifetime. Relaying can be switched
+ * off at any time ({@link RelayServer.enabled}); existing circuits then close.
+ */
+import type { Address } from '../util/address.js';
+import { sameAddress } from '../util/address.js';
+import type { TimerHandle } from '../util/clock.js';
+import { bytesToHex, equalBytes } from '../util/bytes.js';
+import { MccError } from '../errors.js';
+import { fromSocketAddress, toSocketAddress } from '../wire/address.js';
+import type { InboundMessage } from '../session/session.js';
+import type { Envelope } from '../wire/codec.js';
+import { CIRCUIT_ID_SIZE, isVirtualAddress, relayedIdHex } from './relay-packet.js';
+import type { NatContext, NatSendRaw } from './types.js';
+
+/** Limits of a {@link RelayServer}. */
+export interface RelayServerOptions {
+  /** Offer relaying at all. Default true. */
+  enabled?: boolean;
+  /** Clients with a reservation at once. Default 64. */
+  maxReservations?: number;
+  /** Circuits at once, all clients together. Default 256. */
+  maxCircuits?: number;
+  /** Circuits at once per client. Default 16. */
+  maxCircuitsPerClient?: number;
+  /** Forwarded bytes per second per circuit (each direction shares it). Default 4 MiB/s. */
+  bytesPerSecond?: number;
+  /** Burst of the per-circuit bucket in bytes. Default a quarter second of `bytesPerSecond`, at least 64 KiB. */
+  burstBytes?: number;
+  /** A reservation lasts this long unless refreshed. Default 10 minutes. */
+  reservationLifetimeMs?: number;
+  /** A circuit closes this long after it opened, whatever its traffic. Default 1 hour. */
+  circuitLifetimeMs?: number;
+  /** A circuit closes after this long without traffic. Default 2 minutes. */
+  circuitIdleMs?: number;
+  /** How long the relay waits for the client to accept a circuit. Default 3000 ms. */
+  incomingTimeoutMs?: number;
+}
+
+/** Counters of a {@link RelayServer}. */
+export interface RelayServerStats {
+  reservations: number;
+  circuits: number;
+  forwardedPackets: number;
+  forwardedBytes: number;
+  /** Dropped: over the circuit's byte budget. */
+  droppedRate: number;
+  /** Dropped: unknown circuit, wrong source, expired. */
+  droppedUnknown: number;
+  /** Requests refused (disabled, limits, unknown target). */
+  refused: number;
+}
+
+interface Reservation {
+  id: Uint8Array;
+  address: Address;
+  expires: number;
+  circuits: number;
+}
+
+interface Circuit {
+  idHex: string;
+  clientHex: string;
+  initiator: Address;
+  client: Address;
+  created: number;
+  lastActive: number;
+  tokens: number;
+  refilledAt: number;
+}
+
+const SWEEP_INTERVAL_MS = 15_000;
+
+/** The relay role. Construct on every node; it answers only while {@link RelayServer.enabled}. */
+export class RelayServer {
+  /** Counters (live object). */
+  readonly stats: RelayServerStats = { reservations: 0, circuits: 0, forwardedPackets: 0, forwardedBytes: 0, droppedRate: 0, droppedUnknown: 0, refused: 0 };
+  private enabledFlag: boolean;
+  private readonly limits: Required<RelayServerOptions>;
+  private readonly reservations = new Map<string, Reservation>();
+  private readonly circuits = new Map<string, Circuit>();
+  private sweepTimer: TimerHandle | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly context: NatContext,
+    private readonly sendRaw: NatSendRaw,
+    options: RelayServerOptions = {},
+  ) {
+    const bytesPerSecond = options.bytesPerSecond ?? 4 * 1024 * 1024;
+    this.limits = {
+      enabled: options.enabled ?? true,
+      maxReservations: options.maxReservations ?? 64,
+      maxCircuits: options.maxCircuits ?? 256,
+      maxCircuitsPerClient: options.maxCircuitsPerClient ?? 16,
+      bytesPerSecond,
+      burstBytes: options.burstBytes ?? Math.max(64 * 1024, bytesPerSecond / 4),
+      reservationLifetimeMs: options.reservationLifetimeMs ?? 10 * 60_000,
+      circuitLifetimeMs: options.circuitLifetimeMs ?? 60 * 60_000,
+      circuitIdleMs: options.circuitIdleMs ?? 2 * 60_000,
+      incomingTimeoutMs: options.incomingTimeoutMs ?? 3000,
+    };
+    this.enabledFlag = this.limits.enabled;
+    context.rpc.handle('relayReserve', (request) => this.onReserve(request));
+    context.rpc.handle('relayConnect', (request) => this.onConnect(request));
+  }
+
+  /** True while relaying is offered. */
+  get enabled(): boolean {
+    return this.enabledFlag && !this.closed;
+  }
+
+  /** Turns relaying on or off; turning it off drops every reservation and circuit. */
+  setEnabled(enabled: boolean): void {
+    this.enabledFlag = enabled;
+    if (!enabled) {
+      this.reservations.clear();
+      this.circuits.clear();
+      this.updateCounts();
+    }
+  }
+
+  /** Node IDs (hex) holding a live reservation. */
+  clients(): string[] {
+    const now = this.context.clock.now();
+    return [...this.reservations].filter(([, r]) => r.expires > now).map(([hex]) => hex);
+  }
+
+  /**
+   * Forwards one 0x13 datagram if it belongs to a circuit we serve. Returns false
+   * when it does not (the caller counts the drop). Never throws.
+   */
+  handlePacket(data: Uint8Array, from: Address): boolean {
+    const id = relayedIdHex(data);
+    if (id === null) return false;
+    const circuit = this.circuits.get(id);
+    if (!circuit || !this.enabled) return false;
+    const now = this.context.clock.now();
+    if (now - circuit.created > this.limits.circuitLifetimeMs || now - circuit.lastActive > this.limits.circuitIdleMs) {
+      this.closeCircuit(circuit);
+      return false;
+    }
+    let to: Address;
+    if (sameAddress(from, circuit.initiator)) to = circuit.client;
+    else if (sameAddress(from, circuit.client)) to = circuit.initiator;
+    else {
+      this.stats.droppedUnknown++;
+      return true; // ours, but not from an end: drop silently
+    }
+    circuit.tokens = Math.min(this.limits.burstBytes, circuit.tokens + ((now - circuit.refilledAt) / 1000) * this.limits.bytesPerSecond);
+    circuit.refilledAt = now;
+    if (circuit.tokens < data.length) {
+      this.stats.droppedRate++;
+      return true;
+    }
+    circuit.tokens -= data.length;
+    circuit.lastActive = now;
+    this.stats.forwardedPackets++;
+    this.stats.forwardedBytes += data.length;
+    this.sendRaw(to, data);
+    return true;
+  }
+
+  /** Stops timers and forgets all state. */
+  close(): void {
+    this.closed = true;
+    this.context.clock.clearTimeout(this.sweepTimer);
+    this.reservations.clear();
+    this.circuits.clear();
+    this.updateCounts();
+  }
+
+  private onReserve(request: InboundMessage): Envelope {
+    if (!this.enabled) return this.refuse('relaying is off');
+    if (isVirtualAddress(request.from.address)) return this.refuse('reserve directly, not through a circuit');
+    const now = this.context.clock.now();
+    this.expireReservations(now);
+    let reservation = this.reservations.get(request.fromHex);
+    if (!reservation && this.reservations.size >= this.limits.maxReservations) return this.refuse('no reservation slot free', 'ERR_LIMIT');
+    if (!reservation) {
+      reservation = { id: request.from.id, address: request.from.address, expires: 0, circuits: 0 };
+      this.reservations.set(request.fromHex, reservation);
+    }
+    reservation.address = { ...request.from.address };
+    reservation.expires = now + this.limits.reservationLifetimeMs;
+    this.updateCounts();
+    this.scheduleSweep();
+    return {
+      relayReservation: {
+        lifetimeMs: this.limits.reservationLifetimeMs,
+        bytesPerSecond: Math.min(0xffffffff, Math.floor(this.limits.bytesPerSecond)),
+        maxCircuits: this.limits.maxCircuitsPerClient,
+        observed: toSocketAddress(request.from.address),
+      },
+    };
+  }
+
+  private async onConnect(request: InboundMessage): Promise<Envelope> {
+    if (!this.enabled) return this.refuse('relaying is off');
+    if (isVirtualAddress(request.from.address)) return this.refuse('connect directly, not through a circuit');
+    const target = request.envelope.relayConnect?.target;
+    if (!(target instanceof Uint8Array) || target.length !== 32) return this.refuse('target must be a 32-byte node ID', 'ERR_INVALID_ARGUMENT');
+    const now = this.context.clock.now();
+    this.expireReservations(now);
+    const targetHex = bytesToHex(target);
+    const reservation = this.reservations.get(targetHex);
+    if (!reservation) return this.refuse('target holds no reservation here', 'ERR_NOT_FOUND');
+    if (equalBytes(target, request.from.id)) return this.refuse('cannot relay to yourself', 'ERR_INVALID_ARGUMENT');
+    if (this.circuits.size >= this.limits.maxCircuits || reservation.circuits >= this.limits.maxCircuitsPerClient) {
+      return this.refuse('circuit limit reached', 'ERR_LIMIT');
+    }
+    const circuitId = this.freshId();
+    const idHex = bytesToHex(circuitId);
+    reservation.circuits++; // hold the slot while the client decides
+    try {
+      await this.context.rpc.request(
+        { id: reservation.id, address: reservation.address },
+        { relayIncoming: { circuitId, initiator: request.from.id, initiatorAddress: toSocketAddress(request.from.address) } },
+        { timeoutMs: this.limits.incomingTimeoutMs },
+      );
+    } catch {
+      reservation.circuits--;
+      return this.refuse('target did not accept the circuit', 'ERR_PEER');
+    }
+    if (!this.enabled || this.reservations.get(targetHex) !== reservation) {
+      reservation.circuits = Math.max(0, reservation.circuits - 1);
+      return this.refuse('reservation ended', 'ERR_PEER');
+    }
+    const at = this.context.clock.now();
+    this.circuits.set(idHex, {
+      idHex,
+      clientHex: targetHex,
+      initiator: { ...request.from.address },
+      client: { ...reservation.address },
+      created: at,
+      lastActive: at,
+      tokens: this.limits.burstBytes,
+      refilledAt: at,
+    });
+    this.updateCounts();
+    this.scheduleSweep();
+    return { relayCircuit: { circuitId, observed: toSocketAddress(request.from.address) } };
+  }
+
+  private refuse(message: string, code: 'ERR_LIMIT' | 'ERR_NOT_FOUND' | 'ERR_INVALID_ARGUMENT' | 'ERR_PEER' = 'ERR_PEER'): never {
+    this.stats.refused++;
+    throw new MccError(code, message);
+  }
+
+  private freshId(): Uint8Array {
+    for (;;) {
+      const id = this.context.crypto.randomBytes(CIRCUIT_ID_SIZE);
+      if (!this.circuits.has(bytesToHex(id))) return id;
+    }
+  }
+
+  private closeCircuit(circuit: Circuit): void {
+    if (!this.circuits.delete(circuit.idHex)) return;
+    const reservation = this.reservations.get(circuit.clientHex);
+    if (reservation) reservation.circuits = Math.max(0, reservation.circuits - 1);
+    this.updateCounts();
+  }
+
+  private expireReservations(now: number): void {
+    for (const [hex, reservation] of this.reservations) if (reservation.expires <= now) this.reservations.delete(hex);
+  }
+
+  /** One timer at a time sweeps expired state, and only while there is state. */
+  private scheduleSweep(): void {
+    if (this.sweepTimer !== undefined || this.closed) return;
+    this.sweepTimer = this.context.clock.setTimeout(() => {
+      this.sweepTimer = undefined;
+      const now = this.context.clock.now();
+      this.expireReservations(now);
+      for (const circuit of [...this.circuits.values()]) {
+        const dead = now - circuit.created > this.limits.circuitLifetimeMs || now - circuit.lastActive > this.limits.circuitIdleMs;
+        if (dead || !this.reservations.has(circuit.clientHex)) this.closeCircuit(circuit);
+      }
+      this.updateCounts();
+      if (this.reservations.size > 0 || this.circuits.size > 0) this.scheduleSweep();
+    }, SWEEP_INTERVAL_MS);
+  }
+
+  private updateCounts(): void {
+    this.stats.reservations = this.reservations.size;
+    this.stats.circuits = this.circuits.size;
+  }
+}
+
+/** The observed address in a relay answer, if well-formed. */
+export function observedFrom(message: InboundMessage): Address | undefined {
+  const socket = message.envelope.relayReservation?.observed ?? message.envelope.relayCircuit?.observed;
+  return fromSocketAddress(socket) ?? undefined;
+}

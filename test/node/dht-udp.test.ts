@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MccNode, generateIdentity } from '../../src/index.js';
+
+async function network(count: number, t: { after: (fn: () => unknown) => void }): Promise<MccNode[]> {
+  const first = await MccNode.create({ host: '127.0.0.1' });
+  await first.start();
+  const nodes = [first];
+  t.after(() => Promise.all(nodes.map((node) => node.stop())));
+  // Join a few at a time, each through the first node, as a real deployment would.
+  for (let i = 1; i < count; i += 10) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(10, count - i) }, () => MccNode.create({ host: '127.0.0.1', bootstrap: [first.address] })),
+    );
+    nodes.push(...batch);
+    await Promise.all(batch.map((node) => node.start()));
+  }
+  return nodes;
+}
+
+for (const size of [1, 2, 3, 5]) {
+  test(`DHT over real UDP with ${size} node(s): immutable and mutable put/get from every node`, async (t) => {
+    const nodes = await network(size, t);
+    const value = new TextEncoder().encode(`hello from a ${size}-node mesh`);
+    const { key } = await nodes[0]!.dht.put(value);
+    for (const node of nodes) {
+      const got = await node.dht.get(key);
+      assert.ok(got, `node ${node.idHex.slice(0, 8)} found the value`);
+      assert.deepEqual(Buffer.from(got.value), Buffer.from(value));
+    }
+    const author = generateIdentity();
+    const salt = new TextEncoder().encode('profile');
+    const v1 = await nodes[size - 1]!.dht.put(new TextEncoder().encode('v1'), { keyPair: author, salt, seq: 1 });
+    await nodes[0]!.dht.put(new TextEncoder().encode('v2'), { keyPair: author, salt, seq: 2 });
+    for (const node of nodes) {
+      const got = await node.dht.get(v1.key);
+      assert.equal(new TextDecoder().decode(got!.value), 'v2', 'the highest seq wins');
+    }
+  });
+}
+
+test('DHT over real UDP with 50 nodes in one process: every node finds every key', { timeout: 120_000 }, async (t) => {
+  const nodes = await network(50, t);
+  const keys: Uint8Array[] = [];
+  for (let i = 0; i < 5; i++) {
+    const { key, stored } = await nodes[i * 10]!.dht.put(new TextEncoder().encode(`value ${i}`));
+    assert.ok(stored >= 1);
+    keys.push(key);
+  }
+  let found = 0;
+  for (const node of nodes) {
+    for (const [i, key] of keys.entries()) {
+      const got = await node.dht.get(key);
+      if (got && new TextDecoder().decode(got.value) === `value ${i}`) found++;
+    }
+  }
+  assert.equal(found, nodes.length * keys.length);
+  const stats = nodes[25]!.stats();
+  assert.equal(stats.droppedTotal - stats.dropped.unexpected, 0, JSON.stringify(stats.dropped));
+});
