@@ -49,6 +49,12 @@ export interface DiscoveryOptions {
   quorum?: number;
   /** Random source in [0, 1) for jitter and tie-breaks. Default Math.random. */
   random?: () => number;
+  /**
+   * Rejoins the DHT (e.g. bootstrap again from the configured seeds). Called before each
+   * retry of a publish that reached too few nodes: after an outage the routing table may
+   * have emptied, and republishing alone would then only ever reach this node.
+   */
+  rejoin?: () => Promise<unknown>;
   logger?: DiscoveryLogger;
 }
 
@@ -100,6 +106,7 @@ export class Discovery {
       random,
       selfInfo: options.selfInfo,
       logger: options.logger,
+      rejoin: options.rejoin,
       // Wall-clock milliseconds make seq monotonic across restarts: a restarted provider's records supersede its old ones.
       nextSeq: () => (this.lastSeq = Math.max(this.lastSeq + 1, Math.floor(wallClock()))),
       onClosed: (name, keyHex) => {
@@ -159,8 +166,8 @@ export class Discovery {
    * `cacheMs` (pass `fresh: true` to bypass).
    * @throws MccError `ERR_INVALID_ARGUMENT` (name, limit), `ERR_ABORTED`, `ERR_STOPPED`.
    */
-  lookup(name: string, options: LookupOptions = {}): Promise<Provider[]> {
-    if (this.stopped.signal.aborted) return Promise.reject(new MccError('ERR_STOPPED', 'discovery stopped'));
+  async lookup(name: string, options: LookupOptions = {}): Promise<Provider[]> {
+    if (this.stopped.signal.aborted) throw new MccError('ERR_STOPPED', 'discovery stopped');
     const key = serviceKey(this.options.suite, name);
     return this.lookups.lookup(key, bytesToHex(key), options);
   }

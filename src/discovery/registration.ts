@@ -18,6 +18,8 @@ import type { RegistrationContext } from './types.js';
 const RETRY_MIN_MS = 1_000;
 /** Longest retry delay, ms (also bounded by a quarter of the TTL). */
 const RETRY_MAX_MS = 30_000;
+/** A publish that fewer nodes accepted (ourselves included) is retried on the back-off schedule. */
+const MIN_STORED = 2;
 /** A withdrawal outlives the record it replaces by this much, for clock skew between holders. */
 const WITHDRAWAL_MARGIN_MS = 5_000;
 
@@ -28,7 +30,7 @@ export type RegistrationState = 'publishing' | 'published' | 'retrying' | 'withd
 export class Registration {
   /** The DHT key of the service. */
   readonly key: Uint8Array;
-  /** Current state: `retrying` means the last publish reached nobody and a retry is scheduled. */
+  /** Current state: `retrying` means the last publish reached too few nodes and a retry is scheduled. */
   state: RegistrationState = 'publishing';
   /** Nodes that accepted the last successful publish. */
   stored = 0;
@@ -110,9 +112,9 @@ export class Registration {
     this.cancelTimer();
     this.inflight?.abort(new MccError('ERR_STOPPED', 'registration ended'));
     this.state = 'withdrawn';
-    this.context.onClosed(this.name, bytesToHex(this.key));
     this.failures = 0;
     this.closing = withdraw ? this.enqueue(() => this.withdrawOnce(signal)) : Promise.resolve();
+    this.context.onClosed(this.name, bytesToHex(this.key));
     return this.closing;
   }
 
@@ -132,6 +134,10 @@ export class Registration {
     if (this.closed) return;
     this.cancelTimer();
     const { context } = this;
+    if (this.state === 'retrying' && context.rejoin !== undefined) {
+      await context.rejoin().catch(() => undefined);
+      if (this.closed) return;
+    }
     const now = context.wallClock();
     const self = context.selfInfo();
     const record = signRecord(context.suite, context.keyPair, {
@@ -146,10 +152,16 @@ export class Registration {
       const result = await this.putWithAbort(record, signal);
       if (this.closed) return;
       this.stored = result.stored;
-      this.failures = 0;
       this.lastError = undefined;
-      this.state = 'published';
-      this.schedule(this.ttlMs * (0.5 + 0.2 * context.random()), () => this.publishOnce());
+      if (result.stored >= MIN_STORED) {
+        this.failures = 0;
+        this.state = 'published';
+        this.schedule(this.ttlMs * (0.5 + 0.2 * context.random()), () => this.publishOnce());
+      } else {
+        // Only this node kept it (offline, or alone): try again soon rather than at republish time.
+        this.state = 'retrying';
+        this.schedule(this.backoff(), () => this.publishOnce());
+      }
     } catch (error) {
       if (signal?.aborted) throw abortError(signal);
       if (this.closed) return;

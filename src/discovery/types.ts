@@ -40,6 +40,8 @@ export interface RegistrationContext {
   /** A sequence number above every one this process signed and above the wall clock in ms. */
   nextSeq(): number;
   logger: DiscoveryLogger | undefined;
+  /** Rejoins the DHT (bootstrap again) before a retry, when the last publish reached too few nodes. */
+  rejoin: (() => Promise<unknown>) | undefined;
   /** Called when a registration ends (unregistered or stopped). */
   onClosed(name: string, keyHex: string): void;
 }

@@ -105,7 +105,6 @@ export class RoutingTable {
         if (this.subnetAllows(bucket.entries, group, entry)) {
           entry.contact = copyContact(contact);
           entry.group = group;
-          this.options.positions?.remember(entry.contact.id, position);
         }
       }
       return { kind: 'updated' };
@@ -113,7 +112,6 @@ export class RoutingTable {
     const group = subnetGroup(contact.address.host);
     if (!this.subnetAllows(bucket.entries, group, undefined)) return { kind: 'rejected' };
     const entry: TableEntry = { contact: copyContact(contact), position, lastSeen: now, failures: 0, group };
-    this.options.positions?.remember(entry.contact.id, position);
     if (bucket.entries.length < this.k) {
       bucket.entries.push(entry);
       this.touched[index] = now;

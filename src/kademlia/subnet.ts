@@ -11,6 +11,19 @@ import { isIP } from 'node:net';
  * Non-IP hosts (simulated network labels) group by the whole label.
  */
 export function subnetGroup(host: string): string | number | undefined {
+  // Hosts repeat (every message from a peer); parsing them each time showed in profiles.
+  const cached = cache.get(host);
+  if (cached !== undefined || cache.has(host)) return cached;
+  if (cache.size >= CACHE_SIZE) cache.clear();
+  const group = computeGroup(host);
+  cache.set(host, group);
+  return group;
+}
+
+const CACHE_SIZE = 4096;
+const cache = new Map<string, string | number | undefined>();
+
+function computeGroup(host: string): string | number | undefined {
   const family = isIP(host);
   if (family === 4) return ipv4Group(host);
   if (family === 6) return ipv6Group(host);

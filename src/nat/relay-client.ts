@@ -18,7 +18,7 @@ import type { Address } from '../util/address.js';
 import type { TimerHandle } from '../util/clock.js';
 import { bytesToHex, equalBytes } from '../util/bytes.js';
 import { MccError, invalidArgument } from '../errors.js';
-import { fromSocketAddress } from '../wire/address.js';
+import { fromSocketAddress, toSocketAddress } from '../wire/address.js';
 import type { InboundMessage } from '../session/session.js';
 import type { Envelope } from '../wire/codec.js';
 import { CIRCUIT_ID_SIZE, isVirtualAddress } from './relay-packet.js';
@@ -37,6 +37,8 @@ export interface RelayClientOptions {
   requestTimeoutMs?: number;
   /** Circuits this node is an end of, at most; the oldest is forgotten beyond. Default 64. */
   maxCircuits?: number;
+  /** Accept circuits from relays we hold no reservation with (reachable nodes). Default true. */
+  acceptUnreserved?: boolean;
   /** Decides whether to accept a circuit from `initiator`. Default: accept. */
   acceptIncoming?: (initiator: Uint8Array, initiatorAddress: Address | undefined) => boolean;
 }
@@ -83,6 +85,7 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
   private readonly retryMs: number;
   private readonly requestTimeoutMs: number;
   private readonly maxCircuits: number;
+  private readonly acceptUnreserved: boolean;
   private readonly acceptIncoming: (initiator: Uint8Array, address: Address | undefined) => boolean;
   private readonly reserved = new Map<string, RelayReservationInfo>();
   private readonly circuitIds: string[] = [];
@@ -105,6 +108,7 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 4000;
     this.maxCircuits = options.maxCircuits ?? 64;
     this.acceptIncoming = options.acceptIncoming ?? (() => true);
+    this.acceptUnreserved = options.acceptUnreserved ?? true;
     context.rpc.handle('relayIncoming', (request) => this.onIncoming(request));
   }
 
@@ -167,9 +171,14 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
   }
 
   /** Opens a circuit to `target` through `relay`; resolves with the virtual address that reaches it. */
-  async connect(relay: NatPeer, target: Uint8Array, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<RelayedConnection> {
+  async connect(
+    relay: NatPeer,
+    target: Uint8Array,
+    options: { signal?: AbortSignal; timeoutMs?: number; targetAddress?: Address } = {},
+  ): Promise<RelayedConnection> {
     if (!(target instanceof Uint8Array) || target.length !== 32) throw invalidArgument('target', 'expected a 32-byte node ID');
-    const answer = await this.context.rpc.request(relay, { relayConnect: { target } }, {
+    const relayConnect = options.targetAddress ? { target, address: toSocketAddress(options.targetAddress) } : { target };
+    const answer = await this.context.rpc.request(relay, { relayConnect }, {
       signal: options.signal,
       timeoutMs: options.timeoutMs ?? this.requestTimeoutMs * 2,
       retries: 1,
@@ -204,8 +213,9 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
 
   private onIncoming(request: InboundMessage): Envelope {
     const body = request.envelope.relayIncoming;
-    const reservation = this.reserved.get(request.fromHex);
-    if (!reservation || isVirtualAddress(request.from.address)) throw new MccError('ERR_PEER', 'no reservation with you');
+    if (isVirtualAddress(request.from.address)) throw new MccError('ERR_PEER', 'circuits do not nest');
+    // Unreserved circuits come from relays an initiator picked because only they reach us.
+    if (!this.reserved.has(request.fromHex) && !this.acceptUnreserved) throw new MccError('ERR_PEER', 'no reservation with you');
     const circuitId = body?.circuitId;
     const initiator = body?.initiator;
     if (!(circuitId instanceof Uint8Array) || circuitId.length !== CIRCUIT_ID_SIZE || !(initiator instanceof Uint8Array) || initiator.length !== 32) {

@@ -19,6 +19,7 @@ import { sameAddress } from '../util/address.js';
 import type { TimerHandle } from '../util/clock.js';
 import { bytesToHex, equalBytes } from '../util/bytes.js';
 import { MccError } from '../errors.js';
+import { RateLimiter } from '../util/rate-limiter.js';
 import { fromSocketAddress, toSocketAddress } from '../wire/address.js';
 import type { InboundMessage } from '../session/session.js';
 import type { Envelope } from '../wire/codec.js';
@@ -73,6 +74,8 @@ interface Reservation {
 interface Circuit {
   idHex: string;
   clientHex: string;
+  /** False for a circuit to a reachable target that holds no reservation. */
+  reserved: boolean;
   initiator: Address;
   client: Address;
   created: number;
@@ -93,6 +96,8 @@ export class RelayServer {
   private readonly circuits = new Map<string, Circuit>();
   private sweepTimer: TimerHandle | undefined;
   private closed = false;
+  /** Circuits to unreserved targets make the relay contact an address the initiator chose: rate-limited per initiator IP. */
+  private readonly unreservedLimiter: RateLimiter;
 
   constructor(
     private readonly context: NatContext,
@@ -113,6 +118,7 @@ export class RelayServer {
       incomingTimeoutMs: options.incomingTimeoutMs ?? 3000,
     };
     this.enabledFlag = this.limits.enabled;
+    this.unreservedLimiter = new RateLimiter(context.clock, { ratePerSecond: 1, burst: 4 });
     context.rpc.handle('relayReserve', (request) => this.onReserve(request));
     context.rpc.handle('relayConnect', (request) => this.onConnect(request));
   }
@@ -215,35 +221,41 @@ export class RelayServer {
     const now = this.context.clock.now();
     this.expireReservations(now);
     const targetHex = bytesToHex(target);
-    const reservation = this.reservations.get(targetHex);
-    if (!reservation) return this.refuse('target holds no reservation here', 'ERR_NOT_FOUND');
     if (equalBytes(target, request.from.id)) return this.refuse('cannot relay to yourself', 'ERR_INVALID_ARGUMENT');
-    if (this.circuits.size >= this.limits.maxCircuits || reservation.circuits >= this.limits.maxCircuitsPerClient) {
+    const reservation = this.reservations.get(targetHex);
+    // Without a reservation the target must be reachable at the address the initiator names
+    // (an initiator whose firewall lets UDP reach only this relay).
+    const named = fromSocketAddress(request.envelope.relayConnect?.address);
+    const targetAddress = reservation?.address ?? (named && !isVirtualAddress(named) ? named : undefined);
+    if (!targetAddress) return this.refuse('target holds no reservation here', 'ERR_NOT_FOUND');
+    if (this.circuits.size >= this.limits.maxCircuits || (reservation && reservation.circuits >= this.limits.maxCircuitsPerClient)) {
       return this.refuse('circuit limit reached', 'ERR_LIMIT');
     }
+    if (!reservation && !this.unreservedLimiter.take(request.from.address.host)) return this.refuse('too many unreserved circuits', 'ERR_LIMIT');
     const circuitId = this.freshId();
     const idHex = bytesToHex(circuitId);
-    reservation.circuits++; // hold the slot while the client decides
+    if (reservation) reservation.circuits++; // hold the slot while the client decides
     try {
       await this.context.rpc.request(
-        { id: reservation.id, address: reservation.address },
+        { id: target, address: targetAddress },
         { relayIncoming: { circuitId, initiator: request.from.id, initiatorAddress: toSocketAddress(request.from.address) } },
         { timeoutMs: this.limits.incomingTimeoutMs },
       );
     } catch {
-      reservation.circuits--;
+      if (reservation) reservation.circuits--;
       return this.refuse('target did not accept the circuit', 'ERR_PEER');
     }
-    if (!this.enabled || this.reservations.get(targetHex) !== reservation) {
-      reservation.circuits = Math.max(0, reservation.circuits - 1);
+    if (!this.enabled || (reservation && this.reservations.get(targetHex) !== reservation)) {
+      if (reservation) reservation.circuits = Math.max(0, reservation.circuits - 1);
       return this.refuse('reservation ended', 'ERR_PEER');
     }
     const at = this.context.clock.now();
     this.circuits.set(idHex, {
       idHex,
       clientHex: targetHex,
+      reserved: reservation !== undefined,
       initiator: { ...request.from.address },
-      client: { ...reservation.address },
+      client: { ...targetAddress },
       created: at,
       lastActive: at,
       tokens: this.limits.burstBytes,
@@ -268,7 +280,7 @@ export class RelayServer {
 
   private closeCircuit(circuit: Circuit): void {
     if (!this.circuits.delete(circuit.idHex)) return;
-    const reservation = this.reservations.get(circuit.clientHex);
+    const reservation = circuit.reserved ? this.reservations.get(circuit.clientHex) : undefined;
     if (reservation) reservation.circuits = Math.max(0, reservation.circuits - 1);
     this.updateCounts();
   }
@@ -286,7 +298,7 @@ export class RelayServer {
       this.expireReservations(now);
       for (const circuit of [...this.circuits.values()]) {
         const dead = now - circuit.created > this.limits.circuitLifetimeMs || now - circuit.lastActive > this.limits.circuitIdleMs;
-        if (dead || !this.reservations.has(circuit.clientHex)) this.closeCircuit(circuit);
+        if (dead || (circuit.reserved && !this.reservations.has(circuit.clientHex))) this.closeCircuit(circuit);
       }
       this.updateCounts();
       if (this.reservations.size > 0 || this.circuits.size > 0) this.scheduleSweep();

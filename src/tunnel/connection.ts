@@ -138,7 +138,8 @@ export class Connection implements FrameSink, FrameOutcome {
     if (this.state === 'closing') return this.transmitClose();
     this.maybeRotateKeys(now);
     const probing = this.probes > 0;
-    let canSend = probing || this.cc.bytesInFlight + MAX_DATAGRAM <= this.cc.window;
+    // Probes and keep-alive PINGs are tiny and must go out even with a full window.
+    let canSend = probing || this.pingPending || this.cc.bytesInFlight + MAX_DATAGRAM <= this.cc.window;
     const work = this.pingPending || probing || this.streams.hasWork();
     if (canSend && work && !probing) {
       this.pacer.update(this.cc.window, this.rtt.smoothed);
@@ -207,7 +208,10 @@ export class Connection implements FrameSink, FrameOutcome {
       this.probes = 2;
       this.stats.probes++;
     }
-    if (now >= this.lastEliciting + this.config.keepAliveMs) this.pingPending = true;
+    if (now >= this.lastEliciting + this.config.keepAliveMs) {
+      this.pingPending = true;
+      this.lastEliciting = now; // the PING goes out with the next poll; do not fire again meanwhile
+    }
     if (now >= this.pacedUntil) this.pacedUntil = 0;
   }
 

@@ -102,7 +102,8 @@ export class Recovery {
     let largestLostTime = -Infinity;
     for (const [pn, packet] of this.sent) {
       if (pn > this.largestAcked) break;
-      if (this.largestAcked - pn >= PACKET_THRESHOLD || packet.timeSent <= now - lossDelay) {
+      // Same expression as the timer below, so floating-point rounding cannot leave a due timer unresolved.
+      if (this.largestAcked - pn >= PACKET_THRESHOLD || packet.timeSent + lossDelay <= now) {
         this.sent.delete(pn);
         lostBytes += packet.size;
         largestLostTime = Math.max(largestLostTime, packet.timeSent);

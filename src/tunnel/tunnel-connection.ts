@@ -135,7 +135,7 @@ export class TunnelConnection extends EventEmitter<TunnelConnectionEvents> imple
   }
 
   /** Sends everything the connection allows now, then re-arms the timer. */
-  private flush(): void {
+  private flush(minDelay = 0): void {
     if (this.finished) return;
     const now = this.clock.now();
     let sent = 0;
@@ -149,11 +149,11 @@ export class TunnelConnection extends EventEmitter<TunnelConnectionEvents> imple
       this.finish();
       return;
     }
-    if (sent === BURST) this.arm(now); // more to send: continue on the next turn
-    else this.arm(this.core.nextTimeout());
+    if (sent === BURST) this.arm(now, 0); // more to send: continue on the next turn
+    else this.arm(this.core.nextTimeout(), minDelay);
   }
 
-  private arm(deadline: number): void {
+  private arm(deadline: number, minDelay: number): void {
     if (deadline === Infinity) {
       if (this.timer !== null) this.clock.clearTimeout(this.timer);
       this.timer = null;
@@ -164,7 +164,7 @@ export class TunnelConnection extends EventEmitter<TunnelConnectionEvents> imple
     if (this.timer !== null && this.timerAt <= deadline) return;
     if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.timerAt = deadline;
-    this.timer = this.clock.setTimeout(() => this.onTimer(), Math.max(0, deadline - this.clock.now()));
+    this.timer = this.clock.setTimeout(() => this.onTimer(), Math.max(minDelay, deadline - this.clock.now()));
   }
 
   private onTimer(): void {
@@ -174,7 +174,9 @@ export class TunnelConnection extends EventEmitter<TunnelConnectionEvents> imple
     const now = this.clock.now();
     if (now >= this.core.nextTimeout()) this.core.handleTimeout(now);
     this.processEvents();
-    this.flush();
+    // Should a deadline stay due after handling (a bug), back off 1 ms rather than spin:
+    // under a virtual clock a zero-delay timer loop would never let time advance.
+    this.flush(1);
   }
 
   private processEvents(): void {

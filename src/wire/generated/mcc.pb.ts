@@ -2617,6 +2617,7 @@ export const mcc = $root.mcc = (() => {
             };
 
             RelayConnect.prototype.target = $util.newBuffer([]);
+            RelayConnect.prototype.address = null;
 
             RelayConnect.encode = function (message, writer, _depth) {
                 if (!writer)
@@ -2627,6 +2628,8 @@ export const mcc = $root.mcc = (() => {
                     throw $Error("max depth exceeded");
                 if (message.target != null && $Object.hasOwnProperty.call(message, "target") && message.target.length)
                     writer.uint32(10).bytes(message.target);
+                if (message.address != null && $Object.hasOwnProperty.call(message, "address"))
+                    $root.mcc.v1.SocketAddress.encode(message.address, writer.uint32(18).fork(), _depth + 1).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -2667,6 +2670,12 @@ export const mcc = $root.mcc = (() => {
                                 message.target = value;
                             else
                                 delete message.target;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            message.address = $root.mcc.v1.SocketAddress.decode(reader, reader.size(), $undefined, _depth + 1, message.address);
                             continue;
                         }
                     }

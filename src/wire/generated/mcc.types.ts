@@ -293,6 +293,8 @@ export interface RelayReservation {
 export interface RelayConnect {
   /** 32-byte node ID of a client holding a reservation */
   target?: Uint8Array;
+  /** a reachable target without reservation: where the relay announces the circuit */
+  address?: SocketAddress | null;
 }
 
 /** The `mcc.v1.RelayCircuit` message. */

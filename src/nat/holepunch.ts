@@ -1,0 +1,344 @@
+/**
+ * Coordinated hole punching over a relay circuit.
+ *
+ * Rendezvous: the initiator sends a HolepunchOffer (punch ID, punch key, its
+ * candidate addresses, its mapping class, reachability) through the circuit, sealed
+ * end to end; the responder starts punching at once and answers with its own
+ * offer; the initiator starts on the answer. The first authenticated probe (or
+ * probe answer) a side receives decides its working path: the socket it arrived on
+ * and the address it came from.
+ *
+ * Strategy by mapping classes (hyperdht's idea, bounded):
+ * - consistent/public on both sides: every `probeIntervalMs`, a probe from the main
+ *   socket to each candidate address of the other side (simultaneous open).
+ * - our side random, theirs consistent and not reachable: "birthday" — open up to
+ *   `birthdaySockets` extra sockets, each sends a probe to their address, so our NAT
+ *   holds that many mappings open towards them; they meanwhile
+ * - spray (their side random, ours consistent and not reachable): a probe every
+ *   `sprayIntervalMs` to a random port of their IP, at most `maxSprayProbes`. A spray
+ *   that hits one of the open mappings is answered from that birthday socket.
+ *   With 256 sockets and 2000 probes over 64 512 ports the hit chance is ~1-(1-256/64512)^2000 ≈ 99.96 %.
+ * - random on both sides (neither reachable): no attempt; the relay stays.
+ * Every attempt ends after `timeoutMs`; the caller then keeps the relayed path.
+ */
+import { EventEmitter } from 'eventemitter3';
+import type { Address } from '../util/address.js';
+import { formatAddress } from '../util/address.js';
+import type { TimerHandle } from '../util/clock.js';
+import type { Transport } from '../transport/types.js';
+import { bytesToHex } from '../util/bytes.js';
+import { MccError } from '../errors.js';
+import { fromSocketAddress, toSocketAddress } from '../wire/address.js';
+import type { InboundMessage } from '../session/session.js';
+import type { Envelope, HolepunchOffer } from '../wire/codec.js';
+import { PROBE_ACK, PROBE_FROM_INITIATOR, encodeProbe, verifyProbe } from './holepunch-probe.js';
+import { CIRCUIT_ID_SIZE, isVirtualAddress, relayedIdHex } from './relay-packet.js';
+import type { RelayTransport } from './relay-transport.js';
+import { NAT_MAPPING_CODES, natMappingFromCode, type NatContext, type NatMapping, type NatPeer, type RandomFn, type SocketFactory } from './types.js';
+
+/** What this node knows about itself when it punches. */
+export interface LocalNatInfo {
+  mapping: NatMapping;
+  reachable: boolean | undefined;
+  /** Candidate addresses, best first: the observed public address, then local ones. */
+  addresses: Address[];
+}
+
+/** Options of a {@link HolePuncher}. */
+export interface HolePunchOptions {
+  /** Budget of one attempt after the rendezvous. Default 4000 ms. */
+  timeoutMs?: number;
+  /** Interval of main-socket probes. Default 50 ms. */
+  probeIntervalMs?: number;
+  /** Extra sockets a random-mapping side opens. Default 256 (0 disables). */
+  birthdaySockets?: number;
+  /** Interval of spray probes. Default 2 ms. */
+  sprayIntervalMs?: number;
+  /** Spray probes per attempt. Default 2000. */
+  maxSprayProbes?: number;
+  /** Punches running at once (both roles). Default 8. */
+  maxConcurrent?: number;
+  /** Random source for spray ports. Default Math.random. */
+  random?: RandomFn;
+  /** Opens extra sockets; without it there is no birthday strategy. */
+  openSocket?: SocketFactory;
+}
+
+/** A working direct path. */
+export interface PunchResult {
+  /** The peer's node ID (hex). */
+  peer: string;
+  /** Where the peer answers. */
+  address: Address;
+  /** The extra socket the path runs over, or undefined for the node's main socket. The caller owns (and closes) it. */
+  transport: Transport | undefined;
+  /** True on the side that started the punch. */
+  initiator: boolean;
+  /** From the start of probing to the first authenticated probe. */
+  elapsedMs: number;
+  /** Probes this side sent. */
+  probesSent: number;
+}
+
+/** Events of a {@link HolePuncher}. */
+export interface HolePuncherEvents {
+  /** A punch succeeded (either role). */
+  punched: (result: PunchResult) => void;
+  /** A punch this node answered failed. */
+  failed: (peerHex: string, reason: string) => void;
+}
+
+/** One punch attempt, either role. */
+class Attempt {
+  readonly idHex: string;
+  probesSent = 0;
+  private readonly started: number;
+  private readonly timers: TimerHandle[] = [];
+  private readonly sockets: Transport[] = [];
+  private unclaim: () => void = () => {};
+  private done = false;
+  private sprays = 0;
+  readonly result: Promise<PunchResult>;
+  private settle!: (outcome: PunchResult | Error) => void;
+
+  constructor(
+    private readonly owner: HolePuncher,
+    readonly peerHex: string,
+    readonly id: Uint8Array,
+    readonly key: Uint8Array,
+    readonly initiator: boolean,
+    private readonly local: LocalNatInfo,
+    private readonly remote: { addresses: Address[]; mapping: NatMapping; reachable: boolean },
+  ) {
+    this.idHex = bytesToHex(id);
+    this.started = owner.context.clock.now();
+    this.result = new Promise((resolve, reject) => {
+      this.settle = (outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome));
+    });
+    this.result.catch(() => {}); // a responder's attempt may have no awaiting caller
+  }
+
+  start(): void {
+    const { clock } = this.owner.context;
+    const o = this.owner.limits;
+    this.unclaim = this.owner.transport.claim(this.idHex, (data, from) => this.receive(data, from, undefined));
+    const localRandom = this.local.mapping === 'random' && this.local.reachable !== true;
+    const remoteRandom = this.remote.mapping === 'random' && !this.remote.reachable;
+    if (localRandom && remoteRandom) return this.fail('both sides have random mappings');
+    this.timers.push(clock.setTimeout(() => this.fail('timed out'), o.timeoutMs));
+    const rounds = Math.max(1, Math.floor(o.timeoutMs / o.probeIntervalMs));
+    let round = 0;
+    const mainProbe = (): void => {
+      if (this.done) return;
+      for (const address of this.remote.addresses) this.send(undefined, address, 0);
+      if (++round < rounds) this.timers.push(clock.setTimeout(mainProbe, o.probeIntervalMs));
+    };
+    mainProbe();
+    if (localRandom && !this.remote.reachable && o.birthdaySockets > 0 && this.owner.openSocket) void this.openBirthdaySockets();
+    if (remoteRandom && this.local.reachable !== true) {
+      const hosts = [...new Set(this.remote.addresses.map((a) => a.host))];
+      const spray = (): void => {
+        if (this.done || this.sprays >= o.maxSprayProbes) return;
+        for (const host of hosts) this.send(undefined, { host, port: 1024 + Math.floor(o.random() * 64512) }, 0);
+        this.sprays++;
+        this.timers.push(clock.setTimeout(spray, o.sprayIntervalMs));
+      };
+      spray();
+    }
+  }
+
+  /** Ends the attempt with a failure (idempotent). */
+  fail(reason: string): void {
+    if (this.done) return;
+    this.finish(undefined);
+    this.owner.emitFailure(this, reason);
+    this.settle(new MccError('ERR_UNREACHABLE', `hole punch failed: ${reason}`));
+  }
+
+  private async openBirthdaySockets(): Promise<void> {
+    const target = this.remote.addresses[0];
+    if (!target) return;
+    for (let i = 0; i < this.owner.limits.birthdaySockets && !this.done; i++) {
+      let socket: Transport;
+      try {
+        socket = await this.owner.openSocket!();
+      } catch {
+        return; // out of sockets: punch with what we have
+      }
+      if (this.done) {
+        void socket.close();
+        return;
+      }
+      this.sockets.push(socket);
+      socket.onDatagram((data, from) => {
+        if (relayedIdHex(data) === this.idHex) this.receive(data, from, socket);
+      });
+      this.send(socket, target, 0);
+    }
+  }
+
+  private send(socket: Transport | undefined, to: Address, extraFlags: number): void {
+    const flags = (this.initiator ? PROBE_FROM_INITIATOR : 0) | extraFlags;
+    const probe = encodeProbe(this.owner.context.crypto, this.key, this.id, flags);
+    this.probesSent++;
+    if (socket) socket.send(to, probe);
+    else this.owner.transport.sendDirect(to, probe);
+  }
+
+  private receive(data: Uint8Array, from: Address, socket: Transport | undefined): void {
+    const flags = verifyProbe(this.owner.context.crypto, this.key, this.id, data);
+    if (flags === null || ((flags & PROBE_FROM_INITIATOR) !== 0) === this.initiator) return;
+    if ((flags & PROBE_ACK) === 0) this.send(socket, from, PROBE_ACK); // answer even after we finished: the peer may not have
+    if (this.done) return;
+    const result: PunchResult = {
+      peer: this.peerHex,
+      address: { ...from },
+      transport: socket,
+      initiator: this.initiator,
+      elapsedMs: this.owner.context.clock.now() - this.started,
+      probesSent: this.probesSent,
+    };
+    this.finish(socket);
+    this.owner.emitSuccess(this, result);
+    this.settle(result);
+  }
+
+  /** Stops probing, closes the losing sockets; answers late probes for a while (linger). */
+  private finish(winner: Transport | undefined): void {
+    this.done = true;
+    for (const timer of this.timers.splice(0)) this.owner.context.clock.clearTimeout(timer);
+    for (const socket of this.sockets.splice(0)) if (socket !== winner) void socket.close();
+    this.timers.push(this.owner.context.clock.setTimeout(() => this.release(), this.owner.limits.timeoutMs));
+  }
+
+  /** Frees the ID claim (and timers); called after the linger or on close. */
+  release(): void {
+    this.unclaim();
+    for (const timer of this.timers.splice(0)) this.owner.context.clock.clearTimeout(timer);
+    for (const socket of this.sockets.splice(0)) void socket.close();
+    this.owner.forget(this);
+  }
+}
+
+/** Runs hole punches for one node: the initiator API and the responder handler. */
+export class HolePuncher extends EventEmitter<HolePuncherEvents> {
+  /** @internal */ readonly limits: Required<Omit<HolePunchOptions, 'openSocket'>>;
+  /** @internal */ readonly openSocket: SocketFactory | undefined;
+  private readonly attempts = new Map<string, Attempt>();
+
+  /**
+   * @param transport the node's relay-aware transport (probes go out and come in on it)
+   * @param local what this node currently knows about its NAT (from the classifier)
+   */
+  constructor(
+    /** @internal */ readonly context: NatContext,
+    /** @internal */ readonly transport: RelayTransport,
+    private readonly local: () => LocalNatInfo,
+    options: HolePunchOptions = {},
+  ) {
+    super();
+    this.limits = {
+      timeoutMs: options.timeoutMs ?? 4000,
+      probeIntervalMs: options.probeIntervalMs ?? 50,
+      birthdaySockets: options.birthdaySockets ?? 256,
+      sprayIntervalMs: options.sprayIntervalMs ?? 2,
+      maxSprayProbes: options.maxSprayProbes ?? 2000,
+      maxConcurrent: options.maxConcurrent ?? 8,
+      random: options.random ?? Math.random,
+    };
+    this.openSocket = options.openSocket;
+    context.rpc.handle('holepunchOffer', (request) => this.onOffer(request));
+  }
+
+  /** Attempts in progress or lingering. */
+  get active(): number {
+    return this.attempts.size;
+  }
+
+  /**
+   * Punches a direct path to `peer`, reached now through a relay circuit (`peer.address`
+   * is its virtual address). Resolves with the working path; rejects with ERR_UNREACHABLE
+   * when the punch fails (keep the relayed path).
+   */
+  async punch(peer: NatPeer, options: { signal?: AbortSignal } = {}): Promise<PunchResult> {
+    if (this.attempts.size >= this.limits.maxConcurrent) throw new MccError('ERR_LIMIT', 'too many hole punches at once');
+    const crypto = this.context.crypto;
+    const id = crypto.randomBytes(CIRCUIT_ID_SIZE);
+    const key = crypto.randomBytes(32);
+    const local = this.local();
+    const answer = await this.context.rpc.request(peer, { holepunchOffer: offerOf(id, key, local) }, { signal: options.signal, timeoutMs: this.limits.timeoutMs });
+    const remote = parseOffer(answer.envelope.holepunchOffer);
+    if (!remote || bytesToHex(remote.id) !== bytesToHex(id)) throw new MccError('ERR_PEER', 'malformed hole-punch answer');
+    const attempt = new Attempt(this, bytesToHex(peer.id), id, key, true, local, remote);
+    this.attempts.set(attempt.idHex, attempt);
+    const onAbort = (): void => attempt.fail('aborted');
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    attempt.start();
+    try {
+      return await attempt.result;
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Ends every attempt and frees its sockets. */
+  close(): void {
+    for (const attempt of [...this.attempts.values()]) {
+      attempt.fail('closed');
+      attempt.release();
+    }
+  }
+
+  /** @internal */ emitSuccess(attempt: Attempt, result: PunchResult): void {
+    this.emit('punched', result);
+    void attempt;
+  }
+
+  /** @internal */ emitFailure(attempt: Attempt, reason: string): void {
+    if (!attempt.initiator) this.emit('failed', attempt.peerHex, reason);
+  }
+
+  /** @internal */ forget(attempt: Attempt): void {
+    if (this.attempts.get(attempt.idHex) === attempt) this.attempts.delete(attempt.idHex);
+  }
+
+  private onOffer(request: InboundMessage): Envelope {
+    const remote = parseOffer(request.envelope.holepunchOffer);
+    if (!remote) throw new MccError('ERR_INVALID_ARGUMENT', 'malformed hole-punch offer');
+    const idHex = bytesToHex(remote.id);
+    const local = this.local();
+    const answer = { holepunchOffer: offerOf(remote.id, remote.key, local) };
+    if (this.attempts.has(idHex)) return answer; // a retransmitted offer: the attempt already runs
+    if (this.attempts.size >= this.limits.maxConcurrent) throw new MccError('ERR_LIMIT', 'too many hole punches at once');
+    const attempt = new Attempt(this, request.fromHex, remote.id, remote.key, false, local, remote);
+    this.attempts.set(idHex, attempt);
+    attempt.start();
+    return answer;
+  }
+}
+
+function offerOf(id: Uint8Array, key: Uint8Array, local: LocalNatInfo): HolepunchOffer {
+  return {
+    punchId: id,
+    punchKey: key,
+    addresses: local.addresses.filter((a) => !isVirtualAddress(a)).slice(0, 4).map((a) => toSocketAddress(a)),
+    mapping: NAT_MAPPING_CODES[local.mapping],
+    reachable: local.reachable === true,
+  };
+}
+
+function parseOffer(offer: HolepunchOffer | null | undefined): { id: Uint8Array; key: Uint8Array; addresses: Address[]; mapping: NatMapping; reachable: boolean } | undefined {
+  if (!offer || !(offer.punchId instanceof Uint8Array) || offer.punchId.length !== CIRCUIT_ID_SIZE) return undefined;
+  if (!(offer.punchKey instanceof Uint8Array) || offer.punchKey.length !== 32) return undefined;
+  const addresses: Address[] = [];
+  for (const socket of (offer.addresses ?? []).slice(0, 4)) {
+    const address = fromSocketAddress(socket);
+    if (address && !isVirtualAddress(address) && address.port > 0) addresses.push(address);
+  }
+  return { id: offer.punchId, key: offer.punchKey, addresses, mapping: natMappingFromCode(offer.mapping), reachable: offer.reachable === true };
+}
+
+/** For logs: "a.b.c.d:p via socket" descriptions. */
+export function describePunch(result: PunchResult): string {
+  return `${formatAddress(result.address)}${result.transport ? ' (extra socket)' : ''} after ${result.elapsedMs} ms`;
+}
