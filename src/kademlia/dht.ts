@@ -87,7 +87,7 @@ export class DhtCore {
     this.positions = new Positions(options.suite);
     this.position = this.positions.of(this.id);
     this.wall = options.wallClock ?? (() => Date.now());
-    this.table = new RoutingTable({ self: this.position, clock: options.clock, k: this.k, positions: this.positions });
+    this.table = new RoutingTable({ self: this.position, clock: options.clock, k: this.k });
     this.store = new RecordStore({ suite: options.suite, wallClock: this.wall, ...options.storage });
     this.tokens = new WriteTokens(options.suite, options.clock);
   }

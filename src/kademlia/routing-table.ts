@@ -5,7 +5,7 @@
  * and asks the caller to ping its oldest entry, which is evicted only if that ping fails.
  */
 import type { Clock } from '../util/clock.js';
-import { commonPrefixLength, compareDistance, sameId, type Positions } from './keyspace.js';
+import { commonPrefixLength, compareDistance, sameId } from './keyspace.js';
 import { subnetGroup } from './subnet.js';
 import { ID_LENGTH, type Contact } from './types.js';
 
@@ -37,8 +37,6 @@ export interface RoutingTableOptions {
   maxFailures?: number;
   /** A full bucket pings its oldest entry only if that entry was silent this long, ms; fresher ones are known alive. Default 60 s. */
   pingAfterMs?: number;
-  /** Position cache told about the table's own copies of contact IDs, so answers built from them need no re-hashing. */
-  positions?: Positions;
 }
 
 /** What {@link RoutingTable.observe} did. `ping` asks the caller to ping `stale` and report back. */

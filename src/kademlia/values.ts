@@ -155,6 +155,8 @@ export class Dht extends DhtCore {
           continue;
         }
         if (known !== undefined && !supersedes(record, known)) continue;
+        // A single-value read ignores other authors' records: they must not count towards the quorum.
+        if (stopAtImmutable && !isImmutable(record) && !isBoundMutable(this.options.suite, record)) continue;
         if (checkRecord(this.options.suite, record, key, now, this.store.maxTtlMs) !== null) continue;
         found.set(author, record);
         any = true;

@@ -3,8 +3,8 @@
  * delayed echo (does a NAT mapping survive this much idle time?).
  *
  * Dial-back, three nodes (A asks, H helps, T probes):
- *   A -> H  NatDialBackRequest{nonce, target = A's observed address}
- *   H -> T  NatDialBack{nonce, target, requester = A}        (T is a node A has not talked to)
+ *   A -> H  NatDialBackRequest{nonce, target = A's observed address, exclude = A's recent contacts}
+ *   H -> T  NatDialBack{nonce, target, requester = A}        (T: neither A, H nor an excluded node)
  *   T -> A  NatProbe{nonce}  one-way, sealed for A, sent to target
  *   T -> H, H -> A  NatAck{ok}
  * If the probe reaches A, packets from a stranger reach A: A is reachable. H only
@@ -30,6 +30,7 @@ import type { NatContext, NatPeer, NatSendOneWay } from './types.js';
 /** Longest delay a node accepts in a NatEchoRequest. */
 export const MAX_ECHO_DELAY_MS = 300_000;
 const NONCE_SIZE = 16;
+const MAX_EXCLUDE = 16;
 
 /** Options of a {@link NatProbeService}. */
 export interface NatProbeServiceOptions {
@@ -79,12 +80,14 @@ export class NatProbeService {
    * Asks `helper` to have a third node probe `target` (our observed address). Resolves
    * true when the probe arrived within `waitMs`, false when it did not, and undefined
    * when the helper could not run the test (no third node, refused, no answer).
+   * `exclude` names nodes we talked to lately: their packets would pass our NAT anyway.
    */
-  async dialBack(helper: NatPeer, target: Address, waitMs: number): Promise<boolean | undefined> {
+  async dialBack(helper: NatPeer, target: Address, waitMs: number, exclude: Uint8Array[] = []): Promise<boolean | undefined> {
     const nonce = this.context.crypto.randomBytes(NONCE_SIZE);
     const arrived = this.expect(nonce, waitMs);
     try {
-      const answer = await this.context.rpc.request(helper, { natDialBackRequest: { nonce, target: toSocketAddress(target) } }, { timeoutMs: waitMs });
+      const request = { nonce, target: toSocketAddress(target), exclude: exclude.slice(0, MAX_EXCLUDE) };
+      const answer = await this.context.rpc.request(helper, { natDialBackRequest: request }, { timeoutMs: waitMs });
       if (!answer.envelope.natAck?.ok) {
         this.forget(nonce);
         return undefined;
@@ -156,7 +159,8 @@ export class NatProbeService {
     if (!(body?.nonce instanceof Uint8Array) || body.nonce.length !== NONCE_SIZE || !target) throw new MccError('ERR_INVALID_ARGUMENT', 'malformed dial-back request');
     // Only the requester's own address: the probe must not be aimable at anyone else.
     if (!sameAddress(target, request.from.address)) throw new MccError('ERR_INVALID_ARGUMENT', 'target must be your address as I see it');
-    const third = this.pickThirdParty([request.from.id]);
+    const exclude = (body.exclude ?? []).slice(0, MAX_EXCLUDE).filter((id) => id instanceof Uint8Array && id.length === 32);
+    const third = this.pickThirdParty([request.from.id, ...exclude]);
     if (!third || equalBytes(third.id, request.from.id)) return { natAck: { ok: false } };
     try {
       const answer = await this.context.rpc.request(

@@ -18,7 +18,9 @@ export interface NatMonitorOptions {
   observers: () => NatPeer[];
   /** Candidate dial-back helpers (they pick the third node). Default: the observers. */
   helpers?: () => NatPeer[];
-  /** Observers pinged per check. Default 3. */
+  /** Nodes we talked to lately (besides the observers): excluded as dial-back third parties. Default none. */
+  recentContacts?: () => Uint8Array[];
+  /** Observers pinged per check. Default 2. */
   observersPerCheck?: number;
   /** Periodic re-check. Default 10 minutes. */
   intervalMs?: number;
@@ -45,7 +47,8 @@ export class NatMonitor {
     this.options = {
       observers: options.observers,
       helpers: options.helpers ?? options.observers,
-      observersPerCheck: options.observersPerCheck ?? 3,
+      observersPerCheck: options.observersPerCheck ?? 2,
+      recentContacts: options.recentContacts ?? (() => []),
       intervalMs: options.intervalMs ?? 10 * 60_000,
       networkChangeDelayMs: options.networkChangeDelayMs ?? 1000,
       probeTimeoutMs: options.probeTimeoutMs ?? 3000,
@@ -88,8 +91,11 @@ export class NatMonitor {
     await Promise.all(observers.map((observer) => this.pingObserver(observer)));
     const state = this.classifier.state;
     if (state.publicAddress === undefined) return state;
+    // The helper itself and everyone we just pinged would pass a port-restricted NAT: exclude them.
+    const contacted = [...observers.map((o) => o.id), ...this.options.recentContacts()];
     for (const helper of distinct(this.options.helpers()).slice(0, 2)) {
-      const reachable = await this.probes.dialBack(helper, state.publicAddress, this.options.probeTimeoutMs);
+      const exclude = [helper.id, ...contacted];
+      const reachable = await this.probes.dialBack(helper, state.publicAddress, this.options.probeTimeoutMs, exclude);
       if (reachable !== undefined) {
         this.classifier.setReachable(reachable);
         break;

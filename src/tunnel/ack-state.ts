@@ -18,7 +18,15 @@ export class AckState {
   private immediate = false;
   private deadlineAt = Infinity;
 
-  constructor(private readonly maxAckDelayMs: number) {}
+  /**
+   * @param maxAckDelayMs - longest an ACK for an ack-eliciting packet is held back.
+   * @param ackEvery - ack-eliciting packets that trigger an immediate ACK (RFC 9000 says 2;
+   *   more saves a sealed packet per few data packets, which dominates CPU on fast paths).
+   */
+  constructor(
+    private readonly maxAckDelayMs: number,
+    private readonly ackEvery = 2,
+  ) {}
 
   /** Records `pn`; false when it is a duplicate (or too old to tell). */
   onPacket(pn: number, now: number): boolean {
@@ -43,7 +51,7 @@ export class AckState {
 
   /** True when an ACK-only packet should go out now. */
   due(now: number): boolean {
-    return this.elicitingUnacked > 0 && (this.elicitingUnacked >= 2 || this.immediate || now >= this.deadlineAt);
+    return this.elicitingUnacked > 0 && (this.elicitingUnacked >= this.ackEvery || this.immediate || now >= this.deadlineAt);
   }
 
   /** True when there is anything new to acknowledge (worth piggybacking). */

@@ -18,6 +18,8 @@ export interface TunnelConfig {
   keepAliveMs: number;
   /** Longest we hold an ACK back; the peer assumes the same value (default 5 ms). */
   maxAckDelayMs: number;
+  /** Ack-eliciting packets received before an ACK goes out at once (default 8; RFC 9000 suggests 2). */
+  ackEveryPackets: number;
   /** RTT assumed before the first sample (default 100 ms; the driver passes the handshake RTT). */
   initialRttMs: number;
   /** Rotate keys after this long (default 10 minutes). */
@@ -37,6 +39,7 @@ export const defaultTunnelConfig: Readonly<TunnelConfig> = Object.freeze({
   idleTimeoutMs: 30_000,
   keepAliveMs: 10_000,
   maxAckDelayMs: 5,
+  ackEveryPackets: 8,
   initialRttMs: 100,
   rekeyAfterMs: 10 * 60_000,
   rekeyAfterBytes: 2 ** 30,

@@ -89,7 +89,7 @@ export class Connection implements FrameSink, FrameOutcome {
     this.peer = keys.peer;
     this.sealer = new PacketSealer(suite, keys.sendKey.slice(), keys.remoteCid);
     this.opener = new PacketOpener(suite, keys.receiveKey.slice());
-    this.acks = new AckState(this.config.maxAckDelayMs);
+    this.acks = new AckState(this.config.maxAckDelayMs, this.config.ackEveryPackets);
     this.rtt = new RttEstimator(this.config.initialRttMs);
     this.cc = new NewReno({ maxDatagram: MAX_DATAGRAM, maxWindow: this.config.maxCongestionWindow });
     this.recovery = new Recovery(this.rtt, this.cc, this.config.maxAckDelayMs);

@@ -72,7 +72,9 @@ describe('hostile nodes', () => {
 
     const readers = honest.filter((_, i) => i % 4 === 0);
     const checks = readers.flatMap((reader) => [
+      // quorum 20: the reader hears enough holders that replayers serving seq 1 are outvoted by seq 2.
       ...mutableKeys.map(async (key, i) => str((await reader.dht.get(key, { quorum: 20 }))?.value) === `new ${i}`),
+      // Default read: wrong values and other authors' records must neither be returned nor end the read early.
       ...immutable.map(async (put, i) => str((await reader.dht.get(put.key))?.value) === `immutable ${i}`),
     ]);
     const results = await sim.until(Promise.all(checks), 600_000);

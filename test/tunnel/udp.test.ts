@@ -61,9 +61,11 @@ test('half-close: each side ends its writing half independently', async () => {
   });
   const stream = pair.clientConnection.openStream();
   const response = readAll(stream);
+  const closed = once(stream, 'close');
   stream.end('hello');
   assert.equal((await response).toString(), 'got hello');
-  await once(stream, 'close');
+  await closed; // both halves done: the stream closes cleanly, without error
+  assert.equal(stream.errored, null);
   await pair.close();
 });
 
@@ -75,7 +77,9 @@ test('destroy(err) resets the stream: the peer sees ERR_STREAM, the connection l
   const server = await serverSide;
   const serverError = once<Error & { code?: string }>(server, 'error');
   server.resume();
+  const ownError = once<Error>(stream, 'error');
   stream.destroy(new Error('changed my mind'));
+  assert.equal((await ownError).message, 'changed my mind', 'destroy(err) reports err locally, as Node streams do');
   const error = await serverError;
   assert.equal(error.code, 'ERR_STREAM');
   assert.match(error.message, /reset by peer/);
@@ -130,5 +134,10 @@ test('a slow reader keeps memory bounded: the writer is held back by backpressur
   stream.end();
   await once(server, 'end');
   assert.equal(received, written + 1);
+  const clientClosed = once(stream, 'close');
+  server.end(); // finish the other half too: both streams then close cleanly
+  stream.resume();
+  await clientClosed;
+  assert.equal(stream.errored, null);
   await pair.close();
 });

@@ -1977,6 +1977,7 @@ export const mcc = $root.mcc = (() => {
         v1.NatDialBackRequest = (function() {
 
             const NatDialBackRequest = function (properties) {
+                this.exclude = [];
                 if (properties)
                     for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -1985,6 +1986,7 @@ export const mcc = $root.mcc = (() => {
 
             NatDialBackRequest.prototype.nonce = $util.newBuffer([]);
             NatDialBackRequest.prototype.target = null;
+            NatDialBackRequest.prototype.exclude = $util.emptyArray;
 
             NatDialBackRequest.encode = function (message, writer, _depth) {
                 if (!writer)
@@ -1997,6 +1999,9 @@ export const mcc = $root.mcc = (() => {
                     writer.uint32(10).bytes(message.nonce);
                 if (message.target != null && $Object.hasOwnProperty.call(message, "target"))
                     $root.mcc.v1.SocketAddress.encode(message.target, writer.uint32(18).fork(), _depth + 1).ldelim();
+                if (message.exclude != null && message.exclude.length)
+                    for (let i = 0; i < message.exclude.length; ++i)
+                        writer.uint32(26).bytes(message.exclude[i]);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -2043,6 +2048,14 @@ export const mcc = $root.mcc = (() => {
                             if (wireType !== 2)
                                 break;
                             message.target = $root.mcc.v1.SocketAddress.decode(reader, reader.size(), $undefined, _depth + 1, message.target);
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.exclude && message.exclude.length))
+                                message.exclude = [];
+                            message.exclude.push(reader.bytes());
                             continue;
                         }
                     }

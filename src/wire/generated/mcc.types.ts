@@ -241,6 +241,8 @@ export interface NatDialBackRequest {
   nonce?: Uint8Array;
   /** the requester's observed address */
   target?: SocketAddress | null;
+  /** node IDs the requester talked to lately (they would pass its NAT): not the third node; at most 16 */
+  exclude?: Uint8Array[];
 }
 
 /** Helper -> third node: send NatProbe{nonce} to `target`, sealed for `requester`. */

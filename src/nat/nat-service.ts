@@ -1,0 +1,165 @@
+/**
+ * The NAT module of one node, assembled: classification and reachability checks,
+ * keep-alives, the relay role, relay reservations, hole punching and path
+ * selection. `MccNode` builds one and feeds it peers; tests build one per simulated node.
+ *
+ * Policy: an unreachable node keeps relay reservations (and keep-alives towards its
+ * relays); a reachable node offers relaying (unless turned off) and serves the DHT.
+ */
+import { EventEmitter } from 'eventemitter3';
+import type { Address } from '../util/address.js';
+import { bytesToHex } from '../util/bytes.js';
+import { NatClassifier, shouldServeDht, type NatState } from './classifier.js';
+import { NatConnector, type NatConnectorOptions } from './connector.js';
+import { NatProbeService, type NatProbeServiceOptions } from './dialback.js';
+import { HolePuncher, type HolePunchOptions, type LocalNatInfo } from './holepunch.js';
+import { KeepaliveLearner, KeepaliveScheduler, type KeepaliveLearnerOptions } from './keepalive.js';
+import { NatMonitor, type NatMonitorOptions } from './monitor.js';
+import { RelayClient, type RelayClientOptions } from './relay-client.js';
+import { RelayServer, type RelayServerOptions } from './relay-server.js';
+import type { RelayTransport } from './relay-transport.js';
+import type { NatContext, NatPeer, NatSendOneWay } from './types.js';
+
+/** Options of a {@link NatService}. */
+export interface NatServiceOptions {
+  /** The node's relay-aware transport (wraps its socket). */
+  transport: RelayTransport;
+  /** Sends sealed one-way messages (`SessionLayer.send`). */
+  sendOneWay: NatSendOneWay;
+  /** Peers to ask for our observed address (real addresses). */
+  observers: () => NatPeer[];
+  /** Reachable peers that may relay for us. Default: the observers. */
+  relayCandidates?: () => NatPeer[];
+  /** Picks the third node of a dial-back we help with. Default: a random observer not excluded. */
+  pickThirdParty?: NatProbeServiceOptions['pickThirdParty'];
+  /** Our own socket addresses (for the `public` verdict and LAN candidates). Default: the bound address. */
+  localAddresses?: () => Address[];
+  monitor?: Partial<Omit<NatMonitorOptions, 'observers'>>;
+  relay?: RelayServerOptions;
+  relayClient?: RelayClientOptions;
+  holepunch?: HolePunchOptions;
+  connector?: Omit<NatConnectorOptions, 'ownRelays'>;
+  keepalive?: KeepaliveLearnerOptions & { learn?: boolean };
+}
+
+/** Events of a {@link NatService}. */
+export interface NatServiceEvents {
+  /** Mapping, reachability or public address changed. */
+  change: (state: NatState) => void;
+  /** The relays we hold reservations with changed (update provider records). */
+  relays: (relays: NatPeer[]) => void;
+}
+
+/** All NAT traversal of one node. */
+export class NatService extends EventEmitter<NatServiceEvents> {
+  readonly classifier: NatClassifier;
+  readonly probes: NatProbeService;
+  readonly monitor: NatMonitor;
+  readonly relayServer: RelayServer;
+  readonly relayClient: RelayClient;
+  readonly puncher: HolePuncher;
+  readonly connector: NatConnector;
+  readonly keepalive: KeepaliveScheduler;
+  private started = false;
+
+  constructor(
+    private readonly context: NatContext,
+    private readonly options: NatServiceOptions,
+  ) {
+    super();
+    const transport = options.transport;
+    this.classifier = new NatClassifier({ clock: context.clock });
+    this.probes = new NatProbeService(context, options.sendOneWay, {
+      pickThirdParty: options.pickThirdParty ?? ((exclude) => {
+        const excluded = new Set(exclude.map(bytesToHex));
+        return options.observers().find((peer) => !excluded.has(bytesToHex(peer.id)));
+      }),
+    });
+    this.monitor = new NatMonitor(context, this.classifier, this.probes, { ...options.monitor, observers: options.observers });
+    this.relayServer = new RelayServer(context, (to, data) => transport.sendDirect(to, data), options.relay);
+    transport.setRelayFallback((data, from) => this.relayServer.handlePacket(data, from));
+    this.relayClient = new RelayClient(context, transport, options.relayClient);
+    this.puncher = new HolePuncher(context, transport, () => this.localInfo(), options.holepunch);
+    this.connector = new NatConnector(context, this.relayClient, this.puncher, { ...options.connector, ownRelays: () => this.relayClient.relays });
+    this.keepalive = new KeepaliveScheduler(context.clock, new KeepaliveLearner(options.keepalive), {
+      sendKeepalive: () => this.sendKeepalives(),
+      testIdle: options.keepalive?.learn === false ? undefined : (idle) => this.testIdle(idle),
+    });
+    this.classifier.on('change', (state) => this.onChange(state));
+    this.classifier.on('network-change', () => this.keepalive.networkChanged());
+    this.relayClient.on('reservations', () => this.emit('relays', this.relayClient.relays));
+  }
+
+  /** Current verdict. */
+  get state(): NatState {
+    return this.classifier.state;
+  }
+
+  /** True when the node should serve the DHT (reachable). */
+  get dhtServer(): boolean {
+    return shouldServeDht(this.classifier.state);
+  }
+
+  /** What the hole puncher advertises about us. */
+  localInfo(): LocalNatInfo {
+    const state = this.classifier.state;
+    const addresses: Address[] = [];
+    if (state.publicAddress) addresses.push(state.publicAddress);
+    for (const local of this.localAddresses()) if (!addresses.some((a) => a.host === local.host && a.port === local.port)) addresses.push(local);
+    return { mapping: state.mapping, reachable: state.reachable, addresses };
+  }
+
+  /** Starts checks (bind the transport first). */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.classifier.setLocalAddresses(this.localAddresses());
+    this.monitor.start();
+  }
+
+  /** Stops every timer and forgets relay state. */
+  stop(): void {
+    this.started = false;
+    this.monitor.stop();
+    this.keepalive.stop();
+    this.relayClient.close();
+    this.relayServer.close();
+    this.puncher.close();
+    this.probes.close();
+  }
+
+  private localAddresses(): Address[] {
+    if (this.options.localAddresses) return this.options.localAddresses();
+    try {
+      return [this.options.transport.localAddress()];
+    } catch {
+      return [];
+    }
+  }
+
+  private onChange(state: NatState): void {
+    if (this.started) {
+      const unreachable = state.reachable === false;
+      if (unreachable) this.relayClient.setCandidates((this.options.relayCandidates ?? this.options.observers)());
+      this.relayClient.setWanted(unreachable);
+      if (state.mapping !== 'public' && state.mapping !== 'unknown') this.keepalive.start();
+      else if (state.mapping === 'public') this.keepalive.stop();
+    }
+    this.emit('change', state);
+  }
+
+  /** A ping to every relay we hold a reservation with keeps those mappings open. */
+  private sendKeepalives(): void {
+    for (const relay of this.relayClient.relays) {
+      void this.context.rpc.request(relay, { ping: {} }, { timeoutMs: 2000, retries: 0 }).catch(() => {});
+    }
+  }
+
+  /** A delayed echo from an observer that is not one of our relays (we stay silent towards it). */
+  private async testIdle(idleMs: number): Promise<boolean | undefined> {
+    const relays = new Set(this.relayClient.relays.map((r) => bytesToHex(r.id)));
+    const peer = this.options.observers().find((p) => !relays.has(bytesToHex(p.id)));
+    if (!peer) return undefined;
+    return this.probes.echo(peer, idleMs, 2000);
+  }
+}

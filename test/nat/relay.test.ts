@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { MccError } from '../../src/errors.js';
+import { isVirtualAddress } from '../../src/nat/relay-packet.js';
+import { PACKET_TUNNEL } from '../../src/wire/constants.js';
+import { SimWorld } from './sim-world.js';
+
+describe('relay', () => {
+  test('an unreachable node reserves with two relays and is reached through one; the relay forwards sealed datagrams', async () => {
+    const world = new SimWorld(21);
+    try {
+      const infra = await world.addInfrastructure(4);
+      const client = await world.addNode({ kind: 'port-restricted', nat: { relayCandidates: () => infra.slice(0, 3).map((n) => n.peer) } });
+      const relaysSeen: number[] = [];
+      client.nat.on('relays', (relays) => relaysSeen.push(relays.length));
+      client.nat.start();
+      await world.settle(client.nat.monitor.check());
+      await world.clock.run(2000);
+      await world.settle(client.nat.relayClient.settled());
+      assert.equal(client.nat.state.reachable, false);
+      const relays = client.nat.relayClient.relays;
+      assert.equal(relays.length, 2, 'minRelays reservations');
+      assert.ok(relaysSeen.includes(2));
+
+      const initiator = await world.addNode({ kind: 'none' });
+      let incoming = 0;
+      client.nat.relayClient.on('incoming', () => incoming++);
+      const circuit = await world.settle(initiator.nat.relayClient.connect(relays[0]!, client.id));
+      assert.ok(isVirtualAddress(circuit.address));
+      assert.equal(incoming, 1);
+      const relayNode = world.nodes.find((n) => n.idHex === Buffer.from(relays[0]!.id).toString('hex'))!;
+
+      // A sealed RPC end to end through the circuit: the client sees the initiator's ID at a virtual address.
+      const answer = await world.settle(initiator.rpc.request({ id: client.id, address: circuit.address }, { ping: {} }));
+      assert.equal(answer.fromHex, client.idHex);
+      assert.ok(relayNode.nat.relayServer.stats.forwardedPackets >= 2);
+      assert.ok(initiator.transport.counters.relayedOut >= 1 && client.transport.counters.relayedIn >= 1);
+      // Without the circuit the client cannot be reached directly.
+      await assert.rejects(world.settle(initiator.rpc.request(client.peer, { ping: {} }, { timeoutMs: 1000 })));
+    } finally {
+      await world.close();
+    }
+  });
+
+  test('bounds: circuits per client, bytes per second, idle lifetime, switched off', async () => {
+    const world = new SimWorld(22);
+    try {
+      const relay = await world.addNode({
+        kind: 'none',
+        nat: { relay: { maxCircuitsPerClient: 1, bytesPerSecond: 10_000, burstBytes: 10_000, circuitIdleMs: 30_000 } },
+      });
+      const client = await world.addNode({ kind: 'port-restricted', nat: { keepalive: { learn: false } } });
+      const initiator = await world.addNode({ kind: 'none' });
+      const other = await world.addNode({ kind: 'none' });
+      await world.settle(client.nat.relayClient.reserve(relay.peer));
+      const circuit = await world.settle(initiator.nat.relayClient.connect(relay.peer, client.id));
+      await assert.rejects(world.settle(other.nat.relayClient.connect(relay.peer, client.id)), (error: MccError) => error.code === 'ERR_LIMIT');
+
+      // 40 datagrams of 1000 bytes at once: the 10 kB bucket lets about 10 through.
+      const before = client.transport.counters.relayedIn;
+      const datagram = new Uint8Array(1000);
+      datagram[0] = PACKET_TUNNEL;
+      for (let i = 0; i < 40; i++) initiator.transport.send(circuit.address, datagram);
+      await world.clock.run(200);
+      const through = client.transport.counters.relayedIn - before;
+      assert.ok(through >= 9 && through <= 11, `forwarded ${through}`);
+      assert.ok(relay.nat.relayServer.stats.droppedRate >= 29);
+
+      // Oversized inner datagrams never leave the sender.
+      initiator.transport.send(circuit.address, new Uint8Array(1195));
+      assert.equal(initiator.transport.counters.droppedOversized, 1);
+
+      // Idle past circuitIdleMs: the relay forgets the circuit.
+      await world.clock.run(40_000);
+      const idleBefore = client.transport.counters.relayedIn;
+      initiator.transport.send(circuit.address, datagram);
+      await world.clock.run(200);
+      assert.equal(client.transport.counters.relayedIn, idleBefore);
+
+      // Switched off: reservations are refused.
+      relay.nat.relayServer.setEnabled(false);
+      await assert.rejects(world.settle(client.nat.relayClient.reserve(relay.peer)), (error: MccError) => error.code === 'ERR_PEER');
+      assert.equal(relay.nat.relayServer.stats.reservations, 0);
+    } finally {
+      await world.close();
+    }
+  });
+
+  test('reservations are refreshed before they expire; a reachable target without reservation is reached via the initiator\'s relay', async () => {
+    const world = new SimWorld(23);
+    try {
+      const relay = await world.addNode({ kind: 'none', nat: { relay: { reservationLifetimeMs: 20_000 } } });
+      const client = await world.addNode({ kind: 'port-restricted', nat: { relayClient: { minRelays: 1 }, relayCandidates: () => [relay.peer], keepalive: { learn: false } } });
+      client.nat.relayClient.setCandidates([relay.peer]);
+      client.nat.relayClient.setWanted(true);
+      await world.clock.run(120_000);
+      assert.deepEqual(relay.nat.relayServer.clients(), [client.idHex]);
+
+      // A firewalled initiator (only the relay is allowed) reaches a public target through its own relay.
+      const target = await world.addNode({ kind: 'none' });
+      const circuit = await world.settle(client.nat.relayClient.connect(relay.peer, target.id, { targetAddress: target.address }));
+      const answer = await world.settle(client.rpc.request({ id: target.id, address: circuit.address }, { ping: {} }));
+      assert.equal(answer.fromHex, target.idHex);
+    } finally {
+      await world.close();
+    }
+  });
+});
+
