@@ -48,6 +48,7 @@ export class TunnelConnection extends EventEmitter<TunnelConnectionEvents> imple
   ) {
     super();
     this.address = address;
+    this.scheduleFlush(); // initial window updates, and arms the idle/keep-alive timer
   }
 
   /** The peer's node ID (Ed25519 public key). */
@@ -65,6 +66,7 @@ export class TunnelConnection extends EventEmitter<TunnelConnectionEvents> imple
     const id = this.core.streams.open();
     const stream = new TunnelStream(this, id);
     this.streams.set(id, stream);
+    this.scheduleFlush();
     return stream;
   }
 

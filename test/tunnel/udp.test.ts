@@ -15,10 +15,13 @@ function once<T = unknown>(emitter: NodeJS.EventEmitter, event: string): Promise
   return new Promise((resolve) => emitter.once(event, resolve as (v: T) => void));
 }
 
-test('byte-exact echo of 20 MB through one stream over UDP loopback', async () => {
+/** 20 MB in the normal suite; the issue's 100 MB under `MCC_SCALE=1`. */
+const ECHO_MB = process.env.MCC_SCALE === '1' ? 100 : 20;
+
+test(`byte-exact echo of ${ECHO_MB} MB through one stream over UDP loopback`, async () => {
   const pair = await udpPair();
   pair.serverConnection.on('stream', (s: TunnelStream) => s.pipe(s));
-  const data = patternBytes(20 * 1024 * 1024);
+  const data = patternBytes(ECHO_MB * 1024 * 1024);
   const stream = pair.clientConnection.openStream();
   const hash = createHash('sha256');
   let length = 0;
@@ -37,18 +40,23 @@ test('byte-exact echo of 20 MB through one stream over UDP loopback', async () =
 
 test('100 concurrent streams of 1 MB each', async () => {
   const pair = await udpPair();
-  pair.serverConnection.on('stream', (s: TunnelStream) => s.pipe(s));
+  // The server answers each stream with the SHA-256 of what it received (1 MB up, 32 bytes down per stream).
+  pair.serverConnection.on('stream', (s: TunnelStream) => {
+    const hash = createHash('sha256');
+    s.on('data', (chunk: Buffer) => hash.update(chunk));
+    s.on('end', () => s.end(hash.digest()));
+  });
   const results = await Promise.all(
     Array.from({ length: 100 }, async (_, i) => {
       const data = patternBytes(1024 * 1024, i);
       const stream = pair.clientConnection.openStream();
       const received = readAll(stream);
       await writeAll(stream, data);
-      const echoed = await received;
-      return echoed.equals(data);
+      return (await received).equals(createHash('sha256').update(data).digest());
     }),
   );
   assert.equal(results.filter(Boolean).length, 100);
+  assert.equal(pair.clientConnection.core.streams.size, 0, 'finished streams are released');
   await pair.close();
   assert.equal(pair.clock.pending, 0);
 });

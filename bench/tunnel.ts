@@ -1,0 +1,160 @@
+/**
+ * Tunnel throughput and latency on loopback, against raw TCP in the same run.
+ *
+ *   node --import tsx bench/tunnel.ts [--mb 32]
+ *
+ * Both ends run in this process (as do the TCP ends), so figures are for one core
+ * doing both sides' work. Prints a table: bulk throughput of one stream and of 8
+ * parallel streams, the median 1-byte echo round trip, the tunnel/TCP ratios, and
+ * CPU time per GB moved (process.cpuUsage, both ends together).
+ */
+
+import { once } from 'node:events';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { generateIdentity, nodeCryptoSuite } from '../src/crypto/index.js';
+import { UdpTransport } from '../src/transport/udp.js';
+import { TunnelDriver } from '../src/tunnel/driver.js';
+import type { TunnelConnection } from '../src/tunnel/tunnel-connection.js';
+import { systemClock } from '../src/util/clock.js';
+
+const MB = 1024 * 1024;
+const argMb = process.argv.indexOf('--mb');
+const TOTAL = (argMb > 0 ? Number(process.argv[argMb + 1]) : 32) * MB;
+const ECHO_ROUNDS = 2000;
+const CHUNK = Buffer.alloc(64 * 1024, 0xab);
+
+interface Endpoint {
+  /** Opens a client stream; the server side counts/echoes according to the first byte. */
+  open(): Promise<Duplex>;
+  close(): Promise<void>;
+}
+
+/** Server behaviour: first byte 'S' = sink (reply 'k' at end), 'E' = echo. */
+function serve(stream: Duplex): void {
+  let mode = 0;
+  stream.on('data', (chunk: Buffer) => {
+    if (mode === 0) {
+      mode = chunk[0]!;
+      chunk = chunk.subarray(1);
+    }
+    if (mode === 0x45 && chunk.length > 0) stream.write(chunk);
+  });
+  stream.on('end', () => stream.end(mode === 0x53 ? 'k' : undefined));
+  stream.on('error', () => {});
+}
+
+async function tunnelEndpoint(): Promise<Endpoint & { connection: TunnelConnection }> {
+  const clientTransport = new UdpTransport({ host: '127.0.0.1' });
+  const serverTransport = new UdpTransport({ host: '127.0.0.1' });
+  await clientTransport.bind();
+  const serverAddress = await serverTransport.bind();
+  const serverIdentity = generateIdentity();
+  const client = new TunnelDriver({ transport: clientTransport, clock: systemClock, suite: nodeCryptoSuite, identity: generateIdentity(), listen: true });
+  const server = new TunnelDriver({ transport: serverTransport, clock: systemClock, suite: nodeCryptoSuite, identity: serverIdentity, listen: true });
+  server.on('connection', (c) => c.on('stream', serve));
+  const pending = client.initiate(serverIdentity.publicKey, serverAddress);
+  const accepted = server.accept(pending.message, clientTransport.localAddress())!;
+  const { connection } = pending.complete(accepted.response)!;
+  return {
+    connection,
+    open: async () => connection.openStream(),
+    close: async () => {
+      await client.close();
+      await server.close();
+      await clientTransport.close();
+      await serverTransport.close();
+    },
+  };
+}
+
+async function tcpEndpoint(): Promise<Endpoint> {
+  const server = net.createServer((socket) => {
+    socket.setNoDelay(true);
+    serve(socket);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  const sockets: net.Socket[] = [];
+  return {
+    open: async () => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.setNoDelay(true);
+      await once(socket, 'connect');
+      sockets.push(socket);
+      return socket;
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** Sends `bytes` one way through `stream` and waits for the sink's acknowledgement. */
+async function sink(stream: Duplex, bytes: number): Promise<void> {
+  const done = new Promise<void>((resolve, reject) => {
+    stream.on('data', () => {});
+    stream.once('end', resolve);
+    stream.once('error', reject);
+  });
+  stream.write('S');
+  for (let sent = 0; sent < bytes; sent += CHUNK.length) {
+    if (!stream.write(CHUNK)) await once(stream, 'drain');
+  }
+  stream.end();
+  await done;
+}
+
+async function bulk(endpoint: Endpoint, streams: number): Promise<{ mbps: number; cpuMsPerGb: number }> {
+  const opened = await Promise.all(Array.from({ length: streams }, () => endpoint.open()));
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  await Promise.all(opened.map((s) => sink(s, TOTAL / streams)));
+  const seconds = (performance.now() - start) / 1000;
+  const used = process.cpuUsage(cpu);
+  return { mbps: TOTAL / MB / seconds, cpuMsPerGb: ((used.user + used.system) / 1000) * (1024 / (TOTAL / MB)) };
+}
+
+async function echo(endpoint: Endpoint): Promise<number> {
+  const stream = await endpoint.open();
+  stream.on('error', () => {});
+  stream.write('E');
+  const samples: number[] = [];
+  const one = Buffer.from([1]);
+  for (let i = 0; i < ECHO_ROUNDS; i++) {
+    const start = performance.now();
+    const reply = once(stream, 'data');
+    stream.write(one);
+    await reply;
+    samples.push(performance.now() - start);
+  }
+  stream.end();
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)]! * 1000;
+}
+
+async function measure(name: string, make: () => Promise<Endpoint>) {
+  const endpoint = await make();
+  await bulk(endpoint, 1); // warm-up: JIT, windows
+  const one = await bulk(endpoint, 1);
+  const eight = await bulk(endpoint, 8);
+  const rtt = await echo(endpoint);
+  await endpoint.close();
+  return { name, one, eight, rtt };
+}
+
+const tcp = await measure('raw TCP', tcpEndpoint);
+const tunnel = await measure('mcc tunnel', tunnelEndpoint);
+const row = (r: typeof tcp) =>
+  `| ${r.name.padEnd(10)} | ${r.one.mbps.toFixed(1).padStart(8)} | ${r.eight.mbps.toFixed(1).padStart(8)} | ${r.rtt.toFixed(0).padStart(9)} | ${r.one.cpuMsPerGb.toFixed(0).padStart(10)} |`;
+console.log(`loopback, both ends in one process, ${TOTAL / MB} MB per bulk run, ${ECHO_ROUNDS} echo rounds`);
+console.log('| transport  | 1 stream MB/s | 8 streams MB/s | echo RTT µs (median) | CPU ms/GB |');
+console.log('|------------|----------|----------|-----------|------------|');
+console.log(row(tcp));
+console.log(row(tunnel));
+console.log(
+  `ratios tunnel/TCP: 1 stream ${(tunnel.one.mbps / tcp.one.mbps).toFixed(2)}x, 8 streams ${(tunnel.eight.mbps / tcp.eight.mbps).toFixed(2)}x, ` +
+    `echo RTT ${(tunnel.rtt / tcp.rtt).toFixed(2)}x, CPU/GB ${(tunnel.one.cpuMsPerGb / tcp.one.cpuMsPerGb).toFixed(1)}x`,
+);
