@@ -5,7 +5,14 @@
  * @packageDocumentation
  */
 export { MccNode } from './node.js';
-export type { MccNodeOptions, MccNodeEvents, PingResult, PeerInfo } from './node.js';
+export type { MccNodeOptions, MccNodeEvents, PingResult, PeerInfo, MccDht } from './node.js';
+export type { RegisterServiceOptions, StreamHandler } from './service-targets.js';
+export type { Registration, RegistrationState } from './discovery/registration.js';
+export type { Provider, ServiceMetadata } from './discovery/provider-record.js';
+export type { WatchEvent } from './discovery/watch.js';
+export type { Strategy, StrategyFunction } from './discovery/load-balancing.js';
+export type { PutOptions, PutResult, GetOptions, GetResult } from './kademlia/values.js';
+export type { SignedRecord, Contact } from './kademlia/types.js';
 export { MccError, type MccErrorCode } from './errors.js';
 export type { Address } from './util/address.js';
 export { formatAddress, parseAddress } from './util/address.js';

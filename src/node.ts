@@ -22,6 +22,12 @@ import { fromSocketAddress, toSocketAddress } from './wire/address.js';
 import { Dht, type GetOptions, type GetResult, type PutOptions, type PutResult } from './kademlia/values.js';
 import type { Contact } from './kademlia/types.js';
 import { RpcKadNetwork, serveKademlia } from './kademlia/rpc-network.js';
+import { Discovery } from './discovery/discovery.js';
+import type { Registration } from './discovery/registration.js';
+import type { Provider } from './discovery/provider-record.js';
+import type { WatchEvent } from './discovery/watch.js';
+import { serviceTarget, type RegisterServiceOptions, type ServiceTarget } from './service-targets.js';
+import { localAddresses } from './util/interfaces.js';
 
 /** Options of {@link MccNode.create}. Every option has a default. */
 export interface MccNodeOptions {
@@ -96,6 +102,9 @@ export interface MccNodeEvents {
   warning: (error: MccError) => void;
 }
 
+/** How long stop() waits for withdrawals to reach the network. */
+const STOP_WITHDRAW_MS = 2000;
+
 type State = 'created' | 'starting' | 'started' | 'stopping' | 'stopped';
 
 /** A node of the mesh. Create with {@link MccNode.create}, then {@link MccNode.start}. */
@@ -113,6 +122,12 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
   /** @internal */ readonly logger: Logger;
   /** @internal the full Kademlia DHT (discovery and NAT build on it). */
   readonly kad: Dht;
+  /** @internal service discovery. */
+  readonly discovery: Discovery;
+  /** @internal where incoming streams of each registered service go. */
+  readonly services = new Map<string, ServiceTarget>();
+  private seeds: Contact[] = [];
+  private observedAddress: Address | undefined;
   private readonly identity: KeyPair;
   private readonly counters = new Stats();
   private readonly peerTable = new LruMap<string, PeerInfo>(4096);
@@ -159,6 +174,66 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
       ...(options.wallClock ? { wallClock: options.wallClock } : {}),
     });
     serveKademlia(this.rpc, this.kad);
+    this.discovery = new Discovery({
+      dht: this.kad,
+      suite,
+      keyPair: identity,
+      clock: this.clock,
+      ...(options.wallClock ? { wallClock: options.wallClock } : {}),
+      selfInfo: () => ({ addresses: this.advertisedAddresses(), relays: [] }),
+      rtt: (nodeId) => this.rpc.rtt(nodeId),
+      rejoin: () => (this.seeds.length > 0 ? this.kad.bootstrap(this.seeds) : Promise.resolve()),
+      logger: this.logger,
+    });
+    this.on('observed-address', (observed) => {
+      this.observedAddress = observed;
+    });
+  }
+
+  /**
+   * Registers this node as a provider of `name`: incoming streams go to the TCP service at
+   * `{ port, host }` or to `handler`. Many nodes may register the same name. The signed
+   * record is republished until `unregister()` or `stop()`, which publish a withdrawal.
+   */
+  async register(name: string, options: RegisterServiceOptions): Promise<Registration> {
+    const target = serviceTarget(options);
+    this.assertRunning();
+    const registration = await this.discovery.register(name, {
+      ...(options.metadata !== undefined ? { metadata: options.metadata } : {}),
+      ...(options.ttl !== undefined ? { ttl: options.ttl } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    this.services.set(name, target);
+    return registration;
+  }
+
+  /** Withdraws this node's registration of `name`; false when it had none. */
+  async unregister(name: string): Promise<boolean> {
+    const registration = this.discovery.registration(name);
+    this.services.delete(name);
+    if (!registration) return false;
+    await registration.unregister();
+    return true;
+  }
+
+  /** All live providers of `name` (signatures checked, expired and withdrawn ones dropped), with metadata and RTT where measured. */
+  async lookup(name: string, options: { limit?: number; signal?: AbortSignal; fresh?: boolean } = {}): Promise<Provider[]> {
+    this.assertRunning();
+    return this.discovery.lookup(name, options);
+  }
+
+  /** Providers of `name` as they come and go: `added`, `updated` and `removed` events until `signal` aborts. */
+  watch(name: string, options: { signal?: AbortSignal; intervalMs?: number } = {}): AsyncIterable<WatchEvent> {
+    this.assertRunning();
+    return this.discovery.watch(name, options);
+  }
+
+  /** The addresses put in provider records: the address peers see us at first, then our own. */
+  private advertisedAddresses(): Address[] {
+    const own = this.bound ? localAddresses(this.bound) : [];
+    const observed = this.observedAddress;
+    if (!observed || own.some((address) => address.host === observed.host && address.port === observed.port)) return own;
+    return [observed, ...own];
   }
 
   /** The DHT: `put` and `get` of small values. */
@@ -209,6 +284,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     if (this.state === 'stopped' || this.state === 'stopping') return;
     const wasRunning = this.state !== 'created';
     this.state = 'stopping';
+    if (wasRunning) await this.withdrawAll();
     this.kad.stop();
     this.rpc.close();
     this.session.close();
@@ -217,6 +293,19 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     this.state = 'stopped';
     this.emit('stopped');
     this.removeAllListeners();
+  }
+
+  /** Publishes withdrawals of every registration, bounded in time so that stop() never hangs on a dead network. */
+  private async withdrawAll(): Promise<void> {
+    const controller = new AbortController();
+    const timer = this.clock.setTimeout(() => controller.abort(), STOP_WITHDRAW_MS);
+    try {
+      await this.discovery.stop({ signal: controller.signal });
+    } catch (error) {
+      this.logger.debug(`withdrawals on stop incomplete: ${(error as Error).message}`);
+    } finally {
+      this.clock.clearTimeout(timer);
+    }
   }
 
   /** True between `start()` and `stop()`. */
@@ -296,6 +385,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
       }
     });
     // Join the DHT: a lookup of our own position through the seeds fills the routing table.
+    this.seeds = seeds;
     await this.kad.start(seeds, signal);
   }
 }

@@ -83,6 +83,12 @@ export class Connection implements FrameSink, FrameOutcome {
   private now = 0;
   private packetEliciting = false;
   private violation: { code: number; reason: string } | null = null;
+  /**
+   * The responder sends nothing until a packet from the initiator authenticated: the
+   * address it learned from the (possibly replayed) init message is unverified, and
+   * must not become a target for traffic (no amplification).
+   */
+  private validated: boolean;
 
   constructor(suite: CryptoSuite, keys: TunnelKeys, now: number, config: Partial<TunnelConfig> = {}) {
     this.config = resolveTunnelConfig(config);
@@ -98,6 +104,8 @@ export class Connection implements FrameSink, FrameOutcome {
     this.lastReceived = now;
     this.lastEliciting = now;
     this.generationStart = now;
+    this.validated = keys.initiator;
+    this.pingPending = keys.initiator; // first packet validates us to the responder at once
   }
 
   /** Next application event, or undefined. */
@@ -120,6 +128,7 @@ export class Connection implements FrameSink, FrameOutcome {
       return true;
     }
     this.lastReceived = now;
+    this.validated = true;
     this.now = now;
     this.packetEliciting = false;
     if (!decodeFrames(opened.payload, this)) this.violation ??= { code: CloseCode.PROTOCOL_VIOLATION, reason: 'malformed frame' };
@@ -135,7 +144,8 @@ export class Connection implements FrameSink, FrameOutcome {
   /** The next datagram to send now, or null when nothing may go out yet. */
   pollTransmit(now: number): Uint8Array | null {
     if (this.state === 'closed') return null;
-    if (this.state === 'closing') return this.transmitClose();
+    if (this.state === 'closing') return this.validated ? this.transmitClose() : this.dropClose();
+    if (!this.validated) return null;
     this.maybeRotateKeys(now);
     const probing = this.probes > 0;
     // Probes and keep-alive PINGs are tiny and must go out even with a full window.
@@ -229,6 +239,12 @@ export class Connection implements FrameSink, FrameOutcome {
     this.closeFrame = null;
     this.state = 'closed';
     return this.sealer.seal(this.nextPn++, frame);
+  }
+
+  private dropClose(): null {
+    this.closeFrame = null;
+    this.state = 'closed';
+    return null;
   }
 
   /** Closes without sending anything (idle timeout, or the peer closed). */

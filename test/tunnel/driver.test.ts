@@ -109,3 +109,34 @@ test('streams opened by the responder work too (odd IDs)', async () => {
   await clock.run(100);
   assert.equal(clock.pending, 0);
 });
+
+test('a responder sends nothing to an unverified address (replayed init) and the orphan connection idles out', async () => {
+  const clock = new VirtualClock();
+  const network = new SimNetwork({ clock });
+  const a = network.createTransport();
+  const b = network.createTransport();
+  await a.bind();
+  const bAddress = await b.bind();
+  const bIdentity = generateIdentity();
+  const client = new TunnelDriver({ transport: a, clock, suite: nodeCryptoSuite, identity: generateIdentity() });
+  const server = new TunnelDriver({ transport: b, clock, suite: nodeCryptoSuite, identity: bIdentity, listen: true, config: { idleTimeoutMs: 2000, keepAliveMs: 500 } });
+  const pending = client.initiate(bIdentity.publicKey, bAddress);
+  const victim = network.createTransport();
+  await victim.bind();
+  const accepted = server.accept(pending.message, victim.localAddress()); // as if replayed from a spoofed source
+  assert.ok(accepted);
+  const pushed = accepted.connection.openStream();
+  const pushedError = new Promise<Error & { code?: string }>((resolve) => pushed.once('error', resolve));
+  pushed.write('pushed data waits for validation');
+  const closed = new Promise((resolve) => accepted.connection.once('close', resolve));
+  await clock.run(3000);
+  assert.equal(b.counters.sent, 0, 'not a single datagram to the unverified address');
+  assert.equal(victim.counters.received, 0);
+  await closed;
+  assert.equal((await pushedError).code, 'ERR_TIMEOUT');
+  assert.equal(server.connections.length, 0);
+  await client.close();
+  await server.close();
+  await clock.run(100);
+  assert.equal(clock.pending, 0);
+});
