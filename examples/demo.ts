@@ -29,6 +29,17 @@ for (const [name, node] of Object.entries(nodes)) {
     console.log(`  ${name} -> ${otherName}: id ${short(pong.id)}…  rtt ${pong.rttMs.toFixed(2)} ms  sees ${name} at ${observed}`);
   }
 }
+console.log('\nService discovery: B and C both provide "greeter"; A looks it up:\n');
+await b.register('greeter', { handler: (stream) => stream.end('hello from B\n'), metadata: { lang: 'en' } });
+await c.register('greeter', { handler: (stream) => stream.end('bonjour de C\n'), metadata: { lang: 'fr' } });
+for (const provider of await a.lookup('greeter')) {
+  const name = provider.id === b.idHex ? 'B' : provider.id === c.idHex ? 'C' : '?';
+  console.log(`  provider ${name}: ${formatAddress(provider.addresses[0]!)}  metadata ${JSON.stringify(provider.metadata)}`);
+}
+const value = await a.dht.put(new TextEncoder().encode('a small value'));
+const read = await c.dht.get(value.key);
+console.log(`\nDHT: A stored a value on ${value.stored} node(s); C read back "${new TextDecoder().decode(read!.value)}"`);
+
 console.log('\nWhat each node learned:\n');
 for (const [name, node] of Object.entries(nodes)) {
   const stats = node.stats();
