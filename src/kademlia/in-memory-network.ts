@@ -7,7 +7,8 @@
  */
 import { abortError } from '../errors.js';
 import type { Clock } from '../util/clock.js';
-import type { Contact, FindNodeResult, FindValueResult, KadNetwork, ObserveOptions, SignedRecord, StoreResult } from './types.js';
+import type { Contact, FindNodeResult, FindValuePage, FindValueResult, KadNetwork, ObserveOptions, SignedRecord, StoreResult } from './types.js';
+import { CONTACT_WIRE_BYTES, recordWireBytes } from './wire-size.js';
 
 /** The inbound side of a node, as the session layer would drive it. A `Dht` satisfies it. */
 export interface KadHandlers {
@@ -28,7 +29,16 @@ export interface InMemoryKadHubOptions {
   loss?: number;
   /** Random source in [0, 1). Default a fixed-seed generator, so runs repeat. */
   random?: () => number;
+  /**
+   * Bytes of contacts and records one FIND_VALUE answer may carry (estimated protobuf
+   * sizes), as a datagram limits them on the wire: larger record sets are paged (page 0
+   * with the lookup's answer, the rest through `findValuePage`). Default: unlimited.
+   */
+  answerBytes?: number;
 }
+
+/** Share of a page-0 budget contacts may use when records follow (the wire adapter does the same). */
+const CONTACT_SHARE = 0.52;
 
 interface Member {
   contact: Contact;
@@ -146,6 +156,11 @@ export class InMemoryKadHub {
     });
   }
 
+  /** Per-answer byte limit of FIND_VALUE, if any. */
+  get answerBytes(): number | undefined {
+    return this.options.answerBytes;
+  }
+
   private lost(): boolean {
     const loss = this.options.loss ?? 0;
     return loss > 0 && this.random() < loss;
@@ -176,12 +191,58 @@ export class InMemoryEndpoint implements KadNetwork {
     return this.hub.call(this.member, to, signal, (h, from) => h.handleFindNode(from, target));
   }
 
+  /** Bytes of records per page when the hub limits answers (see {@link InMemoryKadHubOptions.answerBytes}). */
+  get pageBytes(): number | undefined {
+    return this.hub.answerBytes;
+  }
+
   findValue(to: Contact, key: Uint8Array, signal?: AbortSignal): Promise<FindValueResult> {
-    return this.hub.call(this.member, to, signal, (h, from) => h.handleFindValue(from, key));
+    return this.hub.call(this.member, to, signal, (h, from) => {
+      const answer = h.handleFindValue(from, key);
+      const budget = this.hub.answerBytes;
+      const held = Array.isArray(answer.records) ? answer.records : [];
+      if (budget === undefined) return { ...answer, total: held.length };
+      const contactBytes = held.length > 0 ? Math.floor(budget * CONTACT_SHARE) : budget;
+      const contacts = Array.isArray(answer.contacts) ? answer.contacts.slice(0, Math.floor(contactBytes / CONTACT_WIRE_BYTES)) : answer.contacts;
+      const used = (Array.isArray(contacts) ? contacts.length : 0) * CONTACT_WIRE_BYTES;
+      return { ...answer, contacts, records: fitRecords(held, 0, Number.MAX_SAFE_INTEGER, budget - used), total: held.length };
+    });
+  }
+
+  findValuePage(to: Contact, key: Uint8Array, offset: number, limit: number, signal?: AbortSignal): Promise<FindValuePage> {
+    return this.hub.call(this.member, to, signal, (h, from) => {
+      const answer = h.handleFindValue(from, key);
+      const held = Array.isArray(answer.records) ? answer.records : [];
+      const max = limit > 0 ? limit : Number.MAX_SAFE_INTEGER;
+      return { records: fitRecords(held, offset, max, this.hub.answerBytes ?? Number.MAX_SAFE_INTEGER), total: held.length };
+    });
   }
 
   async store(to: Contact, key: Uint8Array, record: SignedRecord, token: Uint8Array, signal?: AbortSignal): Promise<void> {
     const result = await this.hub.call(this.member, to, signal, (h, from) => h.handleStore(from, key, record, token));
     if (!result.ok) throw new Error(`store refused: ${result.reason}`);
+  }
+}
+
+/** Records `offset`.. of `held`, at most `limit`, as many as fit `budget` bytes (at least one, as a datagram would carry). */
+function fitRecords(held: SignedRecord[], offset: number, limit: number, budget: number): SignedRecord[] {
+  const out: SignedRecord[] = [];
+  let used = 0;
+  for (let i = Math.max(0, offset); i < held.length && out.length < limit; i++) {
+    const size = safeSize(held[i]!);
+    if (used + size > budget && out.length > 0) break;
+    if (used + size > budget && offset === 0) break; // page 0 shares its datagram with contacts: may carry none
+    used += size;
+    out.push(held[i]!);
+  }
+  return out;
+}
+
+/** Size of an untrusted record (hostile handlers answer garbage): malformed ones count as small. */
+function safeSize(record: SignedRecord): number {
+  try {
+    return recordWireBytes(record);
+  } catch {
+    return 16;
   }
 }

@@ -46,7 +46,21 @@ export interface FindNodeResult {
 
 /** Answer to FIND_VALUE: records held under the key (maybe none) plus closer contacts. */
 export interface FindValueResult extends FindNodeResult {
+  /** The first records held under the key (all of them when the network does not page). */
   records: SignedRecord[];
+  /**
+   * Records the responder holds under the key, when it may be more than `records` carries;
+   * the reader fetches the rest with {@link KadNetwork.findValuePage} after the lookup.
+   */
+  total?: number;
+}
+
+/** One further page of a holder's records under a key (see {@link KadNetwork.findValuePage}). */
+export interface FindValuePage {
+  /** Records starting at the requested offset (possibly fewer than asked: what fits one answer). */
+  records: SignedRecord[];
+  /** Records the responder holds under the key now. */
+  total: number;
 }
 
 /**
@@ -58,7 +72,19 @@ export interface FindValueResult extends FindNodeResult {
 export interface KadNetwork {
   ping(to: Contact, signal?: AbortSignal): Promise<void>;
   findNode(to: Contact, target: Uint8Array, signal?: AbortSignal): Promise<FindNodeResult>;
+  /**
+   * FIND_VALUE. A network that implements {@link KadNetwork.findValuePage} answers with the
+   * first page only (contacts, first records, `total`), so a lookup never waits for a large
+   * record set; one without it returns every record here.
+   */
   findValue(to: Contact, key: Uint8Array, signal?: AbortSignal): Promise<FindValueResult>;
+  /**
+   * Records `offset`.. of `to`'s set under `key`, at most `limit` (0 = as many as fit one
+   * answer). Optional: networks that page FIND_VALUE answers implement it.
+   */
+  findValuePage?(to: Contact, key: Uint8Array, offset: number, limit: number, signal?: AbortSignal): Promise<FindValuePage>;
+  /** Bytes of records one page carries, for sizing parallel page requests. Default 1,000. */
+  readonly pageBytes?: number;
   store(to: Contact, key: Uint8Array, record: SignedRecord, token: Uint8Array, signal?: AbortSignal): Promise<void>;
   /** Smoothed RTT to `to` in ms when measured; drives adaptive lookup timeouts. */
   rtt?(to: Contact): number | undefined;

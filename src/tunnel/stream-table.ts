@@ -9,48 +9,16 @@
 
 import { MccError } from '../errors.js';
 import type { TunnelConfig } from './config.js';
+import { ConnectionFlow } from './flow-control.js';
 import { FrameType, varintFrameLength, writeStreamHeader, writeVarintFrame } from './frames.js';
 import { MAX_PAYLOAD } from './packet.js';
 import { RecvStream } from './recv-stream.js';
 import type { SentFrame } from './recovery.js';
 import { SendStream } from './send-stream.js';
+import { INITIAL_STREAM_CREDIT, StreamCode, type ConnectionEvent, type StreamEntry } from './stream-types.js';
 import { varintLength } from './varint.js';
 
-/** Credit both sides assume before the peer's first MAX_DATA / MAX_STREAM_DATA. */
-export const INITIAL_STREAM_CREDIT = 64 * 1024;
-/** Connection credit both sides assume before the peer's first MAX_DATA. */
-export const INITIAL_CONNECTION_CREDIT = 1024 * 1024;
-
-/** Stream error codes carried in RESET_STREAM / STOP_SENDING. */
-export const StreamCode = {
-  /** The application destroyed the stream. */
-  CANCELLED: 0,
-  /** The receiver already had too many streams open. */
-  REFUSED: 1,
-} as const;
-
-/** What the connection tells the application, in order. */
-export type ConnectionEvent =
-  | { type: 'stream'; id: number }
-  | { type: 'readable'; id: number }
-  | { type: 'writable'; id: number }
-  | { type: 'reset'; id: number; code: number }
-  | { type: 'stop'; id: number; code: number }
-  | { type: 'closed'; code: number; reason: string; remote: boolean };
-
-interface StreamEntry {
-  readonly id: number;
-  readonly local: boolean;
-  readonly send: SendStream;
-  readonly recv: RecvStream;
-  queued: boolean;
-  stopPending: boolean;
-  stopCode: number;
-  creditPending: boolean;
-  readableQueued: boolean;
-  writeWanted: boolean;
-  aborted: boolean;
-}
+export { INITIAL_STREAM_CREDIT, StreamCode, type ConnectionEvent } from './stream-types.js';
 
 /** Room a control frame may need: type byte and three 8-byte varints. */
 const CONTROL_ROOM = 25;
@@ -65,12 +33,7 @@ export class StreamTable {
   private nextPeer: number;
   private localOpen = 0;
   private peerOpen = 0;
-  private txMaxData = INITIAL_CONNECTION_CREDIT;
-  private txData = 0;
-  private rxMaxData = INITIAL_CONNECTION_CREDIT;
-  private rxHighest = 0;
-  private rxConsumed = 0;
-  private maxDataPending: boolean;
+  private readonly flow: ConnectionFlow;
   private closed = false;
   private violation: { code: number; reason: string } | null = null;
 
@@ -80,9 +43,7 @@ export class StreamTable {
   ) {
     this.nextLocal = initiator ? 0 : 1;
     this.nextPeer = initiator ? 1 : 0;
-    // Advertise the configured window right away when it exceeds the assumed initial credit.
-    this.rxMaxData = Math.max(INITIAL_CONNECTION_CREDIT, config.connectionWindow);
-    this.maxDataPending = this.rxMaxData > INITIAL_CONNECTION_CREDIT;
+    this.flow = new ConnectionFlow(config.connectionWindow);
   }
 
   /** Number of open streams. */
@@ -143,7 +104,7 @@ export class StreamTable {
     if (e === undefined) return null;
     const chunk = e.recv.read();
     if (chunk === null) return null;
-    this.consumed(chunk.length);
+    this.flow.consumed(chunk.length);
     const credit = e.recv.creditUpdate();
     if (credit !== null) {
       e.creditPending = true;
@@ -175,7 +136,7 @@ export class StreamTable {
     }
     const before = e.recv.readOffset;
     e.recv.discard();
-    this.consumed(e.recv.readOffset - before);
+    this.flow.consumed(e.recv.readOffset - before);
     this.maybeRemove(e);
   }
 
@@ -189,8 +150,8 @@ export class StreamTable {
   /** True when a packet would carry stream or control frames. */
   hasWork(): boolean {
     if (this.closed) return false;
-    if (this.maxDataPending || this.control.size > 0) return true;
-    const credit = this.txMaxData - this.txData;
+    if (this.flow.updatePending || this.control.size > 0) return true;
+    const credit = this.flow.txCredit;
     while (this.sendQueue.length > 0) {
       const e = this.sendQueue[0]!;
       if (this.map.has(e.id) && e.send.wantsToSend(credit)) return true;
@@ -202,10 +163,10 @@ export class StreamTable {
 
   /** Writes control frames, then stream frames round robin; records them in `frames`. */
   writeFrames(buf: Uint8Array, at: number, frames: SentFrame[]): number {
-    if (this.maxDataPending && MAX_PAYLOAD - at >= CONTROL_ROOM) {
-      at = writeVarintFrame(buf, at, FrameType.MAX_DATA, this.rxMaxData);
+    if (this.flow.updatePending && MAX_PAYLOAD - at >= CONTROL_ROOM) {
+      at = writeVarintFrame(buf, at, FrameType.MAX_DATA, this.flow.rxMax);
       frames.push({ kind: 'max-data' });
-      this.maxDataPending = false;
+      this.flow.updatePending = false;
     }
     for (const e of this.control) {
       if (MAX_PAYLOAD - at < 3 * CONTROL_ROOM) break;
@@ -231,12 +192,12 @@ export class StreamTable {
       e.queued = false;
       if (!this.map.has(e.id)) continue;
       const header = 1 + varintLength(e.id) + varintLength(e.send.writeOffset) + 2;
-      const f = e.send.nextFrame(MAX_PAYLOAD - at - header, this.txMaxData - this.txData);
+      const f = e.send.nextFrame(MAX_PAYLOAD - at - header, this.flow.txCredit);
       if (f === null) continue;
       at = writeStreamHeader(buf, at, e.id, f.offset, f.length, f.fin);
       e.send.copyOut(f.offset, f.length, buf, at);
       at += f.length;
-      if (f.isNew) this.txData += f.length;
+      if (f.isNew) this.flow.txUsed += f.length;
       frames.push({ kind: 'stream', id: e.id, offset: f.offset, length: f.length, fin: f.fin });
       this.enqueue(e); // back of the queue: round robin
     }
@@ -264,7 +225,7 @@ export class StreamTable {
   /** A frame we sent was declared lost: schedule what still matters. */
   onFrameLost(frame: SentFrame): void {
     if (frame.kind === 'max-data') {
-      this.maxDataPending = true;
+      this.flow.updatePending = true;
       return;
     }
     if (frame.kind === 'ping' || frame.kind === 'close') return;
@@ -330,8 +291,7 @@ export class StreamTable {
 
   /** MAX_DATA frame. */
   onMaxData(max: number): void {
-    if (max <= this.txMaxData) return;
-    this.txMaxData = max;
+    if (!this.flow.raise(max)) return;
     for (const e of this.map.values()) this.enqueue(e);
   }
 
@@ -410,27 +370,16 @@ export class StreamTable {
       this.violation = { code: 2, reason: result.error };
       return false;
     }
-    this.rxHighest += result.newBytes;
-    if (this.rxHighest > this.rxMaxData) {
+    if (!this.flow.received(result.newBytes)) {
       this.violation = { code: 2, reason: 'connection flow control exceeded' };
       return false;
     }
-    this.consumed(e.recv.readOffset - readBefore);
+    this.flow.consumed(e.recv.readOffset - readBefore);
     return true;
   }
 
-  private consumed(bytes: number): void {
-    if (bytes <= 0) return;
-    this.rxConsumed += bytes;
-    const window = this.config.connectionWindow;
-    if (this.rxMaxData - this.rxConsumed <= window / 2) {
-      this.rxMaxData = this.rxConsumed + window;
-      this.maxDataPending = true;
-    }
-  }
-
   private enqueue(e: StreamEntry): void {
-    if (!e.queued && e.send.wantsToSend(this.txMaxData - this.txData)) {
+    if (!e.queued && e.send.wantsToSend(this.flow.txCredit)) {
       e.queued = true;
       this.sendQueue.push(e);
     }
