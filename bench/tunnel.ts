@@ -17,6 +17,7 @@ import { UdpTransport } from '../src/transport/udp.js';
 import { TunnelDriver } from '../src/tunnel/driver.js';
 import type { TunnelConnection } from '../src/tunnel/tunnel-connection.js';
 import { systemClock } from '../src/util/clock.js';
+import { hyperdhtEndpoint } from './tunnel-hyperdht.js';
 
 const MB = 1024 * 1024;
 const argMb = process.argv.indexOf('--mb');
@@ -146,6 +147,7 @@ async function measure(name: string, make: () => Promise<Endpoint>) {
 }
 
 const tcp = await measure('raw TCP', tcpEndpoint);
+const hyper = await measure('hyperdht', () => hyperdhtEndpoint(serve));
 const tunnel = await measure('mcc tunnel', tunnelEndpoint);
 const row = (r: typeof tcp) =>
   `| ${r.name.padEnd(10)} | ${r.one.mbps.toFixed(1).padStart(8)} | ${r.eight.mbps.toFixed(1).padStart(8)} | ${r.rtt.toFixed(0).padStart(9)} | ${r.one.cpuMsPerGb.toFixed(0).padStart(10)} |`;
@@ -153,6 +155,7 @@ console.log(`loopback, both ends in one process, ${TOTAL / MB} MB per bulk run, 
 console.log('| transport  | 1 stream MB/s | 8 streams MB/s | echo RTT µs (median) | CPU ms/GB |');
 console.log('|------------|----------|----------|-----------|------------|');
 console.log(row(tcp));
+console.log(row(hyper));
 console.log(row(tunnel));
 console.log(
   `ratios tunnel/TCP: 1 stream ${(tunnel.one.mbps / tcp.one.mbps).toFixed(2)}x, 8 streams ${(tunnel.eight.mbps / tcp.eight.mbps).toFixed(2)}x, ` +

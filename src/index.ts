@@ -7,6 +7,8 @@
 export { MccNode } from './node.js';
 export type { MccNodeOptions, MccNodeEvents, PingResult, PeerInfo, MccDht } from './node.js';
 export type { RegisterServiceOptions, StreamHandler } from './service-targets.js';
+export type { ConnectOptions, ForwardOptions, Forward } from './node-tunnels.js';
+export type { TunnelConfig } from './tunnel/config.js';
 export type { Registration, RegistrationState } from './discovery/registration.js';
 export type { Provider, ServiceMetadata } from './discovery/provider-record.js';
 export type { WatchEvent } from './discovery/watch.js';

@@ -28,6 +28,13 @@ import type { Provider } from './discovery/provider-record.js';
 import type { WatchEvent } from './discovery/watch.js';
 import { serviceTarget, type RegisterServiceOptions, type ServiceTarget } from './service-targets.js';
 import { localAddresses } from './util/interfaces.js';
+import { TunnelDriver } from './tunnel/driver.js';
+import type { TunnelConfig } from './tunnel/config.js';
+import { TunnelService, type ConnectOptions, type Forward, type ForwardOptions } from './node-tunnels.js';
+import { Failover } from './discovery/failover.js';
+import { checkStrategy, type Strategy } from './discovery/load-balancing.js';
+import { PACKET_TUNNEL } from './wire/constants.js';
+import type { Duplex } from 'node:stream';
 
 /** Options of {@link MccNode.create}. Every option has a default. */
 export interface MccNodeOptions {
@@ -56,6 +63,10 @@ export interface MccNodeOptions {
   clientMode?: boolean;
   /** Wall clock (ms since the epoch) for record expiry; inject a virtual one in simulations. Default `Date.now`. */
   wallClock?: () => number;
+  /** How `connect` and `forward` pick among providers. Default `random`. */
+  strategy?: Strategy;
+  /** Tunnel limits (windows, buffers, timeouts); see the tunnel docs. */
+  tunnel?: Partial<TunnelConfig>;
 }
 
 /** The DHT as `node.dht` exposes it: values up to 1000 bytes, immutable or signed mutable. */
@@ -126,6 +137,10 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
   readonly discovery: Discovery;
   /** @internal where incoming streams of each registered service go. */
   readonly services = new Map<string, ServiceTarget>();
+  /** @internal tunnel connections of this node. */
+  readonly tunnels: TunnelDriver;
+  private readonly tunnelService: TunnelService;
+  private readonly strategy: Strategy;
   private seeds: Contact[] = [];
   private observedAddress: Address | undefined;
   private readonly identity: KeyPair;
@@ -188,6 +203,51 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     this.on('observed-address', (observed) => {
       this.observedAddress = observed;
     });
+    this.strategy = options.strategy ?? 'random';
+    this.tunnels = new TunnelDriver({ transport: this.transport, clock: this.clock, suite, identity, config: options.tunnel });
+    this.session.onRawDatagram(PACKET_TUNNEL, (data, from) => {
+      if (!this.tunnels.handleDatagram(data, from)) this.counters.drop('unexpected');
+    });
+    this.tunnelService = new TunnelService({
+      driver: this.tunnels,
+      rpc: this.rpc,
+      services: this.services,
+      failover: new Failover({ clock: this.clock }),
+      logger: this.logger,
+      defaultStrategy: () => this.strategy,
+      lookup: (name, signal) => this.discovery.lookup(name, signal ? { signal } : {}),
+      addressOf: (nodeId) => this.addressOf(nodeId),
+    });
+  }
+
+  /**
+   * Opens a stream to a provider of `target`: a service name (providers are looked up,
+   * one is picked by the strategy, failed ones are skipped and the next tried), or a node
+   * ID in hex with `options.service`. The stream is a `node:stream` Duplex, end-to-end
+   * encrypted with forward secrecy.
+   */
+  async connect(target: string, options: ConnectOptions = {}): Promise<Duplex> {
+    if (options.strategy !== undefined) checkStrategy(options.strategy);
+    this.assertRunning();
+    return this.tunnelService.connect(target, options);
+  }
+
+  /**
+   * Listens on a local TCP port (`127.0.0.1` unless `host` says otherwise); every
+   * connection to it becomes one stream to a provider of `name`. Unmodified applications
+   * then reach the service as `localhost:port`.
+   */
+  async forward(name: string, options: ForwardOptions): Promise<Forward> {
+    if (options?.strategy !== undefined) checkStrategy(options.strategy);
+    this.assertRunning();
+    return this.tunnelService.forward(name, options);
+  }
+
+  private addressOf(nodeId: Uint8Array): Address | undefined {
+    const hex = bytesToHex(nodeId);
+    const peer = this.peerTable.peek(hex);
+    if (peer) return peer.address;
+    return this.kad.closestContacts(this.kad.positions.of(nodeId), undefined, 20).find((contact) => bytesToHex(contact.id) === hex)?.address;
   }
 
   /**
@@ -285,6 +345,8 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     const wasRunning = this.state !== 'created';
     this.state = 'stopping';
     if (wasRunning) await this.withdrawAll();
+    await this.tunnelService.close();
+    await this.tunnels.close();
     this.kad.stop();
     this.rpc.close();
     this.session.close();

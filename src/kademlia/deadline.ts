@@ -14,6 +14,8 @@ import type { Clock } from '../util/clock.js';
 /** A signal that aborts after `ms` on `clock` or when `parent` aborts; call `dispose` when done. */
 export interface Deadline {
   signal: AbortSignal;
+  /** Aborts now (e.g. the owner stopped). */
+  abort(reason?: unknown): void;
   dispose(): void;
 }
 
@@ -71,6 +73,7 @@ export function deadline(clock: Clock, ms: number, parent?: AbortSignal): Deadli
   const timer = controller.signal.aborted ? undefined : clock.setTimeout(() => controller.abort(new Error('deadline')), ms);
   return {
     signal: controller.signal,
+    abort: (reason?: unknown) => controller.abort(reason),
     dispose() {
       if (timer !== undefined) clock.clearTimeout(timer);
       linked.dispose();

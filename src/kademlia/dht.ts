@@ -9,7 +9,7 @@ import type { CryptoSuite } from '../crypto/types.js';
 import { MccError, invalidArgument } from '../errors.js';
 import { bytesToHex } from '../util/bytes.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
-import { deadline } from './deadline.js';
+import { deadline, linkedController, type Deadline } from './deadline.js';
 import { Positions, isId, randomPositionInBucket, sameId } from './keyspace.js';
 import { iterativeLookup, validContact, type LookupParams, type LookupResult, type QueryAnswer } from './lookup.js';
 import { RoutingTable, type TableEntry } from './routing-table.js';
@@ -76,7 +76,8 @@ export class DhtCore {
   private typicalRtt: number | undefined;
   private tick: TimerHandle | undefined;
   private running = false;
-  private readonly inflight = new Set<AbortController>();
+  /** Lookups and RPC deadlines in progress, aborted by {@link DhtCore.stop}. */
+  private readonly inflight = new Set<{ abort(reason?: unknown): void }>();
 
   constructor(readonly options: DhtOptions) {
     if (!isId(options.id)) throw invalidArgument('id', 'must be a 32-byte node ID');
@@ -119,7 +120,8 @@ export class DhtCore {
     this.running = false;
     if (this.tick !== undefined) this.options.clock.clearTimeout(this.tick);
     this.tick = undefined;
-    for (const controller of this.inflight) controller.abort(new MccError('ERR_STOPPED', 'DHT stopped'));
+    const reason = new MccError('ERR_STOPPED', 'DHT stopped');
+    for (const operation of [...this.inflight]) operation.abort(reason);
     this.inflight.clear();
   }
 
@@ -174,6 +176,11 @@ export class DhtCore {
     return { contacts: this.closestContacts(key, from.id), records: records.length > 0 ? records : NO_RECORDS, token: this.tokens.issue(from) };
   }
 
+  /** Unexpired records held under `key` (what FIND_VALUE pages serve). */
+  heldRecords(key: Uint8Array): SignedRecord[] {
+    return isId(key) ? this.store.get(key) : NO_RECORDS;
+  }
+
   /** Server side of STORE: checks the write token, then verifies and stores the record. Never throws. */
   handleStore(from: Contact, key: Uint8Array, record: SignedRecord, token: Uint8Array): StoreResult {
     this.stats.storesReceived++;
@@ -221,11 +228,10 @@ export class DhtCore {
     if (!isId(target)) throw invalidArgument('target', 'must be 32 bytes');
     this.stats.lookups++;
     this.table.touch(target);
-    const own = new AbortController();
+    // Linked through a shared listener: many lookups on one caller signal add one listener to it, not one each.
+    const linked = linkedController(options.signal);
+    const own = linked.controller;
     this.inflight.add(own);
-    const onParent = () => own.abort(options.signal!.reason);
-    if (options.signal?.aborted) own.abort(options.signal.reason);
-    else options.signal?.addEventListener('abort', onParent, { once: true });
     const network = this.options.network;
     const seeds = [...this.closestContacts(target, undefined, this.k), ...(options.seeds ?? [])];
     try {
@@ -251,7 +257,7 @@ export class DhtCore {
       this.stats.malformedContacts += result.malformed;
       return result;
     } finally {
-      options.signal?.removeEventListener('abort', onParent);
+      linked.dispose();
       this.inflight.delete(own);
     }
   }
@@ -262,19 +268,19 @@ export class DhtCore {
     return this.lookup(target, signal ? { signal } : {});
   }
 
-  /** A deadline signal for one outgoing RPC, aborted by {@link DhtCore.stop} as well. */
-  rpcDeadline(parent?: AbortSignal): { signal: AbortSignal; dispose(): void } {
-    const own = new AbortController();
-    this.inflight.add(own);
-    const limit = deadline(this.options.clock, this.options.rpcTimeoutMs ?? 2000, parent);
-    const onLimit = () => own.abort(limit.signal.reason);
-    limit.signal.addEventListener('abort', onLimit, { once: true });
+  /**
+   * A deadline signal for one outgoing RPC (or, with `ms`, one phase of several), aborted
+   * by `parent` and by {@link DhtCore.stop} as well.
+   */
+  rpcDeadline(parent?: AbortSignal, ms = this.options.rpcTimeoutMs ?? 2000): Deadline {
+    const limit = deadline(this.options.clock, ms, parent);
+    this.inflight.add(limit);
     return {
-      signal: own.signal,
+      signal: limit.signal,
+      abort: limit.abort,
       dispose: () => {
-        limit.signal.removeEventListener('abort', onLimit);
         limit.dispose();
-        this.inflight.delete(own);
+        this.inflight.delete(limit);
       },
     };
   }

@@ -6,6 +6,7 @@
 import type { CryptoSuite, KeyPair } from '../crypto/types.js';
 import { invalidArgument } from '../errors.js';
 import { immutableKey, mutableKey, sameId } from './keyspace.js';
+import { verifyCached } from './verified-cache.js';
 import { ID_LENGTH, MAX_SALT_SIZE, MAX_VALUE_SIZE, type SignedRecord } from './types.js';
 
 /** Domain separation of record signatures from every other signature a node makes. */
@@ -152,7 +153,7 @@ export function checkRecord(suite: CryptoSuite, record: SignedRecord, key: Uint8
     return sameId(immutableKey(suite, record.value), key) ? null : 'key';
   }
   if (record.signature.length !== SIGNATURE_LENGTH) return 'signature';
-  return suite.verify(record.signature, encodeRecordForSigning(record), record.author) ? null : 'signature';
+  return verifyCached(suite, record.signature, encodeRecordForSigning(record), record.author) ? null : 'signature';
 }
 
 /**

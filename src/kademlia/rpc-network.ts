@@ -1,8 +1,9 @@
 /**
  * Kademlia over the wire: `KadNetwork` implemented on the node's RPC layer (sealed
  * sessions), and the server side that answers FIND_NODE / FIND_VALUE / STORE / KAD_PING
- * from a `DhtCore`. Answers are cut to fit one datagram; FIND_VALUE pages its records
- * (page 0 carries contacts and the record count, further pages are fetched in parallel).
+ * from a `DhtCore`. Answers are cut to fit one datagram; FIND_VALUE pages its records:
+ * page 0 answers the lookup (contacts, first records, the record count), and the reader
+ * fetches further pages by offset after its lookup ended (values.ts, paging.ts).
  */
 import type { RpcLayer } from '../session/rpc.js';
 import type { InboundMessage } from '../session/session.js';
@@ -10,16 +11,15 @@ import { MccError } from '../errors.js';
 import { fromSocketAddress, toSocketAddress } from '../wire/address.js';
 import type { Contact as WireContact, DhtRecord, Envelope } from '../wire/codec.js';
 import { ContactCodec, DhtRecordCodec } from '../wire/generated/mcc.types.js';
-import type { Contact, FindNodeResult, FindValueResult, KadNetwork, SignedRecord } from './types.js';
+import type { Contact, FindNodeResult, FindValuePage, FindValueResult, KadNetwork, SignedRecord } from './types.js';
 import type { DhtCore } from './dht.js';
 
 /** Bytes of an answer body we allow; the rest of the 1135-byte envelope budget covers rid, tokens and framing. */
 export const ANSWER_BUDGET = 1000;
 /** Share of the budget page 0 may spend on contacts when records follow (the lookup still converges on fewer). */
 const CONTACT_SHARE_WITH_RECORDS = 520;
-/** Pages fetched at once from one holder, and at most per holder per lookup. */
-const PAGE_WINDOW = 16;
-const MAX_PAGES = 256;
+/** Budget of a page after the first: no contacts and no token share its datagram. */
+export const PAGE_BUDGET = 1080;
 
 /** Options of the {@link RpcKadNetwork}. */
 export interface RpcKadNetworkOptions {
@@ -34,6 +34,9 @@ export interface RpcKadNetworkOptions {
 
 /** The client side: outgoing Kademlia RPCs over sealed sessions. */
 export class RpcKadNetwork implements KadNetwork {
+  /** Bytes of records a page after the first carries. */
+  readonly pageBytes = PAGE_BUDGET;
+
   constructor(private readonly options: RpcKadNetworkOptions) {}
 
   async ping(to: Contact, signal?: AbortSignal): Promise<void> {
@@ -47,33 +50,16 @@ export class RpcKadNetwork implements KadNetwork {
     return withToken({ contacts: contactsFromWire(body.contacts) }, body.token);
   }
 
+  /** Page 0 only: contacts, the first records and `total`; the DHT fetches the rest after the lookup. */
   async findValue(to: Contact, key: Uint8Array, signal?: AbortSignal): Promise<FindValueResult> {
-    const first = await this.findValuePage(to, key, 0, 0, signal);
-    const records = first.records;
-    const total = Math.min(first.total, 4096);
-    if (records.length < total) {
-      // Guess the page size from page 0's records (or a small default) and fetch the rest in parallel windows.
-      const perPage = Math.max(1, Math.floor(ANSWER_BUDGET / Math.max(120, averageSize(records))));
-      const pending: number[] = [];
-      for (let offset = records.length; offset < total; offset += perPage) pending.push(offset);
-      const got = new Map<number, SignedRecord[]>();
-      let pages = 0;
-      while (pending.length > 0 && pages < MAX_PAGES) {
-        const batch = pending.splice(0, PAGE_WINDOW);
-        pages += batch.length;
-        const answers = await Promise.all(batch.map((offset) => this.findValuePage(to, key, offset, perPage, signal).catch(() => undefined)));
-        answers.forEach((page, index) => {
-          if (!page || page.records.length === 0) return;
-          const offset = batch[index]!;
-          got.set(offset, page.records);
-          // A page that held fewer records than asked leaves a gap: ask for it next.
-          const end = offset + page.records.length;
-          if (page.records.length < perPage && end < total && !got.has(end) && !pending.includes(end)) pending.push(end);
-        });
-      }
-      for (const offset of [...got.keys()].sort((a, b) => a - b)) records.push(...got.get(offset)!);
-    }
-    return withToken({ contacts: first.contacts, records }, first.token);
+    const first = await this.requestPage(to, key, 0, 0, signal);
+    return withToken({ contacts: first.contacts, records: first.records, total: first.total }, first.token);
+  }
+
+  /** One further page of `to`'s records under `key` (a FIND_VALUE with an offset). */
+  async findValuePage(to: Contact, key: Uint8Array, offset: number, limit: number, signal?: AbortSignal): Promise<FindValuePage> {
+    const page = await this.requestPage(to, key, offset, limit, signal);
+    return { records: page.records, total: page.total };
   }
 
   async store(to: Contact, key: Uint8Array, record: SignedRecord, token: Uint8Array, signal?: AbortSignal): Promise<void> {
@@ -87,7 +73,7 @@ export class RpcKadNetwork implements KadNetwork {
     return this.options.rpc.rtt(to.id);
   }
 
-  private async findValuePage(to: Contact, key: Uint8Array, offset: number, limit: number, signal?: AbortSignal) {
+  private async requestPage(to: Contact, key: Uint8Array, offset: number, limit: number, signal?: AbortSignal) {
     const answer = await this.call(to, { findValue: { key, offset, limit, clientMode: this.options.clientMode() } }, signal);
     const body = answer.envelope.findValueResult;
     if (!body) throw new MccError('ERR_PEER', 'FIND_VALUE answered with another message');
@@ -127,25 +113,20 @@ export function serveKademlia(rpc: RpcLayer, dht: DhtCore): void {
     const body = request.envelope.findValue!;
     const from = sender(request);
     dht.observe(from, { clientMode: body.clientMode === true });
-    const result = dht.handleFindValue(from, body.key ?? new Uint8Array(0));
+    const key = body.key ?? new Uint8Array(0);
     const offset = body.offset ?? 0;
-    const held = result.records;
-    let budget = ANSWER_BUDGET;
-    let contacts: WireContact[] = [];
-    if (offset === 0) {
-      contacts = contactsToWire(result.contacts, held.length > 0 ? CONTACT_SHARE_WITH_RECORDS : ANSWER_BUDGET);
-      budget -= encodedSize(contacts, ContactCodec);
-    }
     const limit = body.limit && body.limit > 0 ? body.limit : Number.MAX_SAFE_INTEGER;
-    const records: DhtRecord[] = [];
-    for (let i = offset; i < held.length && records.length < limit; i++) {
-      const wire = recordToWire(held[i]!);
-      const size = DhtRecordCodec.encode(wire).finish().length + 3;
-      if (size > budget) break;
-      budget -= size;
-      records.push(wire);
+    if (offset > 0 || limit !== Number.MAX_SAFE_INTEGER) {
+      // A page fetch (readers always set a limit then; a lookup's FIND_VALUE asks offset 0 with
+      // no limit): records only, with the whole budget, and no lookup work (contacts, token).
+      const held = dht.heldRecords(key);
+      return { findValueResult: { contacts: [], records: recordsToWire(held, offset, limit, PAGE_BUDGET), offset, total: held.length } };
     }
-    return { findValueResult: { contacts, token: offset === 0 ? result.token : undefined, records, offset, total: held.length } };
+    const result = dht.handleFindValue(from, key);
+    const held = result.records;
+    const contacts = contactsToWire(result.contacts, held.length > 0 ? CONTACT_SHARE_WITH_RECORDS : ANSWER_BUDGET);
+    const records = recordsToWire(held, 0, limit, ANSWER_BUDGET - encodedSize(contacts, ContactCodec));
+    return { findValueResult: { contacts, token: result.token, records, offset, total: held.length } };
   });
   rpc.handle('store', (request) => {
     const body = request.envelope.store!;
@@ -225,9 +206,15 @@ function encodedSize<T>(items: T[], codec: { encode(message: T): { finish(): Uin
   return size;
 }
 
-function averageSize(records: SignedRecord[]): number {
-  if (records.length === 0) return 0;
-  let total = 0;
-  for (const record of records) total += record.value.length + record.author.length + record.signature.length + (record.salt?.length ?? 0) + 30;
-  return total / records.length;
+/** Records `offset`.. of `held` as wire records, at most `limit`, as many as fit `budget` bytes. */
+function recordsToWire(held: SignedRecord[], offset: number, limit: number, budget: number): DhtRecord[] {
+  const records: DhtRecord[] = [];
+  for (let i = offset; i < held.length && records.length < limit; i++) {
+    const wire = recordToWire(held[i]!);
+    const size = DhtRecordCodec.encode(wire).finish().length + 3;
+    if (size > budget) break;
+    budget -= size;
+    records.push(wire);
+  }
+  return records;
 }

@@ -26,6 +26,8 @@ export interface KadSimulationOptions {
   dht?: Partial<DhtValueOptions>;
   /** Virtual wall-clock origin, ms since the epoch. Default 1.7e12. */
   epochMs?: number;
+  /** Per-answer byte limit of FIND_VALUE (paged answers, as datagrams cut them). Default unlimited. */
+  answerBytes?: number;
 }
 
 /** One simulated node. */
@@ -58,6 +60,7 @@ export class KadSimulation {
       jitterMs: options.jitterMs ?? 0,
       loss: options.loss ?? 0,
       random: seededRandom((options.seed ?? 1) * 7919 + 1),
+      ...(options.answerBytes !== undefined ? { answerBytes: options.answerBytes } : {}),
     });
   }
 

@@ -9,6 +9,7 @@ import type { KeyPair } from '../crypto/types.js';
 import { MccError, invalidArgument, throwIfAborted } from '../errors.js';
 import { bytesToHex } from '../util/bytes.js';
 import { DhtCore, type DhtOptions } from './dht.js';
+import { Slots, fetchRemainingPages, type PagedHolder, type PagingParams } from './paging.js';
 import { compareDistance, isId, mutableKey } from './keyspace.js';
 import { authorKey, checkRecord, createImmutableRecord, isBoundMutable, isImmutable, signRecord, supersedes } from './record.js';
 import type { Contact, FindValueResult, SignedRecord } from './types.js';
@@ -58,6 +59,11 @@ export interface DhtValueOptions extends DhtOptions {
   holderRefreshMs?: number;
   /** Keys refreshed by a holder per maintenance tick. Default 8. */
   holderRefreshPerTick?: number;
+  /** Fetching the rest of large record sets after a read's lookup (see paging.ts). */
+  paging?: PagingParams & {
+    /** Page requests in flight across all reads of this node. Default 48. */
+    maxInFlight?: number;
+  };
 }
 
 interface Published {
@@ -71,10 +77,12 @@ interface Published {
 export class Dht extends DhtCore {
   private readonly published = new Map<string, Published>();
   private readonly defaultTtlMs: number;
+  private readonly pageSlots: Slots;
 
   constructor(readonly valueOptions: DhtValueOptions) {
     super(valueOptions);
     this.defaultTtlMs = valueOptions.defaultTtlMs ?? 3600_000;
+    this.pageSlots = new Slots(Math.max(1, valueOptions.paging?.maxInFlight ?? 48));
     this.maintenanceHooks.push(() => this.republishDue(), () => this.refreshHeld());
   }
 
@@ -165,17 +173,53 @@ export class Dht extends DhtCore {
       return any;
     };
     let holders = merge(this.store.get(key)) ? 1 : 0;
+    const paged: PagedHolder[] = [];
     if (!(stopAtImmutable && immutableFound) && holders < quorum) {
       await this.lookupValue(
         key,
-        (_from: Contact, answer: FindValueResult) => {
-          if (Array.isArray(answer.records) && answer.records.length > 0 && merge(answer.records)) holders++;
+        (from: Contact, answer: FindValueResult) => {
+          const records = Array.isArray(answer.records) ? answer.records : [];
+          if (records.length > 0 && merge(records)) holders++;
+          const total = answer.total;
+          if (typeof total === 'number' && Number.isSafeInteger(total) && total > records.length) {
+            paged.push({ contact: from, total, have: records.length, sample: records.slice(0, 8) });
+          }
           return (stopAtImmutable && immutableFound) || holders >= quorum;
         },
         options.signal ? { signal: options.signal } : {},
       );
     }
+    if (paged.length > 0 && !(stopAtImmutable && immutableFound)) await this.fetchPages(key, paged, quorum, merge, options.signal);
+    throwIfAborted(options.signal);
     return [...found.values()];
+  }
+
+  /**
+   * After the lookup: the rest of the record sets of the best holders (largest sets first,
+   * up to `quorum` of them), all in parallel under one phase deadline.
+   */
+  private async fetchPages(key: Uint8Array, paged: PagedHolder[], quorum: number, merge: (records: SignedRecord[]) => boolean, signal?: AbortSignal): Promise<void> {
+    const best = [...paged].sort((a, b) => b.total - a.total).slice(0, Math.max(1, quorum));
+    const params = this.valueOptions.paging ?? {};
+    const phase = this.rpcDeadline(signal, params.timeoutMs ?? 15_000);
+    try {
+      await Promise.all(
+        best.map((holder) =>
+          fetchRemainingPages(holder, {
+            network: this.options.network,
+            clock: this.options.clock,
+            key,
+            maxRecords: this.store.maxPerKeyLimit,
+            onRecords: (records) => void merge(records),
+            signal: phase.signal,
+            slots: this.pageSlots,
+            params: { pageTimeoutMs: this.options.rpcTimeoutMs ?? 2_000, ...params },
+          }),
+        ),
+      );
+    } finally {
+      phase.dispose();
+    }
   }
 
   private checkTtl(ttlMs: number | undefined): number {

@@ -53,11 +53,13 @@ export const mcc = $root.mcc = (() => {
             Envelope.prototype.relayCircuit = null;
             Envelope.prototype.relayIncoming = null;
             Envelope.prototype.holepunchOffer = null;
+            Envelope.prototype.tunnelInit = null;
+            Envelope.prototype.tunnelAccept = null;
 
             let $oneOfFields;
 
             $Object.defineProperty(Envelope.prototype, "body", {
-                get: $util.oneOfGetter($oneOfFields = ["ping", "pong", "cookie", "error", "findNode", "findNodeResult", "findValue", "findValueResult", "store", "storeResult", "kadPing", "natDialBackRequest", "natDialBack", "natAck", "natEchoRequest", "natProbe", "relayReserve", "relayReservation", "relayConnect", "relayCircuit", "relayIncoming", "holepunchOffer"]),
+                get: $util.oneOfGetter($oneOfFields = ["ping", "pong", "cookie", "error", "findNode", "findNodeResult", "findValue", "findValueResult", "store", "storeResult", "kadPing", "natDialBackRequest", "natDialBack", "natAck", "natEchoRequest", "natProbe", "relayReserve", "relayReservation", "relayConnect", "relayCircuit", "relayIncoming", "holepunchOffer", "tunnelInit", "tunnelAccept"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -124,6 +126,10 @@ export const mcc = $root.mcc = (() => {
                     $root.mcc.v1.RelayIncoming.encode(message.relayIncoming, writer.uint32(554).fork(), _depth + 1).ldelim();
                 if (message.holepunchOffer != null && $Object.hasOwnProperty.call(message, "holepunchOffer"))
                     $root.mcc.v1.HolepunchOffer.encode(message.holepunchOffer, writer.uint32(562).fork(), _depth + 1).ldelim();
+                if (message.tunnelInit != null && $Object.hasOwnProperty.call(message, "tunnelInit"))
+                    $root.mcc.v1.TunnelInit.encode(message.tunnelInit, writer.uint32(642).fork(), _depth + 1).ldelim();
+                if (message.tunnelAccept != null && $Object.hasOwnProperty.call(message, "tunnelAccept"))
+                    $root.mcc.v1.TunnelAccept.encode(message.tunnelAccept, writer.uint32(650).fork(), _depth + 1).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -363,6 +369,20 @@ export const mcc = $root.mcc = (() => {
                                 break;
                             message.holepunchOffer = $root.mcc.v1.HolepunchOffer.decode(reader, reader.size(), $undefined, _depth + 1, message.holepunchOffer);
                             message.body = "holepunchOffer";
+                            continue;
+                        }
+                    case 80: {
+                            if (wireType !== 2)
+                                break;
+                            message.tunnelInit = $root.mcc.v1.TunnelInit.decode(reader, reader.size(), $undefined, _depth + 1, message.tunnelInit);
+                            message.body = "tunnelInit";
+                            continue;
+                        }
+                    case 81: {
+                            if (wireType !== 2)
+                                break;
+                            message.tunnelAccept = $root.mcc.v1.TunnelAccept.decode(reader, reader.size(), $undefined, _depth + 1, message.tunnelAccept);
+                            message.body = "tunnelAccept";
                             continue;
                         }
                     }
@@ -3034,6 +3054,170 @@ export const mcc = $root.mcc = (() => {
             };
 
             return HolepunchOffer;
+        })();
+
+        v1.TunnelInit = (function() {
+
+            const TunnelInit = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            TunnelInit.prototype.handshake = $util.newBuffer([]);
+
+            TunnelInit.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.handshake != null && $Object.hasOwnProperty.call(message, "handshake") && message.handshake.length)
+                    writer.uint32(10).bytes(message.handshake);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            TunnelInit.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mcc.v1.TunnelInit();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.handshake = value;
+                            else
+                                delete message.handshake;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return TunnelInit;
+        })();
+
+        v1.TunnelAccept = (function() {
+
+            const TunnelAccept = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            TunnelAccept.prototype.handshake = $util.newBuffer([]);
+
+            TunnelAccept.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.handshake != null && $Object.hasOwnProperty.call(message, "handshake") && message.handshake.length)
+                    writer.uint32(10).bytes(message.handshake);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            TunnelAccept.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mcc.v1.TunnelAccept();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.handshake = value;
+                            else
+                                delete message.handshake;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return TunnelAccept;
         })();
 
         return v1;

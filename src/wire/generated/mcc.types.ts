@@ -71,12 +71,16 @@ export interface Envelope {
   relayIncoming?: RelayIncoming | null;
   /** rendezvous over a circuit; the answer is an offer too */
   holepunchOffer?: HolepunchOffer | null;
+  /** 80-99 tunnel (docs/tunnel.md) */
+  tunnelInit?: TunnelInit | null;
+  /** its answer (payload: status) */
+  tunnelAccept?: TunnelAccept | null;
   /** Which member of the `body` oneof is set (present on decoded messages). */
   readonly body?: EnvelopeBodyKind;
 }
 
 /** Names of the members of `Envelope.body`, in field-number order. */
-export const EnvelopeBodyKinds = ['ping', 'pong', 'cookie', 'error', 'findNode', 'findNodeResult', 'findValue', 'findValueResult', 'store', 'storeResult', 'kadPing', 'natDialBackRequest', 'natDialBack', 'natAck', 'natEchoRequest', 'natProbe', 'relayReserve', 'relayReservation', 'relayConnect', 'relayCircuit', 'relayIncoming', 'holepunchOffer'] as const;
+export const EnvelopeBodyKinds = ['ping', 'pong', 'cookie', 'error', 'findNode', 'findNodeResult', 'findValue', 'findValueResult', 'store', 'storeResult', 'kadPing', 'natDialBackRequest', 'natDialBack', 'natAck', 'natEchoRequest', 'natProbe', 'relayReserve', 'relayReservation', 'relayConnect', 'relayCircuit', 'relayIncoming', 'holepunchOffer', 'tunnelInit', 'tunnelAccept'] as const;
 /** One member name of `Envelope.body`. */
 export type EnvelopeBodyKind = (typeof EnvelopeBodyKinds)[number];
 
@@ -331,6 +335,18 @@ export interface HolepunchOffer {
   reachable?: boolean;
 }
 
+/** The `mcc.v1.TunnelInit` message. */
+export interface TunnelInit {
+  /** docs/tunnel.md: ephemeral key, sealed static key and payload */
+  handshake?: Uint8Array;
+}
+
+/** The `mcc.v1.TunnelAccept` message. */
+export interface TunnelAccept {
+  /** `handshake` (field 1). */
+  handshake?: Uint8Array;
+}
+
 // The pbjs output is untyped (@ts-nocheck); these lookups are where its codecs get their types.
 function codec<T>(path: string): MessageCodec<T> {
   let node: unknown = generatedRoot;
@@ -394,3 +410,7 @@ export const RelayCircuitCodec = codec<RelayCircuit>('RelayCircuit');
 export const RelayIncomingCodec = codec<RelayIncoming>('RelayIncoming');
 /** Generated static codec of {@link HolepunchOffer}. */
 export const HolepunchOfferCodec = codec<HolepunchOffer>('HolepunchOffer');
+/** Generated static codec of {@link TunnelInit}. */
+export const TunnelInitCodec = codec<TunnelInit>('TunnelInit');
+/** Generated static codec of {@link TunnelAccept}. */
+export const TunnelAcceptCodec = codec<TunnelAccept>('TunnelAccept');

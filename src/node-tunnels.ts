@@ -1,0 +1,327 @@
+/**
+ * Tunnels as the node offers them: `connect` (one stream to a provider, with load
+ * balancing and failover), incoming streams routed to registered services (an
+ * in-process handler or a TCP bridge), and `forward` (a local TCP port whose every
+ * connection becomes one stream).
+ *
+ * Streams share one forward-secret connection per peer pair. Each stream starts with
+ * a small header naming its service (length byte + UTF-8 name), written before any
+ * user data, so opening a stream on an existing connection costs no round trip; the
+ * provider resets streams for services it does not offer.
+ */
+import { connect as tcpConnect, createServer, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { MccError, invalidArgument, throwIfAborted } from './errors.js';
+import type { Address } from './util/address.js';
+import { formatAddress } from './util/address.js';
+import { bytesToHex, hexToBytes } from './util/bytes.js';
+import type { Logger } from './util/logger.js';
+import type { RpcLayer } from './session/rpc.js';
+import type { InboundMessage } from './session/session.js';
+import type { TunnelDriver } from './tunnel/driver.js';
+import type { TunnelConnection } from './tunnel/tunnel-connection.js';
+import type { TunnelStream } from './tunnel/stream.js';
+import type { Provider } from './discovery/provider-record.js';
+import type { Failover } from './discovery/failover.js';
+import type { Strategy } from './discovery/load-balancing.js';
+import type { ServiceTarget } from './service-targets.js';
+import { encodeServiceName } from './discovery/service-name.js';
+
+/** Options of `MccNode.connect`. */
+export interface ConnectOptions {
+  /** How to pick among providers: `random`, `round-robin`, `least-latency` or your function. Default: the node's. */
+  strategy?: Strategy;
+  /** When the first argument is a node ID (64 hex characters): the service to reach on it. */
+  service?: string;
+  /** Providers tried before giving up. Default 3. */
+  maxAttempts?: number;
+  signal?: AbortSignal;
+}
+
+/** Options of `MccNode.forward`. */
+export interface ForwardOptions {
+  /** Local TCP port to listen on (0 = any free port). */
+  port: number;
+  /** Local host to listen on. Default `127.0.0.1` (never exposed beyond this machine unless asked). */
+  host?: string;
+  strategy?: Strategy;
+}
+
+/** A running local port forward. */
+export interface Forward {
+  /** The local address it listens on. */
+  readonly address: Address;
+  /** Connections currently forwarded. */
+  readonly connections: number;
+  /** Stops listening and closes forwarded connections. */
+  close(): Promise<void>;
+}
+
+/** What the tunnel service needs from its node. */
+export interface TunnelServiceContext {
+  driver: TunnelDriver;
+  rpc: RpcLayer;
+  services: Map<string, ServiceTarget>;
+  failover: Failover;
+  logger: Logger;
+  defaultStrategy: () => Strategy;
+  lookup: (name: string, signal?: AbortSignal) => Promise<Provider[]>;
+  /** Address of a node by ID when the node knows it (peer table, routing table). */
+  addressOf: (nodeId: Uint8Array) => Address | undefined;
+}
+
+const ACCEPT_OK = 0;
+/** Per-address budget of a tunnel handshake before the next address of a provider is tried. */
+const HANDSHAKE_TIMEOUT_MS = 3000;
+const NODE_ID_HEX = /^[0-9a-f]{64}$/i;
+
+/** Connect, serve and forward over tunnels. One per node. */
+export class TunnelService {
+  private readonly forwards = new Set<ForwardHandle>();
+  private readonly connecting = new Map<string, Promise<TunnelConnection>>();
+
+  constructor(private readonly context: TunnelServiceContext) {
+    context.rpc.handle('tunnelInit', (request) => this.acceptHandshake(request));
+    context.driver.on('connection', (connection) => this.serve(connection));
+  }
+
+  /** A stream to a provider of `target` (a service name, or a node ID with `options.service`). */
+  async connect(target: string, options: ConnectOptions = {}): Promise<Duplex> {
+    if (typeof target !== 'string' || target.length === 0) throw invalidArgument('target', 'expected a service name or a node ID');
+    throwIfAborted(options.signal);
+    if (NODE_ID_HEX.test(target)) {
+      if (typeof options.service !== 'string') throw invalidArgument('service', 'connecting to a node ID needs the service name');
+      encodeServiceName(options.service);
+      const nodeId = hexToBytes(target);
+      const address = this.context.addressOf(nodeId);
+      if (!address) throw new MccError('ERR_UNREACHABLE', `no known address for node ${target.slice(0, 16)}…`);
+      return this.openStream(nodeId, [address], options.service, options.signal);
+    }
+    encodeServiceName(target);
+    const providers = await this.context.lookup(target, options.signal);
+    if (providers.length === 0) throw new MccError('ERR_NOT_FOUND', `no provider of "${target}" found`);
+    const { result } = await this.context.failover.run(
+      providers,
+      (provider) => this.openStream(provider.nodeId, provider.addresses, target, options.signal),
+      {
+        strategy: options.strategy ?? this.context.defaultStrategy(),
+        service: target,
+        maxAttempts: options.maxAttempts ?? 3,
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+    );
+    return result;
+  }
+
+  /** Opens a local TCP listener; each accepted connection becomes one stream to a provider of `name`. */
+  async forward(name: string, options: ForwardOptions): Promise<Forward> {
+    encodeServiceName(name);
+    if (!options || !Number.isInteger(options.port) || options.port < 0 || options.port > 65535) throw invalidArgument('port', 'expected an integer 0..65535');
+    const handle = new ForwardHandle(name, options, this, () => this.forwards.delete(handle));
+    await handle.listen();
+    this.forwards.add(handle);
+    return handle;
+  }
+
+  /** Closes every forward (the driver closes the connections). */
+  async close(): Promise<void> {
+    await Promise.all([...this.forwards].map((forward) => forward.close()));
+  }
+
+  private async openStream(nodeId: Uint8Array, addresses: Address[], service: string, signal?: AbortSignal): Promise<TunnelStream> {
+    const connection = await this.connectionTo(nodeId, addresses, service, signal);
+    const stream = connection.openStream();
+    stream.write(streamHeader(service));
+    return stream;
+  }
+
+  /** The open connection to a peer, or a new one (concurrent callers share one handshake). */
+  private async connectionTo(nodeId: Uint8Array, addresses: Address[], service: string, signal?: AbortSignal): Promise<TunnelConnection> {
+    const existing = this.context.driver.connectionTo(nodeId);
+    if (existing && !existing.closed) return existing;
+    const key = bytesToHex(nodeId);
+    let pending = this.connecting.get(key);
+    if (!pending) {
+      pending = this.handshake(nodeId, addresses, service, signal).finally(() => this.connecting.delete(key));
+      this.connecting.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async handshake(nodeId: Uint8Array, addresses: Address[], service: string, signal?: AbortSignal): Promise<TunnelConnection> {
+    let lastError: unknown = new MccError('ERR_UNREACHABLE', 'provider lists no address');
+    for (const address of addresses) {
+      throwIfAborted(signal);
+      const pending = this.context.driver.initiate(nodeId, address, encodeServiceName(service));
+      try {
+        const answer = await this.context.rpc.request({ id: nodeId, address }, { tunnelInit: { handshake: pending.message } }, { signal, timeoutMs: HANDSHAKE_TIMEOUT_MS });
+        const response = answer.envelope.tunnelAccept?.handshake;
+        const done = response ? pending.complete(response) : null;
+        if (!done) throw new MccError('ERR_PEER', 'tunnel handshake answer did not authenticate');
+        if (done.payload[0] !== ACCEPT_OK) throw new MccError('ERR_NOT_FOUND', `provider does not offer "${service}"`);
+        return done.connection;
+      } catch (error) {
+        if (error instanceof MccError && (error.code === 'ERR_ABORTED' || error.code === 'ERR_STOPPED' || error.code === 'ERR_NOT_FOUND')) throw error;
+        lastError = error;
+        this.context.logger.debug(`tunnel to ${bytesToHex(nodeId).slice(0, 8)} at ${formatAddress(address)} failed: ${(error as Error).message}`);
+      }
+    }
+    throw lastError instanceof MccError ? lastError : new MccError('ERR_UNREACHABLE', 'no address of the provider answered', { cause: lastError });
+  }
+
+  /** Server side of the handshake: refuses services we do not offer, so the client fails over at once. */
+  private acceptHandshake(request: InboundMessage) {
+    const handshake = request.envelope.tunnelInit?.handshake;
+    if (!handshake) return { error: { code: 2, message: 'empty tunnel handshake' } };
+    const result = this.context.driver.accept(handshake, request.from.address, (_peer, payload) => {
+      const name = new TextDecoder().decode(payload);
+      return this.context.services.has(name) ? Uint8Array.of(ACCEPT_OK) : null;
+    });
+    if (!result) return { error: { code: 4, message: 'service not offered or handshake refused' } };
+    return { tunnelAccept: { handshake: result.response } };
+  }
+
+  private serve(connection: TunnelConnection): void {
+    connection.on('stream', (stream: TunnelStream) => {
+      readStreamHeader(stream).then(
+        (service) => this.route(stream, service, bytesToHex(connection.peer)),
+        () => stream.destroy(),
+      );
+    });
+  }
+
+  private route(stream: TunnelStream, service: string, peer: string): void {
+    const target = this.context.services.get(service);
+    if (!target) {
+      stream.destroy(new MccError('ERR_NOT_FOUND', `no service "${service}" here`));
+      return;
+    }
+    if (target.kind === 'handler') {
+      // A peer that resets or vanishes must not crash the provider through a handler that
+      // attached no 'error' listener: the library handed the stream over, so it keeps one.
+      stream.on('error', (error) => this.context.logger.debug(`stream of "${service}" from ${peer.slice(0, 8)}: ${error.message}`));
+      try {
+        target.handler(stream, { service, peer });
+      } catch (error) {
+        this.context.logger.warn(`handler of "${service}" threw: ${(error as Error).message}`);
+        stream.destroy(error as Error);
+      }
+      return;
+    }
+    const socket = tcpConnect({ host: target.host, port: target.port, allowHalfOpen: true });
+    bridge(stream, socket);
+  }
+
+  /** @internal used by forwards */
+  openFor(name: string, strategy: Strategy | undefined, signal: AbortSignal): Promise<Duplex> {
+    return this.connect(name, { ...(strategy ? { strategy } : {}), signal });
+  }
+}
+
+class ForwardHandle implements Forward {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private readonly closing = new AbortController();
+  private bound: Address | undefined;
+
+  constructor(
+    private readonly name: string,
+    private readonly options: ForwardOptions,
+    private readonly service: TunnelService,
+    private readonly onClosed: () => void,
+  ) {}
+
+  get address(): Address {
+    return this.bound!;
+  }
+
+  get connections(): number {
+    return this.sockets.size;
+  }
+
+  listen(): Promise<void> {
+    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => this.accept(socket));
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', (error) => reject(new MccError('ERR_TRANSPORT', `cannot listen on ${this.options.host ?? '127.0.0.1'}:${this.options.port}: ${error.message}`, { cause: error })));
+      server.listen(this.options.port, this.options.host ?? '127.0.0.1', () => {
+        const info = server.address() as { address: string; port: number };
+        this.bound = { host: info.address, port: info.port };
+        resolve();
+      });
+    });
+  }
+
+  private accept(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    this.service.openFor(this.name, this.options.strategy, this.closing.signal).then(
+      (stream) => bridge(stream, socket),
+      () => socket.destroy(),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.closing.abort();
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.onClosed();
+  }
+}
+
+/** Joins a tunnel stream and a TCP socket both ways, with backpressure, half-close and error propagation. */
+function bridge(stream: Duplex, socket: Socket): void {
+  socket.on('error', (error) => stream.destroy(error));
+  stream.on('error', () => socket.destroy());
+  socket.once('close', () => {
+    if (!stream.destroyed && !stream.writableEnded) stream.destroy();
+  });
+  stream.once('close', () => {
+    if (!socket.destroyed) socket.end();
+  });
+  stream.pipe(socket);
+  socket.pipe(stream);
+  socket.resume();
+}
+
+/** One length byte (names are 1..255 bytes) + the UTF-8 name. */
+function streamHeader(service: string): Uint8Array {
+  const name = encodeServiceName(service);
+  const out = new Uint8Array(name.length + 1);
+  out[0] = name.length;
+  out.set(name, 1);
+  return out;
+}
+
+/** Reads a stream header; the bytes after it are pushed back for the service. */
+function readStreamHeader(stream: Duplex): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buffered: Buffer = Buffer.alloc(0);
+    const finish = (error: MccError | undefined, name?: string): void => {
+      stream.off('readable', onReadable);
+      stream.off('end', onEnd);
+      stream.off('error', onEnd);
+      if (error) reject(error);
+      else resolve(name!);
+    };
+    const onEnd = (): void => finish(new MccError('ERR_STREAM', 'stream ended before its header'));
+    const onReadable = (): void => {
+      let chunk: Buffer | null;
+      while ((chunk = stream.read() as Buffer | null) !== null) {
+        buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+        const length = buffered[0]!;
+        if (length === 0) return finish(new MccError('ERR_STREAM', 'malformed stream header'));
+        if (buffered.length < 1 + length) continue;
+        const name = buffered.subarray(1, 1 + length).toString('utf8');
+        const rest = buffered.subarray(1 + length);
+        finish(undefined, name);
+        if (rest.length > 0) stream.unshift(rest);
+        return;
+      }
+    };
+    stream.on('readable', onReadable);
+    stream.once('end', onEnd);
+    stream.once('error', onEnd);
+  });
+}
