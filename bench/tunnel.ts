@@ -146,6 +146,18 @@ async function measure(name: string, make: () => Promise<Endpoint>) {
   return { name, one, eight, rtt };
 }
 
+const argOnly = process.argv.indexOf('--only');
+const only = argOnly > 0 ? process.argv[argOnly + 1] : undefined;
+if (only === 'tunnel') {
+  let conn: TunnelConnection | undefined;
+  const t = await measure('mcc tunnel', async () => {
+    const e = await tunnelEndpoint();
+    conn = e.connection;
+    return e;
+  });
+  console.log(JSON.stringify(t));
+  console.log(JSON.stringify(conn!.core.stats), 'cwnd', conn!.core.cc.window, 'srtt', conn!.core.rtt.smoothed, 'min', conn!.core.rtt.min);
+} else {
 const tcp = await measure('raw TCP', tcpEndpoint);
 const hyper = await measure('hyperdht', () => hyperdhtEndpoint(serve));
 const tunnel = await measure('mcc tunnel', tunnelEndpoint);
@@ -161,3 +173,4 @@ console.log(
   `ratios tunnel/TCP: 1 stream ${(tunnel.one.mbps / tcp.one.mbps).toFixed(2)}x, 8 streams ${(tunnel.eight.mbps / tcp.eight.mbps).toFixed(2)}x, ` +
     `echo RTT ${(tunnel.rtt / tcp.rtt).toFixed(2)}x, CPU/GB ${(tunnel.one.cpuMsPerGb / tcp.one.cpuMsPerGb).toFixed(1)}x`,
 );
+}

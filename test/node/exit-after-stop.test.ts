@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 const fixture = fileURLToPath(new URL('../fixtures/start-stop.ts', import.meta.url));
 
-test('a process exits by itself right after stop(): no socket or timer is left', async () => {
+test('a process exits by itself right after stop(): no socket, stream, TCP listener or timer is left', async () => {
   const child = spawn(process.execPath, ['--import', 'tsx', fixture], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
@@ -19,4 +19,5 @@ test('a process exits by itself right after stop(): no socket or timer is left',
   assert.ok(Date.now() - stoppedAt < 10_000, `process lingered ${Date.now() - stoppedAt} ms after stop()`);
   assert.ok(Date.now() - started < 30_000);
   assert.match(output, /active resources after stop: none/);
+  assert.match(output, /open stream ended with ERR_STREAM/);
 });
