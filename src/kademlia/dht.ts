@@ -88,7 +88,7 @@ export class DhtCore {
     this.positions = new Positions(options.suite);
     this.position = this.positions.of(this.id);
     this.wall = options.wallClock ?? (() => Date.now());
-    this.table = new RoutingTable({ self: this.position, clock: options.clock, k: this.k });
+    this.table = new RoutingTable({ self: this.position, clock: options.clock, k: this.k, positions: this.positions });
     this.store = new RecordStore({ suite: options.suite, wallClock: this.wall, ...options.storage });
     this.tokens = new WriteTokens(options.suite, options.clock);
   }
@@ -137,7 +137,7 @@ export class DhtCore {
       const refreshes: Promise<unknown>[] = [];
       // Buckets the join already filled need no refresh; the others learn from a lookup into their range.
       for (let i = 0; i < upTo; i++) {
-        if (this.table.bucketEntries(i).length < this.k) refreshes.push(this.refreshBucket(i, signal).catch(() => undefined));
+        if (this.table.bucketSize(i) < this.k) refreshes.push(this.refreshBucket(i, signal).catch(() => undefined));
       }
       await Promise.all(refreshes);
     }
@@ -204,7 +204,7 @@ export class DhtCore {
 
   /** Our k closest known contacts to `target`, excluding `exclude`. */
   closestContacts(target: Uint8Array, exclude?: Uint8Array, count = this.k): Contact[] {
-    return this.table.closest(target, count, exclude).map((entry) => entry.contact);
+    return this.table.closestContacts(target, count, exclude);
   }
 
   /** Iterative FIND_NODE lookup of `target` (a 32-byte position or key). */

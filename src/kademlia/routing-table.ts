@@ -3,13 +3,17 @@
  * contact's position with ours (equivalent to a fully split bucket tree). Each bucket
  * keeps least-recently-seen first; a full bucket parks newcomers in a replacement cache
  * and asks the caller to ping its oldest entry, which is evicted only if that ping fails.
+ *
+ * Buckets store their contacts column-wise (contact-slab.ts) so a table costs ~90 bytes
+ * per contact; {@link TableEntry} objects and Contacts are built only on the way out.
  */
 import type { Clock } from '../util/clock.js';
-import { commonPrefixLength, compareDistance, sameId } from './keyspace.js';
+import { ContactSlab } from './contact-slab.js';
+import { commonPrefixLength, sameId, type Positions } from './keyspace.js';
 import { subnetGroup } from './subnet.js';
 import { ID_LENGTH, type Contact } from './types.js';
 
-/** One contact in the table. */
+/** A snapshot of one contact in the table (built on demand; changing it changes nothing). */
 export interface TableEntry {
   contact: Contact;
   /** SHA-256 of the contact's ID. */
@@ -37,6 +41,8 @@ export interface RoutingTableOptions {
   maxFailures?: number;
   /** A full bucket pings its oldest entry only if that entry was silent this long, ms; fresher ones are known alive. Default 60 s. */
   pingAfterMs?: number;
+  /** Position cache: contacts handed out are registered with their position, so nobody re-hashes them. */
+  positions?: Positions;
 }
 
 /** What {@link RoutingTable.observe} did. `ping` asks the caller to ping `stale` and report back. */
@@ -45,18 +51,24 @@ export type ObserveOutcome =
   | { kind: 'ping'; stale: TableEntry };
 
 class Bucket {
-  readonly entries: TableEntry[] = [];
-  readonly replacements: TableEntry[] = [];
-  /** The entry whose liveness ping is in flight, if any. */
-  pinging: TableEntry | undefined;
+  readonly entries: ContactSlab;
+  replacements: ContactSlab | undefined;
+  /** ID of the entry whose liveness ping is in flight, if any. */
+  pinging: Uint8Array | undefined;
+  constructor(k: number) {
+    this.entries = new ContactSlab(k);
+  }
 }
+
+const BUCKETS = ID_LENGTH * 8;
 
 /** k-buckets over XOR distance of hashed node IDs. */
 export class RoutingTable {
   readonly k: number;
-  private readonly buckets: (Bucket | undefined)[] = new Array(ID_LENGTH * 8);
-  /** Clock time of the last lookup into each bucket's range or new entry there (drives refresh). */
-  private readonly touched = new Float64Array(ID_LENGTH * 8);
+  private readonly buckets: (Bucket | undefined)[] = [];
+  /** Clock time of the last lookup into each bucket's range or new entry there (drives refresh); grows with the deepest bucket. */
+  private touched: number[] = [];
+  private readonly created: number;
   private readonly replacementSize: number;
   private readonly maxPerSubnet: number;
   private readonly maxFailures: number;
@@ -67,7 +79,7 @@ export class RoutingTable {
     this.replacementSize = options.replacements ?? this.k;
     this.maxPerSubnet = options.maxPerSubnet ?? 2;
     this.maxFailures = options.maxFailures ?? 2;
-    this.touched.fill(options.clock.now());
+    this.created = options.clock.now();
   }
 
   /** Number of contacts in the buckets (replacement caches excluded). */
@@ -87,40 +99,39 @@ export class RoutingTable {
    */
   observe(contact: Contact, position: Uint8Array): ObserveOutcome {
     const index = this.bucketIndex(position);
-    if (index >= ID_LENGTH * 8) return { kind: 'rejected' }; // ourselves
+    if (index >= BUCKETS) return { kind: 'rejected' }; // ourselves
     const now = this.options.clock.now();
     let bucket = this.buckets[index];
-    if (bucket === undefined) bucket = this.buckets[index] = new Bucket();
-    const at = findEntry(bucket.entries, contact.id);
+    if (bucket === undefined) {
+      while (this.buckets.length < index) this.buckets.push(undefined);
+      bucket = this.buckets[index] = new Bucket(this.k);
+    }
+    const entries = bucket.entries;
+    const at = entries.indexOf(contact.id);
     if (at >= 0) {
-      const entry = bucket.entries[at]!;
-      bucket.entries.splice(at, 1);
-      bucket.entries.push(entry);
-      entry.lastSeen = now;
-      entry.failures = 0;
-      if (!sameAddressOf(entry.contact, contact)) {
-        const group = subnetGroup(contact.address.host);
-        if (this.subnetAllows(bucket.entries, group, entry)) {
-          entry.contact = copyContact(contact);
-          entry.group = group;
-        }
+      const moved = entries.moveToEnd(at);
+      entries.touch(moved, now);
+      const { host, port } = contact.address;
+      if (entries.port(moved) !== port || entries.host(moved) !== host) {
+        const group = subnetGroup(host);
+        if (this.subnetAllows(entries, group, moved)) entries.setAddress(moved, host, port, group);
       }
       return { kind: 'updated' };
     }
     const group = subnetGroup(contact.address.host);
-    if (!this.subnetAllows(bucket.entries, group, undefined)) return { kind: 'rejected' };
-    const entry: TableEntry = { contact: copyContact(contact), position, lastSeen: now, failures: 0, group };
-    if (bucket.entries.length < this.k) {
-      bucket.entries.push(entry);
-      this.touched[index] = now;
+    if (!this.subnetAllows(entries, group, -1)) return { kind: 'rejected' };
+    if (entries.length < this.k) {
+      entries.push(contact.id, position, contact.address.host, contact.address.port, group, now);
+      this.setTouched(index, now);
       this.count++;
-      removeEntry(bucket.replacements, contact.id);
+      const r = bucket.replacements?.indexOf(contact.id) ?? -1;
+      if (r >= 0) bucket.replacements!.removeAt(r);
       return { kind: 'added' };
     }
-    this.addReplacement(bucket, entry);
-    if (bucket.pinging !== undefined || now - bucket.entries[0]!.lastSeen < (this.options.pingAfterMs ?? 60_000)) return { kind: 'replacement' };
-    bucket.pinging = bucket.entries[0]!;
-    return { kind: 'ping', stale: bucket.pinging };
+    this.addReplacement(bucket, contact, position, group, now);
+    if (bucket.pinging !== undefined || now - entries.lastSeen(0) < (this.options.pingAfterMs ?? 60_000)) return { kind: 'replacement' };
+    bucket.pinging = entries.idView(0).slice();
+    return { kind: 'ping', stale: this.entryOf(entries, 0) };
   }
 
   /**
@@ -130,104 +141,118 @@ export class RoutingTable {
   pingResult(stale: TableEntry, alive: boolean): void {
     const bucket = this.buckets[this.bucketIndex(stale.position)];
     if (bucket === undefined) return;
-    if (bucket.pinging === stale) bucket.pinging = undefined;
+    if (bucket.pinging !== undefined && sameId(bucket.pinging, stale.contact.id)) bucket.pinging = undefined;
+    const at = bucket.entries.indexOf(stale.contact.id);
+    if (at < 0) return;
     if (alive) {
-      const at = bucket.entries.indexOf(stale);
-      if (at >= 0) {
-        bucket.entries.splice(at, 1);
-        bucket.entries.push(stale);
-        stale.lastSeen = this.options.clock.now();
-        stale.failures = 0;
-      }
+      bucket.entries.touch(bucket.entries.moveToEnd(at), this.options.clock.now());
       return;
     }
-    this.evict(bucket, stale);
+    this.evict(bucket, at);
   }
 
   /** A request to `id` failed (timeout); after `maxFailures` in a row the contact is dropped. */
   recordFailure(id: Uint8Array, position: Uint8Array): void {
     const bucket = this.buckets[this.bucketIndex(position)];
-    if (bucket === undefined) return;
-    const at = findEntry(bucket.entries, id);
+    const at = bucket === undefined ? -1 : bucket.entries.indexOf(id);
     if (at < 0) return;
-    const entry = bucket.entries[at]!;
-    if (++entry.failures >= this.maxFailures) this.evict(bucket, entry);
+    if (bucket!.entries.fail(at) >= this.maxFailures) this.evict(bucket!, at);
   }
 
   /** A request to `id` succeeded: clears its failure count. */
   recordSuccess(id: Uint8Array, position: Uint8Array): void {
     const bucket = this.buckets[this.bucketIndex(position)];
-    const at = bucket === undefined ? -1 : findEntry(bucket.entries, id);
-    if (at >= 0) bucket!.entries[at]!.failures = 0;
+    const at = bucket === undefined ? -1 : bucket.entries.indexOf(id);
+    if (at >= 0) bucket!.entries.touch(at, bucket!.entries.lastSeen(at));
   }
 
   /** Removes a contact (and promotes a replacement). Returns whether it was present. */
   remove(id: Uint8Array, position: Uint8Array): boolean {
     const bucket = this.buckets[this.bucketIndex(position)];
-    const at = bucket === undefined ? -1 : findEntry(bucket.entries, id);
+    const at = bucket === undefined ? -1 : bucket.entries.indexOf(id);
     if (at < 0) return false;
-    this.evict(bucket!, bucket!.entries[at]!);
+    this.evict(bucket!, at);
     return true;
   }
 
   /** True when the contact is in a bucket. */
   has(id: Uint8Array, position: Uint8Array): boolean {
     const bucket = this.buckets[this.bucketIndex(position)];
-    return bucket !== undefined && findEntry(bucket.entries, id) >= 0;
+    return bucket !== undefined && bucket.entries.indexOf(id) >= 0;
+  }
+
+  /** The `count` contacts closest to `target`, nearest first, as entries (see {@link RoutingTable.closestContacts}). */
+  closest(target: Uint8Array, count: number, exclude?: Uint8Array): TableEntry[] {
+    return this.select(target, count, exclude).map(([bucket, slot]) => this.entryOf(bucket.entries, slot));
   }
 
   /**
-   * The `count` contacts closest to `target`, nearest first. Walks buckets outward from
-   * the target's bucket instead of sorting the whole table: entries of bucket b = cpl(self,
-   * target) are closest, then all deeper buckets (they share exactly b bits with the
-   * target), then buckets b-1, b-2, ... in order.
+   * The `count` contacts closest to `target`, nearest first, as fresh Contact objects.
+   * Walks buckets outward from the target's bucket instead of sorting the whole table:
+   * entries of bucket b = cpl(self, target) are closest, then all deeper buckets (they
+   * share exactly b bits with the target), then buckets b-1, b-2, ... in order.
    */
-  closest(target: Uint8Array, count: number, exclude?: Uint8Array): TableEntry[] {
-    const out: TableEntry[] = [];
-    const b = Math.min(this.bucketIndex(target), ID_LENGTH * 8 - 1);
+  closestContacts(target: Uint8Array, count: number, exclude?: Uint8Array): Contact[] {
+    return this.select(target, count, exclude).map(([bucket, slot]) => this.contactOf(bucket.entries, slot));
+  }
+
+  private select(target: Uint8Array, count: number, exclude?: Uint8Array): Array<[Bucket, number]> {
+    const out: Array<[Bucket, number]> = [];
+    const b = Math.min(this.bucketIndex(target), BUCKETS - 1);
     this.appendSorted(out, [b], target, count, exclude);
     if (out.length < count) {
       const deeper: number[] = [];
-      for (let i = b + 1; i < ID_LENGTH * 8; i++) if (this.buckets[i] !== undefined) deeper.push(i);
+      for (let i = b + 1; i < this.buckets.length; i++) if (this.buckets[i] !== undefined) deeper.push(i);
       this.appendSorted(out, deeper, target, count, exclude);
     }
     for (let i = b - 1; i >= 0 && out.length < count; i--) this.appendSorted(out, [i], target, count, exclude);
     return out;
   }
 
-  private appendSorted(out: TableEntry[], indices: number[], target: Uint8Array, count: number, exclude?: Uint8Array): void {
-    const group: TableEntry[] = [];
+  private appendSorted(out: Array<[Bucket, number]>, indices: number[], target: Uint8Array, count: number, exclude?: Uint8Array): void {
+    const group: Array<[Bucket, number]> = [];
     for (const i of indices) {
       const bucket = this.buckets[i];
       if (bucket === undefined) continue;
-      for (const entry of bucket.entries) if (exclude === undefined || !sameId(entry.contact.id, exclude)) group.push(entry);
+      const entries = bucket.entries;
+      for (let slot = 0; slot < entries.length; slot++) if (exclude === undefined || !sameId(entries.idView(slot), exclude)) group.push([bucket, slot]);
     }
     if (group.length === 0) return;
-    group.sort((x, y) => compareDistance(x.position, y.position, target));
-    for (const entry of group) {
+    if (group.length > 1) group.sort((x, y) => comparePacked(x[0].entries.bytes, x[0].entries.positionOffset(x[1]), y[0].entries.bytes, y[0].entries.positionOffset(y[1]), target));
+    for (const item of group) {
       if (out.length >= count) return;
-      out.push(entry);
+      out.push(item);
     }
   }
 
   /** Every contact, bucket by bucket (for snapshots and diagnostics). */
   *entries(): IterableIterator<TableEntry> {
-    for (const bucket of this.buckets) if (bucket !== undefined) yield* bucket.entries;
+    for (const bucket of this.buckets) {
+      if (bucket === undefined) continue;
+      for (let slot = 0; slot < bucket.entries.length; slot++) yield this.entryOf(bucket.entries, slot);
+    }
   }
 
-  /** Contacts of one bucket, least-recently-seen first (a copy). */
+  /** Contacts in bucket `index`. */
+  bucketSize(index: number): number {
+    return this.buckets[index]?.entries.length ?? 0;
+  }
+
+  /** Contacts of one bucket, least-recently-seen first (snapshots). */
   bucketEntries(index: number): TableEntry[] {
-    return [...(this.buckets[index]?.entries ?? [])];
+    const slab = this.buckets[index]?.entries;
+    return slab === undefined ? [] : Array.from({ length: slab.length }, (_, slot) => this.entryOf(slab, slot));
   }
 
-  /** Replacement cache of one bucket, oldest first (a copy). */
+  /** Replacement cache of one bucket, oldest first (snapshots). */
   bucketReplacements(index: number): TableEntry[] {
-    return [...(this.buckets[index]?.replacements ?? [])];
+    const slab = this.buckets[index]?.replacements;
+    return slab === undefined ? [] : Array.from({ length: slab.length }, (_, slot) => this.entryOf(slab, slot));
   }
 
   /** Marks the bucket holding `target` as just refreshed (a lookup went there). */
   touch(target: Uint8Array): void {
-    this.touched[Math.min(this.bucketIndex(target), ID_LENGTH * 8 - 1)] = this.options.clock.now();
+    this.setTouched(Math.min(this.bucketIndex(target), BUCKETS - 1), this.options.clock.now());
   }
 
   /**
@@ -244,59 +269,67 @@ export class RoutingTable {
       }
     }
     const out: number[] = [];
-    for (let i = 0; i <= Math.min(deepest + 1, this.buckets.length - 1); i++) if (now - this.touched[i]! >= intervalMs) out.push(i);
+    for (let i = 0; i <= Math.min(deepest + 1, BUCKETS - 1); i++) if (now - (this.touched[i] ?? this.created) >= intervalMs) out.push(i);
     return out;
   }
 
-  private subnetAllows(entries: TableEntry[], group: string | number | undefined, skip: TableEntry | undefined): boolean {
+  private setTouched(index: number, now: number): void {
+    while (this.touched.length < index) this.touched.push(this.created);
+    this.touched[index] = now;
+  }
+
+  private entryOf(slab: ContactSlab, slot: number): TableEntry {
+    return { contact: this.contactOf(slab, slot), position: slab.position(slot), lastSeen: slab.lastSeen(slot), failures: slab.failures(slot), group: slab.group(slot) };
+  }
+
+  private contactOf(slab: ContactSlab, slot: number): Contact {
+    const contact = slab.contact(slot);
+    this.options.positions?.remember(contact.id, slab.position(slot));
+    return contact;
+  }
+
+  private subnetAllows(slab: ContactSlab, group: string | number | undefined, skip: number): boolean {
     if (group === undefined) return true;
     let same = 0;
-    for (const entry of entries) {
-      if (entry !== skip && entry.group === group && ++same >= this.maxPerSubnet) return false;
+    for (let slot = 0; slot < slab.length; slot++) {
+      if (slot !== skip && slab.group(slot) === group && ++same >= this.maxPerSubnet) return false;
     }
     return true;
   }
 
-  private addReplacement(bucket: Bucket, entry: TableEntry): void {
-    removeEntry(bucket.replacements, entry.contact.id);
-    if (!this.subnetAllows(bucket.replacements, entry.group, undefined)) return;
-    bucket.replacements.push(entry);
-    if (bucket.replacements.length > this.replacementSize) bucket.replacements.shift();
+  private addReplacement(bucket: Bucket, contact: Contact, position: Uint8Array, group: string | number | undefined, now: number): void {
+    const cache = (bucket.replacements ??= new ContactSlab(this.replacementSize + 1));
+    const at = cache.indexOf(contact.id);
+    if (at >= 0) cache.removeAt(at);
+    if (!this.subnetAllows(cache, group, -1)) return;
+    cache.push(contact.id, position, contact.address.host, contact.address.port, group, now);
+    if (cache.length > this.replacementSize) cache.removeAt(0);
   }
 
-  private evict(bucket: Bucket, entry: TableEntry): void {
-    const at = bucket.entries.indexOf(entry);
-    if (at < 0) return;
-    bucket.entries.splice(at, 1);
+  private evict(bucket: Bucket, slot: number): void {
+    const entries = bucket.entries;
+    if (bucket.pinging !== undefined && sameId(bucket.pinging, entries.idView(slot))) bucket.pinging = undefined;
+    entries.removeAt(slot);
     this.count--;
-    if (bucket.pinging === entry) bucket.pinging = undefined;
+    const cache = bucket.replacements;
+    if (cache === undefined) return;
     // Freshest replacement first: it was seen most recently, so it is the likeliest alive.
-    for (let i = bucket.replacements.length - 1; i >= 0; i--) {
-      const candidate = bucket.replacements[i]!;
-      if (!this.subnetAllows(bucket.entries, candidate.group, undefined)) continue;
-      bucket.replacements.splice(i, 1);
-      bucket.entries.push(candidate);
+    for (let i = cache.length - 1; i >= 0; i--) {
+      if (!this.subnetAllows(entries, cache.group(i), -1)) continue;
+      entries.pushFrom(cache, i);
+      cache.removeAt(i);
       this.count++;
       return;
     }
   }
 }
 
-function findEntry(entries: TableEntry[], id: Uint8Array): number {
-  for (let i = 0; i < entries.length; i++) if (sameId(entries[i]!.contact.id, id)) return i;
-  return -1;
-}
-
-function removeEntry(entries: TableEntry[], id: Uint8Array): void {
-  const at = findEntry(entries, id);
-  if (at >= 0) entries.splice(at, 1);
-}
-
-function sameAddressOf(a: Contact, b: Contact): boolean {
-  return a.address.port === b.address.port && a.address.host === b.address.host;
-}
-
-/** The table keeps its own copy: callers' objects may be reused or mutated by the codec. */
-function copyContact(contact: Contact): Contact {
-  return { id: Uint8Array.from(contact.id), address: { host: contact.address.host, port: contact.address.port } };
+/** Sign of d(a, target) - d(b, target) for positions stored at offsets of packed arrays. */
+function comparePacked(a: Uint8Array, aOffset: number, b: Uint8Array, bOffset: number, target: Uint8Array): number {
+  for (let i = 0; i < ID_LENGTH; i++) {
+    const da = a[aOffset + i]! ^ target[i]!;
+    const db = b[bOffset + i]! ^ target[i]!;
+    if (da !== db) return da - db;
+  }
+  return 0;
 }
