@@ -53,14 +53,7 @@ export class RawPeer {
 
   /** Seals `envelope` for `peerId` with the next counter (or the given one). */
   seal(peerId: Uint8Array, envelope: Envelope, counter = this.counter++): Uint8Array {
-    return sealSessionDatagram({
-      suite: nodeCryptoSuite,
-      senderId: this.identity.publicKey,
-      bootId: this.bootId,
-      counter,
-      key: this.keys.sendKey(peerId, this.bootId),
-      envelopeBytes: encodeEnvelope({ version: 1, ...envelope }),
-    });
+    return this.sealBytes(peerId, encodeEnvelope({ version: 1, ...envelope }), counter);
   }
 
   /** Seals arbitrary plaintext bytes (authentic datagram, possibly undecodable content). */
