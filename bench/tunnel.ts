@@ -1,12 +1,16 @@
 /**
  * Tunnel throughput and latency on loopback, against raw TCP in the same run.
  *
- *   node --import tsx bench/tunnel.ts [--mb 32]
+ *   node --import tsx bench/tunnel.ts [--mb 32] [--only tunnel|hyperdht|TCP] [--verbose]
  *
- * Both ends run in this process (as do the TCP ends), so figures are for one core
- * doing both sides' work. Prints a table: bulk throughput of one stream and of 8
- * parallel streams, the median 1-byte echo round trip, the tunnel/TCP ratios, and
- * CPU time per GB moved (process.cpuUsage, both ends together).
+ * Three transports, each with both ends in this process, so figures are for one JS
+ * thread doing both sides' work: raw TCP, a hyperdht encrypted stream (two nodes of
+ * a local testnet on 127.0.0.1; 8 parallel streams are 8 connections, as hyperdht
+ * has no multiplexing), and the mcc tunnel (8 streams over one connection). Prints
+ * bulk throughput of one stream and of 8 parallel streams, the median 1-byte echo
+ * round trip, CPU time per GB moved (process.cpuUsage: both ends, all threads), and
+ * the tunnel/hyperdht and tunnel/TCP ratios. `--verbose` prints the tunnel's
+ * connection counters after each phase.
  */
 
 import { once } from 'node:events';
@@ -18,6 +22,7 @@ import { TunnelDriver } from '../src/tunnel/driver.js';
 import type { TunnelConnection } from '../src/tunnel/tunnel-connection.js';
 import { systemClock } from '../src/util/clock.js';
 import { hyperdhtEndpoint } from './tunnel-hyperdht.js';
+import { printTable } from './util.js';
 
 const MB = 1024 * 1024;
 const argMb = process.argv.indexOf('--mb');
@@ -136,41 +141,60 @@ async function echo(endpoint: Endpoint): Promise<number> {
   return samples[Math.floor(samples.length / 2)]! * 1000;
 }
 
+/** With --verbose, the tunnel's connection counters after each phase. */
+const verbose = process.argv.includes('--verbose');
+function report(endpoint: Endpoint, phase: string): void {
+  const connection = (endpoint as { connection?: TunnelConnection }).connection;
+  if (!verbose || connection === undefined) return;
+  const { stats, cc, rtt } = connection.core;
+  console.log(phase, JSON.stringify(stats), `cwnd ${(cc.window / 1024).toFixed(0)} KiB srtt ${rtt.smoothed.toFixed(3)} ms min ${rtt.min.toFixed(3)} ms`);
+}
+
 async function measure(name: string, make: () => Promise<Endpoint>) {
   const endpoint = await make();
   await bulk(endpoint, 1); // warm-up: JIT, windows
+  report(endpoint, 'warm-up');
   const one = await bulk(endpoint, 1);
+  report(endpoint, '1 stream');
   const eight = await bulk(endpoint, 8);
+  report(endpoint, '8 streams');
   const rtt = await echo(endpoint);
+  report(endpoint, 'echo');
   await endpoint.close();
   return { name, one, eight, rtt };
 }
 
+type Result = Awaited<ReturnType<typeof measure>>;
+
 const argOnly = process.argv.indexOf('--only');
 const only = argOnly > 0 ? process.argv[argOnly + 1] : undefined;
-if (only === 'tunnel') {
-  let conn: TunnelConnection | undefined;
-  const t = await measure('mcc tunnel', async () => {
-    const e = await tunnelEndpoint();
-    conn = e.connection;
-    return e;
-  });
-  console.log(JSON.stringify(t));
-  console.log(JSON.stringify(conn!.core.stats), 'cwnd', conn!.core.cc.window, 'srtt', conn!.core.rtt.smoothed, 'min', conn!.core.rtt.min);
-} else {
-const tcp = await measure('raw TCP', tcpEndpoint);
-const hyper = await measure('hyperdht', () => hyperdhtEndpoint(serve));
-const tunnel = await measure('mcc tunnel', tunnelEndpoint);
-const row = (r: typeof tcp) =>
-  `| ${r.name.padEnd(10)} | ${r.one.mbps.toFixed(1).padStart(8)} | ${r.eight.mbps.toFixed(1).padStart(8)} | ${r.rtt.toFixed(0).padStart(9)} | ${r.one.cpuMsPerGb.toFixed(0).padStart(10)} |`;
-console.log(`loopback, both ends in one process, ${TOTAL / MB} MB per bulk run, ${ECHO_ROUNDS} echo rounds`);
-console.log('| transport  | 1 stream MB/s | 8 streams MB/s | echo RTT µs (median) | CPU ms/GB |');
-console.log('|------------|----------|----------|-----------|------------|');
-console.log(row(tcp));
-console.log(row(hyper));
-console.log(row(tunnel));
-console.log(
-  `ratios tunnel/TCP: 1 stream ${(tunnel.one.mbps / tcp.one.mbps).toFixed(2)}x, 8 streams ${(tunnel.eight.mbps / tcp.eight.mbps).toFixed(2)}x, ` +
-    `echo RTT ${(tunnel.rtt / tcp.rtt).toFixed(2)}x, CPU/GB ${(tunnel.one.cpuMsPerGb / tcp.one.cpuMsPerGb).toFixed(1)}x`,
+const makers: Record<string, () => Promise<Endpoint>> = {
+  'raw TCP': tcpEndpoint,
+  hyperdht: () => hyperdhtEndpoint(serve),
+  'mcc tunnel': tunnelEndpoint,
+};
+const results: Record<string, Result> = {};
+for (const [name, make] of Object.entries(makers)) {
+  if (only === undefined || name.includes(only)) results[name] = await measure(name, make);
+}
+
+console.log(`loopback, both ends in one process (one JS thread), ${TOTAL / MB} MB per bulk run, ${ECHO_ROUNDS} echo rounds`);
+printTable(
+  ['transport', '1 stream MB/s', '8 streams MB/s', 'echo RTT µs (median)', 'CPU ms/GB (1 stream)', 'CPU ms/GB (8 streams)'],
+  Object.values(results).map((r) => [
+    r.name,
+    r.one.mbps.toFixed(1),
+    r.eight.mbps.toFixed(1),
+    r.rtt.toFixed(0),
+    r.one.cpuMsPerGb.toFixed(0),
+    r.eight.cpuMsPerGb.toFixed(0),
+  ]),
 );
+const tunnel = results['mcc tunnel'];
+for (const other of [results.hyperdht, results['raw TCP']]) {
+  if (tunnel === undefined || other === undefined) continue;
+  console.log(
+    `tunnel/${other.name}: 1 stream ${(tunnel.one.mbps / other.one.mbps).toFixed(2)}x, 8 streams ${(tunnel.eight.mbps / other.eight.mbps).toFixed(2)}x, ` +
+      `echo RTT ${(tunnel.rtt / other.rtt).toFixed(2)}x, CPU/GB ${(tunnel.one.cpuMsPerGb / other.one.cpuMsPerGb).toFixed(2)}x`,
+  );
 }

@@ -9,9 +9,10 @@ import { hkdf as nobleHkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { ChaCha20Poly1305 } from '@stablelib/chacha20poly1305';
-import { MccError } from '../errors.js';
+import { MccError, invalidArgument } from '../errors.js';
 import {
   KEY_LENGTH,
+  NONCE_LENGTH,
   SIGNATURE_LENGTH,
   TAG_LENGTH,
   checkAeadArguments,
@@ -31,6 +32,13 @@ import type { CryptoSuite } from './types.js';
  * the two suites agree on every signature.
  */
 const VERIFY_OPTIONS = { zip215: false } as const;
+
+/** Cheap checks of the `*Into` hot paths (same errors as the node suite's). */
+function checkInto(key: Uint8Array, nonce: Uint8Array, out: Uint8Array, outOffset: number, length: number): void {
+  if (key?.length !== KEY_LENGTH) throw invalidArgument('key', `must be a Uint8Array of ${KEY_LENGTH} bytes`);
+  if (nonce?.length !== NONCE_LENGTH) throw invalidArgument('nonce', `must be a Uint8Array of ${NONCE_LENGTH} bytes`);
+  if (!(outOffset >= 0) || out === undefined || outOffset + length > out.length) throw invalidArgument('out', 'has no room for the result at outOffset');
+}
 
 /** The pure-JS suite: portable fallback and cross-check for the node suite. */
 export const nobleCryptoSuite: CryptoSuite = Object.freeze({
@@ -121,6 +129,25 @@ export const nobleCryptoSuite: CryptoSuite = Object.freeze({
       return new ChaCha20Poly1305(key).open(nonce, sealed, aad);
     } catch {
       return null;
+    }
+  },
+
+  // stablelib works block by block (the keystream XOR reads each block before writing it,
+  // and open authenticates before decrypting), so exact in-place use is safe.
+  sealInto(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array | undefined, out: Uint8Array, outOffset: number): void {
+    const length = plaintext.length + TAG_LENGTH;
+    checkInto(key, nonce, out, outOffset, length);
+    new ChaCha20Poly1305(key).seal(nonce, plaintext, aad, out.subarray(outOffset, outOffset + length));
+  },
+
+  openInto(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array | undefined, out: Uint8Array, outOffset: number): boolean {
+    const length = sealed.length - TAG_LENGTH;
+    if (length < 0) return false;
+    checkInto(key, nonce, out, outOffset, length);
+    try {
+      return new ChaCha20Poly1305(key).open(nonce, sealed, aad, out.subarray(outOffset, outOffset + length)) !== null;
+    } catch {
+      return false;
     }
   },
 });

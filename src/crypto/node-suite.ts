@@ -11,17 +11,20 @@ import {
   createHash,
   createHmac,
   diffieHellman,
+  type CipherGCM,
+  type DecipherGCM,
   sign as nodeSign,
   verify as nodeVerify,
 } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { ChaCha20Poly1305 } from '@stablelib/chacha20poly1305';
-import { MccError } from '../errors.js';
+import { MccError, invalidArgument } from '../errors.js';
 import {
   KEY_LENGTH,
   SIGNATURE_LENGTH,
   TAG_LENGTH,
   checkAeadArguments,
+  NONCE_LENGTH,
   checkHkdfArguments,
   hasLength,
   isAllZero,
@@ -41,6 +44,19 @@ import type { CryptoSuite } from './types.js';
  * was 256-384 bytes. Both produce identical bytes, so the switch is invisible on the wire.
  */
 export const SMALL_AEAD_BYTES = 256;
+
+/** Cipher options shared by every AEAD call (one object, not one per packet). */
+const AEAD_OPTIONS = { authTagLength: TAG_LENGTH } as const;
+
+/**
+ * The cheap checks of the `*Into` hot paths: lengths and room only (no instanceof
+ * chains per argument), still throwing ERR_INVALID_ARGUMENT on a programming error.
+ */
+function checkInto(key: Uint8Array, nonce: Uint8Array, out: Uint8Array, outOffset: number, length: number): void {
+  if (key?.length !== KEY_LENGTH) throw invalidArgument('key', `must be a Uint8Array of ${KEY_LENGTH} bytes`);
+  if (nonce?.length !== NONCE_LENGTH) throw invalidArgument('nonce', `must be a Uint8Array of ${NONCE_LENGTH} bytes`);
+  if (!(outOffset >= 0) || out === undefined || outOffset + length > out.length) throw invalidArgument('out', 'has no room for the result at outOffset');
+}
 
 /** `crypto.hash` is missing before Node 20.12, hence the namespace lookup rather than a named import. */
 const nodeHash = (nodeCrypto as { hash?: typeof nodeCrypto.hash }).hash;
@@ -153,14 +169,8 @@ export const nodeCryptoSuite: CryptoSuite = Object.freeze({
   seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array {
     checkAeadArguments(key, nonce, plaintext, aad);
     if (plaintext.length < SMALL_AEAD_BYTES) return new ChaCha20Poly1305(key).seal(nonce, plaintext, aad);
-    const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_LENGTH });
-    if (aad !== undefined && aad.length > 0) cipher.setAAD(aad, { plaintextLength: plaintext.length });
     const out = new Uint8Array(plaintext.length + TAG_LENGTH);
-    const body = cipher.update(plaintext);
-    out.set(body, 0);
-    const tail = cipher.final(); // empty for a stream cipher, kept for correctness
-    out.set(tail, body.length);
-    out.set(cipher.getAuthTag(), plaintext.length);
+    sealWithOpenSsl(key, nonce, plaintext, aad, out, 0);
     return out;
   },
 
@@ -169,18 +179,60 @@ export const nodeCryptoSuite: CryptoSuite = Object.freeze({
     if (sealed.length < TAG_LENGTH) return null;
     const bodyLength = sealed.length - TAG_LENGTH;
     if (bodyLength < SMALL_AEAD_BYTES) return new ChaCha20Poly1305(key).open(nonce, sealed, aad);
+    const out = new Uint8Array(bodyLength);
+    return openWithOpenSsl(key, nonce, sealed, aad, out, 0) ? out : null;
+  },
+
+  sealInto(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array | undefined, out: Uint8Array, outOffset: number): void {
+    const length = plaintext.length;
+    checkInto(key, nonce, out, outOffset, length + TAG_LENGTH);
+    if (length < SMALL_AEAD_BYTES) new ChaCha20Poly1305(key).seal(nonce, plaintext, aad, out.subarray(outOffset, outOffset + length + TAG_LENGTH));
+    else sealWithOpenSsl(key, nonce, plaintext, aad, out, outOffset);
+  },
+
+  openInto(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array | undefined, out: Uint8Array, outOffset: number): boolean {
+    const length = sealed.length - TAG_LENGTH;
+    if (length < 0) return false;
+    checkInto(key, nonce, out, outOffset, length);
+    if (length >= SMALL_AEAD_BYTES) return openWithOpenSsl(key, nonce, sealed, aad, out, outOffset);
     try {
-      const decipher = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_LENGTH });
-      decipher.setAuthTag(sealed.subarray(bodyLength));
-      if (aad !== undefined && aad.length > 0) decipher.setAAD(aad, { plaintextLength: bodyLength });
-      const out = new Uint8Array(bodyLength);
-      const body = decipher.update(sealed.subarray(0, bodyLength));
-      out.set(body, 0);
-      // final() throws when the tag does not authenticate; the plaintext is then discarded.
-      out.set(decipher.final(), body.length);
-      return out;
+      return new ChaCha20Poly1305(key).open(nonce, sealed, aad, out.subarray(outOffset, outOffset + length)) !== null;
     } catch {
-      return null;
+      return false;
     }
   },
 });
+
+/**
+ * OpenSSL seal into `out` (in place allowed: `update` has read all of `plaintext` before
+ * anything is written). No `plaintextLength` option on setAAD: only CCM needs it, and
+ * the option object costs an allocation and a validation per call.
+ */
+function sealWithOpenSsl(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array | undefined, out: Uint8Array, outOffset: number): void {
+  const cipher = createCipheriv('chacha20-poly1305', key, nonce, AEAD_OPTIONS);
+  // Typed as CCM by @types/node; at runtime ChaCha20-Poly1305 takes setAAD(aad) like GCM.
+  if (aad !== undefined && aad.length > 0) (cipher as unknown as CipherGCM).setAAD(aad);
+  const body = cipher.update(plaintext);
+  out.set(body, outOffset);
+  const tail = cipher.final(); // empty for a stream cipher, kept for correctness
+  if (tail.length > 0) out.set(tail, outOffset + body.length);
+  out.set(cipher.getAuthTag(), outOffset + plaintext.length);
+}
+
+/** OpenSSL open into `out`; writes nothing unless the tag authenticates. */
+function openWithOpenSsl(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array | undefined, out: Uint8Array, outOffset: number): boolean {
+  const length = sealed.length - TAG_LENGTH;
+  try {
+    const decipher = createDecipheriv('chacha20-poly1305', key, nonce, AEAD_OPTIONS);
+    decipher.setAuthTag(sealed.subarray(length));
+    if (aad !== undefined && aad.length > 0) (decipher as unknown as DecipherGCM).setAAD(aad);
+    const body = decipher.update(sealed.subarray(0, length));
+    // final() throws when the tag does not authenticate; the plaintext is then discarded.
+    const tail = decipher.final();
+    out.set(body, outOffset);
+    if (tail.length > 0) out.set(tail, outOffset + body.length);
+    return true;
+  } catch {
+    return false;
+  }
+}

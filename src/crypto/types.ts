@@ -42,4 +42,20 @@ export interface CryptoSuite {
   seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array;
   /** ChaCha20-Poly1305 open; returns null (never throws) when authentication fails. */
   open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad?: Uint8Array): Uint8Array | null;
+
+  /**
+   * Optional hot-path form of {@link CryptoSuite.seal}: writes the ciphertext and the
+   * 16-byte tag (`plaintext.length + 16` bytes, the same bytes `seal` returns) into
+   * `out` at `outOffset` instead of allocating. `plaintext` may be the very bytes at
+   * `out[outOffset..]` (sealing in place); any other overlap is not allowed. Only cheap
+   * length checks are made (throws ERR_INVALID_ARGUMENT on a bad key, nonce or room).
+   */
+  sealInto?(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array | undefined, out: Uint8Array, outOffset: number): void;
+  /**
+   * Optional hot-path form of {@link CryptoSuite.open}: writes the `sealed.length - 16`
+   * plaintext bytes into `out` at `outOffset`. Returns false (never throws, writes
+   * nothing) when `sealed` is shorter than a tag or does not authenticate. In-place
+   * use (`out[outOffset..]` being the very bytes of `sealed`) is allowed.
+   */
+  openInto?(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array | undefined, out: Uint8Array, outOffset: number): boolean;
 }

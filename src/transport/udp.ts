@@ -113,6 +113,8 @@ export class UdpTransport implements Transport {
     // A Buffer is a Uint8Array: pass it through rather than copying.
     handler(message, { host: this.isV6 ? this.unmapCached(remote.address) : remote.address, port: remote.port });
   };
+  private lastSendHost = '';
+  private lastSendFamily = 0;
   /** One-entry cache: consecutive datagrams mostly come from the same peer, so skip re-parsing its address. */
   private lastMapped = '';
   private lastUnmapped = '';
@@ -256,7 +258,14 @@ export class UdpTransport implements Transport {
     if (socket === undefined || this.state !== 'bound') return;
     try {
       let host = to.host;
-      const family = isIP(host);
+      // One-entry cache: a burst of datagrams goes to one peer; skip re-parsing its address.
+      let family: number;
+      if (host === this.lastSendHost) family = this.lastSendFamily;
+      else {
+        family = isIP(host);
+        this.lastSendHost = host;
+        this.lastSendFamily = family;
+      }
       // Only IP literals: a hostname here would trigger a DNS lookup per datagram.
       if (family === 0) {
         this.counters.sendErrors++;

@@ -12,13 +12,19 @@ import { resolveTunnelConfig, type TunnelConfig } from './config.js';
 import { NewReno, type CongestionController } from './congestion.js';
 import { FrameType, ackFrameLength, decodeFrames, encodeClose, type FrameSink, writeAck } from './frames.js';
 import type { TunnelKeys } from './handshake.js';
-import { KEY_GENERATION_PACKETS, MAX_DATAGRAM, MAX_PAYLOAD, PacketOpener, PacketSealer } from './packet.js';
+import { HEADER_LENGTH, KEY_GENERATION_PACKETS, MAX_DATAGRAM, MAX_PAYLOAD, PacketOpener, PacketSealer } from './packet.js';
 import { Pacer } from './pacer.js';
 import { Recovery, type FrameOutcome, type SentFrame } from './recovery.js';
 import { RttEstimator } from './rtt.js';
 import { StreamTable, type ConnectionEvent } from './stream-table.js';
 
 export type { ConnectionEvent } from './stream-table.js';
+
+/**
+ * Bytes of one send slab. Sent datagrams are views into it, so it must never be
+ * rewritten (the transport may still queue them); a new one replaces it when full.
+ */
+const SLAB_BYTES = 64 * 1024;
 
 /** Connection close codes carried in CLOSE frames. */
 export const CloseCode = {
@@ -70,7 +76,9 @@ export class Connection implements FrameSink, FrameOutcome {
   private readonly acks: AckState;
   private readonly recovery: Recovery;
   private readonly pacer: Pacer;
-  private readonly scratch = new Uint8Array(MAX_PAYLOAD);
+  /** Datagrams are built in this slab, one after the other; a full slab is replaced, never reused. */
+  private slab: Uint8Array = new Uint8Array(0);
+  private slabUsed = 0;
   private nextPn = 0;
   private lastReceived: number;
   private lastEliciting: number;
@@ -116,14 +124,14 @@ export class Connection implements FrameSink, FrameOutcome {
   /** Processes one datagram addressed to this connection. Returns true when it authenticated. */
   handleDatagram(now: number, datagram: Uint8Array): boolean {
     if (this.state !== 'open') return false;
-    const opened = this.opener.open(datagram);
-    if (opened === null) {
+    const payload = this.opener.open(datagram);
+    if (payload === null) {
       this.stats.dropped++;
       return false;
     }
     this.stats.packetsReceived++;
     this.stats.bytesReceived += datagram.length;
-    if (!this.acks.onPacket(opened.pn, now)) {
+    if (!this.acks.onPacket(this.opener.pn, now)) {
       this.stats.duplicates++;
       return true;
     }
@@ -131,7 +139,7 @@ export class Connection implements FrameSink, FrameOutcome {
     this.validated = true;
     this.now = now;
     this.packetEliciting = false;
-    if (!decodeFrames(opened.payload, this)) this.violation ??= { code: CloseCode.PROTOCOL_VIOLATION, reason: 'malformed frame' };
+    if (!decodeFrames(payload, this)) this.violation ??= { code: CloseCode.PROTOCOL_VIOLATION, reason: 'malformed frame' };
     if (this.packetEliciting) this.acks.onAckEliciting(now);
     const violation = this.streams.takeViolation() ?? this.violation;
     if (violation !== null) {
@@ -162,7 +170,14 @@ export class Connection implements FrameSink, FrameOutcome {
     const eliciting = canSend && work;
     if (!eliciting && !this.acks.due(now)) return null;
 
-    const buf = this.scratch;
+    // Frames go straight into the datagram's place in the send slab and are sealed there:
+    // no scratch copy, no per-packet allocation.
+    if (this.slab.length - this.slabUsed < MAX_DATAGRAM) {
+      this.slab = new Uint8Array(SLAB_BYTES);
+      this.slabUsed = 0;
+    }
+    const base = this.slabUsed;
+    const buf = this.slab.subarray(base + HEADER_LENGTH, base + HEADER_LENGTH + MAX_PAYLOAD);
     let at = 0;
     if (this.acks.pending) {
       const { ranges, delayMicros } = this.acks.take(now);
@@ -180,12 +195,18 @@ export class Connection implements FrameSink, FrameOutcome {
     }
     if (at === 0) return null;
     const pn = this.nextPn++;
-    const datagram = this.sealer.seal(pn, buf.subarray(0, at));
+    const length = this.sealer.sealInPlace(pn, this.slab, base, at);
+    const datagram = this.slab.subarray(base, base + length);
+    this.slabUsed = base + length;
     this.stats.packetsSent++;
     this.stats.bytesSent += datagram.length;
     this.generationBytes += datagram.length;
     if (frames.length > 0) {
-      const appLimited = !this.streams.hasWork() && this.cc.bytesInFlight + datagram.length < this.cc.window / 2;
+      // Sent with less than half the window in flight: the sender was limited by the
+      // application or by flow control, not by the window, so the ack says nothing about
+      // capacity and must not grow the window (else it inflates without bound and the
+      // first time it is used, it floods the path).
+      const appLimited = this.cc.bytesInFlight + datagram.length < this.cc.window / 2;
       this.recovery.onSent({ pn, timeSent: now, size: datagram.length, appLimited, frames });
       this.pacer.onSent(now, datagram.length);
       this.lastEliciting = now;

@@ -13,7 +13,7 @@ import type { Clock } from '../util/clock.js';
 import { resolveTunnelConfig, type TunnelConfig } from './config.js';
 import { Connection } from './connection.js';
 import { CID_LENGTH, HandshakeInitiator, handshakeIdentity, readHandshakeInit, type HandshakeIdentity, type TunnelKeys } from './handshake.js';
-import { cidKey, packetCidKey } from './packet.js';
+import { HEADER_LENGTH, TAG_LENGTH, TUNNEL_PACKET_TYPE, cidKey, packetCidKey } from './packet.js';
 import { TunnelConnection } from './tunnel-connection.js';
 
 /** Options of {@link TunnelDriver}. */
@@ -62,6 +62,8 @@ export class TunnelDriver extends EventEmitter<TunnelDriverEvents> {
   private readonly byCid = new Map<string, TunnelConnection>();
   private readonly answers = new Map<string, { response: Uint8Array; connection: TunnelConnection }>();
   private closed = false;
+  /** The connection the previous datagram went to (dropped when that connection is). */
+  private lastMatch: { cid: Uint8Array; connection: TunnelConnection } | null = null;
   /** Datagrams dropped because no connection matched. */
   unmatched = 0;
 
@@ -143,8 +145,17 @@ export class TunnelDriver extends EventEmitter<TunnelDriverEvents> {
 
   /** Routes an inbound datagram; returns true when it was a tunnel packet for a known connection. */
   handleDatagram(data: Uint8Array, from: Address): boolean {
-    const key = packetCidKey(data);
-    const connection = key === null ? undefined : this.byCid.get(key);
+    // Datagrams come in runs for the same connection: compare 8 bytes with the last
+    // match before building a hex map key.
+    const last = this.lastMatch;
+    let connection: TunnelConnection | undefined;
+    if (last !== null && data.length >= HEADER_LENGTH + TAG_LENGTH && sameCid(data, last.cid)) {
+      connection = last.connection;
+    } else {
+      const key = packetCidKey(data);
+      connection = key === null ? undefined : this.byCid.get(key);
+      if (connection !== undefined) this.lastMatch = { cid: data.slice(1, 1 + CID_LENGTH), connection };
+    }
     if (connection === undefined) {
       this.unmatched++;
       return false;
@@ -160,6 +171,7 @@ export class TunnelDriver extends EventEmitter<TunnelDriverEvents> {
     this.closed = true;
     for (const connection of [...this.byCid.values()]) connection.close();
     this.byCid.clear();
+    this.lastMatch = null;
     this.answers.clear();
   }
 
@@ -168,6 +180,7 @@ export class TunnelDriver extends EventEmitter<TunnelDriverEvents> {
     const key = cidKey(keys.localCid);
     const connection = new TunnelConnection(core, address, this.clock, (to, data) => this.transport.send(to, data), (c) => {
       if (this.byCid.get(key) === c) this.byCid.delete(key);
+      if (this.lastMatch?.connection === c) this.lastMatch = null;
       for (const [k, answer] of this.answers) if (answer.connection === c) this.answers.delete(k);
     });
     this.byCid.set(key, connection);
@@ -180,6 +193,12 @@ export class TunnelDriver extends EventEmitter<TunnelDriverEvents> {
       if (!this.byCid.has(cidKey(cid))) return cid;
     }
   }
+}
+
+/** True when the datagram's destination connection ID (bytes 1..8) equals `cid`. */
+function sameCid(datagram: Uint8Array, cid: Uint8Array): boolean {
+  for (let i = 0; i < CID_LENGTH; i++) if (datagram[1 + i] !== cid[i]) return false;
+  return datagram[0] === TUNNEL_PACKET_TYPE;
 }
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {

@@ -21,8 +21,8 @@ export const RELAYED_PACKET_TYPE = 0x13;
 export const HEADER_LENGTH = 1 + CID_LENGTH + 8;
 /** AEAD tag bytes. */
 export const TAG_LENGTH = 16;
-/** Largest datagram the tunnel sends. */
-export const MAX_DATAGRAM = 1200;
+/** Largest datagram the tunnel sends: 1200 less the 9-byte relay header, so tunnels fit relay circuits (src/nat). */
+export const MAX_DATAGRAM = 1191;
 /** Largest frame payload per packet. */
 export const MAX_PAYLOAD = MAX_DATAGRAM - HEADER_LENGTH - TAG_LENGTH;
 /** Packet numbers per key generation (2^20 packets is about 1.2 GB). */
@@ -80,8 +80,19 @@ export class PacketSealer {
     private readonly remoteCid: Uint8Array,
   ) {}
 
-  /** Seals `payload` as packet `pn` (packet numbers must only grow). */
+  /** Seals `payload` as packet `pn` (packet numbers must only grow); allocates the datagram. */
   seal(pn: number, payload: Uint8Array): Uint8Array {
+    const out = new Uint8Array(HEADER_LENGTH + payload.length + TAG_LENGTH);
+    out.set(payload, HEADER_LENGTH);
+    return out.subarray(0, this.sealInPlace(pn, out, 0, payload.length));
+  }
+
+  /**
+   * Seals in place: the caller wrote `payloadLength` bytes of frames at
+   * `buf[offset + HEADER_LENGTH]`; the header goes in front and the tag behind them.
+   * Returns the datagram length. No allocation when the suite has `sealInto`.
+   */
+  sealInPlace(pn: number, buf: Uint8Array, offset: number, payloadLength: number): number {
     const generation = Math.floor(pn / KEY_GENERATION_PACKETS);
     while (this.generation < generation) {
       const next = nextGenerationKey(this.suite, this.key);
@@ -89,14 +100,15 @@ export class PacketSealer {
       this.key = next;
       this.generation++;
     }
-    const out = new Uint8Array(HEADER_LENGTH + payload.length + TAG_LENGTH);
-    out[0] = TUNNEL_PACKET_TYPE;
-    out.set(this.remoteCid, 1);
-    writePacketNumber(out, 1 + CID_LENGTH, pn);
-    this.nonce.set(out.subarray(1 + CID_LENGTH, HEADER_LENGTH), 4);
-    const sealed = this.suite.seal(this.key, this.nonce, payload, out.subarray(0, HEADER_LENGTH));
-    out.set(sealed, HEADER_LENGTH);
-    return out;
+    buf[offset] = TUNNEL_PACKET_TYPE;
+    buf.set(this.remoteCid, offset + 1);
+    writePacketNumber(buf, offset + 1 + CID_LENGTH, pn);
+    writePacketNumber(this.nonce, 4, pn);
+    const header = buf.subarray(offset, offset + HEADER_LENGTH);
+    const payload = buf.subarray(offset + HEADER_LENGTH, offset + HEADER_LENGTH + payloadLength);
+    if (this.suite.sealInto !== undefined) this.suite.sealInto(this.key, this.nonce, payload, header, buf, offset + HEADER_LENGTH);
+    else buf.set(this.suite.seal(this.key, this.nonce, payload, header), offset + HEADER_LENGTH);
+    return HEADER_LENGTH + payloadLength + TAG_LENGTH;
   }
 }
 
@@ -118,8 +130,15 @@ export class PacketOpener {
     this.next = nextGenerationKey(suite, current);
   }
 
-  /** Decrypts a datagram; returns its packet number and frames, or null when it does not authenticate. */
-  open(datagram: Uint8Array): { pn: number; payload: Uint8Array } | null {
+  /** Packet number of the datagram {@link open} authenticated last. */
+  pn = -1;
+
+  /**
+   * Decrypts a datagram into a fresh buffer (the transport may reuse `datagram`, and
+   * received stream data is kept as views of the plaintext). Returns the frames, with
+   * the packet number in {@link pn}, or null when it does not authenticate.
+   */
+  open(datagram: Uint8Array): Uint8Array | null {
     if (datagram.length < HEADER_LENGTH + TAG_LENGTH || datagram[0] !== TUNNEL_PACKET_TYPE) return null;
     const pn = readPacketNumber(datagram, 1 + CID_LENGTH);
     const generation = Math.floor(pn / KEY_GENERATION_PACKETS);
@@ -129,11 +148,20 @@ export class PacketOpener {
     else if (generation === this.generation - 1) key = this.previous;
     else key = null;
     if (key === null) return null;
-    this.nonce.set(datagram.subarray(1 + CID_LENGTH, HEADER_LENGTH), 4);
-    const payload = this.suite.open(key, this.nonce, datagram.subarray(HEADER_LENGTH), datagram.subarray(0, HEADER_LENGTH));
+    writePacketNumber(this.nonce, 4, pn);
+    const sealed = datagram.subarray(HEADER_LENGTH);
+    const header = datagram.subarray(0, HEADER_LENGTH);
+    let payload: Uint8Array | null;
+    if (this.suite.openInto !== undefined) {
+      payload = new Uint8Array(sealed.length - TAG_LENGTH);
+      if (!this.suite.openInto(key, this.nonce, sealed, header, payload, 0)) payload = null;
+    } else {
+      payload = this.suite.open(key, this.nonce, sealed, header);
+    }
     if (payload === null) return null;
     if (generation === this.generation + 1) this.advance();
-    return { pn, payload };
+    this.pn = pn;
+    return payload;
   }
 
   /** Moves to the next generation once the peer has proven it uses it; wipes the oldest key. */

@@ -87,7 +87,9 @@ export class Recovery {
     }
     if (largest > this.largestAcked) this.largestAcked = largest;
     if (newlyAckedLargest !== null) {
-      this.rtt.update(Math.max(now - newlyAckedLargest.timeSent, 0.001), Math.min(ackDelayMs, this.peerMaxAckDelayMs));
+      const sample = Math.max(now - newlyAckedLargest.timeSent, 0.001);
+      this.rtt.update(sample, Math.min(ackDelayMs, this.peerMaxAckDelayMs));
+      this.cc.onRttSample?.(sample, largest, nextPn);
       this.ptoCount = 0;
     }
     this.detectLost(now, outcome);

@@ -11,8 +11,11 @@ import type { Clock, TimerHandle } from '../util/clock.js';
 import { CloseCode, Connection, type ConnectionEvent } from './connection.js';
 import { TunnelStream, type StreamHost } from './stream.js';
 
-/** Most datagrams sent in one synchronous burst before yielding to the event loop. */
-const BURST = 256;
+/**
+ * Most datagrams sent in one flush before yielding to the event loop, so that
+ * acknowledgements (and the other end, when it shares the thread) get a turn.
+ */
+const BURST = 64;
 
 /** Events of a {@link TunnelConnection}. */
 export interface TunnelConnectionEvents {
@@ -34,7 +37,12 @@ export class TunnelConnection extends EventEmitter<TunnelConnectionEvents> imple
   private readonly streams = new Map<number, TunnelStream>();
   private timer: TimerHandle | null = null;
   private timerAt = Infinity;
-  private flushQueued = false;
+  /** The pending flush: one per event-loop turn at most, however many events asked for it. */
+  private flushImmediate: ReturnType<typeof setImmediate> | null = null;
+  private readonly runFlush = (): void => {
+    this.flushImmediate = null;
+    this.flush();
+  };
   private finished = false;
 
   /** @internal Built by TunnelDriver. */
@@ -127,13 +135,17 @@ export class TunnelConnection extends EventEmitter<TunnelConnectionEvents> imple
 
   // ---- driving ----
 
+  /**
+   * Flushes in the check phase of this event-loop turn rather than at once: every
+   * datagram libuv read in this poll phase (up to 32 per socket) and every write the
+   * application made is processed first, so one ACK answers a whole batch and small
+   * writes coalesce into full packets. This is IO scheduling, not protocol time, so it
+   * uses setImmediate rather than the injected clock (a zero-delay clock timer would
+   * wait a whole millisecond).
+   */
   private scheduleFlush(): void {
-    if (this.flushQueued || this.finished) return;
-    this.flushQueued = true;
-    queueMicrotask(() => {
-      this.flushQueued = false;
-      this.flush();
-    });
+    if (this.flushImmediate !== null || this.finished) return;
+    this.flushImmediate = setImmediate(this.runFlush);
   }
 
   /** Sends everything the connection allows now, then re-arms the timer. */
@@ -151,8 +163,8 @@ export class TunnelConnection extends EventEmitter<TunnelConnectionEvents> imple
       this.finish();
       return;
     }
-    if (sent === BURST) this.arm(now, 0); // more to send: continue on the next turn
-    else this.arm(this.core.nextTimeout(), minDelay);
+    if (sent === BURST) this.scheduleFlush(); // more to send: continue on the next turn
+    this.arm(this.core.nextTimeout(), minDelay);
   }
 
   private arm(deadline: number, minDelay: number): void {
@@ -226,6 +238,8 @@ export class TunnelConnection extends EventEmitter<TunnelConnectionEvents> imple
     this.finished = true;
     if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.timer = null;
+    if (this.flushImmediate !== null) clearImmediate(this.flushImmediate);
+    this.flushImmediate = null;
     this.onFinished(this);
     this.emit('close', this.closeError);
   }

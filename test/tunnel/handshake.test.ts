@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateIdentity, nobleCryptoSuite, nodeCryptoSuite } from '../../src/crypto/index.js';
+import { generateIdentity, nobleCryptoSuite, nodeCryptoSuite, type CryptoSuite } from '../../src/crypto/index.js';
 import { HandshakeInitiator, handshakeIdentity, readHandshakeInit } from '../../src/tunnel/handshake.js';
 import { PacketOpener, PacketSealer, KEY_GENERATION_PACKETS } from '../../src/tunnel/packet.js';
 
@@ -110,14 +110,40 @@ test('packet protection: seal/open, key generations, tamper and replay of foreig
   const p0 = sealer.seal(0, payload);
   assert.equal(p0[0], 0x12);
   assert.deepEqual(p0.subarray(1, 9), cid(2));
-  assert.deepEqual(opener.open(p0)?.payload, payload);
+  assert.deepEqual(opener.open(p0), payload);
+  assert.equal(opener.pn, 0);
   const tampered = p0.slice();
   tampered[12]! ^= 1; // packet number is authenticated
   assert.equal(opener.open(tampered), null);
   // Next generation opens and rotates; two generations ahead is refused.
   const p1 = sealer.seal(KEY_GENERATION_PACKETS + 5, payload);
   const p3 = new PacketSealer(suite, initiatorSide.sendKey.slice(), initiatorSide.remoteCid).seal(3 * KEY_GENERATION_PACKETS, payload);
-  assert.deepEqual(opener.open(p1)?.pn, KEY_GENERATION_PACKETS + 5);
+  assert.deepEqual(opener.open(p1), payload);
+  assert.equal(opener.pn, KEY_GENERATION_PACKETS + 5);
   assert.equal(opener.open(p3), null);
   assert.ok(opener.open(p0), 'previous generation still opens (reordering across a rotation)');
+});
+
+test('packet protection: in-place sealing gives the same datagram with either suite, with or without the *Into hot path', () => {
+  const { initiatorSide, responderSide } = handshake();
+  const { sealInto: _s, openInto: _o, ...plainSuite } = nobleCryptoSuite;
+  const variants: CryptoSuite[] = [suite, nobleCryptoSuite, plainSuite];
+  for (const size of [0, 100, 1167]) {
+    const payload = suite.randomBytes(size);
+    const datagrams = variants.map((s) => {
+      const buf = new Uint8Array(5 + 1200).fill(0xee);
+      buf.set(payload, 5 + 17);
+      const length = new PacketSealer(s, initiatorSide.sendKey.slice(), initiatorSide.remoteCid).sealInPlace(7, buf, 5, size);
+      assert.equal(buf[4], 0xee, 'nothing written before the offset');
+      return buf.slice(5, 5 + length);
+    });
+    assert.deepEqual(datagrams[1], datagrams[0]);
+    assert.deepEqual(datagrams[2], datagrams[0]);
+    assert.deepEqual(datagrams[0], new PacketSealer(suite, initiatorSide.sendKey.slice(), initiatorSide.remoteCid).seal(7, payload));
+    for (const s of variants) {
+      const opener = new PacketOpener(s, responderSide.receiveKey.slice());
+      assert.deepEqual(opener.open(datagrams[0]!), payload);
+      assert.equal(opener.pn, 7);
+    }
+  }
 });
