@@ -30,6 +30,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function start(command: StartCommand): Promise<number> {
+  // Check every argument before anything opens, so a bad one never leaves a node running.
+  const restAddress = command.rest ? parseAddress(command.rest, '--rest') : undefined;
   const node = await MccNode.create({
     host: command.host,
     port: command.port,
@@ -37,31 +39,34 @@ async function start(command: StartCommand): Promise<number> {
     identity: command.identity,
   });
   node.on('warning', (error) => console.error(`mcc: warning: ${error.message}`));
-  await node.start();
-  console.log(`mcc: node ${node.idHex}`);
-  console.log(`mcc: listening on udp ${formatAddress(node.address)}`);
   let server: ReturnType<typeof createServer> | undefined;
-  if (command.rest) {
-    const restAddress = parseAddress(command.rest, '--rest');
-    server = createServer(createRestHandler(node));
-    await new Promise<void>((resolve, reject) => {
-      server!.once('error', reject);
-      server!.listen(restAddress.port, restAddress.host, () => resolve());
+  try {
+    await node.start();
+    console.log(`mcc: node ${node.idHex}`);
+    console.log(`mcc: listening on udp ${formatAddress(node.address)}`);
+    if (restAddress) {
+      const http = createServer(createRestHandler(node));
+      server = http;
+      await new Promise<void>((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(restAddress.port, restAddress.host, () => resolve());
+      });
+      console.log(`mcc: rest on http://${formatAddress(restAddress)}`);
+    }
+    await new Promise<void>((resolve) => {
+      const onSignal = (signal: string): void => {
+        console.log(`mcc: ${signal}, stopping`);
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        resolve();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
     });
-    console.log(`mcc: rest on http://${command.rest}`);
+  } finally {
+    if (server?.listening) await new Promise<void>((resolve) => server!.close(() => resolve()));
+    await node.stop();
   }
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: string): void => {
-      console.log(`mcc: ${signal}, stopping`);
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  await node.stop();
   console.log('mcc: stopped');
   return 0;
 }

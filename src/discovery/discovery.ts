@@ -78,6 +78,7 @@ export interface DiscoveryStopOptions {
 /** Register, unregister, lookup and watch services on the DHT. */
 export class Discovery {
   private readonly registrations = new Map<string, Registration>();
+  private readonly detachers = new Map<Registration, () => void>();
   private readonly lookups: ProviderLookup;
   private readonly context: RegistrationContext;
   private readonly stopped = new AbortController();
@@ -110,7 +111,12 @@ export class Discovery {
       // Wall-clock milliseconds make seq monotonic across restarts: a restarted provider's records supersede its old ones.
       nextSeq: () => (this.lastSeq = Math.max(this.lastSeq + 1, Math.floor(wallClock()))),
       onClosed: (name, keyHex) => {
-        if (this.registrations.get(name)?.closed) this.registrations.delete(name);
+        const closed = this.registrations.get(name);
+        if (closed?.closed) {
+          this.registrations.delete(name);
+          this.detachers.get(closed)?.();
+          this.detachers.delete(closed);
+        }
         this.lookups.invalidate(keyHex);
       },
     };
@@ -138,7 +144,12 @@ export class Discovery {
       registration.unregister().catch(() => undefined);
       throw error;
     }
-    signal?.addEventListener('abort', () => registration.unregister().catch(() => undefined), { once: true });
+    if (signal) {
+      const onAbort = (): void => void registration.unregister().catch(() => undefined);
+      signal.addEventListener('abort', onAbort, { once: true });
+      // Removed when the registration ends, so a long-lived signal does not collect listeners.
+      this.detachers.set(registration, () => signal.removeEventListener('abort', onAbort));
+    }
     return registration;
   }
 

@@ -5,7 +5,8 @@
  *
  * Routes so far:
  * - `GET /node` (also `GET /`): node ID, bound address, peer count and counters, as JSON.
- * Everything else answers 404 with a JSON error.
+ * Other methods on it answer 405. Unknown paths answer 404 with a JSON error, or, when the
+ * handler is mounted as middleware (called with `next`), pass on to the next handler.
  *
  * @packageDocumentation
  */
@@ -27,9 +28,13 @@ export interface NodeInfo {
 
 /** Builds the HTTP handler for `node`. */
 export function createRestHandler(node: MccNode): RestHandler {
-  return (request, response) => {
-    const path = (request.url ?? '/').split('?')[0]!.replace(/\/+$/, '') || '/';
-    if (request.method === 'GET' && (path === '/' || path === '/node')) {
+  return (request, response, next) => {
+    const path = routePath(request.url ?? '/');
+    if (path === '/' || path === '/node') {
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        response.setHeader('allow', 'GET, HEAD');
+        return sendJson(response, 405, { error: { code: 'ERR_INVALID_ARGUMENT', message: `${request.method} is not allowed on ${path}` } });
+      }
       const stats = node.stats();
       const info: NodeInfo = {
         id: node.idHex,
@@ -40,8 +45,20 @@ export function createRestHandler(node: MccNode): RestHandler {
       };
       return sendJson(response, 200, info);
     }
-    sendJson(response, 404, { error: { code: 'ERR_NOT_FOUND', message: `no route for ${request.method} ${path}` } });
+    // Mounted as middleware: let the rest of the application answer what we do not know.
+    if (next) return next();
+    sendJson(response, 404, { error: { code: 'ERR_NOT_FOUND', message: `no route for ${request.method} ${path.slice(0, 200)}` } });
   };
+}
+
+/** The path without query and trailing slashes (a loop, not a regex: long runs of slashes cost linear time). */
+function routePath(url: string): string {
+  const query = url.indexOf('?');
+  let path = query === -1 ? url : url.slice(0, query);
+  let end = path.length;
+  while (end > 1 && path.charCodeAt(end - 1) === 0x2f) end--;
+  path = path.slice(0, end);
+  return path === '' ? '/' : path;
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {

@@ -66,6 +66,7 @@ export class PeerKeyCache {
   private readonly ownId: Uint8Array;
   private readonly shared: LruMap<string, Uint8Array>;
   private readonly derived: LruMap<string, Uint8Array>;
+  private lastShared: { peerKey: string; shared: Uint8Array } | undefined;
 
   /**
    * @param suite crypto implementation.
@@ -99,22 +100,37 @@ export class PeerKeyCache {
 
   /**
    * Key for datagrams `peerId` sent to this node during the peer's boot `peerBootId`.
+   * Nothing is cached: call {@link PeerKeyCache.rememberReceiveKey} once a datagram
+   * authenticated under it, so forged datagrams cannot evict real peers' keys.
    * @throws MccError `ERR_CRYPTO` when `peerId` is not a usable public key (the receive path catches and drops).
    */
   receiveKey(peerId: Uint8Array, peerBootId: Uint8Array): Uint8Array {
-    const cacheKey = `r${bytesKey(peerId)}${bytesKey(peerBootId)}`;
-    let key = this.derived.get(cacheKey);
-    if (key === undefined) {
-      if (peerBootId.length !== BOOT_ID_SIZE) throw new MccError('ERR_CRYPTO', `boot ID must be ${BOOT_ID_SIZE} bytes`);
-      key = deriveSessionKey(this.suite, this.sharedWith(peerId), peerId, this.ownId, peerBootId);
-      this.derived.set(cacheKey, key);
+    const cached = this.derived.get(receiveCacheKey(peerId, peerBootId));
+    if (cached !== undefined) return cached;
+    if (peerBootId.length !== BOOT_ID_SIZE) throw new MccError('ERR_CRYPTO', `boot ID must be ${BOOT_ID_SIZE} bytes`);
+    const peerKey = bytesKey(peerId);
+    let shared = this.shared.get(peerKey);
+    if (shared === undefined) {
+      shared = computeSharedSecretFromX25519(this.suite, this.ownX25519Secret, peerId);
+      // Kept aside (not cached) so that rememberReceiveKey need not repeat the X25519.
+      this.lastShared = { peerKey, shared };
     }
-    return key;
+    return deriveSessionKey(this.suite, shared, peerId, this.ownId, peerBootId);
+  }
+
+  /** Caches a receive key (and the peer's shared secret) after a datagram authenticated under it. */
+  rememberReceiveKey(peerId: Uint8Array, peerBootId: Uint8Array, key: Uint8Array): void {
+    const cacheKey = receiveCacheKey(peerId, peerBootId);
+    if (this.derived.has(cacheKey)) return;
+    this.derived.set(cacheKey, key);
+    const peerKey = bytesKey(peerId);
+    if (this.lastShared?.peerKey === peerKey) this.shared.set(peerKey, this.lastShared.shared);
+    this.lastShared = undefined;
   }
 
   /** True when {@link receiveKey} would be answered from the cache (no X25519, no HKDF). */
   hasReceiveKey(peerId: Uint8Array, peerBootId: Uint8Array): boolean {
-    return this.derived.has(`r${bytesKey(peerId)}${bytesKey(peerBootId)}`);
+    return this.derived.has(receiveCacheKey(peerId, peerBootId));
   }
 
   /** True when the static shared secret with `peerId` is cached (a new boot of a known peer costs only an HKDF). */
@@ -136,4 +152,8 @@ export class PeerKeyCache {
     }
     return secret;
   }
+}
+
+function receiveCacheKey(peerId: Uint8Array, peerBootId: Uint8Array): string {
+  return `r${bytesKey(peerId)}${bytesKey(peerBootId)}`;
 }

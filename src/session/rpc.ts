@@ -6,7 +6,7 @@
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Stats } from '../util/stats.js';
 import { LruMap } from '../util/lru.js';
-import { MccError, type MccErrorCode } from '../errors.js';
+import { MccError, invalidArgument, type MccErrorCode } from '../errors.js';
 import { formatAddress } from '../util/address.js';
 import { envelopeBodyKind as bodyKind, type Envelope, type EnvelopeBodyKind } from '../wire/codec.js';
 import type { InboundMessage, SessionLayer, SessionPeer } from './session.js';
@@ -54,13 +54,14 @@ interface Pending {
 
 /** Error codes carried in `Error` answers. */
 const REMOTE_ERROR_CODES: Record<number, MccErrorCode> = { 1: 'ERR_PEER', 2: 'ERR_INVALID_ARGUMENT', 3: 'ERR_LIMIT', 4: 'ERR_NOT_FOUND' };
+const LOCAL_ERROR_CODES: Partial<Record<MccErrorCode, number>> = { ERR_INVALID_ARGUMENT: 2, ERR_LIMIT: 3, ERR_NOT_FOUND: 4 };
 
 /** The RPC layer of one node. */
 export class RpcLayer {
   private readonly pending = new Map<number, Pending>();
   private readonly rtts = new LruMap<string, RttEstimator>(10_000);
   private readonly handlers = new Map<EnvelopeBodyKind, RequestHandler>();
-  private nextRid: number;
+  private ridPool: number[] = [];
   private closed = false;
   private readonly defaultTimeoutMs: number;
   private readonly defaultRetries: number;
@@ -75,7 +76,6 @@ export class RpcLayer {
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? 4000;
     this.defaultRetries = options.defaultRetries ?? 2;
     this.maxPending = options.maxPending ?? 4096;
-    this.nextRid = 1 + Math.floor(Math.random() * 0x7fffffff);
   }
 
   /** Registers the handler of inbound requests whose body is `kind`. */
@@ -95,6 +95,8 @@ export class RpcLayer {
 
   /** Sends a request and resolves with the authenticated answer. */
   request(to: SessionPeer, body: Envelope, options: RequestOptions = {}): Promise<InboundMessage> {
+    if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) return Promise.reject(invalidArgument('timeoutMs', 'expected a positive number of milliseconds'));
+    if (options.retries !== undefined && !(Number.isInteger(options.retries) && options.retries >= 0)) return Promise.reject(invalidArgument('retries', 'expected an integer >= 0'));
     if (this.closed) return Promise.reject(new MccError('ERR_STOPPED', 'node is stopped'));
     if (options.signal?.aborted) return Promise.reject(new MccError('ERR_ABORTED', 'request aborted', { cause: options.signal.reason }));
     if (this.pending.size >= this.maxPending) return Promise.reject(new MccError('ERR_LIMIT', `more than ${this.maxPending} requests outstanding`));
@@ -132,23 +134,35 @@ export class RpcLayer {
     for (const entry of [...this.pending.values()]) this.finish(entry, new MccError('ERR_STOPPED', 'node stopped'));
   }
 
+  /**
+   * Request IDs are random, not sequential: a peer that could predict the next one could
+   * forge an answer "from" an address we contacted and make us treat it as validated.
+   */
   private allocateRid(): number {
+    let rid: number;
     do {
-      this.nextRid = this.nextRid >= 0xffffffff ? 1 : this.nextRid + 1;
-    } while (this.pending.has(this.nextRid));
-    return this.nextRid;
+      if (this.ridPool.length === 0) this.ridPool = Array.from(crypto.getRandomValues(new Uint32Array(64)));
+      rid = this.ridPool.pop()!;
+    } while (rid === 0 || this.pending.has(rid));
+    return rid;
   }
 
-  private transmit(entry: Pending): void {
+  private transmit(entry: Pending, countAsRetransmit = true): void {
     const now = this.clock.now();
     entry.attempts++;
     if (entry.attempts > 1) {
       entry.ambiguous = true;
-      this.stats.rpc.retransmits++;
+      if (countAsRetransmit) this.stats.rpc.retransmits++;
     }
     entry.sentAt = now;
     this.stats.rpc.sent++;
-    this.session.send(entry.to, { ...entry.body, rid: entry.rid, response: false });
+    try {
+      this.session.send(entry.to, { ...entry.body, rid: entry.rid, response: false });
+    } catch (error) {
+      // Too large, or a peer key that is no curve point: fail this request, keep the slot free.
+      this.finish(entry, error instanceof MccError ? error : new MccError('ERR_PEER', 'request could not be sent', { cause: error }));
+      return;
+    }
     // Exponential backoff from the peer's RTO, never past the overall deadline.
     const wait = Math.min(this.rto(entry.to.id) * 2 ** (entry.attempts - 1), entry.deadline - now);
     this.clock.clearTimeout(entry.timer);
@@ -157,6 +171,8 @@ export class RpcLayer {
 
   private onTimeout(entry: Pending): void {
     if (!this.pending.has(entry.rid)) return;
+    // The token we hold for this peer may have expired: retry as a padded first contact.
+    this.session.forgetToken(entry.to);
     if (entry.attempts < entry.maxAttempts && this.clock.now() < entry.deadline) return this.transmit(entry);
     this.stats.rpc.timeouts++;
     this.finish(
@@ -189,8 +205,8 @@ export class RpcLayer {
       if (entry.cookieRetried) return this.stats.drop('unexpected');
       entry.cookieRetried = true;
       entry.attempts--;
-      this.stats.rpc.retransmits--;
-      return this.transmit(entry);
+      entry.ambiguous = false; // the cookie proved the first datagram arrived: the resend times cleanly
+      return this.transmit(entry, false);
     }
     if (entry.to.address.host === message.from.address.host && entry.to.address.port === message.from.address.port) {
       this.session.markValidated(message.from);
@@ -213,10 +229,18 @@ export class RpcLayer {
     try {
       answer = await handler(message);
     } catch (error) {
-      const code = error instanceof MccError && error.code === 'ERR_INVALID_ARGUMENT' ? 2 : error instanceof MccError && error.code === 'ERR_LIMIT' ? 3 : 1;
-      answer = { error: { code, message: error instanceof Error ? error.message.slice(0, 200) : 'error' } };
+      // Only our own typed errors travel; anything else may carry internals, so it goes as a bare code.
+      const typed = error instanceof MccError ? error : undefined;
+      const code = typed ? (LOCAL_ERROR_CODES[typed.code] ?? 1) : 1;
+      answer = { error: { code, message: typed ? typed.message.slice(0, 200) : 'internal error' } };
     }
-    if (answer && !this.closed) this.session.reply(message, answer);
+    if (!answer || this.closed) return;
+    try {
+      this.session.reply(message, answer);
+    } catch {
+      // An answer that cannot be sealed (too large) must not take the process down.
+      this.stats.rpc.failedReplies++;
+    }
   }
 
   private estimator(peerHex: string): RttEstimator {

@@ -50,6 +50,8 @@ export interface InboundMessage {
   size: number;
   /** True when the source address has proven it receives at that address. */
   validated: boolean;
+  /** True when the request carried a token we issued that still verifies. */
+  tokenValid: boolean;
 }
 
 /** Handler of datagrams of another kind (tunnel, relay) that the session layer does not open. */
@@ -86,7 +88,9 @@ export class SessionLayer {
   private readonly heldTokens: LruMap<string, Uint8Array>;
   private readonly newPeerLimiter: RateLimiter;
   private readonly identifyLimiter: RateLimiter;
-  private readonly pendingIdentify = new Map<string, (id: Uint8Array, from: Address) => void>();
+  /** Key agreements for unknown senders, all sources together. */
+  private readonly globalKeyLimiter: RateLimiter;
+  private readonly pendingIdentify = new Map<string, { resolve: (id: Uint8Array) => void; reject: (error: Error) => void }>();
   private readonly rawHandlers = new Map<number, RawDatagramHandler>();
   private handler: (message: InboundMessage) => void = () => {};
 
@@ -102,6 +106,7 @@ export class SessionLayer {
     const rate = options.newPeersPerSecond ?? 50;
     this.newPeerLimiter = new RateLimiter(options.clock, { ratePerSecond: rate, burst: rate * 2 });
     this.identifyLimiter = new RateLimiter(options.clock, { ratePerSecond: 20, burst: 40 });
+    this.globalKeyLimiter = new RateLimiter(options.clock, { ratePerSecond: rate * 20, burst: rate * 40, maxKeys: 1 });
     options.transport.onDatagram((data, from) => this.receive(data, from));
   }
 
@@ -133,7 +138,11 @@ export class SessionLayer {
     const outgoing: Envelope = { ...envelope, version: PROTOCOL_VERSION };
     if (!outgoing.response) {
       if (held) outgoing.token = held;
-      else outgoing.padding = paddingFor(encodeEnvelope(outgoing).length);
+      // A held token may have expired by the time it arrives: pad so that the cookie answer
+      // to a stale token still fits (a full first-contact size when we hold none).
+      const wanted = held ? TOKEN_REQUEST_SIZE : FIRST_CONTACT_SIZE;
+      const padding = paddingFor(encodeEnvelope(outgoing).length, wanted);
+      if (padding) outgoing.padding = padding;
     }
     const datagram = this.seal(to.id, encodeEnvelope(outgoing));
     this.transmit(to.address, datagram);
@@ -147,7 +156,9 @@ export class SessionLayer {
    */
   reply(request: InboundMessage, envelope: Envelope): void {
     const answer: Envelope = { ...envelope, version: PROTOCOL_VERSION, rid: request.envelope.rid, response: true };
-    if (!request.validated) answer.newToken = this.tokens.issue(request.from.address, request.from.id);
+    // A fresh token whenever the requester's own is missing or no longer verifies, so a peer
+    // validated long ago never ends up holding only a dead token.
+    if (!request.tokenValid) answer.newToken = this.tokens.issue(request.from.address, request.from.id);
     let datagram = this.seal(request.from.id, encodeEnvelope(answer));
     if (!request.validated && datagram.length > request.size) {
       this.options.stats.amplificationLimited++;
@@ -155,7 +166,7 @@ export class SessionLayer {
         version: PROTOCOL_VERSION,
         rid: request.envelope.rid,
         response: true,
-        cookie: { token: answer.newToken! },
+        cookie: { token: answer.newToken ?? this.tokens.issue(request.from.address, request.from.id) },
       };
       datagram = this.seal(request.from.id, encodeEnvelope(cookie));
       if (datagram.length > request.size) return;
@@ -166,6 +177,11 @@ export class SessionLayer {
   /** Records that `peer` answered a request we sent to its address: the address is proven. */
   markValidated(peer: SessionPeer): void {
     this.validated.set(tokenKey(peer.id, peer.address), this.options.clock.now() + VALIDATION_LIFETIME_MS);
+  }
+
+  /** Forgets the token held for `peer` (after a timeout: it may have expired), so the next request pads as a first contact. */
+  forgetToken(peer: SessionPeer): void {
+    this.heldTokens.delete(tokenKey(peer.id, peer.address));
   }
 
   /** Stores a token a peer issued us (from a cookie or `new_token`). */
@@ -206,16 +222,23 @@ export class SessionLayer {
       }, timeoutMs);
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.pendingIdentify.set(key, (id) => {
-        cleanup();
-        resolve(id);
+      this.pendingIdentify.set(key, {
+        resolve: (id) => {
+          cleanup();
+          resolve(id);
+        },
+        reject: (error) => {
+          cleanup();
+          reject(error);
+        },
       });
       this.transmit(address, encodeIdentifyRequest(nonce));
     });
   }
 
-  /** Cancels pending identify probes (on stop). */
+  /** Rejects pending identify probes with ERR_STOPPED (on stop). */
   close(): void {
+    for (const waiter of [...this.pendingIdentify.values()]) waiter.reject(new MccError('ERR_STOPPED', 'node stopped'));
     this.pendingIdentify.clear();
   }
 
@@ -270,8 +293,10 @@ export class SessionLayer {
     if (senderHex === this.idHex) return stats.drop('self');
     let replay = this.replay.get(senderHex);
     if (replay && !replay.check(header.bootId, header.counter)) return stats.drop('replayed');
-    // Deriving a key for an unknown sender costs an X25519: budget it per source IP.
-    if (!this.keys.hasReceiveKey(header.senderId, header.bootId) && !this.newPeerLimiter.take(from.host)) {
+    // Deriving a key for an unknown sender costs an X25519: budget it per source IP and in
+    // total (spoofed sources defeat a per-IP budget alone).
+    const known = this.keys.hasReceiveKey(header.senderId, header.bootId);
+    if (!known && (!this.newPeerLimiter.take(from.host) || !this.globalKeyLimiter.take(ANY_SOURCE))) {
       return stats.drop('rate-limited');
     }
     let key: Uint8Array;
@@ -282,6 +307,7 @@ export class SessionLayer {
     }
     const plaintext = openSessionDatagram(this.options.suite, key, data);
     if (!plaintext) return stats.drop('unauthenticated');
+    if (!known) this.keys.rememberReceiveKey(header.senderId, header.bootId, key);
     if (!replay) {
       replay = new PeerReplayState();
       this.replay.set(senderHex, replay);
@@ -297,13 +323,14 @@ export class SessionLayer {
     const peer: SessionPeer = { id: header.senderId, address: from };
     const key2 = tokenKey(header.senderId, from);
     let validated = (this.validated.peek(key2) ?? 0) > this.options.clock.now();
-    if (!validated && envelope.token && envelope.token.length > 0 && this.tokens.verify(envelope.token, from, header.senderId)) {
+    const tokenValid = envelope.token !== undefined && envelope.token.length > 0 && this.tokens.verify(envelope.token, from, header.senderId);
+    if (tokenValid && !validated) {
       validated = true;
       this.validated.set(key2, this.options.clock.now() + VALIDATION_LIFETIME_MS);
     }
     if (envelope.newToken && envelope.newToken.length > 0) this.heldTokens.set(key2, envelope.newToken);
     if (envelope.cookie?.token && envelope.cookie.token.length > 0) this.heldTokens.set(key2, envelope.cookie.token);
-    this.handler({ envelope, from: peer, fromHex: senderHex, size: data.length, validated });
+    this.handler({ envelope, from: peer, fromHex: senderHex, size: data.length, validated, tokenValid });
   }
 
   private receiveIdentifyRequest(data: Uint8Array, from: Address): void {
@@ -318,9 +345,14 @@ export class SessionLayer {
     if (!parsed) return this.options.stats.drop('malformed');
     const waiter = this.pendingIdentify.get(bytesToHex(parsed.nonce));
     if (!waiter) return this.options.stats.drop('unexpected');
-    waiter(parsed.nodeId, from);
+    waiter.resolve(parsed.nodeId);
   }
 }
+
+/** Requests carrying a token are padded to this size: a cookie answer (about 100 bytes) always fits. */
+const TOKEN_REQUEST_SIZE = 128;
+/** Rate-limiter key of the all-sources budget. */
+const ANY_SOURCE = '*';
 
 /** How long a proven address stays proven without a fresh token. */
 const VALIDATION_LIFETIME_MS = 10 * 60_000;
@@ -329,9 +361,12 @@ function tokenKey(peerId: Uint8Array, address: Address): string {
   return `${bytesToHex(peerId)}@${formatAddress(address)}`;
 }
 
-/** Padding that brings a sealed first-contact request up to FIRST_CONTACT_SIZE. */
-function paddingFor(envelopeLength: number): Uint8Array {
-  // 3 bytes: field tag plus a length varint of up to two bytes.
-  const missing = FIRST_CONTACT_SIZE - SESSION_OVERHEAD - envelopeLength - 3;
-  return new Uint8Array(Math.max(0, missing));
+/** Padding that brings a sealed request of `envelopeLength` bytes to at least `size` bytes on the wire, or undefined. */
+function paddingFor(envelopeLength: number, size: number): Uint8Array | undefined {
+  const missing = size - SESSION_OVERHEAD - envelopeLength;
+  if (missing <= 0) return undefined;
+  // The padding field costs a tag byte and a length varint: 1 byte below 128, else 2.
+  const short = missing - 2;
+  if (short < 128) return new Uint8Array(Math.max(0, short));
+  return new Uint8Array(Math.max(128, missing - 3));
 }

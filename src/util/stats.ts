@@ -23,7 +23,7 @@ export interface StatsSnapshot {
   droppedTotal: number;
   /** Outbound datagrams refused by the anti-amplification rule (replaced by a cookie or not sent). */
   amplificationLimited: number;
-  rpc: { sent: number; answered: number; timeouts: number; retransmits: number };
+  rpc: { sent: number; answered: number; timeouts: number; retransmits: number; failedReplies: number };
 }
 
 /** Mutable counters shared by the layers of one node. */
@@ -43,7 +43,7 @@ export class Stats {
     unexpected: 0,
     self: 0,
   };
-  readonly rpc = { sent: 0, answered: 0, timeouts: 0, retransmits: 0 };
+  readonly rpc = { sent: 0, answered: 0, timeouts: 0, retransmits: 0, failedReplies: 0 };
 
   drop(reason: DropReason): void {
     this.dropped[reason]++;

@@ -29,6 +29,18 @@ test('mcc --help explains the commands; a bad flag exits 2 with a message', () =
   }
 });
 
+test('mcc start with a bad --rest address fails fast and leaves nothing running', () => {
+  try {
+    execFileSync(process.execPath, ['--import', 'tsx', cli, 'start', '--host', '127.0.0.1', '--rest', 'notanaddress'], { encoding: 'utf8', stdio: 'pipe', timeout: 20_000 });
+    assert.fail('should exit non-zero');
+  } catch (error) {
+    const failure = error as { status: number | null; stderr: string; signal: string | null };
+    assert.equal(failure.signal, null, 'exited by itself');
+    assert.equal(failure.status, 1);
+    assert.match(failure.stderr, /--rest/);
+  }
+});
+
 test('mcc start runs a node that answers pings and REST, prints its ID and address, and stops on SIGTERM', async (t) => {
   const seed = await MccNode.create({ host: '127.0.0.1' });
   await seed.start();

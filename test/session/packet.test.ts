@@ -50,9 +50,13 @@ for (const suite of suites) {
     assert.equal(hex(header.senderId), hex(a.publicKey));
     assert.equal(hex(header.bootId), hex(bootA));
     assert.equal(header.counter, 42n);
-    assert.ok(cacheB.hasReceiveKey(header.senderId, header.bootId));
-    const plaintext = openSessionDatagram(suite, cacheB.receiveKey(header.senderId, header.bootId), datagram);
+    // Receive keys are cached only once a datagram authenticated under them (forgeries cannot evict real peers).
+    assert.equal(cacheB.hasReceiveKey(header.senderId, header.bootId), false);
+    const key = cacheB.receiveKey(header.senderId, header.bootId);
+    const plaintext = openSessionDatagram(suite, key, datagram);
     assert.ok(plaintext);
+    cacheB.rememberReceiveKey(header.senderId, header.bootId, key);
+    assert.ok(cacheB.hasReceiveKey(header.senderId, header.bootId));
     assert.equal(decodeEnvelope(plaintext).rid, 7);
   });
 
@@ -138,13 +142,14 @@ test('the key cache is LRU-bounded', () => {
   const cache = new PeerKeyCache(suite, identity(suite, 1), { capacity: 3 });
   const peers = [2, 3, 4, 5, 6].map((fill) => identity(suite, fill).publicKey);
   const boot = new Uint8Array(8);
-  for (const peer of peers) cache.receiveKey(peer, boot);
+  for (const peer of peers) cache.rememberReceiveKey(peer, boot, cache.receiveKey(peer, boot));
   assert.equal(cache.size, 3);
   assert.equal(cache.hasReceiveKey(peers[0]!, boot), false);
   assert.equal(cache.hasReceiveKey(peers[4]!, boot), true);
   // A new boot of a known peer reuses its cached static secret.
   assert.ok(cache.hasSharedSecret(peers[4]!));
-  cache.receiveKey(peers[4]!, new Uint8Array(8).fill(1));
+  const newBoot = new Uint8Array(8).fill(1);
+  cache.rememberReceiveKey(peers[4]!, newBoot, cache.receiveKey(peers[4]!, newBoot));
   assert.equal(cache.size, 3);
 });
 
