@@ -9,6 +9,8 @@ import { ID_LENGTH, type Contact } from './types.js';
 
 const SLOT = 2 * ID_LENGTH;
 const FAILURE_SHIFT = 16;
+/** Holds one slot while it moves (every authenticated message moves its sender: no allocation). */
+const scratch = new Uint8Array(SLOT);
 
 /** Column store of up to `limit` contacts in insertion order (the routing table keeps least-recently-seen first). */
 export class ContactSlab {
@@ -24,7 +26,7 @@ export class ContactSlab {
 
   constructor(
     private readonly limit: number,
-    initial = Math.min(limit, 4),
+    initial = Math.min(limit, 8),
   ) {
     this.data = new Uint8Array(initial * SLOT);
     this.seen = new Float64Array(initial);
@@ -46,8 +48,13 @@ export class ContactSlab {
   push(id: Uint8Array, position: Uint8Array, host: string, port: number, group: string | number | undefined, lastSeen: number, failures = 0): number {
     if (this.length * SLOT >= this.data.length) this.grow();
     const i = this.length++;
-    this.data.set(id.subarray(0, ID_LENGTH), i * SLOT);
-    this.data.set(position.subarray(0, ID_LENGTH), i * SLOT + ID_LENGTH);
+    const data = this.data;
+    const base = i * SLOT;
+    // Byte loops: subarray views would allocate on this hot path.
+    for (let j = 0; j < ID_LENGTH; j++) {
+      data[base + j] = id[j]!;
+      data[base + ID_LENGTH + j] = position[j]!;
+    }
     this.seen[i] = lastSeen;
     this.meta[i] = (port & 0xffff) | (Math.min(failures, 255) << FAILURE_SHIFT);
     this.hosts[i] = host;
@@ -71,14 +78,14 @@ export class ContactSlab {
   moveToEnd(i: number): number {
     const last = this.length - 1;
     if (i === last) return i;
-    const slot = this.data.slice(i * SLOT, (i + 1) * SLOT);
+    scratch.set(this.data.subarray(i * SLOT, (i + 1) * SLOT));
     const seen = this.seen[i]!;
     const meta = this.meta[i]!;
     const host = this.hosts[i]!;
     const group = this.groups[i];
     this.removeAt(i);
     const at = this.length++;
-    this.data.set(slot, at * SLOT);
+    this.data.set(scratch, at * SLOT);
     this.seen[at] = seen;
     this.meta[at] = meta;
     this.hosts[at] = host;
@@ -91,7 +98,7 @@ export class ContactSlab {
     return this.data.subarray(i * SLOT, i * SLOT + ID_LENGTH);
   }
 
-  /** Packed storage and offset of slot `i`'s position (for allocation-free distance sorts). */
+  /** Offset of slot `i`'s position in {@link ContactSlab.bytes} (for allocation-free distance sorts). */
   positionOffset(i: number): number {
     return i * SLOT + ID_LENGTH;
   }
@@ -111,22 +118,27 @@ export class ContactSlab {
     return { id: this.data.slice(i * SLOT, i * SLOT + ID_LENGTH), address: { host: this.hosts[i]!, port: this.meta[i]! & 0xffff } };
   }
 
+  /** Host of slot `i`'s address. */
   host(i: number): string {
     return this.hosts[i]!;
   }
 
+  /** Port of slot `i`'s address. */
   port(i: number): number {
     return this.meta[i]! & 0xffff;
   }
 
+  /** Subnet group of slot `i` (see subnet.ts). */
   group(i: number): string | number | undefined {
     return this.groups[i];
   }
 
+  /** Clock time slot `i` was last heard from. */
   lastSeen(i: number): number {
     return this.seen[i]!;
   }
 
+  /** Consecutive failed requests to slot `i`. */
   failures(i: number): number {
     return this.meta[i]! >>> FAILURE_SHIFT;
   }

@@ -31,6 +31,8 @@ export interface DhtOptions {
   clientMode?: boolean;
   /** Bucket size and replication factor. Default 20. */
   k?: number;
+  /** Size multipliers of the first (widest-range) buckets; default [8, 4, 2] (see RoutingTable.capacity). */
+  wideBuckets?: readonly number[];
   /** Lookup tuning (alpha, caps, timeouts). */
   lookup?: LookupParams;
   /** Storage limits. */
@@ -67,7 +69,8 @@ export class DhtCore {
   readonly positions: Positions;
   readonly table: RoutingTable;
   readonly store: RecordStore;
-  readonly clientMode: boolean;
+  /** Client mode: query, but stay out of others' routing tables. Settable: the node switches it when its reachability changes. */
+  clientMode: boolean;
   readonly stats: DhtStats = { lookups: 0, queries: 0, storesReceived: 0, storesRejected: 0, malformedContacts: 0 };
   /** Hooks run on every maintenance tick (values.ts registers republish and holder refresh). */
   readonly maintenanceHooks: Array<() => void> = [];
@@ -88,7 +91,7 @@ export class DhtCore {
     this.positions = new Positions(options.suite);
     this.position = this.positions.of(this.id);
     this.wall = options.wallClock ?? (() => Date.now());
-    this.table = new RoutingTable({ self: this.position, clock: options.clock, k: this.k, positions: this.positions });
+    this.table = new RoutingTable({ self: this.position, clock: options.clock, k: this.k, ...(options.wideBuckets ? { wideBuckets: options.wideBuckets } : {}) });
     this.store = new RecordStore({ suite: options.suite, wallClock: this.wall, ...options.storage });
     this.tokens = new WriteTokens(options.suite, options.clock);
   }

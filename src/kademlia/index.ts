@@ -1,6 +1,7 @@
 /** The Kademlia DHT: routing table, iterative lookup, signed record storage, put/get. */
 export * from './types.js';
 export { Dht, type DhtValueOptions, type GetOptions, type GetResult, type PutOptions, type PutResult } from './values.js';
+export type { PagingParams } from './paging.js';
 export { DhtCore, type DhtOptions, type DhtStats } from './dht.js';
 export { RoutingTable, type RoutingTableOptions, type TableEntry, type ObserveOutcome } from './routing-table.js';
 export { RecordStore, type RecordStoreOptions, type HeldRecord } from './storage.js';

@@ -9,7 +9,7 @@
  */
 import type { Clock } from '../util/clock.js';
 import { ContactSlab } from './contact-slab.js';
-import { commonPrefixLength, sameId, type Positions } from './keyspace.js';
+import { commonPrefixLength, sameId } from './keyspace.js';
 import { subnetGroup } from './subnet.js';
 import { ID_LENGTH, type Contact } from './types.js';
 
@@ -41,8 +41,8 @@ export interface RoutingTableOptions {
   maxFailures?: number;
   /** A full bucket pings its oldest entry only if that entry was silent this long, ms; fresher ones are known alive. Default 60 s. */
   pingAfterMs?: number;
-  /** Position cache: contacts handed out are registered with their position, so nobody re-hashes them. */
-  positions?: Positions;
+  /** Size multipliers of the first buckets (bucket 0 = the far half of the key space). Default [8, 4, 2]. */
+  wideBuckets?: readonly number[];
 }
 
 /** What {@link RoutingTable.observe} did. `ping` asks the caller to ping `stale` and report back. */
@@ -61,6 +61,7 @@ class Bucket {
 }
 
 const BUCKETS = ID_LENGTH * 8;
+const DEFAULT_WIDE_BUCKETS: readonly number[] = [8, 4, 2];
 
 /** k-buckets over XOR distance of hashed node IDs. */
 export class RoutingTable {
@@ -70,6 +71,7 @@ export class RoutingTable {
   private touched: number[] = [];
   private readonly created: number;
   private readonly replacementSize: number;
+  private readonly wide: readonly number[];
   private readonly maxPerSubnet: number;
   private readonly maxFailures: number;
   private count = 0;
@@ -77,9 +79,20 @@ export class RoutingTable {
   constructor(private readonly options: RoutingTableOptions) {
     this.k = options.k ?? 20;
     this.replacementSize = options.replacements ?? this.k;
+    this.wide = options.wideBuckets ?? DEFAULT_WIDE_BUCKETS;
     this.maxPerSubnet = options.maxPerSubnet ?? 2;
     this.maxFailures = options.maxFailures ?? 2;
     this.created = options.clock.now();
+  }
+
+  /**
+   * Room of bucket `index`: k, times {@link RoutingTableOptions.wideBuckets}`[index]` for the
+   * first few. The shallow buckets cover half, a quarter, ... of the whole network, so more
+   * contacts there start every lookup several bits closer to its target (libtorrent's
+   * "extended routing table" does the same), for a few KB per node.
+   */
+  capacity(index: number): number {
+    return this.k * (this.wide[index] ?? 1);
   }
 
   /** Number of contacts in the buckets (replacement caches excluded). */
@@ -104,7 +117,7 @@ export class RoutingTable {
     let bucket = this.buckets[index];
     if (bucket === undefined) {
       while (this.buckets.length < index) this.buckets.push(undefined);
-      bucket = this.buckets[index] = new Bucket(this.k);
+      bucket = this.buckets[index] = new Bucket(this.capacity(index));
     }
     const entries = bucket.entries;
     const at = entries.indexOf(contact.id);
@@ -120,7 +133,7 @@ export class RoutingTable {
     }
     const group = subnetGroup(contact.address.host);
     if (!this.subnetAllows(entries, group, -1)) return { kind: 'rejected' };
-    if (entries.length < this.k) {
+    if (entries.length < this.capacity(index)) {
       entries.push(contact.id, position, contact.address.host, contact.address.port, group, now);
       this.setTouched(index, now);
       this.count++;
@@ -211,17 +224,35 @@ export class RoutingTable {
 
   private appendSorted(out: Array<[Bucket, number]>, indices: number[], target: Uint8Array, count: number, exclude?: Uint8Array): void {
     const group: Array<[Bucket, number]> = [];
+    const keys: number[] = [];
+    const t0 = ((target[0]! << 24) | (target[1]! << 16) | (target[2]! << 8) | target[3]!) >>> 0;
     for (const i of indices) {
       const bucket = this.buckets[i];
       if (bucket === undefined) continue;
       const entries = bucket.entries;
-      for (let slot = 0; slot < entries.length; slot++) if (exclude === undefined || !sameId(entries.idView(slot), exclude)) group.push([bucket, slot]);
+      const bytes = entries.bytes;
+      for (let slot = 0; slot < entries.length; slot++) {
+        if (exclude !== undefined && sameId(entries.idView(slot), exclude)) continue;
+        const at = entries.positionOffset(slot);
+        // The first 32 bits of the XOR distance order almost every pair; ties fall back to all 256.
+        keys.push((((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) ^ t0) >>> 0);
+        group.push([bucket, slot]);
+      }
     }
     if (group.length === 0) return;
-    if (group.length > 1) group.sort((x, y) => comparePacked(x[0].entries.bytes, x[0].entries.positionOffset(x[1]), y[0].entries.bytes, y[0].entries.positionOffset(y[1]), target));
-    for (const item of group) {
+    const order = Array.from(group.keys());
+    if (order.length > 1) {
+      order.sort((x, y) => {
+        const d = keys[x]! - keys[y]!;
+        if (d !== 0) return d;
+        const [bx, sx] = group[x]!;
+        const [by, sy] = group[y]!;
+        return comparePacked(bx.entries.bytes, bx.entries.positionOffset(sx), by.entries.bytes, by.entries.positionOffset(sy), target);
+      });
+    }
+    for (const index of order) {
       if (out.length >= count) return;
-      out.push(item);
+      out.push(group[index]!);
     }
   }
 
@@ -283,9 +314,7 @@ export class RoutingTable {
   }
 
   private contactOf(slab: ContactSlab, slot: number): Contact {
-    const contact = slab.contact(slot);
-    this.options.positions?.remember(contact.id, slab.position(slot));
-    return contact;
+    return slab.contact(slot);
   }
 
   private subnetAllows(slab: ContactSlab, group: string | number | undefined, skip: number): boolean {

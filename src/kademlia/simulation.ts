@@ -172,8 +172,18 @@ export class KadSimulation {
         if (to < sorted.length && Buffer.compare(sorted[to]!.position, high) === 0) to++;
         const size = to - from;
         const picks = new Set<number>();
-        if (size <= node.dht.k) for (let i = from; i < to; i++) picks.add(i);
-        else while (picks.size < node.dht.k) picks.add(from + Math.floor(this.random() * size));
+        const room = node.dht.table.capacity(bit);
+        if (size <= room) for (let i = from; i < to; i++) picks.add(i);
+        else if (room * 2 < size) while (picks.size < room) picks.add(from + Math.floor(this.random() * size));
+        else {
+          // Most of the range: a partial shuffle beats drawing until distinct.
+          const order = Array.from({ length: size }, (_, i) => from + i);
+          for (let i = 0; i < room; i++) {
+            const j = i + Math.floor(this.random() * (size - i));
+            [order[i], order[j]] = [order[j]!, order[i]!];
+            picks.add(order[i]!);
+          }
+        }
         for (const i of picks) node.dht.observe(sorted[i]!.node.contact);
       }
       if (!node.dht.started) await node.dht.start([]);

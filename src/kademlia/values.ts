@@ -172,19 +172,32 @@ export class Dht extends DhtCore {
       }
       return any;
     };
-    let holders = merge(this.store.get(key)) ? 1 : 0;
+    // Set sizes of the holders that answered with valid records. Only the most complete
+    // count towards the quorum: a node that just became a holder (after churn) may have
+    // only a few of the key's records, and three of those must not end a 1-to-many read.
+    const sizes: number[] = [];
+    let largest = 0;
+    const counted = () => sizes.reduce((n, size) => (size >= largest ? n + 1 : n), 0);
+    const held = this.store.get(key);
+    if (merge(held)) {
+      sizes.push(held.length);
+      largest = held.length;
+    }
     const paged: PagedHolder[] = [];
-    if (!(stopAtImmutable && immutableFound) && holders < quorum) {
+    if (!(stopAtImmutable && immutableFound) && counted() < quorum) {
       await this.lookupValue(
         key,
         (from: Contact, answer: FindValueResult) => {
           const records = Array.isArray(answer.records) ? answer.records : [];
-          if (records.length > 0 && merge(records)) holders++;
           const total = answer.total;
-          if (typeof total === 'number' && Number.isSafeInteger(total) && total > records.length) {
-            paged.push({ contact: from, total, have: records.length, sample: records.slice(0, 8) });
+          const pagedTotal = typeof total === 'number' && Number.isSafeInteger(total) && total > records.length ? Math.min(total, this.store.maxPerKeyLimit) : 0;
+          if (pagedTotal > 0) paged.push({ contact: from, total: pagedTotal, have: records.length, sample: records.slice(0, 8) });
+          if (records.length > 0 && merge(records)) {
+            const size = Math.max(records.length, pagedTotal);
+            sizes.push(size);
+            largest = Math.max(largest, size);
           }
-          return (stopAtImmutable && immutableFound) || holders >= quorum;
+          return (stopAtImmutable && immutableFound) || counted() >= quorum;
         },
         options.signal ? { signal: options.signal } : {},
       );

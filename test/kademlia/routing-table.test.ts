@@ -21,10 +21,11 @@ function contactInBucket(self: Uint8Array, index: number, host: string): Contact
   }
 }
 
-function newTable(options: { k?: number } = {}) {
+/** A table with plain k-sized buckets everywhere (wide first buckets have their own test). */
+function newTable(options: { k?: number; wideBuckets?: number[] } = {}) {
   const clock = new VirtualClock();
   const self = suite.randomBytes(32);
-  return { clock, self, table: new RoutingTable({ self, clock, k: options.k ?? 20 }) };
+  return { clock, self, table: new RoutingTable({ self, clock, k: options.k ?? 20, wideBuckets: options.wideBuckets ?? [] }) };
 }
 
 let hostCounter = 0;
@@ -67,6 +68,22 @@ describe('RoutingTable', () => {
     assert.equal(table.bucketEntries(0).length, 4);
     assert.equal(table.bucketReplacements(0).length, 3);
     assert.equal(table.size, 4);
+  });
+
+  it('gives the first buckets (the widest ranges of the key space) room for more contacts', () => {
+    const { table, self } = newTable({ k: 3, wideBuckets: [4, 2] });
+    for (const index of [0, 1, 2]) {
+      for (let i = 0; i < 20; i++) {
+        const c = contactInBucket(self, index, publicHost());
+        table.observe(c, positions.of(c.id));
+      }
+    }
+    assert.deepEqual([0, 1, 2].map((i) => table.bucketEntries(i).length), [12, 6, 3]);
+    assert.equal(table.size, 21);
+    // Closest-first answers still come out in XOR order across the wide bucket.
+    const target = randomPositionInBucket(self, 0, suite.randomBytes(32));
+    const all = [...table.entries()].sort((x, y) => compareDistance(x.position, y.position, target));
+    assert.deepEqual(table.closest(target, 5).map((e) => e.contact.id), all.slice(0, 5).map((e) => e.contact.id));
   });
 
   it('keeps separate buckets per distance, so near buckets fill independently of far ones (the split)', () => {
