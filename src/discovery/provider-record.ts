@@ -13,6 +13,11 @@ import { ProviderRecordValueCodec, type ProviderRecordValue, type SocketAddress 
 
 /** Largest metadata, in bytes of its UTF-8 JSON encoding. */
 export const MAX_METADATA_BYTES = 512;
+/**
+ * Largest encoded provider record value: the signed record (author, signature, seq,
+ * expiry) must still fit one STORE datagram (see MAX_RECORD_WIRE_BYTES in kademlia).
+ */
+export const MAX_PROVIDER_VALUE_BYTES = 920;
 /** Most addresses a record carries (more are dropped, the first ones kept). */
 export const MAX_PROVIDER_ADDRESSES = 8;
 /** Most relays a record carries. */
@@ -99,7 +104,7 @@ export function encodeProviderValue(info: Pick<ProviderInfo, 'addresses' | 'rela
   const value: ProviderRecordValue = { addresses, relays, metadata };
   const bytes = ProviderRecordValueCodec.encode(value).finish();
   // Unreachable with the caps above; kept as the invariant the DHT relies on.
-  if (bytes.length > MAX_VALUE_SIZE) throw invalidArgument('metadata', `provider record would be ${bytes.length} bytes, limit ${MAX_VALUE_SIZE}`);
+  if (bytes.length > MAX_PROVIDER_VALUE_BYTES) throw invalidArgument('metadata', `provider record would be ${bytes.length} bytes, limit ${MAX_PROVIDER_VALUE_BYTES}`);
   return bytes;
 }
 

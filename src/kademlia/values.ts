@@ -14,6 +14,7 @@ import { compareDistance, isId, mutableKey } from './keyspace.js';
 import { authorKey, checkRecord, createImmutableRecord, isBoundMutable, isImmutable, signRecord, supersedes } from './record.js';
 import type { Contact, FindValueResult, SignedRecord } from './types.js';
 import { MAX_VALUE_SIZE } from './types.js';
+import { recordFitsDatagram } from './wire-size.js';
 
 /** Options of {@link Dht.put}. Without `keyPair` the value is immutable (key = hash of value). */
 export interface PutOptions {
@@ -100,6 +101,9 @@ export class Dht extends DhtCore {
       const seq = options.seq ?? (previous ? previous.record.seq + 1 : 0);
       record = signRecord(this.options.suite, options.keyPair, { key, seq, expiresAt, value, ...(options.salt ? { salt: options.salt } : {}) });
     }
+    if (!recordFitsDatagram(record)) {
+      throw invalidArgument('value', `too large for one datagram as a ${options.keyPair ? 'signed' : 'immutable'} record (${value.length} bytes; immutable values may have 1000, signed ones about 900 less the salt)`);
+    }
     return this.publish(record, options.keyPair, ttlMs, options);
   }
 
@@ -111,6 +115,7 @@ export class Dht extends DhtCore {
   async putRecord(record: SignedRecord, options: { keyPair?: KeyPair; republish?: boolean; signal?: AbortSignal } = {}): Promise<PutResult> {
     const problem = checkRecord(this.options.suite, record, record?.key, this.wallNow(), this.store.maxTtlMs);
     if (problem !== null) throw invalidArgument('record', `not a valid record (${problem})`);
+    if (!recordFitsDatagram(record)) throw invalidArgument('record', 'too large to travel in one datagram');
     return this.publish(record, options.keyPair, Math.max(1, record.expiresAt - this.wallNow()), options);
   }
 

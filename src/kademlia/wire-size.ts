@@ -26,3 +26,17 @@ export function recordWireBytes(record: SignedRecord): number {
 
 /** Encoded size of one IPv4 contact inside an answer (ID, address, framing). */
 export const CONTACT_WIRE_BYTES = 2 + 34 + 2 + 6 + 3;
+
+/**
+ * Largest encoded record that still travels in one datagram both ways: inside a STORE
+ * (envelope header with session token, key, write token, client-mode flag: 1135 - 83)
+ * and alone in a FIND_VALUE page (1080). Immutable values of 1000 bytes fit; signed
+ * (mutable) records carry a 32-byte author and a 64-byte signature besides, so their
+ * values must be about 100 bytes smaller, and smaller still by the length of a salt.
+ */
+export const MAX_RECORD_WIRE_BYTES = 1052;
+
+/** True when `record` fits {@link MAX_RECORD_WIRE_BYTES}. */
+export function recordFitsDatagram(record: SignedRecord): boolean {
+  return recordWireBytes(record) <= MAX_RECORD_WIRE_BYTES;
+}

@@ -58,3 +58,28 @@ test('DHT over real UDP with 50 nodes in one process: every node finds every key
   const stats = nodes[25]!.stats();
   assert.equal(stats.droppedTotal - stats.dropped.unexpected, 0, JSON.stringify(stats.dropped));
 });
+
+test('DHT value size limits: 1000-byte immutable values and the largest signed ones travel; larger ones are typed errors', async (t) => {
+  const nodes = await network(3, t);
+  const immutable = new Uint8Array(1000).fill(1);
+  const { key } = await nodes[0]!.dht.put(immutable);
+  assert.equal((await nodes[2]!.dht.get(key))!.value.length, 1000);
+  const author = generateIdentity();
+  const salt = new Uint8Array(64).fill(2);
+  let largest = 0;
+  for (let size = 1000; size > 0; size -= 10) {
+    try {
+      await nodes[1]!.dht.put(new Uint8Array(size).fill(3), { keyPair: author, salt, seq: 1 });
+      largest = size;
+      break;
+    } catch (error) {
+      assert.equal((error as { code: string }).code, 'ERR_INVALID_ARGUMENT');
+      assert.match((error as Error).message, /"value"/);
+    }
+  }
+  assert.ok(largest >= 800, `largest signed value with a 64-byte salt: ${largest}`);
+  const mutableKey = (await nodes[1]!.dht.put(new Uint8Array(largest).fill(4), { keyPair: author, salt, seq: 2 })).key;
+  assert.equal((await nodes[0]!.dht.get(mutableKey))!.value.length, largest);
+  await assert.rejects(nodes[0]!.dht.put(new Uint8Array(1001)), { code: 'ERR_INVALID_ARGUMENT' });
+  assert.equal(nodes.reduce((sum, node) => sum + node.stats().rpc.failedReplies, 0), 0);
+});
