@@ -9,6 +9,8 @@ export type { MccNodeOptions, MccNodeEvents, PingResult, PeerInfo, MccDht } from
 export type { RegisterServiceOptions, StreamHandler } from './service-targets.js';
 export type { ConnectOptions, ForwardOptions, Forward } from './node-tunnels.js';
 export type { TunnelConfig } from './tunnel/config.js';
+export type { NatStatus, NodeNatOptions } from './node-nat.js';
+export type { RelayServerOptions } from './nat/relay-server.js';
 export type { Registration, RegistrationState } from './discovery/registration.js';
 export type { Provider, ServiceMetadata } from './discovery/provider-record.js';
 export type { WatchEvent } from './discovery/watch.js';

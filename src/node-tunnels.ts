@@ -22,6 +22,7 @@ import type { TunnelDriver } from './tunnel/driver.js';
 import type { TunnelConnection } from './tunnel/tunnel-connection.js';
 import type { TunnelStream } from './tunnel/stream.js';
 import type { Provider } from './discovery/provider-record.js';
+import type { Contact } from './kademlia/types.js';
 import type { Failover } from './discovery/failover.js';
 import type { Strategy } from './discovery/load-balancing.js';
 import type { ServiceTarget } from './service-targets.js';
@@ -57,6 +58,24 @@ export interface Forward {
   close(): Promise<void>;
 }
 
+/** A way to reach a provider that is not a listed address (a relay circuit). */
+export interface TunnelPath {
+  /** Where to run the tunnel (a circuit's virtual address when relayed). */
+  address: Address;
+  /** True when the path runs through a relay. */
+  relayed: boolean;
+}
+
+/** NAT traversal as the tunnel service uses it (src/node-nat.ts). */
+export interface TunnelPaths {
+  /** A relayed path to the provider; rejects when no relay gets through. */
+  relayed(provider: { nodeId: Uint8Array; addresses: Address[]; relays: Contact[] }, signal?: AbortSignal): Promise<TunnelPath>;
+  /** A tunnel came up over `path` (undefined: directly at a listed address); a relayed one may be upgraded. */
+  connected(connection: TunnelConnection, path: TunnelPath | undefined): void;
+  /** The tunnel handshake over a relayed `path` failed (release what it holds). */
+  abandon(path: TunnelPath): void;
+}
+
 /** What the tunnel service needs from its node. */
 export interface TunnelServiceContext {
   driver: TunnelDriver;
@@ -68,6 +87,8 @@ export interface TunnelServiceContext {
   lookup: (name: string, signal?: AbortSignal) => Promise<Provider[]>;
   /** Address of a node by ID when the node knows it (peer table, routing table). */
   addressOf: (nodeId: Uint8Array) => Address | undefined;
+  /** NAT traversal: relayed paths and their upgrade. Without it, only listed addresses are tried. */
+  paths?: TunnelPaths;
 }
 
 const ACCEPT_OK = 0;
@@ -95,14 +116,14 @@ export class TunnelService {
       const nodeId = hexToBytes(target);
       const address = this.context.addressOf(nodeId);
       if (!address) throw new MccError('ERR_UNREACHABLE', `no known address for node ${target.slice(0, 16)}…`);
-      return this.openStream(nodeId, [address], options.service, options.signal);
+      return this.openStream(nodeId, [address], [], options.service, options.signal);
     }
     encodeServiceName(target);
     const providers = await this.context.lookup(target, options.signal);
     if (providers.length === 0) throw new MccError('ERR_NOT_FOUND', `no provider of "${target}" found`);
     const { result } = await this.context.failover.run(
       providers,
-      (provider) => this.openStream(provider.nodeId, provider.addresses, target, options.signal),
+      (provider) => this.openStream(provider.nodeId, provider.addresses, provider.relays, target, options.signal),
       {
         strategy: options.strategy ?? this.context.defaultStrategy(),
         service: target,
@@ -128,45 +149,81 @@ export class TunnelService {
     await Promise.all([...this.forwards].map((forward) => forward.close()));
   }
 
-  private async openStream(nodeId: Uint8Array, addresses: Address[], service: string, signal?: AbortSignal): Promise<TunnelStream> {
-    const connection = await this.connectionTo(nodeId, addresses, service, signal);
+  private async openStream(nodeId: Uint8Array, addresses: Address[], relays: Contact[], service: string, signal?: AbortSignal): Promise<TunnelStream> {
+    const connection = await this.connectionTo(nodeId, addresses, relays, service, signal);
     const stream = connection.openStream();
     stream.write(streamHeader(service));
     return stream;
   }
 
   /** The open connection to a peer, or a new one (concurrent callers share one handshake). */
-  private async connectionTo(nodeId: Uint8Array, addresses: Address[], service: string, signal?: AbortSignal): Promise<TunnelConnection> {
+  private async connectionTo(nodeId: Uint8Array, addresses: Address[], relays: Contact[], service: string, signal?: AbortSignal): Promise<TunnelConnection> {
     const existing = this.context.driver.connectionTo(nodeId);
     if (existing && !existing.closed) return existing;
     const key = bytesToHex(nodeId);
     let pending = this.connecting.get(key);
     if (!pending) {
-      pending = this.handshake(nodeId, addresses, service, signal).finally(() => this.connecting.delete(key));
+      pending = this.handshake(nodeId, addresses, relays, service, signal).finally(() => this.connecting.delete(key));
       this.connecting.set(key, pending);
     }
     return pending;
   }
 
-  private async handshake(nodeId: Uint8Array, addresses: Address[], service: string, signal?: AbortSignal): Promise<TunnelConnection> {
+  /**
+   * Direct first (the listed addresses, unless the provider lists relays: then it is
+   * behind NAT and they would not answer), then a relayed path; a relayed tunnel is
+   * handed to `paths.connected`, which upgrades it to direct in the background.
+   */
+  private async handshake(nodeId: Uint8Array, addresses: Address[], relays: Contact[], service: string, signal?: AbortSignal): Promise<TunnelConnection> {
+    const paths = this.context.paths;
     let lastError: unknown = new MccError('ERR_UNREACHABLE', 'provider lists no address');
-    for (const address of addresses) {
+    const fatal = (error: unknown): boolean =>
+      error instanceof MccError && (error.code === 'ERR_ABORTED' || error.code === 'ERR_STOPPED' || error.code === 'ERR_NOT_FOUND');
+    if (!paths || relays.length === 0) {
+      for (const address of addresses) {
+        throwIfAborted(signal);
+        try {
+          const connection = await this.handshakeAt(nodeId, address, service, signal);
+          paths?.connected(connection, undefined);
+          return connection;
+        } catch (error) {
+          if (fatal(error)) throw error;
+          lastError = error;
+          this.context.logger.debug(`tunnel to ${bytesToHex(nodeId).slice(0, 8)} at ${formatAddress(address)} failed: ${(error as Error).message}`);
+        }
+      }
+    }
+    if (paths) {
       throwIfAborted(signal);
-      const pending = this.context.driver.initiate(nodeId, address, encodeServiceName(service));
       try {
-        const answer = await this.context.rpc.request({ id: nodeId, address }, { tunnelInit: { handshake: pending.message } }, { signal, timeoutMs: HANDSHAKE_TIMEOUT_MS });
-        const response = answer.envelope.tunnelAccept?.handshake;
-        const done = response ? pending.complete(response) : null;
-        if (!done) throw new MccError('ERR_PEER', 'tunnel handshake answer did not authenticate');
-        if (done.payload[0] !== ACCEPT_OK) throw new MccError('ERR_NOT_FOUND', `provider does not offer "${service}"`);
-        return done.connection;
+        const path = await paths.relayed({ nodeId, addresses, relays }, signal);
+        let connection: TunnelConnection;
+        try {
+          connection = await this.handshakeAt(nodeId, path.address, service, signal);
+        } catch (error) {
+          paths.abandon(path);
+          throw error;
+        }
+        paths.connected(connection, path);
+        return connection;
       } catch (error) {
-        if (error instanceof MccError && (error.code === 'ERR_ABORTED' || error.code === 'ERR_STOPPED' || error.code === 'ERR_NOT_FOUND')) throw error;
+        if (fatal(error)) throw error;
         lastError = error;
-        this.context.logger.debug(`tunnel to ${bytesToHex(nodeId).slice(0, 8)} at ${formatAddress(address)} failed: ${(error as Error).message}`);
+        this.context.logger.debug(`relayed tunnel to ${bytesToHex(nodeId).slice(0, 8)} failed: ${(error as Error).message}`);
       }
     }
     throw lastError instanceof MccError ? lastError : new MccError('ERR_UNREACHABLE', 'no address of the provider answered', { cause: lastError });
+  }
+
+  /** One tunnel handshake, carried in a session request to `address`. */
+  private async handshakeAt(nodeId: Uint8Array, address: Address, service: string, signal?: AbortSignal): Promise<TunnelConnection> {
+    const pending = this.context.driver.initiate(nodeId, address, encodeServiceName(service));
+    const answer = await this.context.rpc.request({ id: nodeId, address }, { tunnelInit: { handshake: pending.message } }, { signal, timeoutMs: HANDSHAKE_TIMEOUT_MS });
+    const response = answer.envelope.tunnelAccept?.handshake;
+    const done = response ? pending.complete(response) : null;
+    if (!done) throw new MccError('ERR_PEER', 'tunnel handshake answer did not authenticate');
+    if (done.payload[0] !== ACCEPT_OK) throw new MccError('ERR_NOT_FOUND', `provider does not offer "${service}"`);
+    return done.connection;
   }
 
   /** Server side of the handshake: refuses services we do not offer, so the client fails over at once. */

@@ -35,6 +35,10 @@ import { Failover } from './discovery/failover.js';
 import { checkStrategy, type Strategy } from './discovery/load-balancing.js';
 import { PACKET_TUNNEL } from './wire/constants.js';
 import type { Duplex } from 'node:stream';
+import { RelayTransport } from './nat/relay-transport.js';
+import { isVirtualAddress } from './nat/relay-packet.js';
+import type { RelayServerOptions } from './nat/relay-server.js';
+import { NodeNat, type NatStatus, type NodeNatOptions } from './node-nat.js';
 
 /** Options of {@link MccNode.create}. Every option has a default. */
 export interface MccNodeOptions {
@@ -67,6 +71,13 @@ export interface MccNodeOptions {
   strategy?: Strategy;
   /** Tunnel limits (windows, buffers, timeouts); see the tunnel docs. */
   tunnel?: Partial<TunnelConfig>;
+  /**
+   * Relaying for peers behind NAT, offered while this node is reachable: `false` turns it
+   * off; an object sets its limits (sessions, bytes per second, lifetimes). Default on.
+   */
+  relay?: false | RelayServerOptions;
+  /** NAT traversal tuning (extra sockets for hole punching, upgrade of relayed connections). */
+  nat?: NodeNatOptions;
 }
 
 /** The DHT as `node.dht` exposes it: values up to 1000 bytes, immutable or signed mutable. */
@@ -111,6 +122,8 @@ export interface MccNodeEvents {
   'observed-address': (observed: Address, by: string) => void;
   /** A non-fatal problem (e.g. a bootstrap node did not answer). */
   warning: (error: MccError) => void;
+  /** The NAT verdict (mapping, reachability, public address) or the relays changed. */
+  nat: (status: NatStatus) => void;
 }
 
 /** How long stop() waits for withdrawals to reach the network. */
@@ -139,6 +152,8 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
   readonly services = new Map<string, ServiceTarget>();
   /** @internal tunnel connections of this node. */
   readonly tunnels: TunnelDriver;
+  /** @internal NAT traversal (src/node-nat.ts). */
+  readonly nat: NodeNat;
   private readonly tunnelService: TunnelService;
   private readonly strategy: Strategy;
   private seeds: Contact[] = [];
@@ -161,7 +176,9 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     this.clock = new TrackedClock(options.clock ?? systemClock);
     this.requestTimeoutMs = options.requestTimeoutMs ?? 4000;
     this.bootstrapAddresses = (options.bootstrap ?? []).map((entry, index) => toAddress(entry, `bootstrap[${index}]`));
-    this.transport = options.transport ?? new UdpTransport({ host: options.host, port: options.port ?? 0 });
+    // Session and tunnel traffic may ride relay circuits: the socket is wrapped once, here.
+    const relayTransport = new RelayTransport(options.transport ?? new UdpTransport({ host: options.host, port: options.port ?? 0 }));
+    this.transport = relayTransport;
     this.session = new SessionLayer({
       identity,
       suite,
@@ -171,6 +188,10 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     });
     this.rpc = new RpcLayer(this.session, this.clock, this.counters, { defaultTimeoutMs: this.requestTimeoutMs });
     this.session.onMessage((message) => {
+      if (this.nat.isKademliaOverCircuit(message)) {
+        this.counters.drop('unexpected');
+        return;
+      }
       this.observePeer(message);
       this.rpc.receive(message);
     });
@@ -178,7 +199,9 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     const network = new RpcKadNetwork({
       rpc: this.rpc,
       clientMode: () => this.kad.clientMode,
-      onAnswer: (contact) => this.kad.observe(contact),
+      onAnswer: (contact) => {
+        if (!isVirtualAddress(contact.address)) this.kad.observe(contact);
+      },
     });
     this.kad = new Dht({
       id: identity.publicKey,
@@ -195,7 +218,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
       keyPair: identity,
       clock: this.clock,
       ...(options.wallClock ? { wallClock: options.wallClock } : {}),
-      selfInfo: () => ({ addresses: this.advertisedAddresses(), relays: [] }),
+      selfInfo: () => this.nat.selfInfo(this.advertisedAddresses()),
       rtt: (nodeId) => this.rpc.rtt(nodeId),
       rejoin: () => (this.seeds.length > 0 ? this.kad.bootstrap(this.seeds) : Promise.resolve()),
       logger: this.logger,
@@ -206,8 +229,29 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     this.strategy = options.strategy ?? 'random';
     this.tunnels = new TunnelDriver({ transport: this.transport, clock: this.clock, suite, identity, config: options.tunnel });
     this.session.onRawDatagram(PACKET_TUNNEL, (data, from) => {
-      if (!this.tunnels.handleDatagram(data, from)) this.counters.drop('unexpected');
+      if (!this.tunnels.handleDatagram(data, this.nat.paths.tunnelSource(from))) this.counters.drop('unexpected');
     });
+    this.nat = new NodeNat({
+      transport: relayTransport,
+      clock: this.clock,
+      rpc: this.rpc,
+      session: this.session,
+      crypto: suite,
+      kad: this.kad,
+      tunnels: this.tunnels,
+      logger: this.logger,
+      bound: () => this.bound,
+      seeds: () => this.seeds,
+      peers: () => this.peerTable.values(),
+      forceClientMode: options.clientMode === true,
+      relay: options.relay,
+      republish: () => void this.discovery.refresh().catch(() => {}),
+      options: {
+        ...options.nat,
+        ...(options.nat?.openSocket || options.transport ? {} : { openSocket: () => this.openExtraSocket() }),
+      },
+    });
+    this.nat.on('change', (status) => this.emit('nat', status));
     this.tunnelService = new TunnelService({
       driver: this.tunnels,
       rpc: this.rpc,
@@ -217,7 +261,15 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
       defaultStrategy: () => this.strategy,
       lookup: (name, signal) => this.discovery.lookup(name, signal ? { signal } : {}),
       addressOf: (nodeId) => this.addressOf(nodeId),
+      paths: this.nat.paths,
     });
+  }
+
+  /** A second UDP socket on the bound host, for hole punching from a symmetric NAT. */
+  private async openExtraSocket(): Promise<Transport> {
+    const socket = new UdpTransport({ host: this.bound?.host, port: 0 });
+    await socket.bind();
+    return socket;
   }
 
   /**
@@ -336,7 +388,9 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     this.state = 'started';
     this.logger.info(`listening on ${formatAddress(this.bound)}`);
     this.emit('started', { id: this.idHex, address: this.bound });
+    this.nat.start();
     await this.bootstrap(options.signal);
+    this.nat.joined();
   }
 
   /** Closes every socket and timer this node opened; idempotent. */
@@ -347,6 +401,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     if (wasRunning) await this.withdrawAll();
     await this.tunnelService.close();
     await this.tunnels.close();
+    this.nat.stop();
     this.kad.stop();
     this.rpc.close();
     this.session.close();
@@ -391,7 +446,10 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     const started = this.clock.now();
     const answer = await this.rpc.request({ id: peerId, address }, { ping: {} }, { signal: options.signal, timeoutMs });
     const observed = answer.envelope.pong?.observed ? fromSocketAddress(answer.envelope.pong.observed) ?? undefined : undefined;
-    if (observed) this.emit('observed-address', observed, answer.fromHex);
+    if (observed) {
+      this.nat.observed(answer.fromHex, address, observed);
+      this.emit('observed-address', observed, answer.fromHex);
+    }
     return { id: answer.fromHex, rttMs: this.clock.now() - started, observed };
   }
 
@@ -401,8 +459,8 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
   }
 
   /** A snapshot of the node's counters. */
-  stats(): StatsSnapshot & { peers: number } {
-    return { ...this.counters.snapshot(), peers: this.peerTable.size };
+  stats(): StatsSnapshot & { peers: number; nat: NatStatus } {
+    return { ...this.counters.snapshot(), peers: this.peerTable.size, nat: this.nat.status() };
   }
 
   /** @internal the identity key pair (for modules that sign records). */

@@ -85,7 +85,12 @@ export class NatConnector {
     return done({ path: 'relayed', address: circuit.address, transport: undefined, relayed: circuit, punch: undefined });
   }
 
-  private async openCircuit(target: PeerContact, signal: AbortSignal | undefined): Promise<RelayedConnection> {
+  /**
+   * Opens a relay circuit to `target`: through one of its relays, else through one of
+   * our own relays to its first address (when it may be reachable). Rejects with
+   * ERR_UNREACHABLE when no relay gets through.
+   */
+  async openCircuit(target: PeerContact, signal: AbortSignal | undefined): Promise<RelayedConnection> {
     const attempts: Array<{ relay: NatPeer; targetAddress?: Address }> = target.relays.map((relay) => ({ relay }));
     const reachableAt = target.reachable !== false ? target.addresses[0] : undefined;
     if (reachableAt) for (const relay of this.options.ownRelays?.() ?? []) attempts.push({ relay, targetAddress: reachableAt });

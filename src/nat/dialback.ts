@@ -36,11 +36,21 @@ const MAX_EXCLUDE = 16;
 export interface NatProbeServiceOptions {
   /** Picks the third node for a dial-back, excluding the given IDs. Default: none (the helper role answers ok=false). */
   pickThirdParty?: (exclude: Uint8Array[]) => NatPeer | undefined;
+  /**
+   * True when our NAT holds a mapping towards `address` (we sent there lately): a
+   * dial-back probe from there proves nothing, and the check counts as inconclusive.
+   * Default: never.
+   */
+  mappedTowards?: (address: Address) => boolean;
   /** Most delayed echoes pending at once (all requesters). Default 64. */
   maxPendingEchoes?: number;
   /** Requests served per requester IP per second (burst twice that). Default 2. */
   perSourcePerSecond?: number;
 }
+
+/** Third nodes a helper tries per dial-back, and its budget for each (together within the requester's 3 s). */
+const THIRD_PARTY_ATTEMPTS = 2;
+const THIRD_PARTY_TIMEOUT_MS = 1200;
 
 /** The sender of a probe that arrived. */
 export interface ProbeArrival {
@@ -54,6 +64,7 @@ export class NatProbeService {
   private readonly limiter: RateLimiter;
   private readonly maxPendingEchoes: number;
   private pickThirdParty: (exclude: Uint8Array[]) => NatPeer | undefined;
+  private readonly mappedTowards: (address: Address) => boolean;
   private closed = false;
 
   constructor(
@@ -62,6 +73,7 @@ export class NatProbeService {
     options: NatProbeServiceOptions = {},
   ) {
     this.pickThirdParty = options.pickThirdParty ?? (() => undefined);
+    this.mappedTowards = options.mappedTowards ?? (() => false);
     this.maxPendingEchoes = options.maxPendingEchoes ?? 64;
     const rate = options.perSourcePerSecond ?? 2;
     this.limiter = new RateLimiter(context.clock, { ratePerSecond: rate, burst: rate * 2 });
@@ -79,7 +91,8 @@ export class NatProbeService {
   /**
    * Asks `helper` to have a third node probe `target` (our observed address). Resolves
    * true when the probe arrived within `waitMs`, false when it did not, and undefined
-   * when the helper could not run the test (no third node, refused, no answer).
+   * when the helper could not run the test (no third node, refused, no answer) or the
+   * probe came from an address our NAT holds a mapping towards (`mappedTowards`).
    * `exclude` names nodes we talked to lately: their packets would pass our NAT anyway.
    */
   async dialBack(helper: NatPeer, target: Address, waitMs: number, exclude: Uint8Array[] = []): Promise<boolean | undefined> {
@@ -96,7 +109,9 @@ export class NatProbeService {
       this.forget(nonce);
       return undefined;
     }
-    return (await arrived) !== undefined;
+    const arrival = await arrived;
+    if (arrival === undefined) return false;
+    return this.mappedTowards(arrival.from.address) ? undefined : true;
   }
 
   /** Asks `peer` to send us a probe after `delayMs` of silence; true when it arrived within `delayMs + waitMs`. */
@@ -160,18 +175,24 @@ export class NatProbeService {
     // Only the requester's own address: the probe must not be aimable at anyone else.
     if (!sameAddress(target, request.from.address)) throw new MccError('ERR_INVALID_ARGUMENT', 'target must be your address as I see it');
     const exclude = (body.exclude ?? []).slice(0, MAX_EXCLUDE).filter((id) => id instanceof Uint8Array && id.length === 32);
-    const third = this.pickThirdParty([request.from.id, ...exclude]);
-    if (!third || equalBytes(third.id, request.from.id)) return { natAck: { ok: false } };
-    try {
-      const answer = await this.context.rpc.request(
-        third,
-        { natDialBack: { nonce: body.nonce, target: toSocketAddress(target), requester: request.from.id } },
-        { timeoutMs: 2000 },
-      );
-      return { natAck: { ok: answer.envelope.natAck?.ok === true } };
-    } catch {
-      return { natAck: { ok: false } };
+    // A third node may have gone away since we last heard from it: try another, within the requester's budget.
+    const tried: Uint8Array[] = [];
+    for (let attempt = 0; attempt < THIRD_PARTY_ATTEMPTS; attempt++) {
+      const third = this.pickThirdParty([request.from.id, ...exclude, ...tried]);
+      if (!third || equalBytes(third.id, request.from.id)) break;
+      tried.push(third.id);
+      try {
+        const answer = await this.context.rpc.request(
+          third,
+          { natDialBack: { nonce: body.nonce, target: toSocketAddress(target), requester: request.from.id } },
+          { timeoutMs: THIRD_PARTY_TIMEOUT_MS },
+        );
+        if (answer.envelope.natAck?.ok === true) return { natAck: { ok: true } };
+      } catch {
+        // next third party
+      }
     }
+    return { natAck: { ok: false } };
   }
 
   private onDialBack(request: InboundMessage): Envelope {

@@ -36,6 +36,9 @@ import { CIRCUIT_ID_SIZE, isVirtualAddress, relayedIdHex } from './relay-packet.
 import type { RelayTransport } from './relay-transport.js';
 import { NAT_MAPPING_CODES, natMappingFromCode, type NatContext, type NatMapping, type NatPeer, type RandomFn, type SocketFactory } from './types.js';
 
+/** Extra sockets opened at once by the birthday strategy. */
+const BIRTHDAY_BATCH = 32;
+
 /** What this node knows about itself when it punches. */
 export interface LocalNatInfo {
   mapping: NatMapping;
@@ -158,22 +161,28 @@ class Attempt {
   private async openBirthdaySockets(): Promise<void> {
     const target = this.remote.addresses[0];
     if (!target) return;
-    for (let i = 0; i < this.owner.limits.birthdaySockets && !this.done; i++) {
-      let socket: Transport;
-      try {
-        socket = await this.owner.openSocket!();
-      } catch {
-        return; // out of sockets: punch with what we have
+    // Batches open in parallel: one at a time, a loaded host would spend the whole attempt on binds.
+    for (let opened = 0; opened < this.owner.limits.birthdaySockets && !this.done; opened += BIRTHDAY_BATCH) {
+      const count = Math.min(BIRTHDAY_BATCH, this.owner.limits.birthdaySockets - opened);
+      const batch = await Promise.allSettled(Array.from({ length: count }, () => this.owner.openSocket!()));
+      let failed = false;
+      for (const outcome of batch) {
+        if (outcome.status === 'rejected') {
+          failed = true; // out of sockets: punch with what we have
+          continue;
+        }
+        const socket = outcome.value;
+        if (this.done) {
+          void socket.close();
+          continue;
+        }
+        this.sockets.push(socket);
+        socket.onDatagram((data, from) => {
+          if (relayedIdHex(data) === this.idHex) this.receive(data, from, socket);
+        });
+        this.send(socket, target, 0);
       }
-      if (this.done) {
-        void socket.close();
-        return;
-      }
-      this.sockets.push(socket);
-      socket.onDatagram((data, from) => {
-        if (relayedIdHex(data) === this.idHex) this.receive(data, from, socket);
-      });
-      this.send(socket, target, 0);
+      if (failed) return;
     }
   }
 

@@ -32,6 +32,8 @@ export interface NatServiceOptions {
   relayCandidates?: () => NatPeer[];
   /** Picks the third node of a dial-back we help with. Default: a random observer not excluded. */
   pickThirdParty?: NatProbeServiceOptions['pickThirdParty'];
+  /** True when our NAT holds a mapping towards `address` (dial-back probes from there are inconclusive). Default: never. */
+  mappedTowards?: (address: Address) => boolean;
   /** Our own socket addresses (for the `public` verdict and LAN candidates). Default: the bound address. */
   localAddresses?: () => Address[];
   monitor?: Partial<Omit<NatMonitorOptions, 'observers'>>;
@@ -61,6 +63,7 @@ export class NatService extends EventEmitter<NatServiceEvents> {
   readonly connector: NatConnector;
   readonly keepalive: KeepaliveScheduler;
   private started = false;
+  private assumed = false;
 
   constructor(
     private readonly context: NatContext,
@@ -74,6 +77,7 @@ export class NatService extends EventEmitter<NatServiceEvents> {
         const excluded = new Set(exclude.map(bytesToHex));
         return options.observers().find((peer) => !excluded.has(bytesToHex(peer.id)));
       }),
+      ...(options.mappedTowards ? { mappedTowards: options.mappedTowards } : {}),
     });
     this.monitor = new NatMonitor(context, this.classifier, this.probes, { ...options.monitor, observers: options.observers });
     this.relayServer = new RelayServer(context, (to, data) => transport.sendDirect(to, data), options.relay);
@@ -137,9 +141,25 @@ export class NatService extends EventEmitter<NatServiceEvents> {
     }
   }
 
+  /**
+   * Behind a NAT whose reachability checks keep coming back inconclusive, act as
+   * unreachable (hold relay reservations) until a check says otherwise: a node behind
+   * NAT that nobody can prove reachable is most likely filtered.
+   */
+  assumeUnreachable(assume: boolean): void {
+    if (this.assumed === assume) return;
+    this.assumed = assume;
+    this.onChange(this.classifier.state);
+  }
+
+  /** True when the node acts as unreachable: the dial-back said so, or the assumption above holds. */
+  actsUnreachable(state: NatState = this.classifier.state): boolean {
+    return state.reachable === false || (state.reachable === undefined && this.assumed && state.mapping !== 'public');
+  }
+
   private onChange(state: NatState): void {
     if (this.started) {
-      const unreachable = state.reachable === false;
+      const unreachable = this.actsUnreachable(state);
       if (unreachable) this.relayClient.setCandidates((this.options.relayCandidates ?? this.options.observers)());
       this.relayClient.setWanted(unreachable);
       if (state.mapping !== 'public' && state.mapping !== 'unknown') this.keepalive.start();

@@ -8,14 +8,21 @@
  *   end of is unwrapped and delivered upwards *from the virtual address* (so replies
  *   go back through the relay by themselves); a claimed ID (hole-punch probes) goes
  *   to its claimant; anything else goes to the relay server, when this node is one.
+ * - Sends to an address with a route (a hole-punched path that runs over an extra
+ *   socket, {@link RelayTransport.addRoute}) go out on that socket; what arrives on it
+ *   is delivered upwards like datagrams of the main socket.
  * - Everything else passes through untouched.
+ *
+ * It also remembers, bounded, where session datagrams went lately
+ * ({@link RelayTransport.sentRecently}): a dial-back probe from such an address proves
+ * nothing about reachability, since our NAT holds a mapping towards it.
  *
  * Bad input never throws: it is dropped and counted in {@link RelayTransport.counters}.
  */
 import type { Address } from '../util/address.js';
 import { sameAddress } from '../util/address.js';
 import type { DatagramHandler, Transport } from '../transport/types.js';
-import { PACKET_RELAYED } from '../wire/constants.js';
+import { PACKET_RELAYED, PACKET_SESSION } from '../wire/constants.js';
 import { hexToBytes } from '../util/bytes.js';
 import { MAX_RELAYED_INNER_SIZE, RELAY_HEADER_SIZE, circuitIdOf, encodeRelayed, relayedIdHex, virtualAddress } from './relay-packet.js';
 
@@ -36,6 +43,11 @@ export interface RelayTransportCounters {
 /** Receives 0x13 datagrams whose ID nobody else claimed (the relay server). Returns false to drop. */
 export type RelayFallback = (data: Uint8Array, from: Address) => boolean;
 
+/** Routes (extra sockets) at most; the oldest is closed beyond. */
+const MAX_ROUTES = 64;
+/** Recent session destinations remembered. */
+const MAX_RECENT_DESTINATIONS = 1024;
+
 interface CircuitEnd {
   idBytes: Uint8Array;
   relay: Address;
@@ -50,6 +62,9 @@ export class RelayTransport implements Transport {
   private readonly circuits = new Map<string, CircuitEnd>();
   private readonly claims = new Map<string, DatagramHandler>();
   private fallback: RelayFallback | undefined;
+  private readonly routes = new Map<string, Transport>();
+  private readonly recent = new Map<string, number>();
+  private now: () => number = () => 0;
 
   /** @param inner the real socket (UDP or simulated). */
   constructor(readonly inner: Transport) {
@@ -64,10 +79,14 @@ export class RelayTransport implements Transport {
     return this.inner.localAddress();
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.circuits.clear();
     this.claims.clear();
-    return this.inner.close();
+    const routes = [...this.routes.values()];
+    this.routes.clear();
+    this.recent.clear();
+    await Promise.all(routes.map((socket) => socket.close().catch(() => {})));
+    await this.inner.close();
   }
 
   onDatagram(handler: DatagramHandler): void {
@@ -76,7 +95,14 @@ export class RelayTransport implements Transport {
 
   send(to: Address, data: Uint8Array): void {
     const id = circuitIdOf(to);
-    if (id === undefined) return this.inner.send(to, data);
+    if (id === undefined) {
+      if (data[0] === PACKET_SESSION) this.remember(to);
+      if (this.routes.size > 0) {
+        const route = this.routes.get(routeKey(to));
+        if (route) return route.send(to, data);
+      }
+      return this.inner.send(to, data);
+    }
     const circuit = this.circuits.get(id);
     if (!circuit) {
       this.counters.droppedNoCircuit++;
@@ -93,6 +119,46 @@ export class RelayTransport implements Transport {
   /** Sends on the real socket even to a virtual-looking address (never used for circuits). */
   sendDirect(to: Address, data: Uint8Array): void {
     this.inner.send(to, data);
+  }
+
+  /**
+   * Sends to `remote` go out on `socket` from now on (an extra socket that a hole punch
+   * opened), and what arrives on it is delivered like main-socket datagrams. The
+   * transport owns the socket: {@link RelayTransport.removeRoute} or close() closes it.
+   */
+  addRoute(remote: Address, socket: Transport): void {
+    const key = routeKey(remote);
+    const previous = this.routes.get(key);
+    if (previous === socket) return;
+    if (previous) void previous.close().catch(() => {});
+    this.routes.set(key, socket);
+    socket.onDatagram((data, from) => this.receive(data, from));
+    while (this.routes.size > MAX_ROUTES) this.removeRoute(parseRouteKey(this.routes.keys().next().value!));
+  }
+
+  /** Ends the route to `remote` and closes its socket. */
+  removeRoute(remote: Address): void {
+    const key = routeKey(remote);
+    const socket = this.routes.get(key);
+    if (!socket) return;
+    this.routes.delete(key);
+    void socket.close().catch(() => {});
+  }
+
+  /** Routes over extra sockets. */
+  get routeCount(): number {
+    return this.routes.size;
+  }
+
+  /** Installs the time source of {@link RelayTransport.sentRecently} (the node's clock). */
+  setClock(now: () => number): void {
+    this.now = now;
+  }
+
+  /** True when a session datagram went to `address` within the last `withinMs`. */
+  sentRecently(address: Address, withinMs: number): boolean {
+    const at = this.recent.get(routeKey(address));
+    return at !== undefined && this.now() - at <= withinMs;
   }
 
   /** Registers a circuit this node is an end of; returns the virtual address of the peer behind it. */
@@ -125,6 +191,13 @@ export class RelayTransport implements Transport {
     this.fallback = fallback;
   }
 
+  private remember(to: Address): void {
+    const key = routeKey(to);
+    this.recent.delete(key); // re-insert: newest last
+    this.recent.set(key, this.now());
+    if (this.recent.size > MAX_RECENT_DESTINATIONS) this.recent.delete(this.recent.keys().next().value!);
+  }
+
   private receive(data: Uint8Array, from: Address): void {
     if (data.length === 0 || data[0] !== PACKET_RELAYED) return this.handler(data, from);
     const id = relayedIdHex(data);
@@ -147,4 +220,13 @@ export class RelayTransport implements Transport {
     if (claimant) return claimant(data, from);
     if (!this.fallback?.(data, from)) this.counters.droppedInbound++;
   }
+}
+
+function routeKey(address: Address): string {
+  return `${address.port}|${address.host}`;
+}
+
+function parseRouteKey(key: string): Address {
+  const bar = key.indexOf('|');
+  return { host: key.slice(bar + 1), port: Number(key.slice(0, bar)) };
 }

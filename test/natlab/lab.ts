@@ -34,7 +34,7 @@ export function labUnavailableReason(): string | undefined {
 /** A node process running inside a lab namespace. */
 export class LabProcess {
   readonly lines: string[] = [];
-  private stderr = '';
+  stderr = '';
   private readonly waiters: Array<() => void> = [];
   readonly exited: Promise<number | null>;
 
@@ -81,6 +81,19 @@ export class LabProcess {
         });
       });
     }
+  }
+
+  /** The newest JSON line with field `key` so far, or undefined. */
+  latest<T = Record<string, unknown>>(key: string): T | undefined {
+    for (let i = this.lines.length - 1; i >= 0; i--) {
+      try {
+        const parsed = JSON.parse(this.lines[i]!) as Record<string, unknown>;
+        if (parsed && key in parsed) return parsed as T;
+      } catch {
+        // not JSON: a log line
+      }
+    }
+    return undefined;
   }
 
   /** Ends the process. */

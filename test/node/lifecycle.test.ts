@@ -23,7 +23,8 @@ test('three nodes on loopback bootstrap, ping each other and learn their observe
 
   const stats = c.stats();
   assert.ok(stats.datagramsOut >= 2 && stats.datagramsIn >= 2);
-  assert.equal(stats.droppedTotal, 0);
+  // Late duplicate answers to retransmitted requests (a loaded machine) count as 'unexpected'; nothing else may drop.
+  assert.equal(stats.droppedTotal - stats.dropped.unexpected, 0, JSON.stringify(stats.dropped));
   assert.ok(stats.rpc.answered >= 2);
 });
 

@@ -1,0 +1,136 @@
+/**
+ * A mesh node process for the NAT lab, using only the public API (plus `stats()`).
+ * Prints JSON lines on stdout. Roles:
+ *
+ *   seed     PORT [BOOTSTRAP] [--client-mode]
+ *            a public node (bootstrap, observer, relay); prints {"ready":...}, then
+ *            {"stats":...} every 500 ms until killed
+ *   provider PORT BOOTSTRAP... [--service=NAME]
+ *            a real node:http server on 127.0.0.1, exposed as service NAME (default "web") with
+ *            register({ port }); prints {"provider":...} once its NAT verdict is in and
+ *            the service is registered, then {"stats":...} every 500 ms until killed
+ *   client   PORT BOOTSTRAP... [--service=NAME]
+ *            waits for its NAT verdict, forward(NAME) to a local port, HTTP GET through
+ *            it; waits (bounded) for a relayed connection to move to a direct path, then
+ *            a second, larger GET, counting datagrams that passed relay circuits meanwhile;
+ *            prints {"client":...} and exits
+ */
+import { createServer, get as httpGet } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MccNode } from '../../src/index.js';
+import type { NatStatus } from '../../src/node-nat.js';
+import { isVirtualAddress } from '../../src/nat/relay-packet.js';
+
+const [role, portText, ...rest] = process.argv.slice(2);
+const port = Number(portText ?? 0);
+const clientMode = rest.includes('--client-mode');
+const service = rest.find((arg) => arg.startsWith('--service='))?.slice('--service='.length) ?? 'web';
+const bootstrap = rest.filter((arg) => !arg.startsWith('--'));
+const BIG = 256 * 1024;
+
+function print(value: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Waits (bounded) until the NAT verdict is in: reachable, or holding relays (unreachable, or not provably reachable behind NAT). */
+async function verdict(node: MccNode, maxMs: number): Promise<NatStatus> {
+  const deadline = Date.now() + maxMs;
+  for (;;) {
+    const status = node.stats().nat;
+    if (status.reachable === true || status.relays.length >= 2) return status;
+    if (Date.now() > deadline) return status;
+    await sleep(100);
+  }
+}
+
+function fetchText(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpGet(url, { agent: false }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      response.on('error', reject);
+    });
+    request.setTimeout(20_000, () => request.destroy(new Error('HTTP request timed out')));
+    request.on('error', reject);
+  });
+}
+
+function keepReporting(node: MccNode): void {
+  const timer = setInterval(() => print({ stats: node.stats().nat }), 500);
+  const stop = async (): Promise<void> => {
+    clearInterval(timer);
+    await node.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+}
+
+if (role === 'seed') {
+  const node = await MccNode.create({ host: '0.0.0.0', port, bootstrap, clientMode });
+  await node.start();
+  print({ ready: { id: node.idHex, address: node.address } });
+  keepReporting(node);
+} else if (role === 'provider') {
+  const server = createServer((request, response) => {
+    const size = request.url === '/big' ? BIG : 0;
+    const body = size > 0 ? 'b'.repeat(size) : `hello from the provider (${request.url})`;
+    response.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
+    response.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const node = await MccNode.create({ host: '0.0.0.0', port, bootstrap });
+  await node.start();
+  const status = await verdict(node, 20_000);
+  await node.register(service, { port: (server.address() as AddressInfo).port });
+  print({ provider: { id: node.idHex, status } });
+  keepReporting(node);
+  process.on('SIGTERM', () => server.close());
+} else if (role === 'client') {
+  const node = await MccNode.create({ host: '0.0.0.0', port, bootstrap });
+  await node.start();
+  const status = await verdict(node, 20_000);
+  // The provider may be starting at the same time: wait (bounded) for its record.
+  for (let tries = 0; tries < 60 && (await node.lookup(service, { fresh: true })).length === 0; tries++) await sleep(500);
+  const started = Date.now();
+  const forward = await node.forward(service, { port: 0 });
+  const base = `http://127.0.0.1:${forward.address.port}`;
+  const first = await fetchText(`${base}/first`);
+  const firstMs = Date.now() - started;
+  const [provider] = await node.lookup(service);
+  const connection = provider ? node.tunnels.connectionTo(provider.nodeId) : undefined;
+  // A relayed connection moves to a direct path when the background hole punch succeeds.
+  const deadline = Date.now() + 12_000;
+  while (connection && isVirtualAddress(connection.address) && Date.now() < deadline) {
+    const { connects } = node.stats().nat;
+    if (connects.punchFailed > 0 && connects.punched === 0) break;
+    await sleep(100);
+  }
+  await sleep(300); // let datagrams that were in flight on the relay drain
+  const before = node.stats().nat.circuits;
+  const second = await fetchText(`${base}/big`);
+  const after = node.stats().nat.circuits;
+  print({
+    client: {
+      status,
+      first: { status: first.status, body: first.body, ms: firstMs },
+      second: { status: second.status, bytes: second.body.length },
+      address: connection?.address,
+      relayedPath: connection ? isVirtualAddress(connection.address) : undefined,
+      relayedDuringSecond: after.relayedIn + after.relayedOut - before.relayedIn - before.relayedOut,
+      connects: node.stats().nat.connects,
+    },
+  });
+  await forward.close();
+  await node.stop();
+  process.exit(0);
+} else {
+  console.error('usage: mesh-node.ts seed|provider|client PORT [BOOTSTRAP...] [--client-mode]');
+  process.exit(2);
+}
