@@ -74,6 +74,8 @@ export function seededRandom(seed: number): () => number {
 export class InMemoryKadHub {
   /** Requests sent (each RPC is one request and, unless lost, one response). */
   requests = 0;
+  /** FIND_VALUE page fetches (records past the first answer), for tests and benchmarks. */
+  pageRequests = 0;
   private readonly members = new Map<number, Member[]>();
   private readonly random: () => number;
 
@@ -210,6 +212,7 @@ export class InMemoryEndpoint implements KadNetwork {
   }
 
   findValuePage(to: Contact, key: Uint8Array, offset: number, limit: number, signal?: AbortSignal): Promise<FindValuePage> {
+    this.hub.pageRequests++;
     return this.hub.call(this.member, to, signal, (h, from) => {
       const answer = h.handleFindValue(from, key);
       const held = Array.isArray(answer.records) ? answer.records : [];
