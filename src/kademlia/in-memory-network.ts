@@ -9,6 +9,7 @@ import { abortError } from '../errors.js';
 import type { Clock } from '../util/clock.js';
 import type { Contact, FindNodeResult, FindValuePage, FindValueResult, KadNetwork, ObserveOptions, SignedRecord, StoreResult } from './types.js';
 import { CONTACT_WIRE_BYTES, recordWireBytes } from './wire-size.js';
+import { mulberry32 } from '../util/random.js';
 
 /** The inbound side of a node, as the session layer would drive it. A `Dht` satisfies it. */
 export interface KadHandlers {
@@ -59,16 +60,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** Deterministic PRNG (mulberry32) for reproducible simulations. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom: (seed: number) => () => number = mulberry32;
 
 /** Delivers KadNetwork calls between in-process nodes. */
 export class InMemoryKadHub {

@@ -98,17 +98,8 @@ export class NatProbeService {
   async dialBack(helper: NatPeer, target: Address, waitMs: number, exclude: Uint8Array[] = []): Promise<boolean | undefined> {
     const nonce = this.context.crypto.randomBytes(NONCE_SIZE);
     const arrived = this.expect(nonce, waitMs);
-    try {
-      const request = { nonce, target: toSocketAddress(target), exclude: exclude.slice(0, MAX_EXCLUDE) };
-      const answer = await this.context.rpc.request(helper, { natDialBackRequest: request }, { timeoutMs: waitMs });
-      if (!answer.envelope.natAck?.ok) {
-        this.forget(nonce);
-        return undefined;
-      }
-    } catch {
-      this.forget(nonce);
-      return undefined;
-    }
+    const request = { nonce, target: toSocketAddress(target), exclude: exclude.slice(0, MAX_EXCLUDE) };
+    if (!(await this.askForProbe(helper, nonce, { natDialBackRequest: request }, waitMs))) return undefined;
     const arrival = await arrived;
     if (arrival === undefined) return false;
     return this.mappedTowards(arrival.from.address) ? undefined : true;
@@ -118,17 +109,20 @@ export class NatProbeService {
   async echo(peer: NatPeer, delayMs: number, waitMs: number): Promise<boolean | undefined> {
     const nonce = this.context.crypto.randomBytes(NONCE_SIZE);
     const arrived = this.expect(nonce, delayMs + waitMs);
-    try {
-      const answer = await this.context.rpc.request(peer, { natEchoRequest: { nonce, delayMs } }, { timeoutMs: waitMs });
-      if (!answer.envelope.natAck?.ok) {
-        this.forget(nonce);
-        return undefined;
-      }
-    } catch {
-      this.forget(nonce);
-      return undefined;
-    }
+    if (!(await this.askForProbe(peer, nonce, { natEchoRequest: { nonce, delayMs } }, waitMs))) return undefined;
     return (await arrived) !== undefined;
+  }
+
+  /** Sends a probe request; false (and the expectation of `nonce` dropped) when it was not acknowledged. */
+  private async askForProbe(peer: NatPeer, nonce: Uint8Array, body: Envelope, timeoutMs: number): Promise<boolean> {
+    try {
+      const answer = await this.context.rpc.request(peer, body, { timeoutMs });
+      if (answer.envelope.natAck?.ok) return true;
+    } catch {
+      // no answer: same as a refusal
+    }
+    this.forget(nonce);
+    return false;
   }
 
   /** Cancels pending echoes and waits. */
