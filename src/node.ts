@@ -28,6 +28,7 @@ import type { Provider } from './discovery/provider-record.js';
 import type { WatchEvent } from './discovery/watch.js';
 import { serviceTarget, type RegisterServiceOptions, type ServiceTarget } from './service-targets.js';
 import { localAddresses } from './util/interfaces.js';
+import { readRoutingFile, writeRoutingFile } from './routing-file.js';
 import { TunnelDriver } from './tunnel/driver.js';
 import type { TunnelConfig } from './tunnel/config.js';
 import { TunnelService, type ConnectOptions, type Forward, type ForwardOptions } from './node-tunnels.js';
@@ -78,6 +79,11 @@ export interface MccNodeOptions {
   relay?: false | RelayServerOptions;
   /** NAT traversal tuning (extra sockets for hole punching, upgrade of relayed connections). */
   nat?: NodeNatOptions;
+  /**
+   * A file for the routing table: saved on `stop()`, read on `start()`, so a restarted node
+   * rejoins through the peers it knew even when no bootstrap node answers. Default: none.
+   */
+  routingTable?: string;
 }
 
 /** The DHT as `node.dht` exposes it: values up to 1000 bytes, immutable or signed mutable. */
@@ -157,6 +163,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
   private readonly tunnelService: TunnelService;
   private readonly strategy: Strategy;
   private seeds: Contact[] = [];
+  private readonly routingFile: string | undefined;
   private observedAddress: Address | undefined;
   private readonly identity: KeyPair;
   private readonly counters = new Stats();
@@ -227,6 +234,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
       this.observedAddress = observed;
     });
     this.strategy = options.strategy ?? 'random';
+    this.routingFile = options.routingTable;
     this.tunnels = new TunnelDriver({ transport: this.transport, clock: this.clock, suite, identity, config: options.tunnel });
     this.session.onRawDatagram(PACKET_TUNNEL, (data, from) => {
       if (!this.tunnels.handleDatagram(data, this.nat.paths.tunnelSource(from))) this.counters.drop('unexpected');
@@ -362,6 +370,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     if (options.host !== undefined && typeof options.host !== 'string') throw invalidArgument('host', 'expected a string');
     if (options.bootstrap !== undefined && !Array.isArray(options.bootstrap)) throw invalidArgument('bootstrap', 'expected an array of "host:port"');
     if (options.requestTimeoutMs !== undefined && !(options.requestTimeoutMs > 0)) throw invalidArgument('requestTimeoutMs', 'expected a positive number');
+    if (options.routingTable !== undefined && (typeof options.routingTable !== 'string' || options.routingTable.length === 0)) throw invalidArgument('routingTable', 'expected a file path');
     const suite =
       options.crypto === undefined
         ? defaultCryptoSuite
@@ -399,6 +408,9 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     const wasRunning = this.state !== 'created';
     this.state = 'stopping';
     if (wasRunning) await this.withdrawAll();
+    if (wasRunning && this.routingFile) {
+      await writeRoutingFile(this.routingFile, this.kad.snapshot()).catch((error: Error) => this.logger.warn(`could not save the routing table: ${error.message}`));
+    }
     await this.tunnelService.close();
     await this.tunnels.close();
     this.nat.stop();
@@ -504,9 +516,11 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
         this.emit('warning', error);
       }
     });
-    // Join the DHT: a lookup of our own position through the seeds fills the routing table.
-    this.seeds = seeds;
-    await this.kad.start(seeds, signal);
+    // Join the DHT: a lookup of our own position through the seeds (bootstrap nodes, then
+    // the peers saved at the last stop) fills the routing table.
+    const saved = this.routingFile ? await readRoutingFile(this.routingFile) : [];
+    this.seeds = [...seeds, ...saved.filter((contact) => !seeds.some((seed) => bytesToHex(seed.id) === bytesToHex(contact.id)))];
+    await this.kad.start(this.seeds, signal);
   }
 }
 

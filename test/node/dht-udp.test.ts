@@ -83,3 +83,25 @@ test('DHT value size limits: 1000-byte immutable values and the largest signed o
   await assert.rejects(nodes[0]!.dht.put(new Uint8Array(1001)), { code: 'ERR_INVALID_ARGUMENT' });
   assert.equal(nodes.reduce((sum, node) => sum + node.stats().rpc.failedReplies, 0), 0);
 });
+
+test('a node restarted with its routing-table file rejoins without any bootstrap node', async (t) => {
+  const { mkdtempSync, rmSync, statSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'mcc-routing-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const nodes = await network(5, t);
+  const { key } = await nodes[1]!.dht.put(new TextEncoder().encode('still here'));
+  const file = join(dir, 'routing.json');
+  const identity = join(dir, 'id.json');
+  const first = await MccNode.create({ host: '127.0.0.1', identity, routingTable: file, bootstrap: [nodes[0]!.address] });
+  await first.start();
+  await first.stop();
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  const again = await MccNode.create({ host: '127.0.0.1', identity, routingTable: file });
+  await again.start();
+  t.after(() => again.stop());
+  assert.equal(again.idHex, first.idHex, 'same identity from its file');
+  assert.ok(again.stats().peers >= 3, `rejoined through saved peers: ${again.stats().peers}`);
+  assert.equal(new TextDecoder().decode((await again.dht.get(key))!.value), 'still here');
+});
