@@ -1,0 +1,103 @@
+/** The public types of `MccNode`: options, events and results. */
+import type { Address } from './util/address.js';
+import type { Clock } from './util/clock.js';
+import type { Logger } from './util/logger.js';
+import type { MccError } from './errors.js';
+import type { CryptoSuite, KeyPair } from './crypto/types.js';
+import type { Transport } from './transport/types.js';
+import type { GetOptions, GetResult, PutOptions, PutResult } from './kademlia/values.js';
+import type { Strategy } from './discovery/load-balancing.js';
+import type { TunnelConfig } from './tunnel/config.js';
+import type { RelayServerOptions } from './nat/relay-server.js';
+import type { NatStatus, NodeNatOptions } from './node-nat.js';
+
+/** Options of {@link MccNode.create}. Every option has a default. */
+export interface MccNodeOptions {
+  /** Identity: a key file path (loaded, or created with mode 0600) or a key pair. Default: a fresh ephemeral identity. */
+  identity?: string | KeyPair;
+  /** Host to bind the UDP socket to. Default `::` (dual stack) falling back to `0.0.0.0`. */
+  host?: string;
+  /** UDP port. Default 0 (any free port). */
+  port?: number;
+  /** Nodes to join through, as `host:port` strings or addresses. */
+  bootstrap?: Array<string | Address>;
+  /** Replaces the UDP transport (e.g. with the simulated network's). */
+  transport?: Transport;
+  /** Crypto suite: `node` (default, fast), `noble` (portable) or your own. */
+  crypto?: 'node' | 'noble' | CryptoSuite;
+  /** Clock for all timers. Default: the system clock. */
+  clock?: Clock;
+  /** Where logs go. Default: silent unless `MCC_LOG` is set. */
+  logger?: Logger;
+  /** Default time budget of one request to a peer, in ms. Default 4000. */
+  requestTimeoutMs?: number;
+  /**
+   * DHT client mode: query the DHT but never enter others' routing tables (for nodes others
+   * cannot reach). Default false.
+   */
+  clientMode?: boolean;
+  /** Wall clock (ms since the epoch) for record expiry; inject a virtual one in simulations. Default `Date.now`. */
+  wallClock?: () => number;
+  /** How `connect` and `forward` pick among providers. Default `random`. */
+  strategy?: Strategy;
+  /** Tunnel limits (windows, buffers, timeouts); see the tunnel docs. */
+  tunnel?: Partial<TunnelConfig>;
+  /**
+   * Relaying for peers behind NAT, offered while this node is reachable: `false` turns it
+   * off; an object sets its limits (sessions, bytes per second, lifetimes). Default on.
+   */
+  relay?: false | RelayServerOptions;
+  /** NAT traversal tuning (extra sockets for hole punching, upgrade of relayed connections). */
+  nat?: NodeNatOptions;
+  /**
+   * A file for the routing table: saved on `stop()`, read on `start()`, so a restarted node
+   * rejoins through the peers it knew even when no bootstrap node answers. Default: none.
+   */
+  routingTable?: string;
+}
+
+/** The DHT as `node.dht` exposes it: values up to 1000 bytes, immutable or signed mutable. */
+export interface MccDht {
+  /**
+   * Stores `value` on the k nodes closest to its key. Without `keyPair` the value is immutable
+   * (key = hash of the value); with it, mutable and signed (key = hash of public key and salt;
+   * the highest `seq` wins). Republished by this node until `stop()`.
+   */
+  put(value: Uint8Array, options?: PutOptions): Promise<PutResult>;
+  /** Reads `key`, verifying what comes back; null when no valid value exists. */
+  get(key: Uint8Array, options?: GetOptions): Promise<GetResult | null>;
+}
+
+/** The result of {@link MccNode.ping}. */
+export interface PingResult {
+  /** The peer's node ID (hex). */
+  id: string;
+  /** Measured round trip in ms. */
+  rttMs: number;
+  /** Our address as the peer saw it (how NAT detection learns the public address). */
+  observed: Address | undefined;
+}
+
+/** A peer this node has exchanged authenticated messages with. */
+export interface PeerInfo {
+  id: string;
+  address: Address;
+  lastSeen: number;
+  rttMs: number | undefined;
+}
+
+/** Events of an {@link MccNode}. */
+export interface MccNodeEvents {
+  /** The node is listening. */
+  started: (info: { id: string; address: Address }) => void;
+  /** The node stopped and released everything. */
+  stopped: () => void;
+  /** First authenticated message from a peer. */
+  peer: (peer: PeerInfo) => void;
+  /** A peer reported the address it sees us at. */
+  'observed-address': (observed: Address, by: string) => void;
+  /** A non-fatal problem (e.g. a bootstrap node did not answer). */
+  warning: (error: MccError) => void;
+  /** The NAT verdict (mapping, reachability, public address) or the relays changed. */
+  nat: (status: NatStatus) => void;
+}
