@@ -99,7 +99,7 @@ const NODE_ID_HEX = /^[0-9a-f]{64}$/i;
 /** Connect, serve and forward over tunnels. One per node. */
 export class TunnelService {
   private readonly forwards = new Set<ForwardHandle>();
-  private readonly connecting = new Map<string, Promise<TunnelConnection>>();
+  private readonly connecting = new Map<string, SharedHandshake>();
 
   constructor(private readonly context: TunnelServiceContext) {
     context.rpc.handle('tunnelInit', (request) => this.acceptHandshake(request));
@@ -161,12 +161,17 @@ export class TunnelService {
     const existing = this.context.driver.connectionTo(nodeId);
     if (existing && !existing.closed) return existing;
     const key = bytesToHex(nodeId);
-    let pending = this.connecting.get(key);
-    if (!pending) {
-      pending = this.handshake(nodeId, addresses, relays, service, signal).finally(() => this.connecting.delete(key));
-      this.connecting.set(key, pending);
+    let shared = this.connecting.get(key);
+    if (!shared) {
+      // The handshake has its own controller: it is cancelled only when every caller waiting
+      // on it gave up, so one caller's abort never fails the others.
+      const controller = new AbortController();
+      const entry: SharedHandshake = { controller, waiting: 0, promise: Promise.resolve(undefined as unknown as TunnelConnection) };
+      entry.promise = this.handshake(nodeId, addresses, relays, service, controller.signal).finally(() => this.connecting.delete(key));
+      shared = entry;
+      this.connecting.set(key, shared);
     }
-    return pending;
+    return waitFor(shared, signal);
   }
 
   /**
@@ -340,6 +345,43 @@ function bridge(stream: Duplex, socket: Socket): void {
   stream.pipe(socket);
   socket.pipe(stream);
   socket.resume();
+}
+
+/** A handshake in progress that several connect() calls may wait on. */
+interface SharedHandshake {
+  promise: Promise<TunnelConnection>;
+  controller: AbortController;
+  waiting: number;
+}
+
+/** Waits for a shared handshake; the caller's abort rejects only this caller, and the last one out cancels it. */
+function waitFor(shared: SharedHandshake, signal: AbortSignal | undefined): Promise<TunnelConnection> {
+  if (!signal) {
+    shared.waiting++;
+    return shared.promise.finally(() => shared.waiting--);
+  }
+  throwIfAborted(signal);
+  shared.waiting++;
+  return new Promise<TunnelConnection>((resolve, reject) => {
+    let settled = false;
+    const leave = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      shared.waiting--;
+      signal.removeEventListener('abort', onAbort);
+      return true;
+    };
+    const onAbort = (): void => {
+      if (!leave()) return;
+      if (shared.waiting === 0) shared.controller.abort(signal.reason);
+      reject(new MccError('ERR_ABORTED', 'connect aborted', { cause: signal.reason }));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    shared.promise.then(
+      (connection) => leave() && resolve(connection),
+      (error: unknown) => leave() && reject(error),
+    );
+  });
 }
 
 /** One length byte (names are 1..255 bytes) + the UTF-8 name. */

@@ -110,3 +110,19 @@ test('failover: a provider that is gone is skipped and the next one serves', asy
   }
   assert.deepEqual([...replies], ['from a']);
 });
+
+test('one caller aborting a connect does not fail a concurrent connect to the same provider', async (t) => {
+  const [, b, c] = await trio(t);
+  await b.register('echo', { handler: (stream) => stream.pipe(stream) });
+  await c.lookup('echo');
+  const impatient = new AbortController();
+  const first = c.connect('echo', { signal: impatient.signal });
+  const second = c.connect('echo');
+  impatient.abort();
+  await assert.rejects(first, { code: 'ERR_ABORTED' });
+  const stream = await second;
+  const echoed = collect(stream);
+  stream.end('still works');
+  assert.equal((await echoed).toString(), 'still works');
+  assert.equal(c.tunnels.connections.length, 1);
+});
