@@ -5,6 +5,7 @@
  */
 import type { CryptoSuite } from '../crypto/types.js';
 import { ID_LENGTH } from './types.js';
+import { LruMap } from '../util/lru.js';
 
 /** Hash-input prefixes, so DHT keys of different kinds (and discovery's service keys) never collide. */
 export const KEY_NAMESPACE = {
@@ -61,11 +62,19 @@ export class Positions {
   private readonly cache = Positions.shared;
   constructor(private readonly suite: CryptoSuite) {}
 
-  /** SHA-256 of the node ID (cached per array object). */
+  /** Positions by ID bytes: IDs decoded off the wire are new arrays every time, so the WeakMap alone misses them. */
+  private static readonly byValue = new LruMap<string, Uint8Array>(50_000);
+
+  /** SHA-256 of the node ID (cached per array object, and by value). */
   of(id: Uint8Array): Uint8Array {
     let position = this.cache.get(id);
     if (position === undefined) {
-      position = this.suite.sha256(id);
+      const key = Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('latin1');
+      position = Positions.byValue.get(key);
+      if (position === undefined) {
+        position = this.suite.sha256(id);
+        Positions.byValue.set(key, position);
+      }
       this.cache.set(id, position);
     }
     return position;

@@ -7,9 +7,21 @@ import { isIP } from 'node:net';
 import { invalidArgument } from '../errors.js';
 import type { Address } from '../util/address.js';
 import type { SocketAddress } from './generated/mcc.types.js';
+import { LruMap } from '../util/lru.js';
 
 /** Parses an IPv4 or IPv6 literal into 4 or 16 bytes; null when `host` is not an IP literal. A `%zone` suffix is ignored. */
 export function ipToBytes(host: string): Uint8Array | null {
+  // Contacts are encoded over and over (every FIND answer): parse each host string once.
+  const cached = parsedHosts.get(host);
+  if (cached !== undefined) return cached.slice();
+  const bytes = parseIp(host);
+  if (bytes) parsedHosts.set(host, bytes);
+  return bytes;
+}
+
+const parsedHosts = new LruMap<string, Uint8Array>(4096);
+
+function parseIp(host: string): Uint8Array | null {
   const family = isIP(host);
   if (family === 4) {
     const parts = host.split('.');
@@ -26,7 +38,7 @@ export function ipToBytes(host: string): Uint8Array | null {
   let tailV4: Uint8Array | null = null;
   const lastColon = text.lastIndexOf(':');
   if (text.indexOf('.', lastColon) >= 0) {
-    tailV4 = ipToBytes(text.slice(lastColon + 1));
+    tailV4 = parseIp(text.slice(lastColon + 1));
     if (!tailV4) return null;
     text = text.slice(0, lastColon + 1) + '0:0';
   }
