@@ -5,7 +5,7 @@
  * connection becomes one stream).
  *
  * Streams share one forward-secret connection per peer pair. Each stream starts with
- * a small header naming its service (length byte + UTF-8 name), written before any
+ * a small header naming its service (service-streams.ts), written before any
  * user data, so opening a stream on an existing connection costs no round trip; the
  * provider resets streams for services it does not offer.
  */
@@ -27,6 +27,7 @@ import type { Failover } from './discovery/failover.js';
 import type { Strategy } from './discovery/load-balancing.js';
 import type { ServiceTarget } from './service-targets.js';
 import { encodeServiceName } from './discovery/service-name.js';
+import { bridge, readStreamHeader, streamHeader } from './service-streams.js';
 
 /** Options of `MccNode.connect`. */
 export interface ConnectOptions {
@@ -332,21 +333,6 @@ class ForwardHandle implements Forward {
   }
 }
 
-/** Joins a tunnel stream and a TCP socket both ways, with backpressure, half-close and error propagation. */
-function bridge(stream: Duplex, socket: Socket): void {
-  socket.on('error', (error) => stream.destroy(error));
-  stream.on('error', () => socket.destroy());
-  socket.once('close', () => {
-    if (!stream.destroyed && !stream.writableEnded) stream.destroy();
-  });
-  stream.once('close', () => {
-    if (!socket.destroyed) socket.end();
-  });
-  stream.pipe(socket);
-  socket.pipe(stream);
-  socket.resume();
-}
-
 /** A handshake in progress that several connect() calls may wait on. */
 interface SharedHandshake {
   promise: Promise<TunnelConnection>;
@@ -381,46 +367,5 @@ function waitFor(shared: SharedHandshake, signal: AbortSignal | undefined): Prom
       (connection) => leave() && resolve(connection),
       (error: unknown) => leave() && reject(error),
     );
-  });
-}
-
-/** One length byte (names are 1..255 bytes) + the UTF-8 name. */
-function streamHeader(service: string): Uint8Array {
-  const name = encodeServiceName(service);
-  const out = new Uint8Array(name.length + 1);
-  out[0] = name.length;
-  out.set(name, 1);
-  return out;
-}
-
-/** Reads a stream header; the bytes after it are pushed back for the service. */
-function readStreamHeader(stream: Duplex): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buffered: Buffer = Buffer.alloc(0);
-    const finish = (error: MccError | undefined, name?: string): void => {
-      stream.off('readable', onReadable);
-      stream.off('end', onEnd);
-      stream.off('error', onEnd);
-      if (error) reject(error);
-      else resolve(name!);
-    };
-    const onEnd = (): void => finish(new MccError('ERR_STREAM', 'stream ended before its header'));
-    const onReadable = (): void => {
-      let chunk: Buffer | null;
-      while ((chunk = stream.read() as Buffer | null) !== null) {
-        buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
-        const length = buffered[0]!;
-        if (length === 0) return finish(new MccError('ERR_STREAM', 'malformed stream header'));
-        if (buffered.length < 1 + length) continue;
-        const name = buffered.subarray(1, 1 + length).toString('utf8');
-        const rest = buffered.subarray(1 + length);
-        finish(undefined, name);
-        if (rest.length > 0) stream.unshift(rest);
-        return;
-      }
-    };
-    stream.on('readable', onReadable);
-    stream.once('end', onEnd);
-    stream.once('error', onEnd);
   });
 }

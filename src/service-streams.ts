@@ -1,0 +1,65 @@
+/**
+ * How a service stream travels: a one-byte-length service-name header in front of the
+ * user's bytes, and the bridge that joins a stream to a TCP socket (for `register({ port })`
+ * and `forward()`).
+ */
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { MccError } from './errors.js';
+import { encodeServiceName } from './discovery/service-name.js';
+
+/** Joins a tunnel stream and a TCP socket both ways, with backpressure, half-close and error propagation. */
+export function bridge(stream: Duplex, socket: Socket): void {
+  socket.on('error', (error) => stream.destroy(error));
+  stream.on('error', () => socket.destroy());
+  socket.once('close', () => {
+    if (!stream.destroyed && !stream.writableEnded) stream.destroy();
+  });
+  stream.once('close', () => {
+    if (!socket.destroyed) socket.end();
+  });
+  stream.pipe(socket);
+  socket.pipe(stream);
+  socket.resume();
+}
+
+/** One length byte (names are 1..255 bytes) + the UTF-8 name. */
+export function streamHeader(service: string): Uint8Array {
+  const name = encodeServiceName(service);
+  const out = new Uint8Array(name.length + 1);
+  out[0] = name.length;
+  out.set(name, 1);
+  return out;
+}
+
+/** Reads a stream header; the bytes after it are pushed back for the service. */
+export function readStreamHeader(stream: Duplex): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buffered: Buffer = Buffer.alloc(0);
+    const finish = (error: MccError | undefined, name?: string): void => {
+      stream.off('readable', onReadable);
+      stream.off('end', onEnd);
+      stream.off('error', onEnd);
+      if (error) reject(error);
+      else resolve(name!);
+    };
+    const onEnd = (): void => finish(new MccError('ERR_STREAM', 'stream ended before its header'));
+    const onReadable = (): void => {
+      let chunk: Buffer | null;
+      while ((chunk = stream.read() as Buffer | null) !== null) {
+        buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+        const length = buffered[0]!;
+        if (length === 0) return finish(new MccError('ERR_STREAM', 'malformed stream header'));
+        if (buffered.length < 1 + length) continue;
+        const name = buffered.subarray(1, 1 + length).toString('utf8');
+        const rest = buffered.subarray(1 + length);
+        finish(undefined, name);
+        if (rest.length > 0) stream.unshift(rest);
+        return;
+      }
+    };
+    stream.on('readable', onReadable);
+    stream.once('end', onEnd);
+    stream.once('error', onEnd);
+  });
+}
