@@ -1,4 +1,5 @@
 /** Shared set-up for tunnel tests: two drivers joined by one handshake carried in-process. */
+import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { generateIdentity, nodeCryptoSuite } from '../../src/crypto/index.js';
 import type { Transport } from '../../src/transport/types.js';
@@ -79,4 +80,25 @@ export function readAll(stream: TunnelStream): Promise<Buffer> {
     stream.once('end', () => resolve(Buffer.concat(chunks)));
     stream.once('error', reject);
   });
+}
+
+/**
+ * Echoes `megabytes` of patterned data through one stream of `pair` (the server pipes
+ * streams back) and checks it came back byte-exact, by length and SHA-256.
+ */
+export async function assertEchoIntact(pair: TunnelPair, megabytes: number): Promise<void> {
+  pair.serverConnection.on('stream', (s: TunnelStream) => s.pipe(s));
+  const data = patternBytes(megabytes * 1024 * 1024);
+  const stream = pair.clientConnection.openStream();
+  const hash = createHash('sha256');
+  let length = 0;
+  stream.on('data', (chunk: Buffer) => {
+    hash.update(chunk);
+    length += chunk.length;
+  });
+  const ended = new Promise((resolve) => stream.once('end', resolve));
+  await writeAll(stream, data);
+  await ended;
+  assert.equal(length, data.length);
+  assert.equal(hash.digest('hex'), createHash('sha256').update(data).digest('hex'));
 }

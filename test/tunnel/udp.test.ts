@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { UdpTransport } from '../../src/transport/udp.js';
 import { systemClock, TrackedClock } from '../../src/util/clock.js';
 import type { TunnelStream } from '../../src/tunnel/stream.js';
-import { connectPair, patternBytes, readAll, writeAll, type TunnelPair } from './helpers.js';
+import { assertEchoIntact, connectPair, patternBytes, readAll, writeAll, type TunnelPair } from './helpers.js';
 
 async function udpPair(clock = new TrackedClock(systemClock)): Promise<TunnelPair & { clock: TrackedClock }> {
   const pair = await connectPair(new UdpTransport({ host: '127.0.0.1' }), new UdpTransport({ host: '127.0.0.1' }), clock);
@@ -20,20 +20,7 @@ const ECHO_MB = 4;
 
 test(`byte-exact echo of ${ECHO_MB} MB through one stream over UDP loopback`, async () => {
   const pair = await udpPair();
-  pair.serverConnection.on('stream', (s: TunnelStream) => s.pipe(s));
-  const data = patternBytes(ECHO_MB * 1024 * 1024);
-  const stream = pair.clientConnection.openStream();
-  const hash = createHash('sha256');
-  let length = 0;
-  stream.on('data', (chunk: Buffer) => {
-    hash.update(chunk);
-    length += chunk.length;
-  });
-  const ended = once(stream, 'end');
-  await writeAll(stream, data);
-  await ended;
-  assert.equal(length, data.length);
-  assert.equal(hash.digest('hex'), createHash('sha256').update(data).digest('hex'));
+  await assertEchoIntact(pair, ECHO_MB);
   await pair.close();
   assert.equal(pair.clock.pending, 0, 'no timer left behind');
 });
