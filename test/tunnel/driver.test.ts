@@ -7,6 +7,14 @@ import { TunnelDriver } from '../../src/tunnel/driver.js';
 import type { TunnelStream } from '../../src/tunnel/stream.js';
 import { connectPair, readAll } from './helpers.js';
 
+/** A connected tunnel pair on a fresh simulated network under a virtual clock. */
+async function simPair(latencyMs?: number, config?: Parameters<typeof connectPair>[3]) {
+  const clock = new VirtualClock();
+  const network = new SimNetwork({ clock, ...(latencyMs !== undefined ? { defaultLink: { latencyMs } } : {}) });
+  const pair = await connectPair(network.createTransport(), network.createTransport(), clock, config);
+  return { clock, network, pair };
+}
+
 test('a retransmitted init gets the same answer and no second connection; refusals and garbage return null', async () => {
   const clock = new VirtualClock();
   const network = new SimNetwork({ clock });
@@ -44,10 +52,7 @@ test('a retransmitted init gets the same answer and no second connection; refusa
 });
 
 test('keep-alives hold an idle connection open past the idle timeout', async () => {
-  const clock = new VirtualClock();
-  const network = new SimNetwork({ clock, defaultLink: { latencyMs: 10 } });
-  const config = { idleTimeoutMs: 3000, keepAliveMs: 1000 };
-  const pair = await connectPair(network.createTransport(), network.createTransport(), clock, config);
+  const { clock, pair } = await simPair(10, { idleTimeoutMs: 3000, keepAliveMs: 1000 });
   await clock.run(20_000);
   assert.equal(pair.clientConnection.closed, false, 'keep-alives kept it open for 20 s');
   await pair.close();
@@ -56,10 +61,7 @@ test('keep-alives hold an idle connection open past the idle timeout', async () 
 });
 
 test('idle timeout fires when the peer vanishes silently', async () => {
-  const clock = new VirtualClock();
-  const network = new SimNetwork({ clock, defaultLink: { latencyMs: 10 } });
-  const config = { idleTimeoutMs: 3000, keepAliveMs: 1000 };
-  const pair = await connectPair(network.createTransport(), network.createTransport(), clock, config);
+  const { clock, network, pair } = await simPair(10, { idleTimeoutMs: 3000, keepAliveMs: 1000 });
   const stream = pair.clientConnection.openStream();
   const streamError = new Promise<Error & { code?: string }>((resolve) => stream.once('error', resolve));
   const closed = new Promise<Error & { code?: string }>((resolve) => pair.clientConnection.once('close', (e) => resolve(e!)));
@@ -74,9 +76,7 @@ test('idle timeout fires when the peer vanishes silently', async () => {
 });
 
 test('closing a connection errors its open streams on both sides', async () => {
-  const clock = new VirtualClock();
-  const network = new SimNetwork({ clock });
-  const pair = await connectPair(network.createTransport(), network.createTransport(), clock);
+  const { clock, pair } = await simPair();
   const serverStream = new Promise<TunnelStream>((resolve) => pair.serverConnection.once('stream', resolve));
   const stream = pair.clientConnection.openStream();
   stream.write('hi');
@@ -95,9 +95,7 @@ test('closing a connection errors its open streams on both sides', async () => {
 });
 
 test('streams opened by the responder work too (odd IDs)', async () => {
-  const clock = new VirtualClock();
-  const network = new SimNetwork({ clock });
-  const pair = await connectPair(network.createTransport(), network.createTransport(), clock);
+  const { clock, pair } = await simPair();
   pair.clientConnection.on('stream', (s: TunnelStream) => s.pipe(s));
   const stream = pair.serverConnection.openStream();
   assert.equal(stream.id % 2, 1);
