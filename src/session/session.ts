@@ -136,15 +136,12 @@ export class SessionLayer {
   send(to: SessionPeer, envelope: Envelope): number {
     const held = this.heldTokens.get(tokenKey(to.id, to.address));
     const outgoing: Envelope = { ...envelope, version: PROTOCOL_VERSION };
-    if (!outgoing.response) {
-      if (held) outgoing.token = held;
-      // A held token may have expired by the time it arrives: pad so that the cookie answer
-      // to a stale token still fits (a full first-contact size when we hold none).
-      const wanted = held ? TOKEN_REQUEST_SIZE : FIRST_CONTACT_SIZE;
-      const padding = paddingFor(encodeEnvelope(outgoing).length, wanted);
-      if (padding) outgoing.padding = padding;
-    }
-    const datagram = this.seal(to.id, encodeEnvelope(outgoing));
+    if (!outgoing.response && held) outgoing.token = held;
+    let bytes = encodeEnvelope(outgoing);
+    // A held token may have expired by the time it arrives: pad so that the cookie answer
+    // to a stale token still fits (a full first-contact size when we hold none).
+    if (!outgoing.response) bytes = withPadding(bytes, held ? TOKEN_REQUEST_SIZE : FIRST_CONTACT_SIZE);
+    const datagram = this.seal(to.id, bytes);
     this.transmit(to.address, datagram);
     return datagram.length;
   }
@@ -361,12 +358,22 @@ function tokenKey(peerId: Uint8Array, address: Address): string {
   return `${bytesToHex(peerId)}@${formatAddress(address)}`;
 }
 
-/** Padding that brings a sealed request of `envelopeLength` bytes to at least `size` bytes on the wire, or undefined. */
-function paddingFor(envelopeLength: number, size: number): Uint8Array | undefined {
-  const missing = size - SESSION_OVERHEAD - envelopeLength;
-  if (missing <= 0) return undefined;
-  // The padding field costs a tag byte and a length varint: 1 byte below 128, else 2.
+/** Tag of `Envelope.padding` (field 6, length-delimited). */
+const PADDING_TAG = (6 << 3) | 2;
+
+/**
+ * Appends an `Envelope.padding` field so that the sealed datagram has at least `size` bytes.
+ * Protobuf decoders accept fields in any order, so the encoded envelope need not be rebuilt.
+ */
+function withPadding(envelope: Uint8Array, size: number): Uint8Array {
+  const missing = size - SESSION_OVERHEAD - envelope.length;
+  if (missing <= 0) return envelope;
+  // The field costs a tag byte and a length varint: 1 byte below 128, else 2.
   const short = missing - 2;
-  if (short < 128) return new Uint8Array(Math.max(0, short));
-  return new Uint8Array(Math.max(128, missing - 3));
+  const length = short < 128 ? Math.max(0, short) : Math.max(128, missing - 3);
+  const header = length < 128 ? [PADDING_TAG, length] : [PADDING_TAG, (length & 0x7f) | 0x80, length >> 7];
+  const out = new Uint8Array(envelope.length + header.length + length);
+  out.set(envelope);
+  out.set(header, envelope.length);
+  return out;
 }
