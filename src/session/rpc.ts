@@ -10,7 +10,7 @@ import { MccError, invalidArgument, type MccErrorCode } from '../errors.js';
 import { formatAddress } from '../util/address.js';
 import { envelopeBodyKind as bodyKind, type Envelope, type EnvelopeBodyKind } from '../wire/codec.js';
 import type { InboundMessage, SessionLayer, SessionPeer } from './session.js';
-import { RttEstimator } from './rtt.js';
+import { DEFAULT_RTT_LIMITS, RttEstimator } from './rtt.js';
 import { bytesToHex, equalBytes } from '../util/bytes.js';
 
 /** Options of one request. */
@@ -90,7 +90,7 @@ export class RpcLayer {
 
   /** Retransmission timeout for a peer (initial RTO when unmeasured). */
   rto(peerId: Uint8Array): number {
-    return this.rtts.peek(bytesToHex(peerId))?.rto() ?? new RttEstimator().rto();
+    return this.rtts.peek(bytesToHex(peerId))?.rto() ?? DEFAULT_RTT_LIMITS.initialRtoMs;
   }
 
   /** Sends a request and resolves with the authenticated answer. */
