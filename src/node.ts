@@ -9,7 +9,7 @@ import { TrackedClock, systemClock } from './util/clock.js';
 import { Stats, type StatsSnapshot } from './util/stats.js';
 import { defaultLogger, type Logger } from './util/logger.js';
 import { LruMap } from './util/lru.js';
-import { bytesToHex } from './util/bytes.js';
+import { bytesToHex, hexToBytes } from './util/bytes.js';
 import { MccError, invalidArgument, throwIfAborted } from './errors.js';
 import type { CryptoSuite, KeyPair } from './crypto/types.js';
 import { createCryptoSuite, defaultCryptoSuite } from './crypto/index.js';
@@ -377,7 +377,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
 
   /** Peers this node has exchanged authenticated messages with, most recent last. */
   peers(): PeerInfo[] {
-    return [...this.peerTable.values()].map((peer) => ({ ...peer, rttMs: this.rpc.rtt(hexId(peer.id)) }));
+    return [...this.peerTable.values()].map((peer) => ({ ...peer, rttMs: this.rpc.rtt(hexToBytes(peer.id)) }));
   }
 
   /** A snapshot of the node's counters. */
@@ -396,7 +396,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
 
   private peerIdAt(address: Address): Uint8Array | undefined {
     for (const peer of this.peerTable.values()) {
-      if (peer.address.host === address.host && peer.address.port === address.port) return hexId(peer.id);
+      if (peer.address.host === address.host && peer.address.port === address.port) return hexToBytes(peer.id);
     }
     return undefined;
   }
@@ -418,7 +418,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     const results = await Promise.allSettled(this.bootstrapAddresses.map((address) => this.ping(address, { signal })));
     const seeds: Contact[] = [];
     results.forEach((result, index) => {
-      if (result.status === 'fulfilled') seeds.push({ id: hexId(result.value.id), address: this.bootstrapAddresses[index]! });
+      if (result.status === 'fulfilled') seeds.push({ id: hexToBytes(result.value.id), address: this.bootstrapAddresses[index]! });
       else {
         const address = formatAddress(this.bootstrapAddresses[index]!);
         const error = new MccError('ERR_UNREACHABLE', `bootstrap node ${address} did not answer`, { cause: result.reason });
@@ -434,8 +434,5 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
   }
 }
 
-function hexId(hex: string): Uint8Array {
-  return new Uint8Array(Buffer.from(hex, 'hex'));
-}
 
 export type { SessionPeer };
