@@ -434,5 +434,4 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
   }
 }
 
-
 export type { SessionPeer };
