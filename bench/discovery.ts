@@ -3,11 +3,11 @@
  * simulated network of N = 1,000 nodes (25 ms one-way latency + up to 10 ms jitter, virtual
  * clock), and the time from `unregister()` until lookups stop returning the provider.
  *
- * The in-memory network has no datagram size limit, so FIND_VALUE answers are cut into
- * 1200-byte pages by test/discovery/paged-network.ts: each extra page is a real extra
- * round trip (16 in flight at once), and bytes are ESTIMATED from the protobuf sizes of
- * the records and contacts carried (not measured on a wire). Routing tables are filled
- * directly (a converged network) so that building 1,000 nodes takes seconds.
+ * The in-memory network limits each FIND_VALUE answer to the records that fit one 1200-byte
+ * datagram (`answerBytes`, the wire budget after the envelope), exactly as the UDP transport
+ * does; the DHT then fetches the remaining pages from the best holders after the lookup, and
+ * each page is a real extra round trip. Routing tables are filled directly (a converged
+ * network) so that building 1,000 nodes takes seconds.
  *
  * Run: node --import tsx bench/discovery.ts
  */
@@ -16,7 +16,6 @@ import { encodeMetadata, encodeProviderValue, serviceKey } from '../src/discover
 import { compareDistance } from '../src/kademlia/keyspace.js';
 import { signRecord } from '../src/kademlia/record.js';
 import { DiscoverySim, type DiscoveryNode } from '../test/discovery/sim.js';
-import type { PagingStats } from '../test/discovery/paged-network.js';
 import { median, percentile, printTable } from './util.js';
 
 const N = Number(process.env.MCC_BENCH_N ?? 1_000);
@@ -29,8 +28,9 @@ const RTT_MS = 2 * ONE_WAY_MS + JITTER_MS; // mean round trip
 // The DHT hangs one listener per in-flight query on a lookup's signal; that is not a leak.
 setMaxListeners(64);
 const started = performance.now();
-const paging: PagingStats = { findValueAnswers: 0, extraPages: 0, bytes: 0 };
-const sim = new DiscoverySim({ latencyMs: ONE_WAY_MS, jitterMs: JITTER_MS, seed: 42, paging, discovery: { cacheMs: 0 } });
+// The bytes of records one FIND_VALUE datagram carries (the wire budget after envelope and contacts).
+const ANSWER_BYTES = 1090;
+const sim = new DiscoverySim({ latencyMs: ONE_WAY_MS, jitterMs: JITTER_MS, seed: 42, answerBytes: ANSWER_BYTES, discovery: { cacheMs: 0 } });
 const nodes = sim.build(N);
 const clock = sim.kad.clock;
 
@@ -62,18 +62,16 @@ for (const count of PROVIDER_COUNTS) {
     placeRecords(service, providers);
   }
   const times: number[] = [];
-  const bytes: number[] = [];
   const messages: number[] = [];
   const pages: number[] = [];
   let complete = 0;
   for (const reader of pick(LOOKUPS, 500)) {
-    const before = { ...paging, requests: sim.kad.hub.requests };
+    const before = { pages: sim.kad.hub.pageRequests, requests: sim.kad.hub.requests };
     const t0 = clock.now();
     const found = await sim.until(reader.discovery.lookup(service, { fresh: true }));
     times.push(clock.now() - t0);
-    bytes.push(paging.bytes - before.bytes);
     messages.push(sim.kad.hub.requests - before.requests);
-    pages.push(paging.extraPages - before.extraPages);
+    pages.push(sim.kad.hub.pageRequests - before.pages);
     if (found.length === count) complete++;
   }
   rows.push([
@@ -83,13 +81,12 @@ for (const count of PROVIDER_COUNTS) {
     (median(times) / RTT_MS).toFixed(1),
     median(messages).toFixed(0),
     median(pages).toFixed(0),
-    (median(bytes) / 1024).toFixed(1),
     `${complete}/${LOOKUPS}`,
   ]);
 }
 
 console.log(`\nDiscovery lookup, N = ${N}, ${ONE_WAY_MS} ms one-way + ${JITTER_MS} ms jitter (mean RTT ${RTT_MS} ms), quorum 3, ${LOOKUPS} fresh lookups each`);
-printTable(['providers', 'median ms', 'p90 ms', 'median RTTs', 'msgs/lookup', 'extra pages', 'KB/lookup (est.)', 'complete'], rows);
+printTable(['providers', 'median ms', 'p90 ms', 'median RTTs', 'msgs/lookup', 'extra pages', 'complete'], rows);
 
 // Time from unregister() until lookups stop returning the provider: 20 readers look up in a loop.
 const service = `svc-${Math.min(100, Math.max(...PROVIDER_COUNTS))}`;

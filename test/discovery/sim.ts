@@ -9,7 +9,6 @@ import { generateIdentity } from '../../src/crypto/identity.js';
 import type { KeyPair } from '../../src/crypto/types.js';
 import { Discovery, type DiscoveryOptions } from '../../src/discovery/index.js';
 import { seededRandom } from '../../src/kademlia/in-memory-network.js';
-import { PagedKadNetwork, type PagingStats } from './paged-network.js';
 import { KadSimulation, type KadSimulationOptions, type SimNode } from '../../src/kademlia/simulation.js';
 
 /** One simulated node with discovery on top. */
@@ -22,8 +21,6 @@ export interface DiscoveryNode {
 /** Options of {@link DiscoverySim}. */
 export interface DiscoverySimOptions extends KadSimulationOptions {
   discovery?: Partial<DiscoveryOptions>;
-  /** Page FIND_VALUE answers into 1200-byte datagrams (see paged-network.ts), counting into these stats. */
-  paging?: PagingStats;
 }
 
 /** A simulated network with a Discovery on every node. */
@@ -86,7 +83,6 @@ export class DiscoverySim {
   }
 
   private wrap(sim: SimNode): DiscoveryNode {
-    if (this.options.paging) sim.dht.options.network = new PagedKadNetwork(sim.endpoint, this.options.paging);
     const keyPair = generateIdentity(this.kad.suite);
     const discovery = new Discovery({
       dht: sim.dht,
