@@ -6,7 +6,7 @@
  * 3. relay forwarding cost: relay CPU per datagram and bytes added;
  * 4. whole MccNodes (sim, 50 ms round trips): connect() to the first byte at the provider
  *    for direct, punched (first byte relayed, then moved) and relayed paths, in round trips;
- * 5. relayed tunnel throughput as a share of direct, real UDP on loopback, a relay node between.
+ * (Relayed throughput on real UDP, a relay node between: bench/nat-relay.ts.)
  * Run: node --import tsx bench/nat.ts
  */
 import { nodeCryptoSuite } from '../src/crypto/index.js';
@@ -16,10 +16,6 @@ import type { NatContext } from '../src/nat/types.js';
 import { VirtualClock } from '../src/util/virtual-clock.js';
 import { NAT_KINDS, SimWorld, type NatKind } from '../test/nat/sim-world.js';
 import { median, printTable } from './util.js';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { MccNode } from '../src/index.js';
 import { NodeWorld } from '../test/nat/node-world.js';
 
 const RTT_MS = 50;
@@ -73,7 +69,7 @@ function relayCost(): { opsPerSecond: number; overheadBytes: number } {
   const a = { host: '10.0.0.1', port: 1 };
   const b = { host: '10.0.0.2', port: 2 };
   (server as unknown as { circuits: Map<string, object> }).circuits.set('0102030405060708', {
-    idHex: '0102030405060708', clientHex: '', reserved: false, initiator: a, client: b, created: 0, lastActive: 0, tokens: 1e12, refilledAt: 0,
+    idHex: '0102030405060708', clientHex: '', initiatorHex: '', accepted: true, reserved: false, initiator: a, client: b, created: 0, lastActive: 0, tokens: 1e12, refilledAt: 0,
   });
   const packet = encodeRelayed(id, new Uint8Array(1100));
   const count = 2_000_000;
@@ -86,6 +82,11 @@ function relayCost(): { opsPerSecond: number; overheadBytes: number } {
 
 async function main(): Promise<void> {
 const started = performance.now();
+if (process.env.NAT_BENCH_ONLY === 'nodes') {
+  // Only section 4 (connect() timing with whole nodes): the quick check while tuning the connect path.
+  await printFirstByte();
+  return;
+}
 const outcomes = await matrix();
 const rows: string[][] = [];
 for (const a of NAT_KINDS) {
@@ -184,111 +185,13 @@ async function firstByte(runs: number): Promise<string[][]> {
   return rows;
 }
 
-console.log(`\nWhole nodes (MccNode on the simulated network, ${RTT_MS} ms round trips; medians in round trips)`);
-printTable(['path', 'runs', 'lookup', 'connect() to first byte', 'connect() to direct path'], await firstByte(Number(process.env.NAT_BENCH_NODE_RUNS ?? 5)));
-
-// ---- 5. relayed throughput on loopback ----
-
-/** MB/s of one stream (client -> provider, `bytes` long) on real UDP over loopback. */
-async function streamThroughput(client: MccNode, service: string, bytes: number): Promise<number> {
-  const stream = await client.connect(service);
-  const chunk = Buffer.alloc(64 * 1024, 7);
-  const started = performance.now();
-  const done = new Promise<void>((resolve, reject) => {
-    stream.on('data', () => {});
-    stream.once('end', () => resolve());
-    stream.once('error', reject);
-  });
-  for (let sent = 0; sent < bytes; sent += chunk.length) {
-    if (!stream.write(chunk)) await new Promise((resolve) => stream.once('drain', resolve));
-  }
-  stream.end();
-  await done;
-  return bytes / 1e6 / ((performance.now() - started) / 1000);
+async function printFirstByte(): Promise<void> {
+  console.log(`\nWhole nodes (MccNode on the simulated network, ${RTT_MS} ms round trips; medians in round trips)`);
+  printTable(['path', 'runs', 'lookup', 'connect() to first byte', 'connect() to direct path'], await firstByte(Number(process.env.NAT_BENCH_NODE_RUNS ?? 5)));
 }
-
-/**
- * The relay runs in its own process (as it would on its own machine): in one process it
- * would share the event loop with both ends and measure CPU contention, not relaying.
- */
-async function startRelayProcess(): Promise<{ id: Uint8Array; address: { host: string; port: number }; forwarded: () => Promise<number>; stop: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
-    env: { ...process.env, NAT_BENCH_ROLE: 'relay' },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout! });
-  const waiters: Array<(line: string) => void> = [];
-  lines.on('line', (line) => waiters.shift()?.(line));
-  const next = (): Promise<Record<string, unknown>> => new Promise((resolve) => waiters.push((line) => resolve(JSON.parse(line) as Record<string, unknown>)));
-  const ready = (await next()) as { id: string; address: { host: string; port: number } };
-  return {
-    id: new Uint8Array(Buffer.from(ready.id, 'hex')),
-    address: ready.address,
-    forwarded: async () => {
-      const answer = next();
-      child.stdin!.write('stats\n');
-      return (await answer).forwardedBytes as number;
-    },
-    stop: () => child.stdin!.end(),
-  };
-}
-
-async function relayedShare(bytes: number, rounds: number): Promise<string[][]> {
-  const nodes: MccNode[] = [];
-  const relay = await startRelayProcess();
-  const start = async (options: Parameters<typeof MccNode.create>[0] = {}): Promise<MccNode> => {
-    const node = await MccNode.create({ host: '127.0.0.1', bootstrap: [relay.address], ...options });
-    await node.start();
-    nodes.push(node);
-    return node;
-  };
-  try {
-    const sink = (stream: import('node:stream').Duplex): void => {
-      stream.on('data', () => {});
-      stream.once('end', () => stream.end());
-    };
-    const relayedProvider = await start();
-    const directProvider = await start();
-    const client = await start({ nat: { punch: false } });
-    await new Promise((resolve) => setTimeout(resolve, 1500)); // NAT verdicts settle (they would clear a reservation made earlier)
-    await relayedProvider.nat.service.relayClient.reserve({ id: relay.id, address: relay.address });
-    await relayedProvider.register('bulk-relayed', { handler: sink });
-    await directProvider.register('bulk-direct', { handler: sink });
-    const direct: number[] = [];
-    const relayed: number[] = [];
-    for (let round = 0; round < rounds; round++) {
-      direct.push(await streamThroughput(client, 'bulk-direct', bytes));
-      relayed.push(await streamThroughput(client, 'bulk-relayed', bytes));
-    }
-    const forwarded = await relay.forwarded();
-    if (forwarded < bytes * rounds) throw new Error(`the relayed stream did not pass the relay (${forwarded} bytes forwarded)`);
-    const d = median(direct);
-    const r = median(relayed);
-    return [[`${(bytes / 1e6).toFixed(0)} MB x ${rounds}`, d.toFixed(1), r.toFixed(1), `${Math.round((100 * r) / d)}%`]];
-  } finally {
-    await Promise.all(nodes.map((node) => node.stop()));
-    relay.stop();
-  }
-}
-
-console.log('\nRelayed tunnel throughput vs direct (real UDP on loopback, client -> relay node -> provider; medians)');
-printTable(['transfer', 'direct MB/s', 'relayed MB/s', 'relayed / direct'], await relayedShare(Number(process.env.NAT_BENCH_BYTES ?? 32e6), 3));
+await printFirstByte();
 
 console.log(`\n(${((performance.now() - started) / 1000).toFixed(1)} s)`);
 }
 
-async function relayRole(): Promise<void> {
-  // The relay's per-circuit budget (default 4 MiB/s) is lifted to measure the forwarding path itself.
-  const relay = await MccNode.create({ host: '127.0.0.1', relay: { bytesPerSecond: 1e10, burstBytes: 1e9 } });
-  await relay.start();
-  console.log(JSON.stringify({ id: relay.idHex, address: relay.address }));
-  const input = createInterface({ input: process.stdin });
-  input.on('line', () => console.log(JSON.stringify({ forwardedBytes: relay.stats().nat.relayServer.forwardedBytes })));
-  input.once('close', () => void relay.stop().then(() => process.exit(0)));
-}
-
-if (process.env.NAT_BENCH_ROLE === 'relay') {
-  await relayRole();
-} else {
-  await main();
-}
+await main();

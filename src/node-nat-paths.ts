@@ -1,8 +1,11 @@
 /**
  * The relayed path of `connect()` and its upgrade (part of the node's NAT glue, see
  * src/node-nat.ts): a circuit through one of the provider's relays (or ours) carries the
- * tunnel at once, a hole punch starts alongside the tunnel handshake, and on success both
- * ends move the tunnel connection onto the punched path without breaking its streams:
+ * tunnel at once. The hole-punch offer and the tunnel handshake are sent into the circuit
+ * before its set-up leaves, so both ride the set-up to the provider (one relayed trip for
+ * circuit, handshake and rendezvous together), and we probe the provider's listed
+ * addresses from the start. On success both ends move the tunnel connection onto the
+ * punched path without breaking its streams:
  *
  * - the connection's `address` changes (plus a RelayTransport route when the path runs
  *   over an extra "birthday" socket);
@@ -23,7 +26,8 @@ import type { TunnelDriver } from './tunnel/driver.js';
 import type { TunnelConnection } from './tunnel/tunnel-connection.js';
 import type { NatService } from './nat/nat-service.js';
 import type { RelayTransport } from './nat/relay-transport.js';
-import type { RelayedConnection } from './nat/relay-client.js';
+import type { OpeningCircuit } from './nat/relay-client.js';
+import type { NatPeer } from './nat/types.js';
 import type { PunchResult } from './nat/holepunch.js';
 import { circuitIdOf, isVirtualAddress } from './nat/relay-packet.js';
 import type { TunnelPath, TunnelPaths } from './node-tunnels.js';
@@ -61,9 +65,13 @@ export interface ConnectCounts {
 
 /** A relay circuit as {@link TunnelPaths} hands it around. */
 interface RelayedPath extends TunnelPath {
-  circuit: RelayedConnection;
+  circuit: OpeningCircuit;
+  /** Where the provider listed itself (probed at once, and again on retries). */
+  known: Address[];
   /** The first hole punch, started with the circuit; undefined when punching is off. */
   punch: Promise<PunchResult | undefined> | undefined;
+  /** Ends that punch when the path is given up. */
+  stopPunch: AbortController;
 }
 
 /** Relayed datagrams still in flight after a move to a direct path: keep the circuit this long. */
@@ -117,16 +125,34 @@ export class NatPaths extends EventEmitter<NatPathsEvents> implements TunnelPath
   }
 
   /**
-   * A circuit to the provider through one of its relays, or ours. The hole punch starts
-   * over it at once, while the tunnel handshake runs through the relay.
+   * A circuit to the provider through one of its relays, or ours. Its set-up leaves on
+   * `open()`: what is sent to `address` before (the hole-punch offer, sent here, and the
+   * caller's tunnel handshake) rides it.
    */
   async relayed(provider: { nodeId: Uint8Array; addresses: Address[]; relays: Contact[] }, signal?: AbortSignal): Promise<TunnelPath> {
-    const circuit = await this.context.service.connector.openCircuit(
+    const circuit = this.context.service.connector.startCircuit(
       { id: provider.nodeId, addresses: provider.addresses, relays: provider.relays, reachable: provider.relays.length > 0 ? false : undefined },
       signal,
     );
-    const punch = this.context.punch !== false ? this.tryPunch(circuit) : undefined;
-    const path: RelayedPath = { address: circuit.address, relayed: true, circuit, punch };
+    const stopPunch = new AbortController();
+    const known = provider.addresses;
+    const punch = this.context.punch !== false ? this.tryPunch({ id: circuit.peer, address: circuit.address }, known, stopPunch.signal) : undefined;
+    const path: RelayedPath = {
+      address: circuit.address,
+      relayed: true,
+      circuit,
+      known,
+      punch,
+      stopPunch,
+      open: () =>
+        circuit.launch().then(
+          () => undefined,
+          (error: unknown) => {
+            stopPunch.abort();
+            throw error;
+          },
+        ),
+    };
     return path;
   }
 
@@ -138,12 +164,15 @@ export class NatPaths extends EventEmitter<NatPathsEvents> implements TunnelPath
     }
     this.counts.relayed++;
     const relayed = path as RelayedPath;
-    void relayed.punch?.then((result) => this.afterPunch(connection, relayed.circuit, result, 1));
+    void relayed.punch?.then((result) => this.afterPunch(connection, relayed, result, 1));
   }
 
-  /** The tunnel handshake over `path` failed: a punched socket nobody will use is closed. */
+  /** The tunnel handshake over a relayed `path` failed: its punch stops, a punched socket nobody will use is closed, the circuit is dropped. */
   abandon(path: TunnelPath): void {
-    void (path as RelayedPath).punch?.then((result) => result?.transport?.close().catch(() => {}));
+    const relayed = path as RelayedPath;
+    relayed.stopPunch.abort();
+    relayed.circuit.cancel();
+    void relayed.punch?.then((result) => result?.transport?.close().catch(() => {}));
   }
 
   /** Forgets every pending move (the node stops). */
@@ -156,28 +185,29 @@ export class NatPaths extends EventEmitter<NatPathsEvents> implements TunnelPath
 
   // ---- internals ----
 
-  /** One hole punch over `circuit`; undefined when it failed. */
-  private tryPunch(circuit: RelayedConnection): Promise<PunchResult | undefined> {
-    return this.context.service.puncher.punch({ id: circuit.peer, address: circuit.address }).then(
+  /** One hole punch to `peer` (at a circuit's virtual address); undefined when it failed. */
+  private tryPunch(peer: NatPeer, known: Address[], signal?: AbortSignal): Promise<PunchResult | undefined> {
+    return this.context.service.puncher.punch(peer, { known, ...(signal ? { signal } : {}) }).then(
       (result) => result,
       (error: Error) => {
-        this.counts.punchFailed++;
-        this.context.logger.debug(`hole punch to ${bytesToHex(circuit.peer).slice(0, 8)} failed: ${error.message}`);
+        if (!signal?.aborted) this.counts.punchFailed++;
+        this.context.logger.debug(`hole punch to ${bytesToHex(peer.id).slice(0, 8)} failed: ${error.message}`);
         return undefined;
       },
     );
   }
 
   /** Moves the connection on success; after a failure, tries again later (bounded). */
-  private afterPunch(connection: TunnelConnection, circuit: RelayedConnection, result: PunchResult | undefined, attempt: number): void {
+  private afterPunch(connection: TunnelConnection, path: RelayedPath, result: PunchResult | undefined, attempt: number): void {
+    const virtual = path.circuit.address;
     if (result) {
-      this.move(connection, circuit.address, result);
+      this.move(connection, virtual, result);
       return;
     }
     if (attempt >= PUNCH_ATTEMPTS || !this.context.running() || connection.closed) return;
     const timer = this.context.clock.setTimeout(() => {
-      if (!this.context.running() || connection.closed || !sameAddress(connection.address, circuit.address)) return;
-      void this.tryPunch(circuit).then((next) => this.afterPunch(connection, circuit, next, attempt + 1));
+      if (!this.context.running() || connection.closed || !sameAddress(connection.address, virtual)) return;
+      void this.tryPunch({ id: path.circuit.peer, address: virtual }, path.known).then((next) => this.afterPunch(connection, path, next, attempt + 1));
     }, PUNCH_RETRY_MS * attempt);
     connection.once('close', () => this.context.clock.clearTimeout(timer));
   }

@@ -224,7 +224,7 @@ export class NodeNat extends EventEmitter<NodeNatEvents> {
         open: this.context.transport.circuitCount,
         relayedIn: counters.relayedIn,
         relayedOut: counters.relayedOut,
-        dropped: counters.droppedInbound + counters.droppedNoCircuit + counters.droppedOversized,
+        dropped: counters.droppedInbound + counters.droppedNoCircuit + counters.droppedOversized + counters.droppedEarly,
       },
       connects: { ...this.paths.counts },
     };

@@ -65,6 +65,12 @@ export interface TunnelPath {
   address: Address;
   /** True when the path runs through a relay. */
   relayed: boolean;
+  /**
+   * Present when the path still has to be set up: call it right after sending the
+   * handshake to `address` (that datagram rides the set-up); it resolves once the path is
+   * open and rejects when it cannot be.
+   */
+  open?: () => Promise<void>;
 }
 
 /** NAT traversal as the tunnel service uses it (src/node-nat.ts). */
@@ -205,7 +211,9 @@ export class TunnelService {
         const path = await paths.relayed({ nodeId, addresses, relays }, signal);
         let connection: TunnelConnection;
         try {
-          connection = await this.handshakeAt(nodeId, path.address, service, signal);
+          // handshakeAt sends before its first await, so the handshake rides the path's set-up.
+          const handshake = this.handshakeAt(nodeId, path.address, service, signal);
+          connection = path.open ? (await Promise.all([handshake, path.open()]))[0] : await handshake;
         } catch (error) {
           paths.abandon(path);
           throw error;

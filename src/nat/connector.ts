@@ -1,14 +1,14 @@
 /**
  * Path selection for a connect: direct when the target is reachable, else a relay
- * circuit, then a hole punch over that circuit; the relayed path stays when the
- * punch fails. The caller (the node's connect) runs the tunnel over the result and
- * may upgrade a relayed tunnel later when a punch succeeds.
+ * circuit with a hole punch whose offer rides the circuit set-up; the relayed path
+ * stays when the punch fails. The caller (the node's connect) runs the tunnel over the
+ * result and may upgrade a relayed tunnel later when a punch succeeds.
  */
 import type { Address } from '../util/address.js';
 import { MccError } from '../errors.js';
 import type { Transport } from '../transport/types.js';
 import type { HolePuncher, PunchResult } from './holepunch.js';
-import type { RelayClient, RelayedConnection } from './relay-client.js';
+import type { OpeningCircuit, RelayClient, RelayRoute, RelayedConnection } from './relay-client.js';
 import type { NatContext, NatPeer } from './types.js';
 
 /** What a provider record tells about a peer. */
@@ -73,11 +73,21 @@ export class NatConnector {
         }
       }
     }
-    const circuit = await this.openCircuit(target, options.signal);
-    if (this.options.punch !== false) {
+    const opening = this.startCircuit(target, options.signal);
+    // The offer is sent into the circuit before its set-up leaves, so it rides the set-up.
+    const punch = this.options.punch !== false ? this.puncher.punch({ id: target.id, address: opening.address }, { ...options, known: target.addresses }) : undefined;
+    punch?.catch(() => {});
+    let circuit: RelayedConnection;
+    try {
+      circuit = await opening.launch();
+    } catch (error) {
+      opening.cancel();
+      throw error;
+    }
+    if (punch) {
       try {
-        const punch = await this.puncher.punch({ id: target.id, address: circuit.address }, options);
-        return done({ path: 'punched', address: punch.address, transport: punch.transport, relayed: circuit, punch });
+        const result = await punch;
+        return done({ path: 'punched', address: result.address, transport: result.transport, relayed: circuit, punch: result });
       } catch (error) {
         if (options.signal?.aborted) throw error;
       }
@@ -90,19 +100,24 @@ export class NatConnector {
    * our own relays to its first address (when it may be reachable). Rejects with
    * ERR_UNREACHABLE when no relay gets through.
    */
-  async openCircuit(target: PeerContact, signal: AbortSignal | undefined): Promise<RelayedConnection> {
-    const attempts: Array<{ relay: NatPeer; targetAddress?: Address }> = target.relays.map((relay) => ({ relay }));
-    const reachableAt = target.reachable !== false ? target.addresses[0] : undefined;
-    if (reachableAt) for (const relay of this.options.ownRelays?.() ?? []) attempts.push({ relay, targetAddress: reachableAt });
-    let last: unknown;
-    for (const { relay, targetAddress } of attempts) {
-      try {
-        return await this.relays.connect(relay, target.id, { signal, targetAddress });
-      } catch (error) {
-        if (signal?.aborted) throw error;
-        last = error;
-      }
+  openCircuit(target: PeerContact, signal: AbortSignal | undefined): Promise<RelayedConnection> {
+    try {
+      return this.startCircuit(target, signal).launch();
+    } catch (error) {
+      return Promise.reject(error as Error);
     }
-    throw new MccError('ERR_UNREACHABLE', 'no direct path and no relay reached the peer', { cause: last });
+  }
+
+  /**
+   * Registers a circuit to `target` (its virtual address can be sent to at once) over the
+   * routes {@link NatConnector.openCircuit} would try; `launch()` sends the set-up, carrying
+   * what was sent to the circuit before. Throws ERR_UNREACHABLE when there is no route.
+   */
+  startCircuit(target: PeerContact, signal: AbortSignal | undefined): OpeningCircuit {
+    const routes: RelayRoute[] = target.relays.map((relay) => ({ relay }));
+    const reachableAt = target.reachable !== false ? target.addresses[0] : undefined;
+    if (reachableAt) for (const relay of this.options.ownRelays?.() ?? []) routes.push({ relay, targetAddress: reachableAt });
+    if (routes.length === 0) throw new MccError('ERR_UNREACHABLE', 'no direct path and no relay to reach the peer through');
+    return this.relays.open(target.id, routes, signal ? { signal } : {});
   }
 }

@@ -3,10 +3,15 @@
  *
  * Rendezvous: the initiator sends a HolepunchOffer (punch ID, punch key, its
  * candidate addresses, its mapping class, reachability) through the circuit, sealed
- * end to end; the responder starts punching at once and answers with its own
- * offer; the initiator starts on the answer. The first authenticated probe (or
- * probe answer) a side receives decides its working path: the socket it arrived on
- * and the address it came from.
+ * end to end — normally while the circuit is still being set up, so the offer rides
+ * the set-up itself (relay-client.ts) and reaches the responder together with the news
+ * of the circuit. The responder starts punching at once and answers with its own
+ * offer. The initiator does not wait for that answer: it probes the addresses it
+ * already knows (the peer's provider record) from the moment it sends the offer, so
+ * its NAT is open towards the responder before the responder's first probes arrive;
+ * on the answer it adds the responder's candidates and strategy. The first
+ * authenticated probe (or probe answer) a side receives decides its working path: the
+ * socket it arrived on and the address it came from.
  *
  * Strategy by mapping classes (hyperdht's idea, bounded):
  * - consistent/public on both sides: every `probeIntervalMs`, a probe from the main
@@ -38,6 +43,8 @@ import { NAT_MAPPING_CODES, natMappingFromCode, type NatContext, type NatMapping
 
 /** Extra sockets opened at once by the birthday strategy. */
 const BIRTHDAY_BATCH = 32;
+/** Candidate addresses an offer carries (and a side probes) at most. */
+const MAX_OFFER_ADDRESSES = 4;
 
 /** What this node knows about itself when it punches. */
 export interface LocalNatInfo {
@@ -49,7 +56,7 @@ export interface LocalNatInfo {
 
 /** Options of a {@link HolePuncher}. */
 export interface HolePunchOptions {
-  /** Budget of one attempt after the rendezvous. Default 4000 ms. */
+  /** Budget of the rendezvous, and of one attempt after it. Default 4000 ms. */
   timeoutMs?: number;
   /** Interval of main-socket probes. Default 50 ms. */
   probeIntervalMs?: number;
@@ -91,6 +98,9 @@ export interface HolePuncherEvents {
   failed: (peerHex: string, reason: string) => void;
 }
 
+/** What a side knows of the other side's NAT. */
+type RemoteNatInfo = Omit<LocalNatInfo, 'reachable'> & { reachable: boolean };
+
 /** One punch attempt, either role. */
 class Attempt {
   readonly idHex: string;
@@ -100,7 +110,9 @@ class Attempt {
   private readonly sockets: Transport[] = [];
   private unclaim: () => void = () => {};
   private done = false;
+  private configured = false;
   private sprays = 0;
+  private timeout: TimerHandle | undefined;
   readonly result: Promise<PunchResult>;
   private settle!: (outcome: PunchResult | Error) => void;
 
@@ -111,7 +123,7 @@ class Attempt {
     readonly key: Uint8Array,
     readonly initiator: boolean,
     private readonly local: LocalNatInfo,
-    private readonly remote: { addresses: Address[]; mapping: NatMapping; reachable: boolean },
+    private remote: RemoteNatInfo,
   ) {
     this.idHex = bytesToHex(id);
     this.started = owner.context.clock.now();
@@ -121,25 +133,46 @@ class Attempt {
     this.result.catch(() => {}); // a responder's attempt may have no awaiting caller
   }
 
-  start(): void {
-    const { clock } = this.owner.context;
+  /**
+   * Starts probing what we know of the other side (main socket, every `probeIntervalMs`).
+   * The initiator calls it before the rendezvous answer with the addresses from the peer's
+   * record: its probes open its own NAT towards the peer, so the peer's first probes pass.
+   */
+  begin(): void {
     const o = this.owner.limits;
     this.unclaim = this.owner.transport.claim(this.idHex, (data, from) => this.receive(data, from, undefined));
-    const localRandom = this.local.mapping === 'random' && this.local.reachable !== true;
-    const remoteRandom = this.remote.mapping === 'random' && !this.remote.reachable;
-    if (localRandom && remoteRandom) return this.fail('both sides have random mappings');
-    this.timers.push(clock.setTimeout(() => this.fail('timed out'), o.timeoutMs));
-    const rounds = Math.max(1, Math.floor(o.timeoutMs / o.probeIntervalMs));
+    this.restartTimeout();
+    // Bounded: the rendezvous and the attempt each have `timeoutMs`.
+    const rounds = Math.max(1, Math.floor((2 * o.timeoutMs) / o.probeIntervalMs));
     let round = 0;
     const mainProbe = (): void => {
       if (this.done) return;
       for (const address of this.remote.addresses) this.send(undefined, address, 0);
-      if (++round < rounds) this.timers.push(clock.setTimeout(mainProbe, o.probeIntervalMs));
+      if (++round < rounds) this.timers.push(this.owner.context.clock.setTimeout(mainProbe, o.probeIntervalMs));
     };
     mainProbe();
-    if (localRandom && !this.remote.reachable && o.birthdaySockets > 0 && this.owner.openSocket) void this.openBirthdaySockets();
+  }
+
+  /**
+   * The other side's offer is known (the responder knows it from the start; the initiator
+   * from the answer): its candidates join the probing and the strategy for the two mapping
+   * classes starts; the attempt's own budget starts now.
+   */
+  configure(remote: RemoteNatInfo): void {
+    if (this.done || this.configured) return;
+    this.configured = true;
+    const o = this.owner.limits;
+    const { clock } = this.owner.context;
+    const addresses = [...remote.addresses];
+    for (const known of this.remote.addresses) if (!addresses.some((a) => a.host === known.host && a.port === known.port)) addresses.push(known);
+    this.remote = { ...remote, addresses };
+    const localRandom = this.local.mapping === 'random' && this.local.reachable !== true;
+    const remoteRandom = remote.mapping === 'random' && !remote.reachable;
+    if (localRandom && remoteRandom) return this.fail('both sides have random mappings');
+    this.restartTimeout();
+    if (localRandom && !remote.reachable && o.birthdaySockets > 0 && this.owner.openSocket) void this.openBirthdaySockets();
     if (remoteRandom && this.local.reachable !== true) {
-      const hosts = [...new Set(this.remote.addresses.map((a) => a.host))];
+      const hosts = [...new Set(remote.addresses.map((a) => a.host))];
       const spray = (): void => {
         if (this.done || this.sprays >= o.maxSprayProbes) return;
         for (const host of hosts) this.send(undefined, { host, port: 1024 + Math.floor(o.random() * 64512) }, 0);
@@ -148,6 +181,13 @@ class Attempt {
       };
       spray();
     }
+  }
+
+  private restartTimeout(): void {
+    const { clock } = this.owner.context;
+    clock.clearTimeout(this.timeout);
+    this.timeout = clock.setTimeout(() => this.fail('timed out'), this.owner.limits.timeoutMs);
+    this.timers.push(this.timeout);
   }
 
   /** Ends the attempt with a failure (idempotent). */
@@ -208,7 +248,7 @@ class Attempt {
       probesSent: this.probesSent,
     };
     this.finish(socket);
-    this.owner.emitSuccess(this, result);
+    this.owner.emitSuccess(result);
     this.settle(result);
   }
 
@@ -265,29 +305,35 @@ export class HolePuncher extends EventEmitter<HolePuncherEvents> {
   }
 
   /**
-   * Punches a direct path to `peer`, reached now through a relay circuit (`peer.address`
-   * is its virtual address). Resolves with the working path; rejects with ERR_UNREACHABLE
-   * when the punch fails (keep the relayed path).
+   * Punches a direct path to `peer`, reached through a relay circuit (`peer.address` is its
+   * virtual address; the circuit may still be being set up: the offer then rides the
+   * set-up). The offer is sent before this returns its promise. `known` are addresses the
+   * peer is known at (its provider record): probing them starts at once. Resolves with the
+   * working path; rejects with ERR_UNREACHABLE when the punch fails (keep the relayed path).
    */
-  async punch(peer: NatPeer, options: { signal?: AbortSignal } = {}): Promise<PunchResult> {
-    if (this.attempts.size >= this.limits.maxConcurrent) throw new MccError('ERR_LIMIT', 'too many hole punches at once');
+  punch(peer: NatPeer, options: { signal?: AbortSignal; known?: Address[] } = {}): Promise<PunchResult> {
+    if (this.attempts.size >= this.limits.maxConcurrent) return Promise.reject(new MccError('ERR_LIMIT', 'too many hole punches at once'));
+    if (options.signal?.aborted) return Promise.reject(new MccError('ERR_ABORTED', 'hole punch aborted', { cause: options.signal.reason }));
     const crypto = this.context.crypto;
     const id = crypto.randomBytes(CIRCUIT_ID_SIZE);
     const key = crypto.randomBytes(32);
     const local = this.local();
-    const answer = await this.context.rpc.request(peer, { holepunchOffer: offerOf(id, key, local) }, { signal: options.signal, timeoutMs: this.limits.timeoutMs });
-    const remote = parseOffer(answer.envelope.holepunchOffer);
-    if (!remote || bytesToHex(remote.id) !== bytesToHex(id)) throw new MccError('ERR_PEER', 'malformed hole-punch answer');
-    const attempt = new Attempt(this, bytesToHex(peer.id), id, key, true, local, remote);
+    const answer = this.context.rpc.request(peer, { holepunchOffer: offerOf(id, key, local) }, { signal: options.signal, timeoutMs: this.limits.timeoutMs });
+    const known = (options.known ?? []).filter((a) => !isVirtualAddress(a) && a.port > 0).slice(0, MAX_OFFER_ADDRESSES);
+    const attempt = new Attempt(this, bytesToHex(peer.id), id, key, true, local, { addresses: known, mapping: 'unknown', reachable: false });
     this.attempts.set(attempt.idHex, attempt);
     const onAbort = (): void => attempt.fail('aborted');
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    attempt.start();
-    try {
-      return await attempt.result;
-    } finally {
-      options.signal?.removeEventListener('abort', onAbort);
-    }
+    attempt.begin();
+    answer.then(
+      (message) => {
+        const remote = parseOffer(message.envelope.holepunchOffer);
+        if (!remote || bytesToHex(remote.id) !== attempt.idHex) attempt.fail('malformed hole-punch answer');
+        else attempt.configure(remote);
+      },
+      (error: Error) => attempt.fail(`no rendezvous: ${error.message}`),
+    );
+    return attempt.result.finally(() => options.signal?.removeEventListener('abort', onAbort));
   }
 
   /** Ends every attempt and frees its sockets. */
@@ -298,9 +344,8 @@ export class HolePuncher extends EventEmitter<HolePuncherEvents> {
     }
   }
 
-  /** @internal */ emitSuccess(attempt: Attempt, result: PunchResult): void {
+  /** @internal */ emitSuccess(result: PunchResult): void {
     this.emit('punched', result);
-    void attempt;
   }
 
   /** @internal */ emitFailure(attempt: Attempt, reason: string): void {
@@ -321,7 +366,8 @@ export class HolePuncher extends EventEmitter<HolePuncherEvents> {
     if (this.attempts.size >= this.limits.maxConcurrent) throw new MccError('ERR_LIMIT', 'too many hole punches at once');
     const attempt = new Attempt(this, request.fromHex, remote.id, remote.key, false, local, remote);
     this.attempts.set(idHex, attempt);
-    attempt.start();
+    attempt.begin();
+    attempt.configure(remote);
     return answer;
   }
 }
@@ -330,7 +376,7 @@ function offerOf(id: Uint8Array, key: Uint8Array, local: LocalNatInfo): Holepunc
   return {
     punchId: id,
     punchKey: key,
-    addresses: local.addresses.filter((a) => !isVirtualAddress(a)).slice(0, 4).map((a) => toSocketAddress(a)),
+    addresses: local.addresses.filter((a) => !isVirtualAddress(a)).slice(0, MAX_OFFER_ADDRESSES).map((a) => toSocketAddress(a)),
     mapping: NAT_MAPPING_CODES[local.mapping],
     reachable: local.reachable === true,
   };
@@ -340,7 +386,7 @@ function parseOffer(offer: HolepunchOffer | null | undefined): { id: Uint8Array;
   if (!offer || !(offer.punchId instanceof Uint8Array) || offer.punchId.length !== CIRCUIT_ID_SIZE) return undefined;
   if (!(offer.punchKey instanceof Uint8Array) || offer.punchKey.length !== 32) return undefined;
   const addresses: Address[] = [];
-  for (const socket of (offer.addresses ?? []).slice(0, 4)) {
+  for (const socket of (offer.addresses ?? []).slice(0, MAX_OFFER_ADDRESSES)) {
     const address = fromSocketAddress(socket);
     if (address && !isVirtualAddress(address) && address.port > 0) addresses.push(address);
   }

@@ -81,7 +81,7 @@ export class NatService extends EventEmitter<NatServiceEvents> {
     });
     this.monitor = new NatMonitor(context, this.classifier, this.probes, { ...options.monitor, observers: options.observers });
     this.relayServer = new RelayServer(context, (to, data) => transport.sendDirect(to, data), options.relay);
-    transport.setRelayFallback((data, from) => this.relayServer.handlePacket(data, from));
+    transport.setRelayFallback((data, from, id) => this.relayServer.handlePacket(data, from, id));
     this.relayClient = new RelayClient(context, transport, options.relayClient);
     this.puncher = new HolePuncher(context, transport, () => this.localInfo(), options.holepunch);
     this.connector = new NatConnector(context, this.relayClient, this.puncher, { ...options.connector, ownRelays: () => this.relayClient.relays });

@@ -8,20 +8,25 @@
  * keeps the NAT mapping towards each relay open (together with keepalive.ts).
  *
  * Any node can open a circuit to a reserved node through one of its relays
- * ({@link RelayClient.connect}); the reserved node accepts circuits the relay
- * announces (`RelayIncoming`). Both ends register the circuit in their
+ * ({@link RelayClient.open}, {@link RelayClient.connect}); the reserved node accepts
+ * circuits the relay announces (`RelayIncoming`). Both ends register the circuit in their
  * {@link RelayTransport} and from then on address each other by the circuit's
  * virtual address: sealed session and tunnel datagrams flow through the relay unread.
+ *
+ * The initiator names the circuit itself, so its virtual address works before the relay
+ * answers: what it sends there first (a tunnel handshake, a hole-punch offer) rides the
+ * set-up (`RelayConnect.early` -> `RelayIncoming.early`) and reaches the target together with
+ * the news of the circuit, one relayed trip instead of two.
  */
 import { EventEmitter } from 'eventemitter3';
 import type { Address } from '../util/address.js';
 import type { TimerHandle } from '../util/clock.js';
-import { bytesToHex, equalBytes } from '../util/bytes.js';
+import { bytesToHex, equalBytes, hexToBytes } from '../util/bytes.js';
 import { MccError, invalidArgument } from '../errors.js';
 import { fromSocketAddress, toSocketAddress } from '../wire/address.js';
 import type { InboundMessage } from '../session/session.js';
 import type { Envelope } from '../wire/codec.js';
-import { CIRCUIT_ID_SIZE, isVirtualAddress } from './relay-packet.js';
+import { CIRCUIT_ID_SIZE, MAX_EARLY_BYTES, MAX_EARLY_DATAGRAMS, isVirtualAddress } from './relay-packet.js';
 import type { RelayTransport } from './relay-transport.js';
 import type { NatContext, NatPeer } from './types.js';
 
@@ -70,6 +75,33 @@ export interface RelayedConnection {
   peerObserved: Address | undefined;
 }
 
+/** A relay to open a circuit through, and (for a reachable target without reservation) where the relay finds the target. */
+export interface RelayRoute {
+  relay: NatPeer;
+  targetAddress?: Address | undefined;
+}
+
+/**
+ * A circuit being set up ({@link RelayClient.open}). Its virtual address can be sent to at
+ * once: those datagrams are held, and the first of them ride the set-up message.
+ */
+export interface OpeningCircuit {
+  /** Circuit ID (hex), chosen by us. */
+  readonly circuitId: string;
+  /** Virtual address that will reach the peer. */
+  readonly address: Address;
+  /** The peer at the other end. */
+  readonly peer: Uint8Array;
+  /**
+   * Sends the set-up through each route in turn (carrying what was sent to `address` so
+   * far) and resolves with the open circuit; rejects with ERR_UNREACHABLE when no relay
+   * carries it (the circuit is then forgotten). Idempotent.
+   */
+  launch(): Promise<RelayedConnection>;
+  /** Gives the circuit up (before or after launch). */
+  cancel(): void;
+}
+
 /** Events of a {@link RelayClient}. */
 export interface RelayClientEvents {
   /** A peer opened a circuit to us. */
@@ -89,6 +121,8 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
   private readonly acceptIncoming: (initiator: Uint8Array, address: Address | undefined) => boolean;
   private readonly reserved = new Map<string, RelayReservationInfo>();
   private readonly circuitIds: string[] = [];
+  /** Initiators of circuits announced to us, by circuit ID (to recognise a retransmitted announcement). */
+  private readonly incomingPeers = new Map<string, Uint8Array>();
   private candidates: NatPeer[] = [];
   private wanted = false;
   private timer: TimerHandle | undefined;
@@ -171,26 +205,88 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
   }
 
   /** Opens a circuit to `target` through `relay`; resolves with the virtual address that reaches it. */
-  async connect(
-    relay: NatPeer,
-    target: Uint8Array,
-    options: { signal?: AbortSignal; timeoutMs?: number; targetAddress?: Address } = {},
-  ): Promise<RelayedConnection> {
+  async connect(relay: NatPeer, target: Uint8Array, options: { signal?: AbortSignal; timeoutMs?: number; targetAddress?: Address } = {}): Promise<RelayedConnection> {
+    return this.open(target, [{ relay, targetAddress: options.targetAddress }], options).launch();
+  }
+
+  /**
+   * Starts a circuit to `target`: registers it (so its virtual address can be sent to at
+   * once) and returns; {@link OpeningCircuit.launch} sends the set-up. Send what should ride
+   * the set-up (handshake, hole-punch offer) before launching.
+   */
+  open(target: Uint8Array, routes: RelayRoute[], options: { signal?: AbortSignal; timeoutMs?: number } = {}): OpeningCircuit {
     if (!(target instanceof Uint8Array) || target.length !== 32) throw invalidArgument('target', 'expected a 32-byte node ID');
-    const relayConnect = options.targetAddress ? { target, address: toSocketAddress(options.targetAddress) } : { target };
-    const answer = await this.context.rpc.request(relay, { relayConnect }, {
+    if (routes.length === 0) throw invalidArgument('routes', 'expected at least one relay');
+    let circuitId = bytesToHex(this.context.crypto.randomBytes(CIRCUIT_ID_SIZE));
+    while (this.circuitIds.includes(circuitId)) circuitId = bytesToHex(this.context.crypto.randomBytes(CIRCUIT_ID_SIZE));
+    const address = this.transport.addCircuit(circuitId, routes[0]!.relay.address, { opening: true });
+    this.track(circuitId);
+    let launched: Promise<RelayedConnection> | undefined;
+    let cancelled = false;
+    const launch = async (): Promise<RelayedConnection> => {
+      const early = this.earlyOf(circuitId);
+      let last: unknown;
+      for (const route of routes) {
+        if (cancelled || options.signal?.aborted) break;
+        this.transport.retarget(circuitId, route.relay.address);
+        try {
+          await this.requestCircuit(route, target, circuitId, early, options);
+        } catch (error) {
+          last = error;
+          continue;
+        }
+        if (cancelled) break;
+        this.transport.openCircuit(circuitId, early.length);
+        return { relay: { id: route.relay.id, address: { ...route.relay.address } }, circuitId, peer: target, address: { ...address }, peerObserved: undefined };
+      }
+      this.closeCircuit(circuitId);
+      if (options.signal?.aborted) throw new MccError('ERR_ABORTED', 'connect aborted', { cause: options.signal.reason });
+      if (routes.length === 1 && last instanceof MccError) throw last;
+      throw new MccError('ERR_UNREACHABLE', 'no relay opened a circuit to the peer', { cause: last });
+    };
+    return {
+      circuitId,
+      address: { ...address },
+      peer: target,
+      launch: () => (launched ??= launch()),
+      cancel: () => {
+        cancelled = true;
+        this.closeCircuit(circuitId);
+      },
+    };
+  }
+
+  /** What rides the set-up: the first held datagrams, within the limits of RelayConnect.early. */
+  private earlyOf(circuitId: string): Uint8Array[] {
+    let bytes = 0;
+    const held = this.transport.heldDatagrams(circuitId).slice(0, MAX_EARLY_DATAGRAMS);
+    const fits = held.findIndex((datagram) => (bytes += datagram.length) > MAX_EARLY_BYTES);
+    return fits < 0 ? held : held.slice(0, fits);
+  }
+
+  /** One RelayConnect; resolves when the relay answers that the circuit is open. */
+  private async requestCircuit(
+    route: RelayRoute,
+    target: Uint8Array,
+    circuitId: string,
+    early: Uint8Array[],
+    options: { signal?: AbortSignal; timeoutMs?: number },
+  ): Promise<void> {
+    const id = hexToBytes(circuitId);
+    const relayConnect = { target, circuitId: id, early, ...(route.targetAddress ? { address: toSocketAddress(route.targetAddress) } : {}) };
+    const answer = await this.context.rpc.request(route.relay, { relayConnect }, {
       signal: options.signal,
       timeoutMs: options.timeoutMs ?? this.requestTimeoutMs * 2,
       retries: 1,
     });
-    const circuitId = answer.envelope.relayCircuit?.circuitId;
-    if (!(circuitId instanceof Uint8Array) || circuitId.length !== CIRCUIT_ID_SIZE) throw new MccError('ERR_PEER', 'relay sent no circuit');
-    return this.adopt(relay, bytesToHex(circuitId), target, undefined);
+    const answered = answer.envelope.relayCircuit?.circuitId;
+    if (!(answered instanceof Uint8Array) || !equalBytes(answered, id)) throw new MccError('ERR_PEER', 'relay sent no circuit');
   }
 
   /** Forgets a circuit. */
   closeCircuit(circuitIdHex: string): void {
     this.transport.removeCircuit(circuitIdHex);
+    this.incomingPeers.delete(circuitIdHex);
     const index = this.circuitIds.indexOf(circuitIdHex);
     if (index >= 0) this.circuitIds.splice(index, 1);
   }
@@ -201,14 +297,20 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     this.wanted = false;
     this.context.clock.clearTimeout(this.timer);
     this.reserved.clear();
+    this.incomingPeers.clear();
     for (const id of this.circuitIds.splice(0)) this.transport.removeCircuit(id);
   }
 
   private adopt(relay: NatPeer, circuitIdHex: string, peer: Uint8Array, peerObserved: Address | undefined): RelayedConnection {
     const address = this.transport.addCircuit(circuitIdHex, relay.address);
-    this.circuitIds.push(circuitIdHex);
-    while (this.circuitIds.length > this.maxCircuits) this.transport.removeCircuit(this.circuitIds.shift()!);
+    this.track(circuitIdHex);
     return { relay: { id: relay.id, address: { ...relay.address } }, circuitId: circuitIdHex, peer, address, peerObserved };
+  }
+
+  /** Remembers a circuit we are an end of; beyond `maxCircuits` the oldest is forgotten. */
+  private track(circuitIdHex: string): void {
+    if (!this.circuitIds.includes(circuitIdHex)) this.circuitIds.push(circuitIdHex);
+    while (this.circuitIds.length > this.maxCircuits) this.transport.removeCircuit(this.circuitIds.shift()!);
   }
 
   private onIncoming(request: InboundMessage): Envelope {
@@ -222,12 +324,26 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
       throw new MccError('ERR_INVALID_ARGUMENT', 'malformed RelayIncoming');
     }
     if (equalBytes(initiator, request.from.id)) throw new MccError('ERR_INVALID_ARGUMENT', 'relay cannot be the initiator');
+    const early = body?.early ?? [];
+    if (early.length > MAX_EARLY_DATAGRAMS) throw new MccError('ERR_INVALID_ARGUMENT', 'too many early datagrams');
     const initiatorAddress = fromSocketAddress(body?.initiatorAddress) ?? undefined;
     if (!this.acceptIncoming(initiator, initiatorAddress)) throw new MccError('ERR_PEER', 'circuit refused');
+    const idHex = bytesToHex(circuitId);
+    // A retransmitted announcement (our acceptance was lost): accept again, deliver nothing twice.
+    if (this.circuitIds.includes(idHex) && equalBytes(this.incomingPeers.get(idHex) ?? new Uint8Array(0), initiator)) return { relayCircuit: { circuitId } };
     // The relay may have moved (rebinding): trust the address it speaks from.
     const relay = { id: request.from.id, address: request.from.address };
-    const connection = this.adopt(relay, bytesToHex(circuitId), initiator, initiatorAddress);
+    const connection = this.adopt(relay, idHex, initiator, initiatorAddress);
+    this.incomingPeers.set(idHex, initiator);
+    if (this.incomingPeers.size > this.maxCircuits) this.incomingPeers.delete(this.incomingPeers.keys().next().value!);
     this.emit('incoming', connection);
+    // The initiator's first datagrams (sealed for us, unread by the relay) arrive as if through
+    // the circuit, once this handler has answered: the acceptance goes out first.
+    if (early.length > 0) {
+      this.context.clock.setTimeout(() => {
+        for (const datagram of early) if (datagram instanceof Uint8Array) this.transport.deliver(idHex, datagram);
+      }, 0);
+    }
     return { relayCircuit: { circuitId } };
   }
 

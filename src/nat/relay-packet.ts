@@ -15,7 +15,7 @@
  * virtual address that somehow reached a real socket would be discarded by routers.
  */
 import type { Address } from '../util/address.js';
-import { bytesToHex, hexToBytes } from '../util/bytes.js';
+import { hexToBytes } from '../util/bytes.js';
 import { MAX_DATAGRAM_SIZE, PACKET_RELAYED } from '../wire/constants.js';
 
 /** Bytes of a circuit (or probe) ID. */
@@ -25,12 +25,21 @@ export const RELAY_HEADER_SIZE = 1 + CIRCUIT_ID_SIZE;
 /** Largest inner datagram that still fits a relayed datagram within the 1200-byte limit. */
 export const MAX_RELAYED_INNER_SIZE = MAX_DATAGRAM_SIZE - RELAY_HEADER_SIZE;
 
+/** Datagrams a circuit set-up (`RelayConnect.early`, `RelayIncoming.early`) carries at most. */
+export const MAX_EARLY_DATAGRAMS = 4;
+/**
+ * Bytes of early datagrams a set-up carries at most: with the other fields of RelayIncoming
+ * (about 80 bytes) the relay's message stays well inside one sealed envelope (1135 bytes).
+ */
+export const MAX_EARLY_BYTES = 900;
+
 const VIRTUAL_PREFIX = '100::';
 const VIRTUAL_PORT = 1;
 
 /** Wraps `inner` for the circuit `circuitId`. */
 export function encodeRelayed(circuitId: Uint8Array, inner: Uint8Array): Uint8Array {
-  const out = new Uint8Array(RELAY_HEADER_SIZE + inner.length);
+  // Pooled: this runs once per relayed datagram and every byte is written below.
+  const out = Buffer.allocUnsafe(RELAY_HEADER_SIZE + inner.length);
   out[0] = PACKET_RELAYED;
   out.set(circuitId, 1);
   out.set(inner, RELAY_HEADER_SIZE);
@@ -40,8 +49,13 @@ export function encodeRelayed(circuitId: Uint8Array, inner: Uint8Array): Uint8Ar
 /** The ID (hex) of a 0x13 datagram, or null when it is too short or of another kind. */
 export function relayedIdHex(data: Uint8Array): string | null {
   if (data.length < RELAY_HEADER_SIZE || data[0] !== PACKET_RELAYED) return null;
-  return bytesToHex(data.subarray(1, RELAY_HEADER_SIZE));
+  // A table instead of Buffer#toString: this runs for every datagram a relay forwards.
+  let hex = '';
+  for (let i = 1; i < RELAY_HEADER_SIZE; i++) hex += HEX_BYTES[data[i]!];
+  return hex;
 }
+
+const HEX_BYTES: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /** The virtual address standing for circuit `circuitIdHex` (16 hex digits). */
 export function virtualAddress(circuitIdHex: string): Address {

@@ -4,10 +4,15 @@
  * connect to it.
  *
  * Protocol (sealed RPCs, docs/nat.md):
- *   client    -> relay  RelayReserve                -> RelayReservation (lifetime, budget, observed)
- *   initiator -> relay  RelayConnect{target}        -> RelayCircuit{circuit_id, observed}
- *     relay   -> client RelayIncoming{circuit, initiator, address} -> RelayCircuit (accept) | Error
+ *   client    -> relay  RelayReserve                              -> RelayReservation (lifetime, budget, observed)
+ *   initiator -> relay  RelayConnect{target, circuit_id, early}   -> RelayCircuit{circuit_id, observed}
+ *     relay   -> client RelayIncoming{circuit, initiator, address, early} -> RelayCircuit (accept) | Error
  *   either end -> relay 0x13 | circuit_id | sealed datagram, forwarded unchanged to the other end
+ *
+ * The initiator names the circuit and sends its first datagrams (sealed end to end, opaque
+ * here) inside RelayConnect; the relay passes them on in RelayIncoming. While the target
+ * decides, the circuit already forwards the target's datagrams to the initiator (the target
+ * sending is its consent), but nothing from the initiator beyond what the set-up carried.
  *
  * Everything is bounded: reservations, circuits in total and per client, bytes per
  * second per circuit (token bucket; excess is dropped, as a congested link would),
@@ -17,13 +22,13 @@
 import type { Address } from '../util/address.js';
 import { sameAddress } from '../util/address.js';
 import type { TimerHandle } from '../util/clock.js';
-import { bytesToHex, equalBytes } from '../util/bytes.js';
+import { bytesToHex, equalBytes, hexToBytes } from '../util/bytes.js';
 import { MccError } from '../errors.js';
 import { RateLimiter } from '../util/rate-limiter.js';
 import { fromSocketAddress, toSocketAddress } from '../wire/address.js';
 import type { InboundMessage } from '../session/session.js';
 import type { Envelope } from '../wire/codec.js';
-import { CIRCUIT_ID_SIZE, isVirtualAddress, relayedIdHex } from './relay-packet.js';
+import { CIRCUIT_ID_SIZE, MAX_EARLY_BYTES, MAX_EARLY_DATAGRAMS, MAX_RELAYED_INNER_SIZE, isVirtualAddress, relayedIdHex } from './relay-packet.js';
 import type { NatContext, NatSendRaw } from './types.js';
 
 /** Limits of a {@link RelayServer}. */
@@ -74,6 +79,9 @@ interface Reservation {
 interface Circuit {
   idHex: string;
   clientHex: string;
+  initiatorHex: string;
+  /** False while the target has not accepted: only the target's datagrams are forwarded. */
+  accepted: boolean;
   /** False for a circuit to a reachable target that holds no reservation. */
   reserved: boolean;
   initiator: Address;
@@ -94,6 +102,8 @@ export class RelayServer {
   private readonly limits: Required<RelayServerOptions>;
   private readonly reservations = new Map<string, Reservation>();
   private readonly circuits = new Map<string, Circuit>();
+  /** Set-ups waiting for the target, by circuit ID: a retransmitted RelayConnect joins its set-up. */
+  private readonly setups = new Map<string, { initiatorHex: string; answer: Promise<Envelope> }>();
   private sweepTimer: TimerHandle | undefined;
   private closed = false;
   /** Circuits to unreserved targets make the relay contact an address the initiator chose: rate-limited per initiator IP. */
@@ -146,10 +156,11 @@ export class RelayServer {
 
   /**
    * Forwards one 0x13 datagram if it belongs to a circuit we serve. Returns false
-   * when it does not (the caller counts the drop). Never throws.
+   * when it does not (the caller counts the drop). Never throws. `idHex` is the circuit ID
+   * when the caller has already read it (the transport has).
    */
-  handlePacket(data: Uint8Array, from: Address): boolean {
-    const id = relayedIdHex(data);
+  handlePacket(data: Uint8Array, from: Address, idHex?: string): boolean {
+    const id = idHex ?? relayedIdHex(data);
     if (id === null) return false;
     const circuit = this.circuits.get(id);
     if (!circuit || !this.enabled) return false;
@@ -159,11 +170,11 @@ export class RelayServer {
       return false;
     }
     let to: Address;
-    if (sameAddress(from, circuit.initiator)) to = circuit.client;
+    if (sameAddress(from, circuit.initiator) && circuit.accepted) to = circuit.client;
     else if (sameAddress(from, circuit.client)) to = circuit.initiator;
     else {
       this.stats.droppedUnknown++;
-      return true; // ours, but not from an end: drop silently
+      return true; // ours, but not from an end (or the initiator before the target accepted): drop silently
     }
     circuit.tokens = Math.min(this.limits.burstBytes, circuit.tokens + ((now - circuit.refilledAt) / 1000) * this.limits.bytesPerSecond);
     circuit.refilledAt = now;
@@ -213,56 +224,82 @@ export class RelayServer {
     };
   }
 
-  private async onConnect(request: InboundMessage): Promise<Envelope> {
+  private onConnect(request: InboundMessage): Envelope | Promise<Envelope> {
     if (!this.enabled) return this.refuse('relaying is off');
     if (isVirtualAddress(request.from.address)) return this.refuse('connect directly, not through a circuit');
-    const target = request.envelope.relayConnect?.target;
+    const body = request.envelope.relayConnect;
+    const target = body?.target;
     if (!(target instanceof Uint8Array) || target.length !== 32) return this.refuse('target must be a 32-byte node ID', 'ERR_INVALID_ARGUMENT');
+    const circuitId = body?.circuitId;
+    if (!(circuitId instanceof Uint8Array) || circuitId.length !== CIRCUIT_ID_SIZE) return this.refuse('circuit_id must be 8 bytes', 'ERR_INVALID_ARGUMENT');
+    const early = body?.early ?? [];
+    if (!validEarly(early)) return this.refuse(`early data: at most ${MAX_EARLY_DATAGRAMS} datagrams, ${MAX_EARLY_BYTES} bytes`, 'ERR_INVALID_ARGUMENT');
+    if (equalBytes(target, request.from.id)) return this.refuse('cannot relay to yourself', 'ERR_INVALID_ARGUMENT');
+    const idHex = bytesToHex(circuitId);
+    // A retransmitted RelayConnect (its answer was lost, or is still on the way) gets the same answer.
+    const setup = this.setups.get(idHex);
+    if (setup?.initiatorHex === request.fromHex) return setup.answer;
+    const existing = this.circuits.get(idHex);
+    if (!setup && existing?.accepted && existing.initiatorHex === request.fromHex && sameAddress(existing.initiator, request.from.address)) {
+      return { relayCircuit: { circuitId, observed: toSocketAddress(request.from.address) } };
+    }
+    if (setup || existing) return this.refuse('circuit ID in use', 'ERR_LIMIT');
     const now = this.context.clock.now();
     this.expireReservations(now);
     const targetHex = bytesToHex(target);
-    if (equalBytes(target, request.from.id)) return this.refuse('cannot relay to yourself', 'ERR_INVALID_ARGUMENT');
     const reservation = this.reservations.get(targetHex);
     // Without a reservation the target must be reachable at the address the initiator names
     // (an initiator whose firewall lets UDP reach only this relay).
-    const named = fromSocketAddress(request.envelope.relayConnect?.address);
+    const named = fromSocketAddress(body?.address);
     const targetAddress = reservation?.address ?? (named && !isVirtualAddress(named) ? named : undefined);
     if (!targetAddress) return this.refuse('target holds no reservation here', 'ERR_NOT_FOUND');
     if (this.circuits.size >= this.limits.maxCircuits || (reservation && reservation.circuits >= this.limits.maxCircuitsPerClient)) {
       return this.refuse('circuit limit reached', 'ERR_LIMIT');
     }
     if (!reservation && !this.unreservedLimiter.take(request.from.address.host)) return this.refuse('too many unreserved circuits', 'ERR_LIMIT');
-    const circuitId = this.freshId();
-    const idHex = bytesToHex(circuitId);
-    if (reservation) reservation.circuits++; // hold the slot while the client decides
-    try {
-      await this.context.rpc.request(
-        { id: target, address: targetAddress },
-        { relayIncoming: { circuitId, initiator: request.from.id, initiatorAddress: toSocketAddress(request.from.address) } },
-        { timeoutMs: this.limits.incomingTimeoutMs },
-      );
-    } catch {
-      if (reservation) reservation.circuits--;
-      return this.refuse('target did not accept the circuit', 'ERR_PEER');
-    }
-    if (!this.enabled || (reservation && this.reservations.get(targetHex) !== reservation)) {
-      if (reservation) reservation.circuits = Math.max(0, reservation.circuits - 1);
-      return this.refuse('reservation ended', 'ERR_PEER');
-    }
-    const at = this.context.clock.now();
-    this.circuits.set(idHex, {
+    // The circuit exists (unaccepted) before the target hears of it: the target's first
+    // answers through it may overtake its acceptance.
+    const circuit: Circuit = {
       idHex,
       clientHex: targetHex,
+      initiatorHex: request.fromHex,
+      accepted: false,
       reserved: reservation !== undefined,
       initiator: { ...request.from.address },
       client: { ...targetAddress },
-      created: at,
-      lastActive: at,
+      created: now,
+      lastActive: now,
       tokens: this.limits.burstBytes,
-      refilledAt: at,
-    });
+      refilledAt: now,
+    };
+    this.circuits.set(idHex, circuit);
+    if (reservation) reservation.circuits++;
     this.updateCounts();
     this.scheduleSweep();
+    const answer = this.setUp(request, circuit, target, early, reservation).finally(() => this.setups.delete(idHex));
+    this.setups.set(idHex, { initiatorHex: request.fromHex, answer });
+    return answer;
+  }
+
+  /** Announces `circuit` to its target (with the initiator's early datagrams) and waits for the acceptance. */
+  private async setUp(request: InboundMessage, circuit: Circuit, target: Uint8Array, early: Uint8Array[], reservation: Reservation | undefined): Promise<Envelope> {
+    const circuitId = hexToBytes(circuit.idHex);
+    try {
+      await this.context.rpc.request(
+        { id: target, address: circuit.client },
+        { relayIncoming: { circuitId, initiator: request.from.id, initiatorAddress: toSocketAddress(request.from.address), early } },
+        { timeoutMs: this.limits.incomingTimeoutMs },
+      );
+    } catch {
+      this.closeCircuit(circuit);
+      return this.refuse('target did not accept the circuit', 'ERR_PEER');
+    }
+    if (!this.enabled || this.circuits.get(circuit.idHex) !== circuit || (reservation && this.reservations.get(circuit.clientHex) !== reservation)) {
+      this.closeCircuit(circuit);
+      return this.refuse('reservation ended', 'ERR_PEER');
+    }
+    circuit.accepted = true;
+    circuit.lastActive = this.context.clock.now();
     return { relayCircuit: { circuitId, observed: toSocketAddress(request.from.address) } };
   }
 
@@ -271,15 +308,9 @@ export class RelayServer {
     throw new MccError(code, message);
   }
 
-  private freshId(): Uint8Array {
-    for (;;) {
-      const id = this.context.crypto.randomBytes(CIRCUIT_ID_SIZE);
-      if (!this.circuits.has(bytesToHex(id))) return id;
-    }
-  }
-
   private closeCircuit(circuit: Circuit): void {
-    if (!this.circuits.delete(circuit.idHex)) return;
+    if (this.circuits.get(circuit.idHex) !== circuit) return;
+    this.circuits.delete(circuit.idHex);
     const reservation = circuit.reserved ? this.reservations.get(circuit.clientHex) : undefined;
     if (reservation) reservation.circuits = Math.max(0, reservation.circuits - 1);
     this.updateCounts();
@@ -309,6 +340,17 @@ export class RelayServer {
     this.stats.reservations = this.reservations.size;
     this.stats.circuits = this.circuits.size;
   }
+}
+
+/** True when `early` fits the set-up limits (the relay cannot read the datagrams, only bound them). */
+function validEarly(early: Uint8Array[]): boolean {
+  if (early.length > MAX_EARLY_DATAGRAMS) return false;
+  let bytes = 0;
+  for (const datagram of early) {
+    if (!(datagram instanceof Uint8Array) || datagram.length === 0 || datagram.length > MAX_RELAYED_INNER_SIZE) return false;
+    bytes += datagram.length;
+  }
+  return bytes <= MAX_EARLY_BYTES;
 }
 
 /** The observed address in a relay answer, if well-formed. */

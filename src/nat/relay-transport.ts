@@ -3,7 +3,9 @@
  * between its socket and the session/tunnel layers.
  *
  * - Sends to a circuit's virtual address go out wrapped (`0x13 | circuit ID | datagram`)
- *   to the circuit's relay; sends to real addresses pass through.
+ *   to the circuit's relay; sends to real addresses pass through. While a circuit we
+ *   initiate is still being set up, sends to it are held (bounded): the first of them ride
+ *   the set-up message itself (`RelayConnect.early`), the rest go out once it is open.
  * - Inbound `0x13` datagrams are demultiplexed by their 8-byte ID: a circuit we are an
  *   end of is unwrapped and delivered upwards *from the virtual address* (so replies
  *   go back through the relay by themselves); a claimed ID (hole-punch probes) goes
@@ -24,7 +26,7 @@ import { sameAddress } from '../util/address.js';
 import type { DatagramHandler, Transport } from '../transport/types.js';
 import { PACKET_RELAYED, PACKET_SESSION } from '../wire/constants.js';
 import { hexToBytes } from '../util/bytes.js';
-import { MAX_RELAYED_INNER_SIZE, RELAY_HEADER_SIZE, circuitIdOf, encodeRelayed, relayedIdHex, virtualAddress } from './relay-packet.js';
+import { MAX_RELAYED_INNER_SIZE, RELAY_HEADER_SIZE, circuitIdOf, encodeRelayed, isVirtualAddress, relayedIdHex, virtualAddress } from './relay-packet.js';
 
 /** Counters of a {@link RelayTransport}. */
 export interface RelayTransportCounters {
@@ -38,28 +40,36 @@ export interface RelayTransportCounters {
   droppedOversized: number;
   /** Inbound 0x13 datagrams nobody claimed, from the wrong source, or nested. */
   droppedInbound: number;
+  /** Sends to a circuit being set up beyond what it holds. */
+  droppedEarly: number;
 }
 
 /** Receives 0x13 datagrams whose ID nobody else claimed (the relay server). Returns false to drop. */
-export type RelayFallback = (data: Uint8Array, from: Address) => boolean;
+export type RelayFallback = (data: Uint8Array, from: Address, circuitIdHex: string) => boolean;
 
 /** Routes (extra sockets) at most; the oldest is closed beyond. */
 const MAX_ROUTES = 64;
 /** Recent session destinations remembered. */
 const MAX_RECENT_DESTINATIONS = 1024;
+/** Datagrams a circuit being set up holds (a handshake and a punch offer, with a retransmission or two). */
+const MAX_EARLY_DATAGRAMS = 8;
 
 interface CircuitEnd {
   idBytes: Uint8Array;
   relay: Address;
   virtual: Address;
+  /** Sends held while the circuit is being set up; undefined once it is open. */
+  early: Uint8Array[] | undefined;
 }
 
 /** Transport decorator that adds relay circuits and 0x13 demultiplexing. */
 export class RelayTransport implements Transport {
   /** Traffic and drop counters. */
-  readonly counters: RelayTransportCounters = { relayedOut: 0, relayedIn: 0, droppedNoCircuit: 0, droppedOversized: 0, droppedInbound: 0 };
+  readonly counters: RelayTransportCounters = { relayedOut: 0, relayedIn: 0, droppedNoCircuit: 0, droppedOversized: 0, droppedInbound: 0, droppedEarly: 0 };
   private handler: DatagramHandler = () => {};
   private readonly circuits = new Map<string, CircuitEnd>();
+  /** Virtual host -> circuit ID (hex), so a relayed send does not parse its address. */
+  private readonly virtualIds = new Map<string, string>();
   private readonly claims = new Map<string, DatagramHandler>();
   private fallback: RelayFallback | undefined;
   private readonly routes = new Map<string, Transport>();
@@ -81,6 +91,7 @@ export class RelayTransport implements Transport {
 
   async close(): Promise<void> {
     this.circuits.clear();
+    this.virtualIds.clear();
     this.claims.clear();
     const routes = [...this.routes.values()];
     this.routes.clear();
@@ -94,7 +105,7 @@ export class RelayTransport implements Transport {
   }
 
   send(to: Address, data: Uint8Array): void {
-    const id = circuitIdOf(to);
+    const id = isVirtualAddress(to) ? (this.virtualIds.get(to.host) ?? circuitIdOf(to)) : undefined;
     if (id === undefined) {
       if (data[0] === PACKET_SESSION) this.remember(to);
       if (this.routes.size > 0) {
@@ -110,6 +121,11 @@ export class RelayTransport implements Transport {
     }
     if (data.length > MAX_RELAYED_INNER_SIZE) {
       this.counters.droppedOversized++;
+      return;
+    }
+    if (circuit.early) {
+      if (circuit.early.length >= MAX_EARLY_DATAGRAMS) this.counters.droppedEarly++;
+      else circuit.early.push(data.slice());
       return;
     }
     this.counters.relayedOut++;
@@ -161,15 +177,60 @@ export class RelayTransport implements Transport {
     return at !== undefined && this.now() - at <= withinMs;
   }
 
-  /** Registers a circuit this node is an end of; returns the virtual address of the peer behind it. */
-  addCircuit(circuitIdHex: string, relay: Address): Address {
+  /**
+   * Registers a circuit this node is an end of; returns the virtual address of the peer behind it.
+   * With `opening`, the circuit is still being set up: sends to it are held until
+   * {@link RelayTransport.openCircuit} (see {@link RelayTransport.heldDatagrams}); what arrives
+   * through it is delivered already (the peer may answer before the relay does).
+   */
+  addCircuit(circuitIdHex: string, relay: Address, options: { opening?: boolean } = {}): Address {
     const virtual = virtualAddress(circuitIdHex);
-    this.circuits.set(circuitIdHex, { idBytes: hexToBytes(circuitIdHex), relay: { ...relay }, virtual });
+    this.circuits.set(circuitIdHex, { idBytes: hexToBytes(circuitIdHex), relay: { ...relay }, virtual, early: options.opening ? [] : undefined });
+    this.virtualIds.set(virtual.host, circuitIdHex);
     return { ...virtual };
+  }
+
+  /** The datagrams held by a circuit being set up, oldest first (they stay held). */
+  heldDatagrams(circuitIdHex: string): Uint8Array[] {
+    return [...(this.circuits.get(circuitIdHex)?.early ?? [])];
+  }
+
+  /** Points a circuit (being set up) at another relay: the set-up is retried there. */
+  retarget(circuitIdHex: string, relay: Address): void {
+    const circuit = this.circuits.get(circuitIdHex);
+    if (circuit) circuit.relay = { ...relay };
+  }
+
+  /**
+   * The circuit is open: held datagrams after the first `carried` (those rode the set-up
+   * message) go out through the relay now, and later sends go straight out.
+   */
+  openCircuit(circuitIdHex: string, carried: number): void {
+    const circuit = this.circuits.get(circuitIdHex);
+    if (!circuit?.early) return;
+    const rest = circuit.early.slice(carried);
+    circuit.early = undefined;
+    for (const data of rest) this.send(circuit.virtual, data);
+  }
+
+  /**
+   * Delivers `data` upwards as if it had come through circuit `circuitIdHex` (a datagram the
+   * initiator put in the set-up message). Dropped like any relayed datagram when malformed.
+   */
+  deliver(circuitIdHex: string, data: Uint8Array): void {
+    const circuit = this.circuits.get(circuitIdHex);
+    if (!circuit || data.length === 0 || data.length > MAX_RELAYED_INNER_SIZE || data[0] === PACKET_RELAYED) {
+      this.counters.droppedInbound++;
+      return;
+    }
+    this.counters.relayedIn++;
+    this.handler(data, circuit.virtual);
   }
 
   /** Forgets a circuit; later sends to its virtual address are dropped. */
   removeCircuit(circuitIdHex: string): void {
+    const circuit = this.circuits.get(circuitIdHex);
+    if (circuit) this.virtualIds.delete(circuit.virtual.host);
     this.circuits.delete(circuitIdHex);
   }
 
@@ -218,7 +279,7 @@ export class RelayTransport implements Transport {
     }
     const claimant = this.claims.get(id);
     if (claimant) return claimant(data, from);
-    if (!this.fallback?.(data, from)) this.counters.droppedInbound++;
+    if (!this.fallback?.(data, from, id)) this.counters.droppedInbound++;
   }
 }
 

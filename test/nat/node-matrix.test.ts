@@ -81,20 +81,27 @@ describe('MccNode connect() across the NAT matrix (simulated network)', () => {
         const provider = providers.get(providerKind)!;
         const counts = client.stats().nat.connects;
         const stream = await world.drive(client.connect(`echo-${providerKind}`));
-        assert.equal(await world.roundTrip(stream, `first ${clientKind}->${providerKind}`), `first ${clientKind}->${providerKind}`);
-        // The hole punch runs in the background; give it its time budget.
-        await world.until(() => client.stats().nat.connects.punched > counts.punched || client.stats().nat.connects.punchFailed > counts.punchFailed, 10_000);
-        const path = NodeWorld.pathOf(counts, client.stats().nat.connects);
-        table.push(`${clientKind.padEnd(16)} -> ${providerKind.padEnd(16)} ${path}`);
-        const connection = client.tunnels.connectionTo(provider.id)!;
-        assert.equal(isVirtualAddress(connection.address), path === 'relayed', 'the connection runs where the path says');
-        const relayed = world.relayedBytes();
-        const payload = 'x'.repeat(20_000);
-        assert.equal(await world.roundTrip(stream, payload), payload, 'data flows after the path was chosen');
-        if (path !== 'relayed') assert.equal(world.relayedBytes(), relayed, 'direct data does not pass a relay');
-        else assert.ok(world.relayedBytes() > relayed + payload.length, 'relayed data passes the relay');
-        stream.destroy();
-        assert.equal(path, want);
+        try {
+          assert.equal(await world.roundTrip(stream, `first ${clientKind}->${providerKind}`), `first ${clientKind}->${providerKind}`);
+          // The hole punch runs in the background; give it its time budget.
+          await world.until(() => client.stats().nat.connects.punched > counts.punched || client.stats().nat.connects.punchFailed > counts.punchFailed, 10_000);
+          const path = NodeWorld.pathOf(counts, client.stats().nat.connects);
+          table.push(`${clientKind.padEnd(16)} -> ${providerKind.padEnd(16)} ${path}`);
+          const connection = client.tunnels.connectionTo(provider.id)!;
+          assert.equal(isVirtualAddress(connection.address), path === 'relayed', 'the connection runs where the path says');
+          const relayed = world.relayedBytes();
+          const payload = 'x'.repeat(20_000);
+          assert.equal(await world.roundTrip(stream, payload), payload, 'data flows after the path was chosen');
+          if (path !== 'relayed') assert.equal(world.relayedBytes(), relayed, 'direct data does not pass a relay');
+          else assert.ok(world.relayedBytes() > relayed + payload.length, 'relayed data passes the relay');
+          assert.equal(path, want);
+        } finally {
+          stream.destroy();
+          // Connections of earlier pairs would keep sending keep-alives (every 10 s) through
+          // their relays, into a later pair's "no relayed bytes" window.
+          client.tunnels.connectionTo(provider.id)?.close();
+          await world.clock.run(100);
+        }
       });
     }
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { MccError } from '../../src/errors.js';
-import { isVirtualAddress } from '../../src/nat/relay-packet.js';
+import { encodeRelayed, isVirtualAddress } from '../../src/nat/relay-packet.js';
 import { PACKET_TUNNEL } from '../../src/wire/constants.js';
 import { SimWorld } from './sim-world.js';
 
@@ -105,5 +105,66 @@ describe('relay', () => {
       await world.close();
     }
   });
-});
 
+  test('the initiator names the circuit and its first datagrams ride the set-up: the relay forwards only the answer', async () => {
+    const world = new SimWorld(24);
+    try {
+      const relay = await world.addNode({ kind: 'none' });
+      const client = await world.addNode({ kind: 'port-restricted', nat: { keepalive: { learn: false } } });
+      const initiator = await world.addNode({ kind: 'none' });
+      await world.settle(client.nat.relayClient.reserve(relay.peer));
+      const opening = initiator.nat.relayClient.open(client.id, [{ relay: relay.peer }]);
+      assert.ok(isVirtualAddress(opening.address));
+      // Sent before the set-up leaves: held, then carried inside RelayConnect / RelayIncoming.
+      const ping = initiator.rpc.request({ id: client.id, address: opening.address }, { ping: {} });
+      assert.equal(initiator.transport.counters.relayedOut, 0, 'nothing went out through the circuit yet');
+      const forwardedBefore = relay.nat.relayServer.stats.forwardedPackets;
+      const circuit = await world.settle(opening.launch());
+      assert.equal(circuit.address.host, opening.address.host);
+      const answer = await world.settle(ping);
+      assert.equal(answer.fromHex, client.idHex, 'the target answered the early request, authenticated end to end');
+      assert.equal(relay.nat.relayServer.stats.forwardedPackets - forwardedBefore, 1, 'only the answer was forwarded as a relayed datagram');
+      assert.equal(initiator.transport.counters.relayedOut, 0, 'the request never travelled as a relayed datagram');
+      // Later traffic flows through the open circuit as usual.
+      const again = await world.settle(initiator.rpc.request({ id: client.id, address: circuit.address }, { ping: {} }));
+      assert.equal(again.fromHex, client.idHex);
+      assert.ok(initiator.transport.counters.relayedOut >= 1);
+    } finally {
+      await world.close();
+    }
+  });
+
+  test('set-up rules: nothing from the initiator before acceptance, a retransmitted RelayConnect joins its set-up, IDs in use and oversized early data are refused', async () => {
+    const world = new SimWorld(25);
+    try {
+      const relay = await world.addNode({ kind: 'none' });
+      const client = await world.addNode({ kind: 'port-restricted', nat: { keepalive: { learn: false } } });
+      const initiator = await world.addNode({ kind: 'none' });
+      const other = await world.addNode({ kind: 'none' });
+      await world.settle(client.nat.relayClient.reserve(relay.peer));
+      let incoming = 0;
+      client.nat.relayClient.on('incoming', () => incoming++);
+      const circuitId = new Uint8Array([9, 8, 7, 6, 5, 4, 3, 2]);
+      const relayConnect = { target: client.id, circuitId };
+      const first = initiator.rpc.request(relay.peer, { relayConnect });
+      // A relayed datagram right behind the set-up reaches the relay while the target has not accepted yet.
+      const early = new Uint8Array(100);
+      early[0] = PACKET_TUNNEL;
+      initiator.transport.sendDirect(relay.address, encodeRelayed(circuitId, early));
+      const second = initiator.rpc.request(relay.peer, { relayConnect });
+      const [a, b] = await world.settle(Promise.all([first, second]));
+      assert.deepEqual(a.envelope.relayCircuit?.circuitId, circuitId);
+      assert.deepEqual(b.envelope.relayCircuit?.circuitId, circuitId);
+      assert.equal(incoming, 1, 'the target heard of the circuit once');
+      assert.ok(relay.nat.relayServer.stats.droppedUnknown >= 1, 'the early relayed datagram was dropped');
+      assert.equal(relay.nat.relayServer.stats.forwardedPackets, 0);
+      await assert.rejects(world.settle(other.rpc.request(relay.peer, { relayConnect })), (error: MccError) => error.code === 'ERR_LIMIT');
+      const tooMuch = { target: client.id, circuitId: new Uint8Array(8).fill(1), early: Array.from({ length: 5 }, () => new Uint8Array(10).fill(0x11)) };
+      await assert.rejects(world.settle(initiator.rpc.request(relay.peer, { relayConnect: tooMuch })), (error: MccError) => error.code === 'ERR_INVALID_ARGUMENT');
+      const tooLarge = { target: client.id, circuitId: new Uint8Array(8).fill(2), early: [new Uint8Array(901).fill(0x11)] };
+      await assert.rejects(world.settle(initiator.rpc.request(relay.peer, { relayConnect: tooLarge })), (error: MccError) => error.code === 'ERR_INVALID_ARGUMENT');
+    } finally {
+      await world.close();
+    }
+  });
+});

@@ -5,15 +5,19 @@
  *   seed     PORT [BOOTSTRAP] [--client-mode]
  *            a public node (bootstrap, observer, relay); prints {"ready":...}, then
  *            {"stats":...} every 500 ms until killed
- *   provider PORT BOOTSTRAP... [--service=NAME]
+ *   provider PORT BOOTSTRAP... [--service=NAME] [--min-relays=N]
  *            a real node:http server on 127.0.0.1, exposed as service NAME (default "web") with
  *            register({ port }); prints {"provider":...} once its NAT verdict is in and
  *            the service is registered, then {"stats":...} every 500 ms until killed
- *   client   PORT BOOTSTRAP... [--service=NAME]
+ *   client   PORT BOOTSTRAP... [--service=NAME] [--min-relays=N]
  *            waits for its NAT verdict, forward(NAME) to a local port, HTTP GET through
  *            it; waits (bounded) for a relayed connection to move to a direct path, then
  *            a second, larger GET, counting datagrams that passed relay circuits meanwhile;
  *            prints {"client":...} and exits
+ *
+ * `--min-relays=N` (default 2): how many relay reservations an unreachable node waits for
+ * before it counts its NAT verdict as in. Behind block-udp only the relay on 10.99.0.1 can
+ * be reached, so waiting for a second one would only burn the 20 s bound.
  */
 import { createServer, get as httpGet } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,6 +29,7 @@ const [role, portText, ...rest] = process.argv.slice(2);
 const port = Number(portText ?? 0);
 const clientMode = rest.includes('--client-mode');
 const service = rest.find((arg) => arg.startsWith('--service='))?.slice('--service='.length) ?? 'web';
+const minRelays = Number(rest.find((arg) => arg.startsWith('--min-relays='))?.slice('--min-relays='.length) ?? 2);
 const bootstrap = rest.filter((arg) => !arg.startsWith('--'));
 const BIG = 256 * 1024;
 
@@ -41,7 +46,7 @@ async function verdict(node: MccNode, maxMs: number): Promise<NatStatus> {
   const deadline = Date.now() + maxMs;
   for (;;) {
     const status = node.stats().nat;
-    if (status.reachable === true || status.relays.length >= 2) return status;
+    if (status.reachable === true || status.relays.length >= minRelays) return status;
     if (Date.now() > deadline) return status;
     await sleep(100);
   }
@@ -85,17 +90,21 @@ if (role === 'seed') {
     response.end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const t0 = Date.now();
   const node = await MccNode.create({ host: '0.0.0.0', port, bootstrap });
   await node.start();
   const status = await verdict(node, 20_000);
+  const verdictMs = Date.now() - t0;
   await node.register(service, { port: (server.address() as AddressInfo).port });
-  print({ provider: { id: node.idHex, status } });
+  print({ provider: { id: node.idHex, status, ms: { verdict: verdictMs, registered: Date.now() - t0 } } });
   keepReporting(node);
   process.on('SIGTERM', () => server.close());
 } else if (role === 'client') {
+  const t0 = Date.now();
   const node = await MccNode.create({ host: '0.0.0.0', port, bootstrap });
   await node.start();
   const status = await verdict(node, 20_000);
+  const verdictMs = Date.now() - t0;
   // The provider may be starting at the same time: wait (bounded) for its record.
   for (let tries = 0; tries < 60 && (await node.lookup(service, { fresh: true })).length === 0; tries++) await sleep(500);
   const started = Date.now();
@@ -106,12 +115,14 @@ if (role === 'seed') {
   const [provider] = await node.lookup(service);
   const connection = provider ? node.tunnels.connectionTo(provider.nodeId) : undefined;
   // A relayed connection moves to a direct path when the background hole punch succeeds.
-  const deadline = Date.now() + 12_000;
+  const waitStarted = Date.now();
+  const deadline = waitStarted + 12_000;
   while (connection && isVirtualAddress(connection.address) && Date.now() < deadline) {
     const { connects } = node.stats().nat;
     if (connects.punchFailed > 0 && connects.punched === 0) break;
     await sleep(100);
   }
+  const upgradeWaitMs = Date.now() - waitStarted;
   await sleep(300); // let datagrams that were in flight on the relay drain
   const before = node.stats().nat.circuits;
   const second = await fetchText(`${base}/big`);
@@ -125,6 +136,7 @@ if (role === 'seed') {
       relayedPath: connection ? isVirtualAddress(connection.address) : undefined,
       relayedDuringSecond: after.relayedIn + after.relayedOut - before.relayedIn - before.relayedOut,
       connects: node.stats().nat.connects,
+      ms: { verdict: verdictMs, lookup: started - t0 - verdictMs, upgradeWait: upgradeWaitMs },
     },
   });
   await forward.close();

@@ -2643,6 +2643,7 @@ export const mcc = $root.mcc = (() => {
         v1.RelayConnect = (function() {
 
             const RelayConnect = function (properties) {
+                this.early = [];
                 if (properties)
                     for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -2651,6 +2652,8 @@ export const mcc = $root.mcc = (() => {
 
             RelayConnect.prototype.target = $util.newBuffer([]);
             RelayConnect.prototype.address = null;
+            RelayConnect.prototype.circuitId = $util.newBuffer([]);
+            RelayConnect.prototype.early = $util.emptyArray;
 
             RelayConnect.encode = function (message, writer, _depth) {
                 if (!writer)
@@ -2663,6 +2666,11 @@ export const mcc = $root.mcc = (() => {
                     writer.uint32(10).bytes(message.target);
                 if (message.address != null && $Object.hasOwnProperty.call(message, "address"))
                     $root.mcc.v1.SocketAddress.encode(message.address, writer.uint32(18).fork(), _depth + 1).ldelim();
+                if (message.circuitId != null && $Object.hasOwnProperty.call(message, "circuitId") && message.circuitId.length)
+                    writer.uint32(26).bytes(message.circuitId);
+                if (message.early != null && message.early.length)
+                    for (let i = 0; i < message.early.length; ++i)
+                        writer.uint32(34).bytes(message.early[i]);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -2709,6 +2717,23 @@ export const mcc = $root.mcc = (() => {
                             if (wireType !== 2)
                                 break;
                             message.address = $root.mcc.v1.SocketAddress.decode(reader, reader.size(), $undefined, _depth + 1, message.address);
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.circuitId = value;
+                            else
+                                delete message.circuitId;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.early && message.early.length))
+                                message.early = [];
+                            message.early.push(reader.bytes());
                             continue;
                         }
                     }
@@ -2825,6 +2850,7 @@ export const mcc = $root.mcc = (() => {
         v1.RelayIncoming = (function() {
 
             const RelayIncoming = function (properties) {
+                this.early = [];
                 if (properties)
                     for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -2834,6 +2860,7 @@ export const mcc = $root.mcc = (() => {
             RelayIncoming.prototype.circuitId = $util.newBuffer([]);
             RelayIncoming.prototype.initiator = $util.newBuffer([]);
             RelayIncoming.prototype.initiatorAddress = null;
+            RelayIncoming.prototype.early = $util.emptyArray;
 
             RelayIncoming.encode = function (message, writer, _depth) {
                 if (!writer)
@@ -2848,6 +2875,9 @@ export const mcc = $root.mcc = (() => {
                     writer.uint32(18).bytes(message.initiator);
                 if (message.initiatorAddress != null && $Object.hasOwnProperty.call(message, "initiatorAddress"))
                     $root.mcc.v1.SocketAddress.encode(message.initiatorAddress, writer.uint32(26).fork(), _depth + 1).ldelim();
+                if (message.early != null && message.early.length)
+                    for (let i = 0; i < message.early.length; ++i)
+                        writer.uint32(34).bytes(message.early[i]);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -2903,6 +2933,14 @@ export const mcc = $root.mcc = (() => {
                             if (wireType !== 2)
                                 break;
                             message.initiatorAddress = $root.mcc.v1.SocketAddress.decode(reader, reader.size(), $undefined, _depth + 1, message.initiatorAddress);
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.early && message.early.length))
+                                message.early = [];
+                            message.early.push(reader.bytes());
                             continue;
                         }
                     }

@@ -63,11 +63,11 @@ export interface Envelope {
   relayReserve?: RelayReserve | null;
   /** relay's answer to 65 */
   relayReservation?: RelayReservation | null;
-  /** initiator -> relay: open a circuit to target */
+  /** initiator -> relay: open a circuit to target (carries its first datagrams) */
   relayConnect?: RelayConnect | null;
   /** answer to 67 (relay) and to 69 (client accepts) */
   relayCircuit?: RelayCircuit | null;
-  /** relay -> reserved client: a circuit is being opened */
+  /** relay -> reserved client: a circuit is being opened (with those datagrams) */
   relayIncoming?: RelayIncoming | null;
   /** rendezvous over a circuit; the answer is an offer too */
   holepunchOffer?: HolepunchOffer | null;
@@ -301,11 +301,15 @@ export interface RelayConnect {
   target?: Uint8Array;
   /** a reachable target without reservation: where the relay announces the circuit */
   address?: SocketAddress | null;
+  /** 8 random bytes chosen by the initiator (it sends through the circuit before the answer) */
+  circuitId?: Uint8Array;
+  /** the initiator's first datagrams for the target (sealed end to end, opaque to the relay; at most 4, 900 bytes in all) */
+  early?: Uint8Array[];
 }
 
 /** The `mcc.v1.RelayCircuit` message. */
 export interface RelayCircuit {
-  /** 8 bytes, chosen by the relay */
+  /** 8 bytes, as in RelayConnect */
   circuitId?: Uint8Array;
   /** the initiator's address as the relay sees it (answer to RelayConnect) */
   observed?: SocketAddress | null;
@@ -319,9 +323,14 @@ export interface RelayIncoming {
   initiator?: Uint8Array;
   /** as the relay sees it */
   initiatorAddress?: SocketAddress | null;
+  /** RelayConnect.early, unchanged: delivered as if they came through the circuit */
+  early?: Uint8Array[];
 }
 
-/** Hole-punch rendezvous, exchanged end to end over a relay circuit. */
+/**
+ * Hole-punch rendezvous, exchanged end to end (sealed session request and answer) through a relay
+ * circuit; the initiator's offer rides the circuit set-up (RelayConnect.early).
+ */
 export interface HolepunchOffer {
   /** 8 bytes, chosen by the initiator */
   punchId?: Uint8Array;
