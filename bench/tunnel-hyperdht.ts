@@ -8,6 +8,8 @@
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
+import { hexToBytes } from '../src/util/bytes.js';
+import type { ChildPeer } from './tunnel-peer.js';
 
 /** What the benchmark needs from an endpoint (same shape as the tunnel and TCP ones). */
 export interface BenchEndpoint {
@@ -32,6 +34,7 @@ interface HyperNode {
 }
 
 interface HyperTestnet {
+  bootstrap: { host: string; port: number }[];
   createNode(): HyperNode;
   destroy(): Promise<void>;
 }
@@ -62,6 +65,32 @@ export async function hyperdhtEndpoint(serve: (stream: Duplex) => void): Promise
     close: async () => {
       for (const s of sockets) s.destroy();
       await server.close();
+      await testnet.destroy();
+    },
+  };
+}
+
+/**
+ * The same with the server node in the child process `peer` (see bench/tunnel-peer.ts);
+ * the testnet and the client node stay here.
+ */
+export async function hyperdhtRemoteEndpoint(peer: ChildPeer): Promise<BenchEndpoint> {
+  const createTestnet = require('hyperdht/testnet') as (size: number, opts: { host: string }) => Promise<HyperTestnet>;
+  const testnet = await createTestnet(3, { host: '127.0.0.1' });
+  const clientNode = testnet.createNode();
+  const { publicKey } = await peer.ask({ mode: 'hyperdht', bootstrap: testnet.bootstrap });
+  const serverKey = hexToBytes(publicKey as string);
+  const sockets: HyperStream[] = [];
+  return {
+    open: async () => {
+      const socket = clientNode.connect(serverKey);
+      sockets.push(socket);
+      await once(socket, 'open');
+      return socket;
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await peer.stop();
       await testnet.destroy();
     },
   };

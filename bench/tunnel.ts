@@ -1,14 +1,16 @@
 /**
  * Tunnel throughput and latency on loopback, against raw TCP in the same run.
  *
- *   node --import tsx bench/tunnel.ts [--mb 32] [--only tunnel|hyperdht|TCP] [--verbose]
+ *   node --import tsx bench/tunnel.ts [--mb 32] [--only tunnel|hyperdht|TCP|processes] [--verbose]
  *
  * Three transports, each with both ends in this process, so figures are for one JS
- * thread doing both sides' work: raw TCP, a hyperdht encrypted stream (two nodes of
+ * thread doing both sides' work, then the two encrypted ones again with the server
+ * end in a child process (bench/tunnel-peer.ts), one thread per end as real peers
+ * run: raw TCP, a hyperdht encrypted stream (two nodes of
  * a local testnet on 127.0.0.1; 8 parallel streams are 8 connections, as hyperdht
  * has no multiplexing), and the mcc tunnel (8 streams over one connection). Prints
  * bulk throughput of one stream and of 8 parallel streams, the median 1-byte echo
- * round trip, CPU time per GB moved (process.cpuUsage: both ends, all threads), and
+ * round trip, CPU time per GB moved (process.cpuUsage of both ends, all threads), and
  * the tunnel/hyperdht and tunnel/TCP ratios. `--verbose` prints the tunnel's
  * connection counters after each phase.
  */
@@ -21,7 +23,9 @@ import { UdpTransport } from '../src/transport/udp.js';
 import { TunnelDriver } from '../src/tunnel/driver.js';
 import type { TunnelConnection } from '../src/tunnel/tunnel-connection.js';
 import { systemClock } from '../src/util/clock.js';
-import { hyperdhtEndpoint } from './tunnel-hyperdht.js';
+import { hexToBytes } from '../src/util/bytes.js';
+import { hyperdhtEndpoint, hyperdhtRemoteEndpoint } from './tunnel-hyperdht.js';
+import { serve, startChildPeer } from './tunnel-peer.js';
 import { printTable } from './util.js';
 
 const MB = 1024 * 1024;
@@ -34,20 +38,8 @@ interface Endpoint {
   /** Opens a client stream; the server side counts/echoes according to the first byte. */
   open(): Promise<Duplex>;
   close(): Promise<void>;
-}
-
-/** Server behaviour: first byte 'S' = sink (reply 'k' at end), 'E' = echo. */
-function serve(stream: Duplex): void {
-  let mode = 0;
-  stream.on('data', (chunk: Buffer) => {
-    if (mode === 0) {
-      mode = chunk[0]!;
-      chunk = chunk.subarray(1);
-    }
-    if (mode === 0x45 && chunk.length > 0) stream.write(chunk);
-  });
-  stream.on('end', () => stream.end(mode === 0x53 ? 'k' : undefined));
-  stream.on('error', () => {});
+  /** CPU µs used so far by the server end, when it runs in a child process. */
+  remoteCpu?(): Promise<number>;
 }
 
 async function tunnelEndpoint(): Promise<Endpoint & { connection: TunnelConnection }> {
@@ -70,6 +62,28 @@ async function tunnelEndpoint(): Promise<Endpoint & { connection: TunnelConnecti
       await server.close();
       await clientTransport.close();
       await serverTransport.close();
+    },
+  };
+}
+
+/** The tunnel with its server end in a child process (one JS thread per end). */
+async function tunnelRemoteEndpoint(): Promise<Endpoint & { connection: TunnelConnection }> {
+  const peer = await startChildPeer();
+  const { publicKey, port } = await peer.ask({ mode: 'tunnel' });
+  const transport = new UdpTransport({ host: '127.0.0.1' });
+  await transport.bind();
+  const client = new TunnelDriver({ transport, clock: systemClock, suite: nodeCryptoSuite, identity: generateIdentity(), listen: true });
+  const pending = client.initiate(hexToBytes(publicKey as string), { host: '127.0.0.1', port: port as number });
+  const { response } = await peer.ask({ init: Buffer.from(pending.message).toString('hex'), from: transport.localAddress() });
+  const { connection } = pending.complete(hexToBytes(response as string))!;
+  return {
+    connection,
+    open: async () => connection.openStream(),
+    remoteCpu: () => peer.cpu(),
+    close: async () => {
+      await client.close();
+      await peer.stop();
+      await transport.close();
     },
   };
 }
@@ -115,12 +129,14 @@ async function sink(stream: Duplex, bytes: number): Promise<void> {
 
 async function bulk(endpoint: Endpoint, streams: number): Promise<{ mbps: number; cpuMsPerGb: number }> {
   const opened = await Promise.all(Array.from({ length: streams }, () => endpoint.open()));
+  const remoteBefore = (await endpoint.remoteCpu?.()) ?? 0;
   const cpu = process.cpuUsage();
   const start = performance.now();
   await Promise.all(opened.map((s) => sink(s, TOTAL / streams)));
   const seconds = (performance.now() - start) / 1000;
   const used = process.cpuUsage(cpu);
-  return { mbps: TOTAL / MB / seconds, cpuMsPerGb: ((used.user + used.system) / 1000) * (1024 / (TOTAL / MB)) };
+  const remote = ((await endpoint.remoteCpu?.()) ?? 0) - remoteBefore;
+  return { mbps: TOTAL / MB / seconds, cpuMsPerGb: ((used.user + used.system + remote) / 1000) * (1024 / (TOTAL / MB)) };
 }
 
 async function echo(endpoint: Endpoint): Promise<number> {
@@ -166,19 +182,23 @@ async function measure(name: string, make: () => Promise<Endpoint>) {
 
 type Result = Awaited<ReturnType<typeof measure>>;
 
+const REMOTE_HYPERDHT = 'hyperdht, 2 processes';
+const REMOTE_TUNNEL = 'mcc tunnel, 2 processes';
 const argOnly = process.argv.indexOf('--only');
 const only = argOnly > 0 ? process.argv[argOnly + 1] : undefined;
 const makers: Record<string, () => Promise<Endpoint>> = {
   'raw TCP': tcpEndpoint,
   hyperdht: () => hyperdhtEndpoint(serve),
   'mcc tunnel': tunnelEndpoint,
+  [REMOTE_HYPERDHT]: async () => hyperdhtRemoteEndpoint(await startChildPeer()),
+  [REMOTE_TUNNEL]: tunnelRemoteEndpoint,
 };
 const results: Record<string, Result> = {};
 for (const [name, make] of Object.entries(makers)) {
   if (only === undefined || name.includes(only)) results[name] = await measure(name, make);
 }
 
-console.log(`loopback, both ends in one process (one JS thread), ${TOTAL / MB} MB per bulk run, ${ECHO_ROUNDS} echo rounds`);
+console.log(`loopback, ${TOTAL / MB} MB per bulk run, ${ECHO_ROUNDS} echo rounds; rows without "2 processes" run both ends on one JS thread; CPU counts both ends`);
 printTable(
   ['transport', '1 stream MB/s', '8 streams MB/s', 'echo RTT µs (median)', 'CPU ms/GB (1 stream)', 'CPU ms/GB (8 streams)'],
   Object.values(results).map((r) => [
@@ -190,11 +210,14 @@ printTable(
     r.eight.cpuMsPerGb.toFixed(0),
   ]),
 );
-const tunnel = results['mcc tunnel'];
-for (const other of [results.hyperdht, results['raw TCP']]) {
-  if (tunnel === undefined || other === undefined) continue;
+function ratio(tunnel: Result | undefined, other: Result | undefined): void {
+  if (tunnel === undefined || other === undefined) return;
   console.log(
-    `tunnel/${other.name}: 1 stream ${(tunnel.one.mbps / other.one.mbps).toFixed(2)}x, 8 streams ${(tunnel.eight.mbps / other.eight.mbps).toFixed(2)}x, ` +
+    `${tunnel.name} / ${other.name}: 1 stream ${(tunnel.one.mbps / other.one.mbps).toFixed(2)}x, 8 streams ${(tunnel.eight.mbps / other.eight.mbps).toFixed(2)}x, ` +
       `echo RTT ${(tunnel.rtt / other.rtt).toFixed(2)}x, CPU/GB ${(tunnel.one.cpuMsPerGb / other.one.cpuMsPerGb).toFixed(2)}x`,
   );
 }
+ratio(results['mcc tunnel'], results.hyperdht);
+ratio(results['mcc tunnel'], results['raw TCP']);
+ratio(results[REMOTE_TUNNEL], results[REMOTE_HYPERDHT]);
+ratio(results[REMOTE_TUNNEL], results['raw TCP']);

@@ -27,9 +27,10 @@ const PKCS8_PREFIX: Record<Curve, Buffer> = {
 
 const PLACEHOLDER_X = Buffer.alloc(KEY_LENGTH).toString('base64url');
 
-// Long-term secret keys are few (identity, its X25519 twin); peer public keys are many,
-// so they get a bigger but still bounded cache to cap memory under a flood.
-const SECRET_CACHE_SIZE = 16;
+// Long-term secret keys are few per node (identity, its X25519 twin), but one process may
+// run hundreds of nodes (simulations, tests, gateways): below that, every first contact
+// re-imported the node's own key. Peer public keys are many; both caches stay bounded.
+const SECRET_CACHE_SIZE = 512;
 const PUBLIC_CACHE_SIZE = 1024;
 
 function base64url(raw: Uint8Array): string {

@@ -179,8 +179,10 @@ export const nodeCryptoSuite: CryptoSuite = Object.freeze({
     if (sealed.length < TAG_LENGTH) return null;
     const bodyLength = sealed.length - TAG_LENGTH;
     if (bodyLength < SMALL_AEAD_BYTES) return new ChaCha20Poly1305(key).open(nonce, sealed, aad);
-    const out = new Uint8Array(bodyLength);
-    return openWithOpenSsl(key, nonce, sealed, aad, out, 0) ? out : null;
+    const body = openWithOpenSsl(key, nonce, sealed, aad);
+    // update()'s output owns an ArrayBuffer of exactly its size (no pool): hand it out as a
+    // plain Uint8Array view instead of copying it, as the pure-JS suite returns plain arrays.
+    return body === null ? null : new Uint8Array(body.buffer, body.byteOffset, body.length);
   },
 
   sealInto(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array | undefined, out: Uint8Array, outOffset: number): void {
@@ -194,7 +196,12 @@ export const nodeCryptoSuite: CryptoSuite = Object.freeze({
     const length = sealed.length - TAG_LENGTH;
     if (length < 0) return false;
     checkInto(key, nonce, out, outOffset, length);
-    if (length >= SMALL_AEAD_BYTES) return openWithOpenSsl(key, nonce, sealed, aad, out, outOffset);
+    if (length >= SMALL_AEAD_BYTES) {
+      const body = openWithOpenSsl(key, nonce, sealed, aad);
+      if (body === null) return false;
+      out.set(body, outOffset);
+      return true;
+    }
     try {
       return new ChaCha20Poly1305(key).open(nonce, sealed, aad, out.subarray(outOffset, outOffset + length)) !== null;
     } catch {
@@ -219,8 +226,11 @@ function sealWithOpenSsl(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Arr
   out.set(cipher.getAuthTag(), outOffset + plaintext.length);
 }
 
-/** OpenSSL open into `out`; writes nothing unless the tag authenticates. */
-function openWithOpenSsl(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array | undefined, out: Uint8Array, outOffset: number): boolean {
+/**
+ * OpenSSL open: the plaintext as `update()` produced it (no copy), or null unless the
+ * tag authenticates.
+ */
+function openWithOpenSsl(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array | undefined): Buffer | null {
   const length = sealed.length - TAG_LENGTH;
   try {
     const decipher = createDecipheriv('chacha20-poly1305', key, nonce, AEAD_OPTIONS);
@@ -229,10 +239,9 @@ function openWithOpenSsl(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array,
     const body = decipher.update(sealed.subarray(0, length));
     // final() throws when the tag does not authenticate; the plaintext is then discarded.
     const tail = decipher.final();
-    out.set(body, outOffset);
-    if (tail.length > 0) out.set(tail, outOffset + body.length);
-    return true;
+    // Empty for a stream cipher; kept for correctness.
+    return tail.length === 0 ? body : Buffer.concat([body, tail]);
   } catch {
-    return false;
+    return null;
   }
 }

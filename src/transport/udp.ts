@@ -29,11 +29,11 @@ export interface UdpTransportOptions {
 
 /** Counters of a {@link UdpTransport}; they only ever grow. */
 export interface UdpTransportCounters {
-  /** Datagrams the kernel accepted for sending. */
+  /** Datagrams handed to the socket (the kernel, or libuv's queue when the kernel buffer is full). */
   sent: number;
   /** Datagrams received and handed to the handler. */
   received: number;
-  /** Sends that failed (bad destination, kernel error); never thrown. */
+  /** Sends that failed (bad destination, errors the socket reports); never thrown. */
   sendErrors: number;
 }
 
@@ -60,10 +60,20 @@ export function unmapIpv4(host: string): string {
  * (about 1.7x send rate on loopback) and guarantees no DNS query is ever made.
  */
 function literalLookup(address: string, _family: unknown, callback: (error: Error | null, address: string, family: number) => void): void {
-  const family = isIP(address);
+  // One-entry cache: dgram looks up every datagram's destination, and runs go to one peer.
+  let family: number;
+  if (address === lastLookupAddress) family = lastLookupFamily;
+  else {
+    family = isIP(address);
+    lastLookupAddress = address;
+    lastLookupFamily = family;
+  }
   if (family === 0) callback(new MccError('ERR_TRANSPORT', `not an IP literal: ${address}`), address, 4);
   else callback(null, address, family);
 }
+
+let lastLookupAddress = '';
+let lastLookupFamily = 0;
 
 function nextCheckPhase(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -101,11 +111,6 @@ export class UdpTransport implements Transport {
   private closePromise: Promise<void> | undefined;
   private recvSize: number | undefined;
   private sendSize: number | undefined;
-  /** One shared send callback: no closure per datagram. */
-  private readonly afterSend = (error: Error | null): void => {
-    if (error) this.counters.sendErrors++;
-    else this.counters.sent++;
-  };
   private readonly onMessage = (message: Buffer, remote: dgram.RemoteInfo): void => {
     const handler = this.handler;
     if (handler === undefined || this.state !== 'bound') return;
@@ -125,7 +130,7 @@ export class UdpTransport implements Transport {
     }
     return this.lastUnmapped;
   }
-  /** Late socket errors (e.g. ICMP-induced) must not crash the process: count them. */
+  /** Late socket errors (e.g. ICMP-induced, or of a send) must not crash the process: count them. */
   private readonly onSocketError = (): void => {
     this.counters.sendErrors++;
   };
@@ -286,7 +291,12 @@ export class UdpTransport implements Transport {
           return;
         }
       }
-      socket.send(data, to.port, host, this.afterSend);
+      // No callback: with one, dgram defers it by a tick per datagram. Errors the socket
+      // reports asynchronously arrive on 'error' (counted in onSocketError). Pressure on the
+      // kernel send buffer is absorbed by libuv's queue; congestion control and pacing,
+      // not this transport, keep it short.
+      socket.send(data, to.port, host);
+      this.counters.sent++;
     } catch {
       // Synchronous validation errors (bad port, bad buffer) are counted like kernel errors.
       this.counters.sendErrors++;

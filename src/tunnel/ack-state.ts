@@ -7,6 +7,9 @@
 import { MAX_ACK_RANGES } from './frames.js';
 import { RangeSet } from './ranges.js';
 
+/** Packets carrying an ACK that are remembered until the peer acknowledges them. */
+const MAX_ACK_CARRIERS = 256;
+
 /** Received packet numbers and the ACK schedule of one connection. */
 export class AckState {
   private readonly received = new RangeSet();
@@ -17,6 +20,13 @@ export class AckState {
   private elicitingUnacked = 0;
   private immediate = false;
   private deadlineAt = Infinity;
+  /**
+   * Ranges below this are no longer reported: the peer has confirmed receiving an ACK of
+   * ours that covered them (RFC 9000 §13.2.4). Duplicate detection still uses every range.
+   */
+  private floor = 0;
+  /** Packets of ours that carried an ACK, flat [pn, largest acked in it, ...], ascending pn. */
+  private ackCarriers: number[] = [];
 
   /**
    * @param maxAckDelayMs - longest an ACK for an ack-eliciting packet is held back.
@@ -64,17 +74,54 @@ export class AckState {
     return this.elicitingUnacked > 0 ? this.deadlineAt : Infinity;
   }
 
-  /** Ranges for an ACK frame ([high, low] pairs, highest first) and the ack delay in µs; resets the schedule. */
+  /**
+   * Ranges for an ACK frame ([high, low] pairs, highest first) and the ack delay in µs;
+   * resets the schedule. Ranges the peer already knows we received are left out, except
+   * that the highest range is always reported (an ACK frame needs one).
+   */
   take(now: number): { ranges: number[]; delayMicros: number } {
     const ranges: number[] = [];
+    const floor = this.floor;
     for (let i = this.received.count - 1; i >= 0; i--) {
       const [start, end] = this.received.range(i);
-      ranges.push(end - 1, start);
+      if (end - 1 < floor) {
+        if (ranges.length === 0) ranges.push(end - 1, start);
+        break;
+      }
+      ranges.push(end - 1, start < floor ? floor : start);
     }
     this.fresh = false;
     this.elicitingUnacked = 0;
     this.immediate = false;
     this.deadlineAt = Infinity;
     return { ranges, delayMicros: Math.max(0, Math.round((now - this.largestTime) * 1000)) };
+  }
+
+  /** Our packet `pn` carried an ACK frame whose largest acknowledged was `largest`. */
+  onAckSent(pn: number, largest: number): void {
+    const c = this.ackCarriers;
+    c.push(pn, largest);
+    // Bounded: forgetting the oldest carriers only delays trimming.
+    if (c.length > 2 * MAX_ACK_CARRIERS) c.splice(0, c.length - 2 * MAX_ACK_CARRIERS);
+  }
+
+  /**
+   * The peer acknowledged our packets `ranges` ([high, low] pairs, highest first): where one
+   * of them carried an ACK, the peer has seen it, so ranges up to its largest need not be
+   * reported again. Carriers at or below the peer's largest are forgotten either way
+   * (not covered means lost; a later carrier repeats what it said).
+   */
+  onPeerAck(ranges: readonly number[]): void {
+    const c = this.ackCarriers;
+    if (c.length === 0) return;
+    const peerLargest = ranges[0]!;
+    let r = ranges.length - 2; // lowest range first, as carriers ascend
+    let i = 0;
+    for (; i < c.length && c[i]! <= peerLargest; i += 2) {
+      const pn = c[i]!;
+      while (r >= 0 && ranges[r]! < pn) r -= 2;
+      if (r >= 0 && pn >= ranges[r + 1]! && c[i + 1]! + 1 > this.floor) this.floor = c[i + 1]! + 1;
+    }
+    if (i > 0) c.splice(0, i);
   }
 }

@@ -179,11 +179,16 @@ export class Connection implements FrameSink, FrameOutcome {
     const base = this.slabUsed;
     const buf = this.slab.subarray(base + HEADER_LENGTH, base + HEADER_LENGTH + MAX_PAYLOAD);
     let at = 0;
+    let ackLargest = -1;
     if (this.acks.pending) {
       const { ranges, delayMicros } = this.acks.take(now);
-      if (ackFrameLength(ranges, delayMicros) <= MAX_PAYLOAD / 2) at = writeAck(buf, at, ranges, delayMicros);
+      if (ackFrameLength(ranges, delayMicros) <= MAX_PAYLOAD / 2) {
+        at = writeAck(buf, at, ranges, delayMicros);
+        ackLargest = ranges[0]!;
+      }
     }
-    const frames: SentFrame[] = [];
+    const packet = this.recovery.newPacket();
+    const frames = packet.frames;
     if (eliciting) {
       at = this.streams.writeFrames(buf, at, frames);
       if (this.pingPending || (probing && frames.length === 0)) {
@@ -193,8 +198,12 @@ export class Connection implements FrameSink, FrameOutcome {
       this.pingPending = false;
       if (probing) this.probes--;
     }
-    if (at === 0) return null;
+    if (at === 0) {
+      this.recovery.release(packet);
+      return null;
+    }
     const pn = this.nextPn++;
+    if (ackLargest >= 0) this.acks.onAckSent(pn, ackLargest);
     const length = this.sealer.sealInPlace(pn, this.slab, base, at);
     const datagram = this.slab.subarray(base, base + length);
     this.slabUsed = base + length;
@@ -206,10 +215,15 @@ export class Connection implements FrameSink, FrameOutcome {
       // application or by flow control, not by the window, so the ack says nothing about
       // capacity and must not grow the window (else it inflates without bound and the
       // first time it is used, it floods the path).
-      const appLimited = this.cc.bytesInFlight + datagram.length < this.cc.window / 2;
-      this.recovery.onSent({ pn, timeSent: now, size: datagram.length, appLimited, frames });
+      packet.appLimited = this.cc.bytesInFlight + datagram.length < this.cc.window / 2;
+      packet.pn = pn;
+      packet.timeSent = now;
+      packet.size = datagram.length;
+      this.recovery.onSent(packet);
       this.pacer.onSent(now, datagram.length);
       this.lastEliciting = now;
+    } else {
+      this.recovery.release(packet);
     }
     return datagram;
   }
@@ -295,7 +309,9 @@ export class Connection implements FrameSink, FrameOutcome {
 
   /** @internal */
   onAck(ranges: number[], ackDelayMicros: number): boolean {
-    return this.recovery.onAck(ranges, ackDelayMicros / 1000, this.nextPn, this.now, this);
+    if (!this.recovery.onAck(ranges, ackDelayMicros / 1000, this.nextPn, this.now, this)) return false;
+    this.acks.onPeerAck(ranges);
+    return true;
   }
 
   /** @internal */

@@ -134,7 +134,7 @@ export class PacketOpener {
   pn = -1;
 
   /**
-   * Decrypts a datagram into a fresh buffer (the transport may reuse `datagram`, and
+   * Decrypts a datagram into a fresh Buffer (the transport may reuse `datagram`, and
    * received stream data is kept as views of the plaintext). Returns the frames, with
    * the packet number in {@link pn}, or null when it does not authenticate.
    */
@@ -151,14 +151,13 @@ export class PacketOpener {
     writePacketNumber(this.nonce, 4, pn);
     const sealed = datagram.subarray(HEADER_LENGTH);
     const header = datagram.subarray(0, HEADER_LENGTH);
-    let payload: Uint8Array | null;
-    if (this.suite.openInto !== undefined) {
-      payload = new Uint8Array(sealed.length - TAG_LENGTH);
-      if (!this.suite.openInto(key, this.nonce, sealed, header, payload, 0)) payload = null;
-    } else {
-      payload = this.suite.open(key, this.nonce, sealed, header);
-    }
-    if (payload === null) return null;
+    // `open` allocates the plaintext once (node:crypto: update()'s own output, no copy);
+    // `openInto` would need a buffer of ours and a copy into it.
+    const plain = this.suite.open(key, this.nonce, sealed, header);
+    if (plain === null) return null;
+    // As a Buffer, every view of it (received stream chunks) is a Buffer too, and the
+    // Duplex pushes them without wrapping each one.
+    const payload = Buffer.from(plain.buffer, plain.byteOffset, plain.length);
     if (generation === this.generation + 1) this.advance();
     this.pn = pn;
     return payload;

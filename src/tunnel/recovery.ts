@@ -34,6 +34,9 @@ export interface FrameOutcome {
   onFrameLost(frame: SentFrame): void;
 }
 
+/** Packet records kept for reuse (about a window's worth of packets in flight). */
+const MAX_SPARE_PACKETS = 1024;
+
 /** Packets later than a lost one by this many are enough to declare it lost. */
 export const PACKET_THRESHOLD = 3;
 
@@ -47,6 +50,8 @@ export class Recovery {
   /** Consecutive probe timeouts without an ack. */
   ptoCount = 0;
   private lastAckElicitingSent = -Infinity;
+  /** Released packet records (and their frame arrays), reused: one fewer object pair per packet. */
+  private readonly spare: SentPacket[] = [];
 
   constructor(
     private readonly rtt: RttEstimator,
@@ -57,6 +62,17 @@ export class Recovery {
   /** Packets in flight. */
   get inFlight(): number {
     return this.sent.size;
+  }
+
+  /** A blank packet record to fill and pass to {@link onSent} (or back to {@link release}). */
+  newPacket(): SentPacket {
+    return this.spare.pop() ?? { pn: 0, timeSent: 0, size: 0, appLimited: false, frames: [] };
+  }
+
+  /** Returns a record that is no longer referenced (its frames were handed out already). */
+  release(packet: SentPacket): void {
+    packet.frames.length = 0;
+    if (this.spare.length < MAX_SPARE_PACKETS) this.spare.push(packet);
   }
 
   /** Records an ack-eliciting packet. */
@@ -73,7 +89,7 @@ export class Recovery {
   onAck(ranges: number[], ackDelayMs: number, nextPn: number, now: number, outcome: FrameOutcome): boolean {
     const largest = ranges[0]!;
     if (largest >= nextPn) return false;
-    let newlyAckedLargest: SentPacket | null = null;
+    let newlyAckedLargestTime = -Infinity;
     let r = ranges.length - 2; // walk ranges from the lowest up, as the map iterates ascending
     for (const [pn, packet] of this.sent) {
       if (pn > largest) break;
@@ -83,11 +99,12 @@ export class Recovery {
       this.sent.delete(pn);
       this.cc.onPacketAcked(packet.size, packet.timeSent, packet.appLimited);
       for (const frame of packet.frames) outcome.onFrameAcked(frame);
-      if (pn === largest) newlyAckedLargest = packet;
+      if (pn === largest) newlyAckedLargestTime = packet.timeSent;
+      this.release(packet);
     }
     if (largest > this.largestAcked) this.largestAcked = largest;
-    if (newlyAckedLargest !== null) {
-      const sample = Math.max(now - newlyAckedLargest.timeSent, 0.001);
+    if (newlyAckedLargestTime !== -Infinity) {
+      const sample = Math.max(now - newlyAckedLargestTime, 0.001);
       this.rtt.update(sample, Math.min(ackDelayMs, this.peerMaxAckDelayMs));
       this.cc.onRttSample?.(sample, largest, nextPn);
       this.ptoCount = 0;
@@ -110,6 +127,7 @@ export class Recovery {
         lostBytes += packet.size;
         largestLostTime = Math.max(largestLostTime, packet.timeSent);
         for (const frame of packet.frames) outcome.onFrameLost(frame);
+        this.release(packet);
         continue;
       }
       // Later packets were sent later: none of them is lost yet either.

@@ -79,7 +79,8 @@ export class RecvStream {
       data = data.subarray(this.readyEnd - offset);
       offset = this.readyEnd;
     }
-    if (data.length < COPY_BELOW) data = data.slice();
+    // A real copy (Buffer#slice would be a view): small pieces must not pin a whole packet.
+    if (data.length < COPY_BELOW) data = Uint8Array.prototype.slice.call(data);
     if (offset === this.readyEnd) {
       this.ready.push(data);
       this.readyEnd += data.length;

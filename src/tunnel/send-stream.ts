@@ -53,9 +53,13 @@ export class SendStream {
     return Math.max(0, this.bufferLimit - this.buffered);
   }
 
-  /** True when everything is finished: FIN or RESET acknowledged. */
+  /**
+   * True when everything is finished: the RESET acknowledged, or the FIN and every byte
+   * before it. The FIN's frame can be acknowledged while earlier bytes are still being
+   * retransmitted; the stream must live on until those are acknowledged too.
+   */
   get done(): boolean {
-    return this.finAcked || this.resetAcked;
+    return this.resetAcked || (this.finAcked && this.bufferStart === this.writeOffset);
   }
 
   /** Appends as much of `data` as fits; returns the number of bytes accepted. */
@@ -78,7 +82,7 @@ export class SendStream {
 
   /** Abandons the stream; returns false when it was already reset or done. */
   reset(code: number): boolean {
-    if (this.resetCode !== null || this.finAcked) return false;
+    if (this.resetCode !== null || this.done) return false;
     this.resetCode = code;
     this.resetPending = true;
     this.dropBuffers();

@@ -17,6 +17,16 @@ import { TunnelStream, type StreamHost } from './stream.js';
  */
 const BURST = 64;
 
+/**
+ * Writes up to this size flush at the end of the current job (latency: echo, RPC);
+ * bigger ones once per loop turn, where acks that arrived in the same poll phase are
+ * processed first and the sender fills whole packets.
+ */
+const SMALL_WRITE = 1024;
+
+/** How much later than a new deadline an armed timer may fire before it is re-armed (one JS timer tick). */
+const TIMER_SLACK_MS = 1;
+
 /** Events of a {@link TunnelConnection}. */
 export interface TunnelConnectionEvents {
   /** The peer opened a stream. */
@@ -41,6 +51,12 @@ export class TunnelConnection extends EventEmitter<TunnelConnectionEvents> imple
   private flushImmediate: ReturnType<typeof setImmediate> | null = null;
   private readonly runFlush = (): void => {
     this.flushImmediate = null;
+    this.flush();
+  };
+  /** A write-triggered flush queued as a microtask (see {@link scheduleWriteFlush}). */
+  private flushMicrotask = false;
+  private readonly runWriteFlush = (): void => {
+    this.flushMicrotask = false;
     this.flush();
   };
   private finished = false;
@@ -100,7 +116,8 @@ export class TunnelConnection extends EventEmitter<TunnelConnectionEvents> imple
   /** @internal */
   streamWrite(id: number, data: Uint8Array): number {
     const n = this.core.streams.write(id, data);
-    if (n > 0) this.scheduleFlush();
+    if (n > 0 && data.length <= SMALL_WRITE) this.scheduleWriteFlush();
+    else if (n > 0) this.scheduleFlush();
     return n;
   }
 
@@ -148,6 +165,19 @@ export class TunnelConnection extends EventEmitter<TunnelConnectionEvents> imple
     this.flushImmediate = setImmediate(this.runFlush);
   }
 
+  /**
+   * Small application writes flush as soon as the current JavaScript job ends (a microtask),
+   * not a loop turn later: writes made in one synchronous run still coalesce into full
+   * packets, and a reply written from a 'data' handler leaves at once with the ACK of
+   * the packet that carried the request piggybacked (no extra hop on the echo path).
+   * Window and pacing still decide what may go out; the rest waits for acks or the timer.
+   */
+  private scheduleWriteFlush(): void {
+    if (this.flushMicrotask || this.finished) return;
+    this.flushMicrotask = true;
+    queueMicrotask(this.runWriteFlush);
+  }
+
   /** Sends everything the connection allows now, then re-arms the timer. */
   private flush(minDelay = 0): void {
     if (this.finished) return;
@@ -174,8 +204,10 @@ export class TunnelConnection extends EventEmitter<TunnelConnectionEvents> imple
       this.timerAt = Infinity;
       return;
     }
-    // Keep an armed timer that fires earlier: it re-evaluates the deadline when it fires.
-    if (this.timer !== null && this.timerAt <= deadline) return;
+    // Keep an armed timer that fires earlier (it re-evaluates the deadline when it fires),
+    // or at most a timer tick later: pacing moves sub-millisecond deadlines earlier all the
+    // time, and JS timers fire on a millisecond grid anyway, so re-arming would only churn.
+    if (this.timer !== null && this.timerAt <= deadline + TIMER_SLACK_MS) return;
     if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.timerAt = deadline;
     this.timer = this.clock.setTimeout(() => this.onTimer(), Math.max(minDelay, deadline - this.clock.now()));
