@@ -45,6 +45,14 @@ export interface DhtOptions {
   rpcTimeoutMs?: number;
   /** After the join lookup, also refresh the non-full buckets farther out (Kademlia's join). Default true. */
   refreshOnJoin?: boolean;
+  /**
+   * Most buckets the join refreshes, nearest first from our closest neighbour's bucket
+   * outward. Default 3. The far buckets (half, a quarter, ... of the network) fill by
+   * themselves from the traffic of others' lookups and from maintenance refresh.
+   */
+  joinRefreshBuckets?: number;
+  /** Most routing-table contacts told when this node switches to client mode. Default 2k. */
+  clientModeAnnounce?: number;
 }
 
 /** Counters for diagnostics and tests. */
@@ -55,6 +63,9 @@ export interface DhtStats {
   storesRejected: number;
   malformedContacts: number;
 }
+
+/** Client-mode peers remembered (see DhtCore.observe). */
+const CLIENT_MODE_MEMORY = 1024;
 
 /** Empty answer object for handlers, so hot paths allocate nothing when nothing is found. */
 const NO_RECORDS: SignedRecord[] = [];
@@ -69,8 +80,7 @@ export class DhtCore {
   readonly positions: Positions;
   readonly table: RoutingTable;
   readonly store: RecordStore;
-  /** Client mode: query, but stay out of others' routing tables. Settable: the node switches it when its reachability changes. */
-  clientMode: boolean;
+  private mode: boolean;
   readonly stats: DhtStats = { lookups: 0, queries: 0, storesReceived: 0, storesRejected: 0, malformedContacts: 0 };
   /** Hooks run on every maintenance tick (values.ts registers republish and holder refresh). */
   readonly maintenanceHooks: Array<() => void> = [];
@@ -79,6 +89,8 @@ export class DhtCore {
   private typicalRtt: number | undefined;
   private tick: TimerHandle | undefined;
   private running = false;
+  /** Peers whose last request said client mode (hex IDs, oldest first, bounded): answers do not re-add them. */
+  private readonly clientModePeers = new Map<string, true>();
   /** Lookups and RPC deadlines in progress, aborted by {@link DhtCore.stop}. */
   private readonly inflight = new Set<{ abort(reason?: unknown): void }>();
 
@@ -87,13 +99,39 @@ export class DhtCore {
     this.id = Uint8Array.from(options.id);
     this.idHex = bytesToHex(this.id);
     this.k = options.k ?? 20;
-    this.clientMode = options.clientMode ?? false;
+    this.mode = options.clientMode ?? false;
     this.positions = new Positions(options.suite);
     this.position = this.positions.of(this.id);
     this.wall = options.wallClock ?? (() => Date.now());
     this.table = new RoutingTable({ self: this.position, clock: options.clock, k: this.k, ...(options.wideBuckets ? { wideBuckets: options.wideBuckets } : {}) });
     this.store = new RecordStore({ suite: options.suite, wallClock: this.wall, ...options.storage });
     this.tokens = new WriteTokens(options.suite, options.clock);
+  }
+
+  /** Client mode: query, but stay out of others' routing tables. Settable: the node switches it when its reachability changes. */
+  get clientMode(): boolean {
+    return this.mode;
+  }
+
+  /**
+   * Switching to client mode (a NAT verdict says we are unreachable) tells our nearest
+   * contacts at once with a KAD_PING that carries the flag: they drop us from their tables
+   * (see {@link DhtCore.observe}) instead of routing lookups to us until requests time out.
+   */
+  set clientMode(value: boolean) {
+    const was = this.mode;
+    this.mode = value;
+    if (value && !was && this.running) this.announceClientMode();
+  }
+
+  private announceClientMode(): void {
+    for (const contact of this.closestContacts(this.position, undefined, this.options.clientModeAnnounce ?? 2 * this.k)) {
+      const limit = this.rpcDeadline();
+      this.options.network.ping(contact, limit.signal).then(
+        () => limit.dispose(),
+        () => limit.dispose(),
+      );
+    }
   }
 
   /** Wall-clock ms since the epoch as this DHT sees it. */
@@ -130,16 +168,20 @@ export class DhtCore {
 
   /**
    * Joins the network: looks up our own position through `seeds` (filling the table with
-   * whoever answers), then refreshes the buckets farther out than our nearest neighbour.
+   * whoever answers), then refreshes a few non-full buckets just outside our nearest
+   * neighbour's, nearest first. Those ranges are small, so few other nodes' traffic lands
+   * there by chance; the wide far buckets fill from the requests of others' lookups (a
+   * random node falls into bucket i with probability 2^-(i+1)) and from maintenance refresh.
+   * Refreshing every non-full bucket instead cost a lookup of ~20 queries per bucket.
    */
   async bootstrap(seeds: Contact[], signal?: AbortSignal): Promise<LookupResult> {
     const result = await this.lookup(this.position, { signal, seeds });
     const nearest = result.closest[0];
     if (nearest !== undefined && this.options.refreshOnJoin !== false) {
       const upTo = this.table.bucketIndex(nearest.position);
+      const limit = this.options.joinRefreshBuckets ?? 3;
       const refreshes: Promise<unknown>[] = [];
-      // Buckets the join already filled need no refresh; the others learn from a lookup into their range.
-      for (let i = 0; i < upTo; i++) {
+      for (let i = upTo - 1; i >= 0 && refreshes.length < limit; i--) {
         if (this.table.bucketSize(i) < this.k) refreshes.push(this.refreshBucket(i, signal).catch(() => undefined));
       }
       await Promise.all(refreshes);
@@ -149,13 +191,34 @@ export class DhtCore {
 
   /**
    * An authenticated message arrived from `contact`. Adds or refreshes it in the routing
-   * table unless it runs in client mode; a full bucket triggers a liveness ping of its
-   * least-recently-seen entry, evicted only if that ping fails.
+   * table; a full bucket triggers a liveness ping of its least-recently-seen entry, evicted
+   * only if that ping fails. A contact that says it runs in client mode is removed: it
+   * became unreachable (its NAT verdict changed), so lookups must stop being routed to it.
    */
   observe(contact: Contact, options?: ObserveOptions): void {
-    if (options?.clientMode || !validContact(contact) || sameId(contact.id, this.id)) return;
+    if (!validContact(contact) || sameId(contact.id, this.id)) return;
+    const flag = options?.clientMode;
+    if (flag === true) {
+      this.table.remove(contact.id, this.positions.of(contact.id));
+      this.rememberClientMode(contact.id);
+      return;
+    }
+    if (this.clientModePeers.size > 0) {
+      // An answer (no flag) from a peer that said it runs in client mode does not bring it back;
+      // a request of its own that says server mode (flag false) does.
+      const key = bytesToHex(contact.id);
+      if (flag === false) this.clientModePeers.delete(key);
+      else if (this.clientModePeers.has(key)) return;
+    }
     const outcome = this.table.observe(contact, this.positions.of(contact.id));
     if (outcome.kind === 'ping') this.checkLiveness(outcome.stale);
+  }
+
+  private rememberClientMode(id: Uint8Array): void {
+    const key = bytesToHex(id);
+    this.clientModePeers.delete(key);
+    this.clientModePeers.set(key, true);
+    if (this.clientModePeers.size > CLIENT_MODE_MEMORY) this.clientModePeers.delete(this.clientModePeers.keys().next().value!);
   }
 
   private checkLiveness(stale: TableEntry): void {

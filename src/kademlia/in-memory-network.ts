@@ -17,6 +17,8 @@ export interface KadHandlers {
   handleFindNode(from: Contact, target: Uint8Array): FindNodeResult;
   handleFindValue(from: Contact, key: Uint8Array): FindValueResult;
   handleStore(from: Contact, key: Uint8Array, record: SignedRecord, token: Uint8Array): StoreResult;
+  /** The node's current client-mode flag, when it can change at run time (a Dht's); else the join option holds. */
+  readonly clientMode?: boolean;
 }
 
 /** Link model of an {@link InMemoryKadHub}. */
@@ -46,6 +48,11 @@ interface Member {
   clientMode: boolean;
   handlers: KadHandlers | undefined;
   online: boolean;
+}
+
+/** A member's client-mode flag as its requests and answers carry it now (the node may switch). */
+function inClientMode(member: Member): boolean {
+  return member.handlers?.clientMode ?? member.clientMode;
 }
 
 /** A 48-bit number from the ID's first bytes: a cheap map key (the full ID is compared after). */
@@ -131,7 +138,7 @@ export class InMemoryKadHub {
         // A wrong address or an offline node: the session never authenticates, nothing comes back.
         if (settled || target === undefined || !target.online || target.handlers === undefined) return;
         if (target.contact.address.host !== to.address.host || target.contact.address.port !== to.address.port) return;
-        target.handlers.observe(from.contact, { clientMode: from.clientMode });
+        target.handlers.observe(from.contact, { clientMode: inClientMode(from) });
         let answer: T;
         try {
           answer = handle(target.handlers, from.contact);
@@ -143,7 +150,7 @@ export class InMemoryKadHub {
           if (settled || !from.online) return;
           settled = true;
           signal?.removeEventListener('abort', onAbort);
-          from.handlers?.observe(target.contact, { clientMode: target.clientMode });
+          from.handlers?.observe(target.contact, { clientMode: inClientMode(target) });
           resolve(answer);
         }, this.delay());
       }, this.delay());

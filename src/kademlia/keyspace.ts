@@ -5,7 +5,6 @@
  */
 import type { CryptoSuite } from '../crypto/types.js';
 import { ID_LENGTH } from './types.js';
-import { LruMap } from '../util/lru.js';
 
 /** Hash-input prefixes, so DHT keys of different kinds (and discovery's service keys) never collide. */
 export const KEY_NAMESPACE = {
@@ -51,6 +50,16 @@ export function mutableKey(suite: CryptoSuite, author: Uint8Array, salt?: Uint8A
   return namespacedKey(suite, KEY_NAMESPACE.mutable, author, salt ?? new Uint8Array(0));
 }
 
+interface CachedPosition {
+  id: Uint8Array;
+  position: Uint8Array;
+}
+
+/** A 48-bit number from the first 6 bytes of an ID (exact in a double): a cheap Map key. */
+function idSlot(id: Uint8Array): number {
+  return (id[0]! * 0x1_0000 + (id[1]! << 8) + id[2]!) * 0x100_0000 + ((id[3]! << 16) | (id[4]! << 8) | id[5]!);
+}
+
 /**
  * Node-ID -> position cache. Positions are a pure function of the ID bytes, so caching by
  * array identity is safe and saves re-hashing the same contact objects seen in many answers.
@@ -62,19 +71,33 @@ export class Positions {
   private readonly cache = Positions.shared;
   constructor(private readonly suite: CryptoSuite) {}
 
-  /** Positions by ID bytes: IDs decoded off the wire are new arrays every time, so the WeakMap alone misses them. */
-  private static readonly byValue = new LruMap<string, Uint8Array>(50_000);
+  /**
+   * Positions by ID bytes: IDs decoded off the wire are new arrays every time, so the WeakMap
+   * alone misses them. Keyed by a 48-bit number from the ID's first bytes (no string built per
+   * call), the full ID compared on a hit; a collision just re-hashes and takes the slot, so
+   * crafted IDs cost no more than no cache. Two generations instead of an LRU: a young hit is
+   * one Map lookup, an old hit is promoted, a full young generation retires the old one whole.
+   */
+  private static young = new Map<number, CachedPosition>();
+  private static old = new Map<number, CachedPosition>();
+  private static readonly GENERATION = 25_000;
 
   /** SHA-256 of the node ID (cached per array object, and by value). */
   of(id: Uint8Array): Uint8Array {
     let position = this.cache.get(id);
     if (position === undefined) {
-      const key = Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('latin1');
-      position = Positions.byValue.get(key);
-      if (position === undefined) {
-        position = this.suite.sha256(id);
-        Positions.byValue.set(key, position);
+      const slot = idSlot(id);
+      let entry = Positions.young.get(slot);
+      if (entry === undefined || !sameId(entry.id, id)) {
+        entry = Positions.old.get(slot);
+        if (entry === undefined || !sameId(entry.id, id)) entry = { id: Uint8Array.from(id), position: this.suite.sha256(id) };
+        if (Positions.young.size >= Positions.GENERATION) {
+          Positions.old = Positions.young;
+          Positions.young = new Map();
+        }
+        Positions.young.set(slot, entry);
       }
+      position = entry.position;
       this.cache.set(id, position);
     }
     return position;

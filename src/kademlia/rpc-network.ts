@@ -8,9 +8,9 @@
 import type { RpcLayer } from '../session/rpc.js';
 import type { InboundMessage } from '../session/session.js';
 import { MccError } from '../errors.js';
-import { fromSocketAddress, toSocketAddress } from '../wire/address.js';
+import { fromSocketAddress, ipToBytes, toSocketAddress } from '../wire/address.js';
 import type { Contact as WireContact, DhtRecord, Envelope } from '../wire/codec.js';
-import { ContactCodec, DhtRecordCodec } from '../wire/generated/mcc.types.js';
+import { DhtRecordCodec } from '../wire/generated/mcc.types.js';
 import type { Contact, FindNodeResult, FindValuePage, FindValueResult, KadNetwork, SignedRecord } from './types.js';
 import type { DhtCore } from './dht.js';
 
@@ -125,7 +125,7 @@ export function serveKademlia(rpc: RpcLayer, dht: DhtCore): void {
     const result = dht.handleFindValue(from, key);
     const held = result.records;
     const contacts = contactsToWire(result.contacts, held.length > 0 ? CONTACT_SHARE_WITH_RECORDS : ANSWER_BUDGET);
-    const records = recordsToWire(held, 0, limit, ANSWER_BUDGET - encodedSize(contacts, ContactCodec));
+    const records = recordsToWire(held, 0, limit, ANSWER_BUDGET - contactsWireSize(contacts));
     return { findValueResult: { contacts, token: result.token, records, offset, total: held.length } };
   });
   rpc.handle('store', (request) => {
@@ -145,20 +145,43 @@ function withToken<T extends FindNodeResult>(result: T, token: Uint8Array | null
   return result;
 }
 
+/**
+ * IP bytes by host string, for answers: every FIND answer carries up to 20 contacts, mostly
+ * the same few hosts, so each host is parsed once. The arrays are shared and only read (by
+ * the encoder). Cleared when full rather than LRU-ordered: a hit costs one Map lookup.
+ */
+const ipBytesCache = new Map<string, Uint8Array | null>();
+const IP_CACHE_LIMIT = 4096;
+
+function cachedIpBytes(host: string): Uint8Array | null {
+  let ip = ipBytesCache.get(host);
+  if (ip === undefined) {
+    ip = ipToBytes(host);
+    if (ipBytesCache.size >= IP_CACHE_LIMIT) ipBytesCache.clear();
+    ipBytesCache.set(host, ip);
+  }
+  return ip;
+}
+
+/** Encoded size of a contact inside a repeated field, computed rather than encoded (proto/mcc.proto: Contact, SocketAddress). */
+export function contactWireSize(id: Uint8Array, ipLength: number, port: number): number {
+  const address = 2 + ipLength + (port === 0 ? 0 : port < 128 ? 2 : port < 16384 ? 3 : 4);
+  const body = 2 + id.length + 2 + address;
+  return body + 2; // field tag and length of the repeated entry (bodies stay below 128 bytes)
+}
+
 function contactsToWire(contacts: Contact[], budget: number): WireContact[] {
   const out: WireContact[] = [];
   let used = 0;
   for (const contact of contacts) {
-    let wire: WireContact;
-    try {
-      wire = { id: contact.id, address: toSocketAddress(contact.address) };
-    } catch {
-      continue; // a contact whose address has no wire form (cannot happen for UDP peers)
-    }
-    const size = ContactCodec.encode(wire).finish().length + 2;
+    const { host, port } = contact.address;
+    const ip = cachedIpBytes(host);
+    // A contact whose address has no wire form cannot happen for UDP peers: skip it.
+    if (ip === null || !Number.isInteger(port) || port < 0 || port > 65535) continue;
+    const size = contactWireSize(contact.id, ip.length, port);
     if (used + size > budget) break;
     used += size;
-    out.push(wire);
+    out.push({ id: contact.id, address: { ip, port } });
   }
   return out;
 }
@@ -200,9 +223,9 @@ function recordFromWire(wire: DhtRecord, key: Uint8Array): SignedRecord | undefi
   return record;
 }
 
-function encodedSize<T>(items: T[], codec: { encode(message: T): { finish(): Uint8Array } }): number {
+function contactsWireSize(contacts: WireContact[]): number {
   let size = 0;
-  for (const item of items) size += codec.encode(item).finish().length + 2;
+  for (const contact of contacts) size += contactWireSize(contact.id!, contact.address!.ip!.length, contact.address!.port ?? 0);
   return size;
 }
 

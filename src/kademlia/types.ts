@@ -92,7 +92,11 @@ export interface KadNetwork {
 
 /** Facts about an authenticated inbound message, passed to `observe`. */
 export interface ObserveOptions {
-  /** The sender runs in client mode (unreachable): it is served but never added to the routing table. */
+  /**
+   * The sender's client-mode flag, as its request carried it: true (unreachable) means it is
+   * served but removed from, and kept out of, the routing table; false lets it back in.
+   * Undefined (answers, which carry no flag) keeps out a peer that last said true.
+   */
   clientMode?: boolean;
 }
 

@@ -9,6 +9,8 @@ import type { Clock } from '../util/clock.js';
 import type { Contact } from './types.js';
 
 const TOKEN_LENGTH = 16;
+/** Most tokens remembered between rotations. */
+const ISSUED_CACHE_LIMIT = 4096;
 const encoder = new TextEncoder();
 
 /** Issues and checks write tokens. */
@@ -27,10 +29,24 @@ export class WriteTokens {
     this.rotatedAt = clock.now();
   }
 
+  /**
+   * Tokens issued under the current secret, by requester and address: every FIND answer
+   * carries one, and the same peers ask again and again, so each costs one HMAC per
+   * rotation. Cleared on rotation, and when full (a bound, not an LRU: a hit is one lookup).
+   */
+  private readonly issued = new Map<string, Uint8Array>();
+
   /** Token for `requester` at its current source address. */
   issue(requester: Contact): Uint8Array {
     this.maybeRotate();
-    return this.compute(this.current, requester);
+    const key = `${Buffer.from(requester.id.buffer, requester.id.byteOffset, requester.id.byteLength).toString('latin1')}${requester.address.host}:${requester.address.port}`;
+    let token = this.issued.get(key);
+    if (token === undefined) {
+      token = this.compute(this.current, requester);
+      if (this.issued.size >= ISSUED_CACHE_LIMIT) this.issued.clear();
+      this.issued.set(key, token);
+    }
+    return token;
   }
 
   /** True when `token` was issued to this requester and address within the last one or two periods. */
@@ -44,6 +60,7 @@ export class WriteTokens {
     const now = this.clock.now();
     if (now - this.rotatedAt < this.rotateMs) return;
     // After a long idle gap both secrets are stale: rotate twice.
+    this.issued.clear();
     this.previous = now - this.rotatedAt >= 2 * this.rotateMs ? this.suite.randomBytes(32) : this.current;
     this.current = this.suite.randomBytes(32);
     this.rotatedAt = now;

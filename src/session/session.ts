@@ -18,7 +18,8 @@ import { LruMap } from '../util/lru.js';
 import { RateLimiter } from '../util/rate-limiter.js';
 import { MccError } from '../errors.js';
 import { decodeEnvelope, encodeEnvelope, type Envelope } from '../wire/codec.js';
-import { MAX_DATAGRAM_SIZE, MIN_FIRST_CONTACT_DATAGRAM_SIZE, PACKET_SESSION, PROTOCOL_VERSION, SESSION_OVERHEAD } from '../wire/constants.js';
+import { MAX_DATAGRAM_SIZE, PACKET_SESSION, PROTOCOL_VERSION, SESSION_OVERHEAD } from '../wire/constants.js';
+import { FIRST_CONTACT_LARGE_ANSWER_SIZE, FIRST_CONTACT_SIZE, padRequest } from './padding.js';
 import { openSessionDatagram, parseSessionHeader, sealSessionDatagram } from './packet.js';
 import { PeerKeyCache } from './keys.js';
 import { PeerReplayState } from './replay-window.js';
@@ -32,7 +33,7 @@ import {
   parseIdentifyRequest,
   parseIdentifyResponse,
 } from './identify.js';
-import { bytesToHex } from '../util/bytes.js';
+import { bytesToHex, equalBytes } from '../util/bytes.js';
 
 /** A remote node: its ID (Ed25519 public key) and the address it speaks from. */
 export interface SessionPeer {
@@ -70,8 +71,8 @@ export interface SessionLayerOptions {
   newPeersPerSecond?: number;
 }
 
-/** Size first-contact requests are padded to, so a cookie answer always fits within them. */
-export const FIRST_CONTACT_SIZE = MIN_FIRST_CONTACT_DATAGRAM_SIZE;
+
+export { FIRST_CONTACT_LARGE_ANSWER_SIZE, FIRST_CONTACT_SIZE } from './padding.js';
 
 /** The layer that seals, opens and validates datagrams. One per node. */
 export class SessionLayer {
@@ -84,6 +85,8 @@ export class SessionLayer {
   private readonly tokens: TokenIssuer;
   /** Addresses (with peer) that proved reachability, until when. */
   private readonly validated: LruMap<string, number>;
+  /** Tokens that verified, by peer+address, with the time they stop verifying (see checkToken). */
+  private readonly verifiedTokens: LruMap<string, { token: Uint8Array; until: number }>;
   /** Tokens peers issued to us, by peer+address; echoed in our requests. */
   private readonly heldTokens: LruMap<string, Uint8Array>;
   private readonly newPeerLimiter: RateLimiter;
@@ -103,6 +106,7 @@ export class SessionLayer {
     this.tokens = new TokenIssuer({ suite: options.suite, clock: options.clock });
     this.validated = new LruMap(maxPeers);
     this.heldTokens = new LruMap(maxPeers);
+    this.verifiedTokens = new LruMap(maxPeers);
     const rate = options.newPeersPerSecond ?? 50;
     this.newPeerLimiter = new RateLimiter(options.clock, { ratePerSecond: rate, burst: rate * 2 });
     this.identifyLimiter = new RateLimiter(options.clock, { ratePerSecond: 20, burst: 40 });
@@ -130,7 +134,8 @@ export class SessionLayer {
 
   /**
    * Seals and sends `envelope` to `to`. Requests to a peer we hold no token for are
-   * padded to {@link FIRST_CONTACT_SIZE} so that its cookie answer never amplifies.
+   * padded to {@link FIRST_CONTACT_SIZE} so that its cookie answer never amplifies, and
+   * FIND requests to {@link FIRST_CONTACT_LARGE_ANSWER_SIZE} so that their full answer fits.
    * Returns the number of bytes sent.
    */
   send(to: SessionPeer, envelope: Envelope): number {
@@ -140,7 +145,7 @@ export class SessionLayer {
     let bytes = encodeEnvelope(outgoing);
     // A held token may have expired by the time it arrives: pad so that the cookie answer
     // to a stale token still fits (a full first-contact size when we hold none).
-    if (!outgoing.response) bytes = withPadding(bytes, held ? TOKEN_REQUEST_SIZE : FIRST_CONTACT_SIZE);
+    if (!outgoing.response) bytes = padRequest(bytes, outgoing, held !== undefined);
     const datagram = this.seal(to.id, bytes);
     this.transmit(to.address, datagram);
     return datagram.length;
@@ -320,7 +325,7 @@ export class SessionLayer {
     const peer: SessionPeer = { id: header.senderId, address: from };
     const key2 = tokenKey(header.senderId, from);
     let validated = (this.validated.peek(key2) ?? 0) > this.options.clock.now();
-    const tokenValid = envelope.token !== undefined && envelope.token.length > 0 && this.tokens.verify(envelope.token, from, header.senderId);
+    const tokenValid = this.checkToken(envelope.token, from, header.senderId, key2);
     if (tokenValid && !validated) {
       validated = true;
       this.validated.set(key2, this.options.clock.now() + VALIDATION_LIFETIME_MS);
@@ -328,6 +333,22 @@ export class SessionLayer {
     if (envelope.newToken && envelope.newToken.length > 0) this.heldTokens.set(key2, envelope.newToken);
     if (envelope.cookie?.token && envelope.cookie.token.length > 0) this.heldTokens.set(key2, envelope.cookie.token);
     this.handler({ envelope, from: peer, fromHex: senderHex, size: data.length, validated, tokenValid });
+  }
+
+  /**
+   * Verifies the token a request echoes. A peer echoes the same token on every request until
+   * it gets a new one, so a token that verified is remembered per (peer, address) until it
+   * expires: the HMAC runs once per token, not once per request.
+   */
+  private checkToken(token: Uint8Array | null | undefined, from: Address, senderId: Uint8Array, key: string): boolean {
+    if (!token || token.length === 0) return false;
+    const now = this.options.clock.now();
+    const known = this.verifiedTokens.peek(key);
+    if (known !== undefined && now < known.until && equalBytes(known.token, token)) return true;
+    const until = this.tokens.verifiedUntil(token, from, senderId);
+    if (until <= now) return false;
+    this.verifiedTokens.set(key, { token: token.slice(), until });
+    return true;
   }
 
   private receiveIdentifyRequest(data: Uint8Array, from: Address): void {
@@ -346,8 +367,6 @@ export class SessionLayer {
   }
 }
 
-/** Requests carrying a token are padded to this size: a cookie answer (about 100 bytes) always fits. */
-const TOKEN_REQUEST_SIZE = 128;
 /** Rate-limiter key of the all-sources budget. */
 const ANY_SOURCE = '*';
 
@@ -356,24 +375,4 @@ const VALIDATION_LIFETIME_MS = 10 * 60_000;
 
 function tokenKey(peerId: Uint8Array, address: Address): string {
   return `${bytesToHex(peerId)}@${formatAddress(address)}`;
-}
-
-/** Tag of `Envelope.padding` (field 6, length-delimited). */
-const PADDING_TAG = (6 << 3) | 2;
-
-/**
- * Appends an `Envelope.padding` field so that the sealed datagram has at least `size` bytes.
- * Protobuf decoders accept fields in any order, so the encoded envelope need not be rebuilt.
- */
-function withPadding(envelope: Uint8Array, size: number): Uint8Array {
-  const missing = size - SESSION_OVERHEAD - envelope.length;
-  if (missing <= 0) return envelope;
-  // The field costs a tag byte and a length varint: 1 byte below 128, else 2.
-  const short = missing - 2;
-  const length = short < 128 ? Math.max(0, short) : Math.max(128, missing - 3);
-  const header = length < 128 ? [PADDING_TAG, length] : [PADDING_TAG, (length & 0x7f) | 0x80, length >> 7];
-  const out = new Uint8Array(envelope.length + header.length + length);
-  out.set(envelope);
-  out.set(header, envelope.length);
-  return out;
 }

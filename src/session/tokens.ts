@@ -79,19 +79,28 @@ export class TokenIssuer {
    * malformed tokens.
    */
   verify(token: Uint8Array, address: Address, peerId: Uint8Array): boolean {
-    if (!(token instanceof Uint8Array) || token.length !== TOKEN_SIZE) return false;
-    if (!address || typeof address.host !== 'string' || !isPort(address.port)) return false;
-    if (!(peerId instanceof Uint8Array) || peerId.length !== NODE_ID_SIZE) return false;
+    return this.verifiedUntil(token, address, peerId) > 0;
+  }
+
+  /**
+   * Like {@link TokenIssuer.verify}, but returns the clock time until which the token keeps
+   * verifying (the end of the epoch after its own), or 0 when it does not verify now. Lets
+   * a caller remember a verified token and skip the HMAC while the same token comes back.
+   */
+  verifiedUntil(token: Uint8Array, address: Address, peerId: Uint8Array): number {
+    if (!(token instanceof Uint8Array) || token.length !== TOKEN_SIZE) return 0;
+    if (!address || typeof address.host !== 'string' || !isPort(address.port)) return 0;
+    if (!(peerId instanceof Uint8Array) || peerId.length !== NODE_ID_SIZE) return 0;
     const current = this.currentEpoch();
     // The 1-byte tag selects which of the two live epochs to recompute (no trial of both).
     let epoch: number;
     if (token[0] === (current & 0xff)) epoch = current;
     else if (token[0] === ((current - 1) & 0xff)) epoch = current - 1;
-    else return false;
+    else return 0;
     const expected = this.mac(epoch, address, peerId);
     let diff = 0;
     for (let i = 1; i < TOKEN_SIZE; i++) diff |= token[i]! ^ expected[i - 1]!;
-    return diff === 0;
+    return diff === 0 ? (epoch + 2) * this.rotateMs : 0;
   }
 
   private currentEpoch(): number {

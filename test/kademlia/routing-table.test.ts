@@ -176,6 +176,32 @@ describe('RoutingTable', () => {
     }
   });
 
+  it('orders ties on the first 32 distance bits by the full distance, and leaves out the excluded ID', () => {
+    const { table, self } = newTable({ k: 64 });
+    const prefix = suite.randomBytes(5);
+    prefix[0] = self[0]! ^ 0x80; // all in bucket 0
+    const entries = Array.from({ length: 40 }, () => {
+      const position = suite.randomBytes(32);
+      position.set(prefix.subarray(0, i32(position)), 0);
+      return { contact: contact(publicHost()), position };
+    });
+    for (const e of entries) table.observe(e.contact, e.position);
+    const excluded = entries[3]!.contact.id;
+    for (let trial = 0; trial < 10; trial++) {
+      const target = suite.randomBytes(32);
+      const expected = entries
+        .filter((e) => e.contact.id !== excluded)
+        .sort((x, y) => compareDistance(x.position, y.position, target))
+        .slice(0, 20)
+        .map((e) => e.contact.id);
+      assert.deepEqual(table.closestContacts(target, 20, excluded).map((c) => c.id), expected);
+    }
+    /** Half share 5 bytes (ties on the 32-bit sort key), half share 1 byte. */
+    function i32(position: Uint8Array): number {
+      return position[31]! & 1 ? 5 : 1;
+    }
+  });
+
   it('lists stale buckets for refresh and forgets them once touched', () => {
     const { table, self, clock } = newTable();
     for (let i = 0; i < 40; i++) {

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { MccNode } from '../../src/index.js';
 import { RawPeer } from '../helpers/raw-peer.js';
 import { createSimMesh } from '../helpers/sim-mesh.js';
+import { FIRST_CONTACT_LARGE_ANSWER_SIZE, TOKEN_REQUEST_SIZE, padRequest } from '../../src/session/padding.js';
+import { MAX_DATAGRAM_SIZE, MAX_ENVELOPE_SIZE, SESSION_OVERHEAD } from '../../src/wire/constants.js';
 
 test('a request that cannot be sent (peer key off the curve) rejects and frees its slot', async (t) => {
   const node = await MccNode.create({ host: '127.0.0.1' });
@@ -51,6 +53,38 @@ test('requests are padded: first contact to 256 bytes, token-carrying ones to 12
   await second;
   const rids = peer.received.map((r) => r.envelope!.rid!);
   assert.notEqual(rids[1], rids[0]! + 1);
+  // A first-contact FIND_NODE is padded to a full datagram, so its full answer needs no cookie.
+  const other = await RawPeer.open();
+  t.after(() => other.close());
+  const find = node.rpc.request({ id: other.identity.publicKey, address: other.address }, { findNode: { target: new Uint8Array(32) } }, { retries: 0 }).catch(() => undefined);
+  await other.waitFor(1);
+  assert.equal(other.received[0]!.data.length, MAX_DATAGRAM_SIZE);
+  await find;
+});
+
+test('padding never makes a request datagram larger than the datagram limit', () => {
+  for (let length = 0; length <= MAX_ENVELOPE_SIZE; length++) {
+    for (const carriesToken of [false, true]) {
+      const padded = padRequest(new Uint8Array(length), { findNode: {} }, carriesToken);
+      const size = SESSION_OVERHEAD + padded.length;
+      assert.ok(size <= MAX_DATAGRAM_SIZE, `${length} -> ${size}`);
+      // At least the target, except where no exact fit exists at the limit (one byte short).
+      assert.ok(size >= Math.min(carriesToken ? TOKEN_REQUEST_SIZE : FIRST_CONTACT_LARGE_ANSWER_SIZE, MAX_DATAGRAM_SIZE - 1) || padded.length === length, `${length} -> ${size}`);
+    }
+  }
+});
+
+test('a lookup between fresh nodes on UDP needs no cookie round trip', async (t) => {
+  const nodes = await Promise.all(Array.from({ length: 4 }, () => MccNode.create({ host: '127.0.0.1' })));
+  await nodes[0]!.start();
+  for (const node of nodes.slice(1)) {
+    const seeded = await MccNode.create({ host: '127.0.0.1', bootstrap: [nodes[0]!.address] });
+    await seeded.start();
+    nodes.push(seeded);
+  }
+  t.after(() => Promise.all(nodes.map((node) => node.stop())));
+  await nodes[nodes.length - 1]!.kad.lookup(new Uint8Array(32).fill(3));
+  for (const node of nodes) assert.equal(node.stats().amplificationLimited, 0);
 });
 
 test('peers that stay quiet past the token lifetime still reach each other', async (t) => {

@@ -46,6 +46,21 @@ test('tokens live through the next epoch and expire after two rotations', () => 
   assert.equal(issuer.verify(early, address, peer), false);
 });
 
+test('verifiedUntil tells when a token stops verifying: the end of the epoch after its own', () => {
+  const clock = new VirtualClock(0);
+  const issuer = new TokenIssuer({ suite: nodeCryptoSuite, clock, rotateMs: 1000 });
+  const peer = nodeCryptoSuite.randomBytes(32);
+  const address = { host: '127.0.0.1', port: 4000 };
+  clock.advance(2500);
+  const token = issuer.issue(address, peer);
+  assert.equal(issuer.verifiedUntil(token, address, peer), 4000);
+  assert.equal(issuer.verifiedUntil(token, { host: '127.0.0.1', port: 4001 }, peer), 0);
+  clock.advance(1499);
+  assert.equal(issuer.verifiedUntil(token, address, peer), 4000);
+  clock.advance(1);
+  assert.equal(issuer.verifiedUntil(token, address, peer), 0);
+});
+
 test('an epoch tag that wraps around (256 epochs later) does not revive a token', () => {
   const clock = new VirtualClock(0);
   const issuer = new TokenIssuer({ suite: nodeCryptoSuite, clock, rotateMs: 1_000 });
