@@ -2,15 +2,43 @@
  * The sans-IO tunnel engine alone: two Connections exchanging datagrams in memory
  * (no sockets, no timers), to separate protocol + crypto cost from IO cost.
  *
- *   node --import tsx bench/tunnel-core.ts [--mb 64]
+ *   node --import tsx bench/tunnel-core.ts [--mb 64] [--null-aead]
+ *
+ * `--null-aead` swaps the packet AEAD for a pass-through (plaintext, zero tag) after the
+ * handshake, so the figure is the engine's own JavaScript cost per packet. Benchmark only.
  */
 
-import { generateIdentity, nodeCryptoSuite as suite } from '../src/crypto/index.js';
+import { generateIdentity, nodeCryptoSuite, type CryptoSuite } from '../src/crypto/index.js';
 import { Connection } from '../src/tunnel/connection.js';
 import { HandshakeInitiator, handshakeIdentity, readHandshakeInit } from '../src/tunnel/handshake.js';
 
 const argMb = process.argv.indexOf('--mb');
 const TOTAL = (argMb > 0 ? Number(process.argv[argMb + 1]) : 64) * 1024 * 1024;
+
+const NULL_AEAD = process.argv.includes('--null-aead');
+const TAG = 16;
+/** Pass-through AEAD: the same copies the in-place paths imply, no cipher, no authentication. */
+const nullAead: CryptoSuite = {
+  ...nodeCryptoSuite,
+  name: 'null-aead',
+  seal: (_key, _nonce, plaintext) => {
+    const out = new Uint8Array(plaintext.length + TAG);
+    out.set(plaintext);
+    return out;
+  },
+  open: (_key, _nonce, sealed) => sealed.slice(0, sealed.length - TAG),
+  sealInto: (_key, _nonce, plaintext, _aad, out, outOffset) => {
+    if (plaintext.buffer !== out.buffer || plaintext.byteOffset !== out.byteOffset + outOffset) out.set(plaintext, outOffset);
+    out.fill(0, outOffset + plaintext.length, outOffset + plaintext.length + TAG);
+  },
+  openInto: (_key, _nonce, sealed, _aad, out, outOffset) => {
+    const body = sealed.subarray(0, sealed.length - TAG);
+    if (body.buffer !== out.buffer || body.byteOffset !== out.byteOffset + outOffset) out.set(body, outOffset);
+    return true;
+  },
+};
+const suite = nodeCryptoSuite;
+const packetSuite = NULL_AEAD ? nullAead : nodeCryptoSuite;
 
 const a = generateIdentity();
 const b = generateIdentity();
@@ -19,8 +47,8 @@ const accepted = readHandshakeInit(suite, handshakeIdentity(suite, b), initiator
 const clientKeys = initiator.finish(accepted.response)!.keys;
 
 let now = 0;
-const client = new Connection(suite, clientKeys, now);
-const server = new Connection(suite, accepted.keys, now);
+const client = new Connection(packetSuite, clientKeys, now);
+const server = new Connection(packetSuite, accepted.keys, now);
 const id = client.streams.open();
 const chunk = new Uint8Array(64 * 1024);
 let written = 0;
@@ -62,5 +90,5 @@ const used = process.cpuUsage(cpu);
 console.log('| engine (no IO) | MB/s | µs per data packet | data packets | ack packets | CPU ms/GB |');
 console.log('|---|---|---|---|---|---|');
 console.log(
-  `| ${suite.name} suite | ${(TOTAL / 1048576 / (ms / 1000)).toFixed(1)} | ${((ms * 1000) / dataPackets).toFixed(1)} | ${dataPackets} | ${ackPackets} | ${(((used.user + used.system) / 1000) * (1073741824 / TOTAL)).toFixed(0)} |`,
+  `| ${packetSuite.name} suite | ${(TOTAL / 1048576 / (ms / 1000)).toFixed(1)} | ${((ms * 1000) / dataPackets).toFixed(1)} | ${dataPackets} | ${ackPackets} | ${(((used.user + used.system) / 1000) * (1073741824 / TOTAL)).toFixed(0)} |`,
 );

@@ -26,6 +26,9 @@ export type { ConnectionEvent } from './stream-table.js';
  */
 const SLAB_BYTES = 64 * 1024;
 
+/** The one PING record: frames are read, never changed, by whoever receives them back. */
+const PING_FRAME: SentFrame = { kind: 'ping' };
+
 /** Connection close codes carried in CLOSE frames. */
 export const CloseCode = {
   /** Orderly close by the application. */
@@ -176,9 +179,11 @@ export class Connection implements FrameSink, FrameOutcome {
       this.slab = new Uint8Array(SLAB_BYTES);
       this.slabUsed = 0;
     }
+    const buf = this.slab;
     const base = this.slabUsed;
-    const buf = this.slab.subarray(base + HEADER_LENGTH, base + HEADER_LENGTH + MAX_PAYLOAD);
-    let at = 0;
+    const start = base + HEADER_LENGTH;
+    const end = start + MAX_PAYLOAD;
+    let at = start;
     let ackLargest = -1;
     if (this.acks.pending) {
       const { ranges, delayMicros } = this.acks.take(now);
@@ -190,22 +195,22 @@ export class Connection implements FrameSink, FrameOutcome {
     const packet = this.recovery.newPacket();
     const frames = packet.frames;
     if (eliciting) {
-      at = this.streams.writeFrames(buf, at, frames);
+      at = this.streams.writeFrames(buf, at, end, frames);
       if (this.pingPending || (probing && frames.length === 0)) {
         buf[at++] = FrameType.PING;
-        frames.push({ kind: 'ping' });
+        frames.push(PING_FRAME);
       }
       this.pingPending = false;
       if (probing) this.probes--;
     }
-    if (at === 0) {
+    if (at === start) {
       this.recovery.release(packet);
       return null;
     }
     const pn = this.nextPn++;
     if (ackLargest >= 0) this.acks.onAckSent(pn, ackLargest);
-    const length = this.sealer.sealInPlace(pn, this.slab, base, at);
-    const datagram = this.slab.subarray(base, base + length);
+    const length = this.sealer.sealInPlace(pn, buf, base, at - start);
+    const datagram = buf.subarray(base, base + length);
     this.slabUsed = base + length;
     this.stats.packetsSent++;
     this.stats.bytesSent += datagram.length;

@@ -73,12 +73,20 @@ export function cidKey(cid: Uint8Array): string {
 export class PacketSealer {
   private generation = 0;
   private readonly nonce = new Uint8Array(12);
+  /**
+   * The header of the packet being sealed, kept apart as the associated data: one fixed
+   * array instead of a fresh view into the datagram per packet. Type and CID never change.
+   */
+  private readonly header = new Uint8Array(HEADER_LENGTH);
 
   constructor(
     private readonly suite: CryptoSuite,
     private key: Uint8Array,
-    private readonly remoteCid: Uint8Array,
-  ) {}
+    remoteCid: Uint8Array,
+  ) {
+    this.header[0] = TUNNEL_PACKET_TYPE;
+    this.header.set(remoteCid, 1);
+  }
 
   /** Seals `payload` as packet `pn` (packet numbers must only grow); allocates the datagram. */
   seal(pn: number, payload: Uint8Array): Uint8Array {
@@ -90,25 +98,29 @@ export class PacketSealer {
   /**
    * Seals in place: the caller wrote `payloadLength` bytes of frames at
    * `buf[offset + HEADER_LENGTH]`; the header goes in front and the tag behind them.
-   * Returns the datagram length. No allocation when the suite has `sealInto`.
+   * Returns the datagram length. No allocation of ours when the suite has `sealInto`.
    */
   sealInPlace(pn: number, buf: Uint8Array, offset: number, payloadLength: number): number {
-    const generation = Math.floor(pn / KEY_GENERATION_PACKETS);
+    if (pn >= (this.generation + 1) * KEY_GENERATION_PACKETS) this.rotate(Math.floor(pn / KEY_GENERATION_PACKETS));
+    const header = this.header;
+    writePacketNumber(header, 1 + CID_LENGTH, pn);
+    writePacketNumber(this.nonce, 4, pn);
+    buf.set(header, offset);
+    const payloadAt = offset + HEADER_LENGTH;
+    const payload = buf.subarray(payloadAt, payloadAt + payloadLength);
+    if (this.suite.sealInto !== undefined) this.suite.sealInto(this.key, this.nonce, payload, header, buf, payloadAt);
+    else buf.set(this.suite.seal(this.key, this.nonce, payload, header), payloadAt);
+    return HEADER_LENGTH + payloadLength + TAG_LENGTH;
+  }
+
+  /** Derives keys up to `generation`, wiping each one it leaves behind. */
+  private rotate(generation: number): void {
     while (this.generation < generation) {
       const next = nextGenerationKey(this.suite, this.key);
       this.key.fill(0);
       this.key = next;
       this.generation++;
     }
-    buf[offset] = TUNNEL_PACKET_TYPE;
-    buf.set(this.remoteCid, offset + 1);
-    writePacketNumber(buf, offset + 1 + CID_LENGTH, pn);
-    writePacketNumber(this.nonce, 4, pn);
-    const header = buf.subarray(offset, offset + HEADER_LENGTH);
-    const payload = buf.subarray(offset + HEADER_LENGTH, offset + HEADER_LENGTH + payloadLength);
-    if (this.suite.sealInto !== undefined) this.suite.sealInto(this.key, this.nonce, payload, header, buf, offset + HEADER_LENGTH);
-    else buf.set(this.suite.seal(this.key, this.nonce, payload, header), offset + HEADER_LENGTH);
-    return HEADER_LENGTH + payloadLength + TAG_LENGTH;
   }
 }
 
@@ -122,6 +134,8 @@ export class PacketOpener {
   private previous: Uint8Array | null = null;
   private next: Uint8Array;
   private readonly nonce = new Uint8Array(12);
+  /** The header of the datagram being opened, copied out as the associated data (no view per packet). */
+  private readonly header = new Uint8Array(HEADER_LENGTH);
 
   constructor(
     private readonly suite: CryptoSuite,
@@ -149,8 +163,9 @@ export class PacketOpener {
     else key = null;
     if (key === null) return null;
     writePacketNumber(this.nonce, 4, pn);
+    const header = this.header;
+    for (let i = 0; i < HEADER_LENGTH; i++) header[i] = datagram[i]!;
     const sealed = datagram.subarray(HEADER_LENGTH);
-    const header = datagram.subarray(0, HEADER_LENGTH);
     // `open` allocates the plaintext once (node:crypto: update()'s own output, no copy);
     // `openInto` would need a buffer of ours and a copy into it.
     const plain = this.suite.open(key, this.nonce, sealed, header);

@@ -42,8 +42,15 @@ export const PACKET_THRESHOLD = 3;
 
 /** Sent-packet bookkeeping and loss detection of one connection. */
 export class Recovery {
-  /** Ack-eliciting packets in flight, ascending packet number (Map keeps insertion order). */
-  private readonly sent = new Map<number, SentPacket>();
+  /**
+   * Ack-eliciting packets in flight, ascending packet number, from index `head` on;
+   * acknowledged or lost ones leave a null hole until the front moves past them. A plain
+   * array: appends and front-to-back walks are all the hot path does (no hashing, no
+   * iterator entries).
+   */
+  private sent: (SentPacket | null)[] = [];
+  private head = 0;
+  private live = 0;
   /** Largest packet number the peer acknowledged. */
   largestAcked = -1;
   private lossTime = Infinity;
@@ -61,7 +68,7 @@ export class Recovery {
 
   /** Packets in flight. */
   get inFlight(): number {
-    return this.sent.size;
+    return this.live;
   }
 
   /** A blank packet record to fill and pass to {@link onSent} (or back to {@link release}). */
@@ -77,7 +84,8 @@ export class Recovery {
 
   /** Records an ack-eliciting packet. */
   onSent(packet: SentPacket): void {
-    this.sent.set(packet.pn, packet);
+    this.sent.push(packet);
+    this.live++;
     this.lastAckElicitingSent = packet.timeSent;
     this.cc.onPacketSent(packet.size);
   }
@@ -90,18 +98,24 @@ export class Recovery {
     const largest = ranges[0]!;
     if (largest >= nextPn) return false;
     let newlyAckedLargestTime = -Infinity;
-    let r = ranges.length - 2; // walk ranges from the lowest up, as the map iterates ascending
-    for (const [pn, packet] of this.sent) {
+    let r = ranges.length - 2; // walk ranges from the lowest up, as packets ascend
+    const sent = this.sent;
+    for (let i = this.head; i < sent.length; i++) {
+      const packet = sent[i];
+      if (packet === null) continue;
+      const pn = packet.pn;
       if (pn > largest) break;
       while (r >= 0 && ranges[r]! < pn) r -= 2; // range high < pn: move to a higher range
       if (r < 0) break;
       if (pn < ranges[r + 1]!) continue; // in a gap
-      this.sent.delete(pn);
+      sent[i] = null;
+      this.live--;
       this.cc.onPacketAcked(packet.size, packet.timeSent, packet.appLimited);
       for (const frame of packet.frames) outcome.onFrameAcked(frame);
       if (pn === largest) newlyAckedLargestTime = packet.timeSent;
       this.release(packet);
     }
+    this.compact();
     if (largest > this.largestAcked) this.largestAcked = largest;
     if (newlyAckedLargestTime !== -Infinity) {
       const sample = Math.max(now - newlyAckedLargestTime, 0.001);
@@ -119,11 +133,16 @@ export class Recovery {
     const lossDelay = this.rtt.lossDelay();
     let lostBytes = 0;
     let largestLostTime = -Infinity;
-    for (const [pn, packet] of this.sent) {
+    const sent = this.sent;
+    for (let i = this.head; i < sent.length; i++) {
+      const packet = sent[i];
+      if (packet === null) continue;
+      const pn = packet.pn;
       if (pn > this.largestAcked) break;
       // Same expression as the timer below, so floating-point rounding cannot leave a due timer unresolved.
       if (this.largestAcked - pn >= PACKET_THRESHOLD || packet.timeSent + lossDelay <= now) {
-        this.sent.delete(pn);
+        sent[i] = null;
+        this.live--;
         lostBytes += packet.size;
         largestLostTime = Math.max(largestLostTime, packet.timeSent);
         for (const frame of packet.frames) outcome.onFrameLost(frame);
@@ -134,13 +153,29 @@ export class Recovery {
       this.lossTime = packet.timeSent + lossDelay;
       break;
     }
+    this.compact();
     if (lostBytes > 0) this.cc.onPacketsLost(lostBytes, largestLostTime, now);
+  }
+
+  /** Moves the front past holes; drops the dead prefix once it is most of the array. */
+  private compact(): void {
+    const sent = this.sent;
+    let head = this.head;
+    while (head < sent.length && sent[head] === null) head++;
+    if (head === sent.length) {
+      sent.length = 0;
+      head = 0;
+    } else if (head > 1024 && head * 2 > sent.length) {
+      sent.splice(0, head);
+      head = 0;
+    }
+    this.head = head;
   }
 
   /** When the loss or probe timer fires (Infinity when nothing is in flight). */
   deadline(): number {
     if (this.lossTime !== Infinity) return this.lossTime;
-    if (this.sent.size === 0) return Infinity;
+    if (this.live === 0) return Infinity;
     return this.lastAckElicitingSent + this.rtt.pto(this.peerMaxAckDelayMs) * 2 ** Math.min(this.ptoCount, 10);
   }
 
@@ -150,7 +185,7 @@ export class Recovery {
       this.detectLost(now, outcome);
       return false;
     }
-    if (this.sent.size > 0 && now >= this.deadline()) {
+    if (this.live > 0 && now >= this.deadline()) {
       this.ptoCount++;
       return true;
     }
@@ -159,8 +194,13 @@ export class Recovery {
 
   /** Forgets everything in flight (connection closed). */
   clear(): void {
-    for (const packet of this.sent.values()) this.cc.discard(packet.size);
-    this.sent.clear();
+    for (let i = this.head; i < this.sent.length; i++) {
+      const packet = this.sent[i];
+      if (packet !== null) this.cc.discard(packet.size);
+    }
+    this.sent = [];
+    this.head = 0;
+    this.live = 0;
     this.lossTime = Infinity;
   }
 }

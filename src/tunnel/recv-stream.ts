@@ -13,8 +13,12 @@ interface Segment {
 /** Small frames are copied so a 1-byte segment cannot pin a whole 1200-byte packet in memory. */
 const COPY_BELOW = 256;
 
-/** Result of {@link RecvStream.onData}: `error` is a flow-control or final-size violation. */
-export type RecvResult = { error: string } | { newBytes: number };
+/**
+ * Result of {@link RecvStream.onData} and {@link RecvStream.onReset}: the bytes newly
+ * counted against flow control, or the text of a flow-control or final-size violation.
+ * (A number or a string rather than an object: no allocation per received frame.)
+ */
+export type RecvResult = number | string;
 
 /** Receive-side state of one stream. */
 export class RecvStream {
@@ -56,10 +60,10 @@ export class RecvStream {
   /** Accepts a STREAM frame. */
   onData(offset: number, data: Uint8Array, fin: boolean): RecvResult {
     const end = offset + data.length;
-    if (end > this.maxAdvertised) return { error: 'stream flow control exceeded' };
-    if (this.finalSize !== null && (end > this.finalSize || (fin && end !== this.finalSize))) return { error: 'final size changed' };
+    if (end > this.maxAdvertised) return 'stream flow control exceeded';
+    if (this.finalSize !== null && (end > this.finalSize || (fin && end !== this.finalSize))) return 'final size changed';
     if (fin) {
-      if (end < this.highestReceived) return { error: 'final size below received data' };
+      if (end < this.highestReceived) return 'final size below received data';
       this.finalSize = end;
     }
     const newBytes = Math.max(0, end - this.highestReceived);
@@ -68,10 +72,10 @@ export class RecvStream {
       // Nobody will read it: count it as consumed so connection credit is not lost.
       this.readyEnd = this.highestReceived;
       this.readOffset = this.highestReceived;
-      return { newBytes };
+      return newBytes;
     }
     if (end > this.readyEnd && data.length > 0) this.insert(offset, data);
-    return { newBytes };
+    return newBytes;
   }
 
   private insert(offset: number, data: Uint8Array): void {
@@ -141,14 +145,14 @@ export class RecvStream {
 
   /** Peer reset its side: drop everything; returns the newly accounted bytes, or an error. */
   onReset(code: number, finalSize: number): RecvResult {
-    if (finalSize < this.highestReceived || (this.finalSize !== null && finalSize !== this.finalSize)) return { error: 'final size changed' };
-    if (finalSize > this.maxAdvertised) return { error: 'stream flow control exceeded' };
+    if (finalSize < this.highestReceived || (this.finalSize !== null && finalSize !== this.finalSize)) return 'final size changed';
+    if (finalSize > this.maxAdvertised) return 'stream flow control exceeded';
     const newBytes = finalSize - this.highestReceived;
     this.highestReceived = finalSize;
     this.finalSize = finalSize;
     this.resetCode = code;
     this.discard();
-    return { newBytes };
+    return newBytes;
   }
 
   /** Drops buffered data and everything that arrives later (counted as read). */

@@ -155,10 +155,16 @@ export class SendStream {
   onAck(offset: number, length: number, fin: boolean): boolean {
     if (fin) this.finAcked = true;
     if (this.resetCode !== null || length === 0) return false;
-    this.acked.add(offset, offset + length);
-    if (this.acked.min! > this.bufferStart) return false;
-    const [, end] = this.acked.range(0);
-    this.acked.removeBelow(end);
+    let end = offset + length;
+    if (end <= this.bufferStart) return false; // acknowledged already
+    if (offset > this.bufferStart || !this.acked.empty) {
+      // Out of order: keep the range until the gap below it is acknowledged too.
+      // (In order, the common case, the acknowledged prefix just grows.)
+      this.acked.add(Math.max(offset, this.bufferStart), end);
+      if (this.acked.min! > this.bufferStart) return false;
+      end = this.acked.range(0)[1];
+      this.acked.removeBelow(end);
+    }
     this.bufferStart = end;
     // Release fully acknowledged chunks.
     while (this.head < this.chunks.length && this.starts[this.head]! + this.chunks[this.head]!.length <= end) {

@@ -11,8 +11,7 @@ import { MccError } from '../errors.js';
 import type { TunnelConfig } from './config.js';
 import { ConnectionFlow } from './flow-control.js';
 import { FrameType, varintFrameLength, writeStreamHeader, writeVarintFrame } from './frames.js';
-import { MAX_PAYLOAD } from './packet.js';
-import { RecvStream } from './recv-stream.js';
+import { RecvStream, type RecvResult } from './recv-stream.js';
 import type { SentFrame } from './recovery.js';
 import { SendStream } from './send-stream.js';
 import { INITIAL_STREAM_CREDIT, StreamCode, type ConnectionEvent, type StreamEntry } from './stream-types.js';
@@ -161,15 +160,35 @@ export class StreamTable {
     return false;
   }
 
-  /** Writes control frames, then stream frames round robin; records them in `frames`. */
-  writeFrames(buf: Uint8Array, at: number, frames: SentFrame[]): number {
-    if (this.flow.updatePending && MAX_PAYLOAD - at >= CONTROL_ROOM) {
+  /** Writes control frames, then stream frames round robin, into `buf[at..end)`; records them in `frames`. */
+  writeFrames(buf: Uint8Array, at: number, end: number, frames: SentFrame[]): number {
+    if (this.flow.updatePending && end - at >= CONTROL_ROOM) {
       at = writeVarintFrame(buf, at, FrameType.MAX_DATA, this.flow.rxMax);
       frames.push({ kind: 'max-data' });
       this.flow.updatePending = false;
     }
+    if (this.control.size > 0) at = this.writeControlFrames(buf, at, end, frames);
+    while (this.sendQueue.length > 0 && end - at > 32) {
+      const e = this.sendQueue.shift()!;
+      e.queued = false;
+      if (!this.map.has(e.id)) continue;
+      const header = 1 + varintLength(e.id) + varintLength(e.send.writeOffset) + 2;
+      const f = e.send.nextFrame(end - at - header, this.flow.txCredit);
+      if (f === null) continue;
+      at = writeStreamHeader(buf, at, e.id, f.offset, f.length, f.fin);
+      e.send.copyOut(f.offset, f.length, buf, at);
+      at += f.length;
+      if (f.isNew) this.flow.txUsed += f.length;
+      frames.push({ kind: 'stream', id: e.id, offset: f.offset, length: f.length, fin: f.fin });
+      this.enqueue(e); // back of the queue: round robin
+    }
+    return at;
+  }
+
+  /** RESET_STREAM, STOP_SENDING and MAX_STREAM_DATA frames of streams that need them. */
+  private writeControlFrames(buf: Uint8Array, at: number, end: number, frames: SentFrame[]): number {
     for (const e of this.control) {
-      if (MAX_PAYLOAD - at < 3 * CONTROL_ROOM) break;
+      if (end - at < 3 * CONTROL_ROOM) break;
       this.control.delete(e);
       if (e.send.resetPending) {
         at = writeVarintFrame(buf, at, FrameType.RESET_STREAM, e.id, e.send.resetCode!, e.send.sentOffset);
@@ -186,20 +205,6 @@ export class StreamTable {
         e.creditPending = false;
         frames.push({ kind: 'max-stream-data', id: e.id });
       }
-    }
-    while (this.sendQueue.length > 0 && MAX_PAYLOAD - at > 32) {
-      const e = this.sendQueue.shift()!;
-      e.queued = false;
-      if (!this.map.has(e.id)) continue;
-      const header = 1 + varintLength(e.id) + varintLength(e.send.writeOffset) + 2;
-      const f = e.send.nextFrame(MAX_PAYLOAD - at - header, this.flow.txCredit);
-      if (f === null) continue;
-      at = writeStreamHeader(buf, at, e.id, f.offset, f.length, f.fin);
-      e.send.copyOut(f.offset, f.length, buf, at);
-      at += f.length;
-      if (f.isNew) this.flow.txUsed += f.length;
-      frames.push({ kind: 'stream', id: e.id, offset: f.offset, length: f.length, fin: f.fin });
-      this.enqueue(e); // back of the queue: round robin
     }
     return at;
   }
@@ -255,8 +260,7 @@ export class StreamTable {
     const e = this.lookup(id);
     if (e === null) return this.violation === null;
     const before = e.recv.readOffset;
-    const result = e.recv.onData(offset, data, fin);
-    if (!this.account(e, before, result)) return false;
+    if (!this.account(e, before, e.recv.onData(offset, data, fin))) return false;
     if (!e.aborted && (e.recv.hasData || e.recv.complete) && !e.readableQueued) {
       e.readableQueued = true;
       this.events.push({ type: 'readable', id });
@@ -271,8 +275,7 @@ export class StreamTable {
     if (e === null) return this.violation === null;
     if (e.recv.resetCode !== null) return true;
     const before = e.recv.readOffset;
-    const result = e.recv.onReset(code, finalSize);
-    if (!this.account(e, before, result)) return false;
+    if (!this.account(e, before, e.recv.onReset(code, finalSize))) return false;
     if (!e.aborted && !e.recv.endDelivered) this.events.push({ type: 'reset', id, code });
     this.maybeRemove(e);
     return true;
@@ -365,12 +368,12 @@ export class StreamTable {
   }
 
   /** Connection-level accounting after a receive-side change; false on a violation. */
-  private account(e: StreamEntry, readBefore: number, result: { error: string } | { newBytes: number }): boolean {
-    if ('error' in result) {
-      this.violation = { code: 2, reason: result.error };
+  private account(e: StreamEntry, readBefore: number, result: RecvResult): boolean {
+    if (typeof result === 'string') {
+      this.violation = { code: 2, reason: result };
       return false;
     }
-    if (!this.flow.received(result.newBytes)) {
+    if (!this.flow.received(result)) {
       this.violation = { code: 2, reason: 'connection flow control exceeded' };
       return false;
     }
