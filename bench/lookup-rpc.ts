@@ -8,7 +8,8 @@
  * - ping to a known peer (the smallest round trip).
  *
  * The answering node's table holds 150 contacts, so FIND_NODE answers carry 20.
- * Run: node --import tsx bench/lookup-rpc.ts   (MCC_BENCH_PROFILE=path.cpuprofile to profile)
+ * Run: node --import tsx bench/lookup-rpc.ts   (MCC_BENCH_PROFILE=path.cpuprofile to profile;
+ * MCC_BENCH_ONLY=known|first|ping measures and profiles one exchange type alone)
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -77,10 +78,15 @@ if (process.env.MCC_BENCH_PROFILE) {
 }
 const rows: Record<string, number[]> = { 'FIND_NODE, known peer': [], 'FIND_NODE, first contact': [], 'ping, known peer': [] };
 const firstContacts = Math.floor(REQUESTERS / 3);
+const only = process.env.MCC_BENCH_ONLY;
+// A known peer is known from the start when its exchange is measured alone.
+if (only === 'known' || only === 'ping') await requesters[0]!.rpc.request(peer, findNode());
 for (let round = 0; round < 3; round++) {
-  rows['FIND_NODE, first contact']!.push(await cpuPer(firstContacts, (i) => requesters[round * firstContacts + i]!.rpc.request(peer, findNode())));
-  rows['FIND_NODE, known peer']!.push(await cpuPer(2000, () => requesters[0]!.rpc.request(peer, findNode())));
-  rows['ping, known peer']!.push(await cpuPer(2000, () => requesters[0]!.rpc.request(peer, { ping: {} })));
+  if (!only || only === 'first') {
+    rows['FIND_NODE, first contact']!.push(await cpuPer(firstContacts, (i) => requesters[round * firstContacts + i]!.rpc.request(peer, findNode())));
+  }
+  if (!only || only === 'known') rows['FIND_NODE, known peer']!.push(await cpuPer(2000, () => requesters[0]!.rpc.request(peer, findNode())));
+  if (!only || only === 'ping') rows['ping, known peer']!.push(await cpuPer(2000, () => requesters[0]!.rpc.request(peer, { ping: {} })));
 }
 if (process.env.MCC_BENCH_PROFILE) {
   const { profile } = await profiler.post('Profiler.stop');
@@ -91,5 +97,5 @@ await Promise.all([server, ...requesters].map((n) => n.stop()));
 console.log('\nCPU per request/answer pair, both ends, above the socket (median of 3 rounds)');
 printTable(
   ['exchange', 'CPU us'],
-  Object.entries(rows).map(([name, values]) => [name, median(values).toFixed(0)]),
+  Object.entries(rows).filter(([, values]) => values.length > 0).map(([name, values]) => [name, median(values).toFixed(0)]),
 );

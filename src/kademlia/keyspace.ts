@@ -61,8 +61,8 @@ function idSlot(id: Uint8Array): number {
 }
 
 /**
- * Node-ID -> position cache. Positions are a pure function of the ID bytes, so caching by
- * array identity is safe and saves re-hashing the same contact objects seen in many answers.
+ * Node-ID -> position cache. Positions are a pure function of the ID bytes, so caching them
+ * process-wide is safe and saves re-hashing the same IDs seen in many answers.
  */
 export class Positions {
   // Shared by every instance: SHA-256 is the same in every suite, and nodes of one process
@@ -82,7 +82,7 @@ export class Positions {
   private static old = new Map<number, CachedPosition>();
   private static readonly GENERATION = 25_000;
 
-  /** SHA-256 of the node ID (cached per array object, and by value). */
+  /** SHA-256 of the node ID (cached by value; by array object for {@link Positions.remember}ed copies). */
   of(id: Uint8Array): Uint8Array {
     let position = this.cache.get(id);
     if (position === undefined) {
@@ -97,8 +97,10 @@ export class Positions {
         }
         Positions.young.set(slot, entry);
       }
+      // Not added to the WeakMap: most misses are IDs decoded off the wire, used a few times
+      // and dropped, and a WeakMap insertion (plus the ephemeron work it gives the GC) costs
+      // more than the slot lookup that finds them again.
       position = entry.position;
-      this.cache.set(id, position);
     }
     return position;
   }

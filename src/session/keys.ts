@@ -27,6 +27,8 @@ export function computeSharedSecret(suite: CryptoSuite, ownSeed: Uint8Array, pee
 
 function computeSharedSecretFromX25519(suite: CryptoSuite, ownX25519Secret: Uint8Array, peerId: Uint8Array): Uint8Array {
   if (peerId.length !== NODE_ID_SIZE) throw new MccError('ERR_CRYPTO', `peer ID must be ${NODE_ID_SIZE} bytes`);
+  // Not cached across the nodes of a process: a benchmark running many nodes in one process
+  // would then pay less per first contact than real nodes, one per process, do.
   return suite.x25519(ownX25519Secret, suite.edPublicToX25519(peerId));
 }
 
@@ -67,6 +69,8 @@ export class PeerKeyCache {
   private readonly shared: LruMap<string, Uint8Array>;
   private readonly derived: LruMap<string, Uint8Array>;
   private lastShared: { peerKey: string; shared: Uint8Array } | undefined;
+  private lastOwnBoot: Uint8Array | undefined;
+  private lastOwnBootKey = '';
 
   /**
    * @param suite crypto implementation.
@@ -89,7 +93,12 @@ export class PeerKeyCache {
    * @throws MccError `ERR_CRYPTO` when `peerId` is not a usable public key.
    */
   sendKey(peerId: Uint8Array, ownBootId: Uint8Array): Uint8Array {
-    const cacheKey = `s${bytesKey(peerId)}${bytesKey(ownBootId)}`;
+    // The own boot ID is the same on every call of a session layer: its key part is built once.
+    if (ownBootId !== this.lastOwnBoot) {
+      this.lastOwnBoot = ownBootId;
+      this.lastOwnBootKey = bytesKey(ownBootId);
+    }
+    const cacheKey = `s${bytesKey(peerId)}${this.lastOwnBootKey}`;
     let key = this.derived.get(cacheKey);
     if (key === undefined) {
       key = deriveSessionKey(this.suite, this.sharedWith(peerId), this.ownId, peerId, ownBootId);
@@ -128,6 +137,11 @@ export class PeerKeyCache {
     this.lastShared = undefined;
   }
 
+  /** The cached receive key for (`peerId`, `peerBootId`), or undefined: what {@link receiveKey} answers without deriving. */
+  cachedReceiveKey(peerId: Uint8Array, peerBootId: Uint8Array): Uint8Array | undefined {
+    return this.derived.get(receiveCacheKey(peerId, peerBootId));
+  }
+
   /** True when {@link receiveKey} would be answered from the cache (no X25519, no HKDF). */
   hasReceiveKey(peerId: Uint8Array, peerBootId: Uint8Array): boolean {
     return this.derived.has(receiveCacheKey(peerId, peerBootId));
@@ -155,5 +169,9 @@ export class PeerKeyCache {
 }
 
 function receiveCacheKey(peerId: Uint8Array, peerBootId: Uint8Array): string {
+  // In a datagram header the boot ID follows the sender ID: one string of both, one call.
+  if (peerId.buffer === peerBootId.buffer && peerId.byteOffset + peerId.byteLength === peerBootId.byteOffset) {
+    return `r${Buffer.from(peerId.buffer, peerId.byteOffset, peerId.byteLength + peerBootId.byteLength).toString('latin1')}`;
+  }
   return `r${bytesKey(peerId)}${bytesKey(peerBootId)}`;
 }

@@ -139,7 +139,7 @@ export class SessionLayer {
    * Returns the number of bytes sent.
    */
   send(to: SessionPeer, envelope: Envelope): number {
-    const held = this.heldTokens.get(tokenKey(to.id, to.address));
+    const held = this.heldTokens.get(tokenKey(bytesToHex(to.id), to.address));
     const outgoing: Envelope = { ...envelope, version: PROTOCOL_VERSION };
     if (!outgoing.response && held) outgoing.token = held;
     let bytes = encodeEnvelope(outgoing);
@@ -178,17 +178,17 @@ export class SessionLayer {
 
   /** Records that `peer` answered a request we sent to its address: the address is proven. */
   markValidated(peer: SessionPeer): void {
-    this.validated.set(tokenKey(peer.id, peer.address), this.options.clock.now() + VALIDATION_LIFETIME_MS);
+    this.validated.set(tokenKey(bytesToHex(peer.id), peer.address), this.options.clock.now() + VALIDATION_LIFETIME_MS);
   }
 
   /** Forgets the token held for `peer` (after a timeout: it may have expired), so the next request pads as a first contact. */
   forgetToken(peer: SessionPeer): void {
-    this.heldTokens.delete(tokenKey(peer.id, peer.address));
+    this.heldTokens.delete(tokenKey(bytesToHex(peer.id), peer.address));
   }
 
   /** Stores a token a peer issued us (from a cookie or `new_token`). */
   holdToken(peer: SessionPeer, token: Uint8Array): void {
-    this.heldTokens.set(tokenKey(peer.id, peer.address), token);
+    this.heldTokens.set(tokenKey(bytesToHex(peer.id), peer.address), token);
   }
 
   /** Issues a token bound to `peer`'s address (Kademlia write tokens reuse this). */
@@ -297,15 +297,15 @@ export class SessionLayer {
     if (replay && !replay.check(header.bootId, header.counter)) return stats.drop('replayed');
     // Deriving a key for an unknown sender costs an X25519: budget it per source IP and in
     // total (spoofed sources defeat a per-IP budget alone).
-    const known = this.keys.hasReceiveKey(header.senderId, header.bootId);
-    if (!known && (!this.newPeerLimiter.take(from.host) || !this.globalKeyLimiter.take(ANY_SOURCE))) {
-      return stats.drop('rate-limited');
-    }
-    let key: Uint8Array;
-    try {
-      key = this.keys.receiveKey(header.senderId, header.bootId);
-    } catch {
-      return stats.drop('unauthenticated'); // invalid public key (not a curve point, low order)
+    let key = this.keys.cachedReceiveKey(header.senderId, header.bootId);
+    const known = key !== undefined;
+    if (key === undefined) {
+      if (!this.newPeerLimiter.take(from.host) || !this.globalKeyLimiter.take(ANY_SOURCE)) return stats.drop('rate-limited');
+      try {
+        key = this.keys.receiveKey(header.senderId, header.bootId);
+      } catch {
+        return stats.drop('unauthenticated'); // invalid public key (not a curve point, low order)
+      }
     }
     const plaintext = openSessionDatagram(this.options.suite, key, data);
     if (!plaintext) return stats.drop('unauthenticated');
@@ -323,7 +323,7 @@ export class SessionLayer {
     }
     if (envelope.version !== PROTOCOL_VERSION) return stats.drop('undecodable');
     const peer: SessionPeer = { id: header.senderId, address: from };
-    const key2 = tokenKey(header.senderId, from);
+    const key2 = tokenKey(senderHex, from);
     let validated = (this.validated.peek(key2) ?? 0) > this.options.clock.now();
     const tokenValid = this.checkToken(envelope.token, from, header.senderId, key2);
     if (tokenValid && !validated) {
@@ -373,6 +373,10 @@ const ANY_SOURCE = '*';
 /** How long a proven address stays proven without a fresh token. */
 const VALIDATION_LIFETIME_MS = 10 * 60_000;
 
-function tokenKey(peerId: Uint8Array, address: Address): string {
-  return `${bytesToHex(peerId)}@${formatAddress(address)}`;
+/**
+ * Key of per-(peer, address) state. Built per datagram, so without formatAddress (IPv6
+ * brackets): the port never holds a ':', so the text after the last one always is the port.
+ */
+function tokenKey(peerHex: string, address: Address): string {
+  return `${peerHex}@${address.host}:${address.port}`;
 }
