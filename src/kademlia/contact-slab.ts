@@ -23,6 +23,8 @@ export class ContactSlab {
   private meta: Uint32Array;
   private hosts: string[] = [];
   private groups: Array<string | number | undefined> = [];
+  /** Per-slot value derived from ID and address (the wire encoding of the contact), cleared when the address changes. */
+  private memos: unknown[] = [];
 
   constructor(
     private readonly limit: number,
@@ -59,6 +61,7 @@ export class ContactSlab {
     this.meta[i] = (port & 0xffff) | (Math.min(failures, 255) << FAILURE_SHIFT);
     this.hosts[i] = host;
     this.groups[i] = group;
+    this.memos[i] = undefined;
     return i;
   }
 
@@ -71,6 +74,7 @@ export class ContactSlab {
     this.meta.copyWithin(i, i + 1, end);
     this.hosts.splice(i, 1);
     this.groups.splice(i, 1);
+    this.memos.splice(i, 1);
     this.length--;
   }
 
@@ -83,6 +87,7 @@ export class ContactSlab {
     const meta = this.meta[i]!;
     const host = this.hosts[i]!;
     const group = this.groups[i];
+    const memo = this.memos[i];
     this.removeAt(i);
     const at = this.length++;
     this.data.set(scratch, at * SLOT);
@@ -90,6 +95,7 @@ export class ContactSlab {
     this.meta[at] = meta;
     this.hosts[at] = host;
     this.groups[at] = group;
+    this.memos[at] = memo;
     return at;
   }
 
@@ -158,9 +164,25 @@ export class ContactSlab {
 
   /** The contact at slot `i` moved: new address and subnet group. */
   setAddress(i: number, host: string, port: number, group: string | number | undefined): void {
+    this.memos[i] = undefined;
     this.hosts[i] = host;
     this.groups[i] = group;
     this.meta[i] = (this.meta[i]! & ~0xffff) | (port & 0xffff);
+  }
+
+  /** The value last stored with {@link ContactSlab.setMemo} for slot `i`; undefined when none or its address changed since. */
+  memo(i: number): unknown {
+    return this.memos[i];
+  }
+
+  /** Stores a value derived from slot `i`'s ID and address (kept while both stay the same). */
+  setMemo(i: number, value: unknown): void {
+    this.memos[i] = value;
+  }
+
+  /** Forgets every slot's memo. */
+  clearMemos(): void {
+    this.memos.fill(undefined);
   }
 
   /** Copies slot `i` of `from` to the end of this slab. */

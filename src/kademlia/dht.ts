@@ -12,7 +12,7 @@ import type { Clock, TimerHandle } from '../util/clock.js';
 import { deadline, linkedController, type Deadline } from './deadline.js';
 import { Positions, isId, randomPositionInBucket, sameId } from './keyspace.js';
 import { iterativeLookup, validContact, type LookupParams, type LookupResult, type QueryAnswer } from './lookup.js';
-import { RoutingTable, type TableEntry } from './routing-table.js';
+import { RoutingTable, type ContactEncoder, type TableEntry } from './routing-table.js';
 import { snapshotTable, type RoutingSnapshot } from './snapshot.js';
 import { RecordStore } from './storage.js';
 import { ID_LENGTH, type Contact, type FindNodeResult, type FindValueResult, type KadNetwork, type ObserveOptions, type SignedRecord, type StoreResult } from './types.js';
@@ -240,6 +240,19 @@ export class DhtCore {
     if (!isId(key)) return { contacts: [], records: NO_RECORDS };
     const records = this.store.get(key);
     return { contacts: this.closestContacts(key, from.id), records: records.length > 0 ? records : NO_RECORDS, token: this.tokens.issue(from) };
+  }
+
+  /** {@link DhtCore.handleFindNode} with contacts as `encode` makes them, each once per table entry (the wire server's answers). */
+  handleFindNodeEncoded<T>(from: Contact, target: Uint8Array, encode: ContactEncoder<T>): { contacts: T[]; token?: Uint8Array } {
+    if (!isId(target)) return { contacts: [] };
+    return { contacts: this.table.closestEncoded(target, this.k, from.id, encode), token: this.tokens.issue(from) };
+  }
+
+  /** {@link DhtCore.handleFindValue} with contacts as `encode` makes them (see {@link DhtCore.handleFindNodeEncoded}). */
+  handleFindValueEncoded<T>(from: Contact, key: Uint8Array, encode: ContactEncoder<T>): { contacts: T[]; records: SignedRecord[]; token?: Uint8Array } {
+    if (!isId(key)) return { contacts: [], records: NO_RECORDS };
+    const records = this.store.get(key);
+    return { contacts: this.table.closestEncoded(key, this.k, from.id, encode), records: records.length > 0 ? records : NO_RECORDS, token: this.tokens.issue(from) };
   }
 
   /** Unexpired records held under `key` (what FIND_VALUE pages serve). */

@@ -46,6 +46,12 @@ export interface RoutingTableOptions {
   wideBuckets?: readonly number[];
 }
 
+/**
+ * Turns a contact into what an answer carries (its wire encoding), or null when it has
+ * none. `id` is a view valid only during the call. See {@link RoutingTable.closestEncoded}.
+ */
+export type ContactEncoder<T> = (id: Uint8Array, host: string, port: number) => T | null;
+
 /** What {@link RoutingTable.observe} did. `ping` asks the caller to ping `stale` and report back. */
 export type ObserveOutcome =
   | { kind: 'updated' | 'added' | 'replacement' | 'rejected' }
@@ -81,6 +87,8 @@ export class RoutingTable {
   private readonly maxPerSubnet: number;
   private readonly maxFailures: number;
   private count = 0;
+  /** The encoder whose results the slabs' memos hold (one per table in practice). */
+  private memoEncoder: ContactEncoder<unknown> | undefined;
 
   constructor(private readonly options: RoutingTableOptions) {
     this.k = options.k ?? 20;
@@ -213,6 +221,29 @@ export class RoutingTable {
    */
   closestContacts(target: Uint8Array, count: number, exclude?: Uint8Array): Contact[] {
     return this.select(target, count, exclude).map(([bucket, slot]) => this.contactOf(bucket.entries, slot));
+  }
+
+  /**
+   * Like {@link RoutingTable.closestContacts}, but each contact as `encode` makes it, once per
+   * table entry: the result is kept next to the entry (bounded by the table itself) until the
+   * entry's address changes or it leaves. Contacts `encode` rejects (null) are skipped.
+   */
+  closestEncoded<T>(target: Uint8Array, count: number, exclude: Uint8Array | undefined, encode: ContactEncoder<T>): T[] {
+    if (this.memoEncoder !== encode) {
+      for (const bucket of this.buckets) bucket?.entries.clearMemos();
+      this.memoEncoder = encode as ContactEncoder<unknown>;
+    }
+    const out: T[] = [];
+    for (const [bucket, slot] of this.select(target, count, exclude)) {
+      const slab = bucket.entries;
+      let encoded = slab.memo(slot) as T | null | undefined;
+      if (encoded === undefined) {
+        encoded = encode(slab.idView(slot), slab.host(slot), slab.port(slot));
+        slab.setMemo(slot, encoded);
+      }
+      if (encoded !== null) out.push(encoded);
+    }
+    return out;
   }
 
   private select(target: Uint8Array, count: number, exclude?: Uint8Array): Array<[Bucket, number]> {

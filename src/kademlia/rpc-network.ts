@@ -9,10 +9,11 @@ import type { RpcLayer } from '../session/rpc.js';
 import type { InboundMessage } from '../session/session.js';
 import { MccError } from '../errors.js';
 import { fromSocketAddress, ipToBytes, toSocketAddress } from '../wire/address.js';
-import type { Contact as WireContact, DhtRecord, Envelope } from '../wire/codec.js';
+import { encodeContactEntry, withEncodedContacts, type Contact as WireContact, type DhtRecord, type Envelope } from '../wire/codec.js';
 import { DhtRecordCodec } from '../wire/generated/mcc.types.js';
 import type { Contact, FindNodeResult, FindValuePage, FindValueResult, KadNetwork, SignedRecord } from './types.js';
 import type { DhtCore } from './dht.js';
+import type { ContactEncoder } from './routing-table.js';
 
 /** Bytes of an answer body we allow; the rest of the 1135-byte envelope budget covers rid, tokens and framing. */
 export const ANSWER_BUDGET = 1000;
@@ -106,8 +107,8 @@ export function serveKademlia(rpc: RpcLayer, dht: DhtCore): void {
     const body = request.envelope.findNode!;
     const from = sender(request);
     dht.observe(from, { clientMode: body.clientMode === true });
-    const result = dht.handleFindNode(from, body.target ?? new Uint8Array(0));
-    return { findNodeResult: { contacts: contactsToWire(result.contacts, ANSWER_BUDGET), token: result.token } };
+    const result = dht.handleFindNodeEncoded(from, body.target ?? new Uint8Array(0), encodeContact);
+    return { findNodeResult: withEncodedContacts({ contacts: [], token: result.token }, entriesWithin(result.contacts, ANSWER_BUDGET)) };
   });
   rpc.handle('findValue', (request) => {
     const body = request.envelope.findValue!;
@@ -122,11 +123,11 @@ export function serveKademlia(rpc: RpcLayer, dht: DhtCore): void {
       const held = dht.heldRecords(key);
       return { findValueResult: { contacts: [], records: recordsToWire(held, offset, limit, PAGE_BUDGET), offset, total: held.length } };
     }
-    const result = dht.handleFindValue(from, key);
+    const result = dht.handleFindValueEncoded(from, key, encodeContact);
     const held = result.records;
-    const contacts = contactsToWire(result.contacts, held.length > 0 ? CONTACT_SHARE_WITH_RECORDS : ANSWER_BUDGET);
-    const records = recordsToWire(held, 0, limit, ANSWER_BUDGET - contactsWireSize(contacts));
-    return { findValueResult: { contacts, token: result.token, records, offset, total: held.length } };
+    const contacts = entriesWithin(result.contacts, held.length > 0 ? CONTACT_SHARE_WITH_RECORDS : ANSWER_BUDGET);
+    const records = recordsToWire(held, 0, limit, ANSWER_BUDGET - totalLength(contacts));
+    return { findValueResult: withEncodedContacts({ contacts: [], token: result.token, records, offset, total: held.length }, contacts) };
   });
   rpc.handle('store', (request) => {
     const body = request.envelope.store!;
@@ -170,20 +171,31 @@ export function contactWireSize(id: Uint8Array, ipLength: number, port: number):
   return body + 2; // field tag and length of the repeated entry (bodies stay below 128 bytes)
 }
 
-function contactsToWire(contacts: Contact[], budget: number): WireContact[] {
-  const out: WireContact[] = [];
+/**
+ * A contact as the `repeated Contact` element answers carry, made once per routing-table
+ * entry (the table keeps it until the entry's address changes). One module-level function,
+ * so the table sees the same encoder every time and keeps its cache.
+ */
+const encodeContact: ContactEncoder<Uint8Array> = (id, host, port) => {
+  const ip = cachedIpBytes(host);
+  // A contact whose address has no wire form cannot happen for UDP peers: skip it.
+  return ip === null ? null : encodeContactEntry(id, ip, port);
+};
+
+/** The leading `entries` whose bytes fit `budget`. */
+function entriesWithin(entries: Uint8Array[], budget: number): Uint8Array[] {
   let used = 0;
-  for (const contact of contacts) {
-    const { host, port } = contact.address;
-    const ip = cachedIpBytes(host);
-    // A contact whose address has no wire form cannot happen for UDP peers: skip it.
-    if (ip === null || !Number.isInteger(port) || port < 0 || port > 65535) continue;
-    const size = contactWireSize(contact.id, ip.length, port);
-    if (used + size > budget) break;
-    used += size;
-    out.push({ id: contact.id, address: { ip, port } });
+  for (let i = 0; i < entries.length; i++) {
+    used += entries[i]!.length;
+    if (used > budget) return entries.slice(0, i);
   }
-  return out;
+  return entries;
+}
+
+function totalLength(entries: Uint8Array[]): number {
+  let size = 0;
+  for (const entry of entries) size += entry.length;
+  return size;
 }
 
 function contactsFromWire(contacts: WireContact[] | null | undefined): Contact[] {
@@ -221,12 +233,6 @@ function recordFromWire(wire: DhtRecord, key: Uint8Array): SignedRecord | undefi
   if (wire.salt && wire.salt.length > 0) record.salt = wire.salt;
   if (wire.withdrawn) record.withdrawn = true;
   return record;
-}
-
-function contactsWireSize(contacts: WireContact[]): number {
-  let size = 0;
-  for (const contact of contacts) size += contactWireSize(contact.id!, contact.address!.ip!.length, contact.address!.port ?? 0);
-  return size;
 }
 
 /** Records `offset`.. of `held` as wire records, at most `limit`, as many as fit `budget` bytes. */

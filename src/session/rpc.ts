@@ -3,7 +3,7 @@
  * (RFC 6298), per-attempt timeouts with exponential backoff, cookie retries for
  * anti-amplification, AbortSignal, and dispatch of inbound requests by body type.
  */
-import type { Clock, TimerHandle } from '../util/clock.js';
+import type { Clock } from '../util/clock.js';
 import type { Stats } from '../util/stats.js';
 import { LruMap } from '../util/lru.js';
 import { MccError, invalidArgument, type MccErrorCode } from '../errors.js';
@@ -12,6 +12,8 @@ import { envelopeBodyKind as bodyKind, type Envelope, type EnvelopeBodyKind } fr
 import type { InboundMessage, SessionLayer, SessionPeer } from './session.js';
 import { DEFAULT_RTT_LIMITS, RttEstimator } from './rtt.js';
 import { bytesToHex, equalBytes } from '../util/bytes.js';
+import { DeadlineQueue } from './deadline-queue.js';
+import { PROTOCOL_VERSION } from '../wire/constants.js';
 
 /** Options of one request. */
 export interface RequestOptions {
@@ -21,6 +23,13 @@ export interface RequestOptions {
   timeoutMs?: number | undefined;
   /** Retransmissions after the first attempt. Default 2. */
   retries?: number | undefined;
+  /**
+   * How many of this peer's round trips the answer needs (default 1): more when the peer
+   * must hear from a third party before it answers (a relay asking the target of a circuit).
+   * Each attempt waits this multiple of the peer's RTO; when more than 1, the answer gives
+   * no RTT sample (its time is not this peer's round trip).
+   */
+  rttFactor?: number | undefined;
 }
 
 /** Answers one request: an envelope body to send back, or undefined to stay silent. */
@@ -37,6 +46,8 @@ export interface RpcOptions {
 interface Pending {
   rid: number;
   to: SessionPeer;
+  /** Hex of `to.id`, computed once (RTT estimator and session keys look it up). */
+  toHex: string;
   body: Envelope;
   sentAt: number;
   /** True once a retransmission went out: the next answer gives no RTT sample (Karn). */
@@ -44,8 +55,11 @@ interface Pending {
   cookieRetried: boolean;
   attempts: number;
   maxAttempts: number;
+  /** RequestOptions.rttFactor. */
+  rttFactor: number;
   deadline: number;
-  timer: TimerHandle;
+  /** When the current attempt times out (owned by the DeadlineQueue; -1 when not waiting). */
+  due: number;
   resolve: (message: InboundMessage) => void;
   reject: (error: Error) => void;
   signal: AbortSignal | undefined;
@@ -59,6 +73,8 @@ const LOCAL_ERROR_CODES: Partial<Record<MccErrorCode, number>> = { ERR_INVALID_A
 /** The RPC layer of one node. */
 export class RpcLayer {
   private readonly pending = new Map<number, Pending>();
+  /** Every pending request's attempt deadline, on one clock timer. */
+  private readonly deadlines: DeadlineQueue<Pending>;
   private readonly rtts = new LruMap<string, RttEstimator>(10_000);
   private readonly handlers = new Map<EnvelopeBodyKind, RequestHandler>();
   private ridPool: number[] = [];
@@ -76,6 +92,7 @@ export class RpcLayer {
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? 4000;
     this.defaultRetries = options.defaultRetries ?? 2;
     this.maxPending = options.maxPending ?? 4096;
+    this.deadlines = new DeadlineQueue<Pending>(clock, (entry) => this.onTimeout(entry));
   }
 
   /** Registers the handler of inbound requests whose body is `kind`. */
@@ -97,6 +114,7 @@ export class RpcLayer {
   request(to: SessionPeer, body: Envelope, options: RequestOptions = {}): Promise<InboundMessage> {
     if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) return Promise.reject(invalidArgument('timeoutMs', 'expected a positive number of milliseconds'));
     if (options.retries !== undefined && !(Number.isInteger(options.retries) && options.retries >= 0)) return Promise.reject(invalidArgument('retries', 'expected an integer >= 0'));
+    if (options.rttFactor !== undefined && !(options.rttFactor >= 1 && options.rttFactor <= 16)) return Promise.reject(invalidArgument('rttFactor', 'expected a number 1..16'));
     if (this.closed) return Promise.reject(new MccError('ERR_STOPPED', 'node is stopped'));
     if (options.signal?.aborted) return Promise.reject(new MccError('ERR_ABORTED', 'request aborted', { cause: options.signal.reason }));
     if (this.pending.size >= this.maxPending) return Promise.reject(new MccError('ERR_LIMIT', `more than ${this.maxPending} requests outstanding`));
@@ -106,14 +124,16 @@ export class RpcLayer {
       const entry: Pending = {
         rid,
         to,
+        toHex: bytesToHex(to.id),
         body,
         sentAt: now,
         ambiguous: false,
         cookieRetried: false,
         attempts: 0,
         maxAttempts: 1 + (options.retries ?? this.defaultRetries),
+        rttFactor: options.rttFactor ?? 1,
         deadline: now + (options.timeoutMs ?? this.defaultTimeoutMs),
-        timer: undefined,
+        due: -1,
         resolve,
         reject,
         signal: options.signal,
@@ -132,6 +152,7 @@ export class RpcLayer {
   close(): void {
     this.closed = true;
     for (const entry of [...this.pending.values()]) this.finish(entry, new MccError('ERR_STOPPED', 'node stopped'));
+    this.deadlines.close();
   }
 
   /**
@@ -157,16 +178,17 @@ export class RpcLayer {
     entry.sentAt = now;
     this.stats.rpc.sent++;
     try {
-      this.session.send(entry.to, { ...entry.body, rid: entry.rid, response: false });
+      // A fresh envelope per attempt, handed over to the session layer (it writes version and token into it: no second copy).
+      this.session.sendOwned(entry.to, { ...entry.body, rid: entry.rid, response: false, version: PROTOCOL_VERSION }, entry.toHex);
     } catch (error) {
       // Too large, or a peer key that is no curve point: fail this request, keep the slot free.
       this.finish(entry, error instanceof MccError ? error : new MccError('ERR_PEER', 'request could not be sent', { cause: error }));
       return;
     }
     // Exponential backoff from the peer's RTO, never past the overall deadline.
-    const wait = Math.min(this.rto(entry.to.id) * 2 ** (entry.attempts - 1), entry.deadline - now);
-    this.clock.clearTimeout(entry.timer);
-    entry.timer = this.clock.setTimeout(() => this.onTimeout(entry), Math.max(1, wait));
+    const rto = this.rtts.peek(entry.toHex)?.rto() ?? DEFAULT_RTT_LIMITS.initialRtoMs;
+    const wait = Math.min(rto * entry.rttFactor * 2 ** (entry.attempts - 1), entry.deadline - now);
+    this.deadlines.schedule(entry, now + Math.max(1, wait));
   }
 
   private onTimeout(entry: Pending): void {
@@ -184,7 +206,7 @@ export class RpcLayer {
   private finish(entry: Pending, outcome: Error | InboundMessage): void {
     if (this.pending.get(entry.rid) !== entry) return;
     this.pending.delete(entry.rid);
-    this.clock.clearTimeout(entry.timer);
+    this.deadlines.cancel(entry);
     if (entry.onAbort) entry.signal?.removeEventListener('abort', entry.onAbort);
     if (outcome instanceof Error) entry.reject(outcome);
     else entry.resolve(outcome);
@@ -209,9 +231,9 @@ export class RpcLayer {
       return this.transmit(entry, false);
     }
     if (entry.to.address.host === message.from.address.host && entry.to.address.port === message.from.address.port) {
-      this.session.markValidated(message.from);
+      this.session.markValidated(message.from, message.fromHex);
     }
-    if (!entry.ambiguous) this.estimator(message.fromHex).sample(this.clock.now() - entry.sentAt);
+    if (!entry.ambiguous && entry.rttFactor === 1) this.estimator(message.fromHex).sample(this.clock.now() - entry.sentAt);
     this.stats.rpc.answered++;
     if (kind === 'error') {
       const remote = message.envelope.error!;

@@ -139,8 +139,18 @@ export class SessionLayer {
    * Returns the number of bytes sent.
    */
   send(to: SessionPeer, envelope: Envelope): number {
-    const held = this.heldTokens.get(tokenKey(bytesToHex(to.id), to.address));
-    const outgoing: Envelope = { ...envelope, version: PROTOCOL_VERSION };
+    return this.sendOwned(to, { ...envelope, version: PROTOCOL_VERSION });
+  }
+
+  /**
+   * {@link SessionLayer.send} for an envelope the caller hands over: `version` and `token`
+   * are written into it rather than into a copy (the RPC layer builds one per attempt).
+   * @param toHex hex of `to.id`, when the caller has it already.
+   */
+  sendOwned(to: SessionPeer, outgoing: Envelope, toHex: string = bytesToHex(to.id)): number {
+    const held = this.heldTokens.get(tokenKey(toHex, to.address));
+    // Set only when missing: the RPC layer builds its envelopes with it (one object shape throughout).
+    if (outgoing.version !== PROTOCOL_VERSION) outgoing.version = PROTOCOL_VERSION;
     if (!outgoing.response && held) outgoing.token = held;
     let bytes = encodeEnvelope(outgoing);
     // A held token may have expired by the time it arrives: pad so that the cookie answer
@@ -177,8 +187,8 @@ export class SessionLayer {
   }
 
   /** Records that `peer` answered a request we sent to its address: the address is proven. */
-  markValidated(peer: SessionPeer): void {
-    this.validated.set(tokenKey(bytesToHex(peer.id), peer.address), this.options.clock.now() + VALIDATION_LIFETIME_MS);
+  markValidated(peer: SessionPeer, peerHex: string = bytesToHex(peer.id)): void {
+    this.validated.set(tokenKey(peerHex, peer.address), this.options.clock.now() + VALIDATION_LIFETIME_MS);
   }
 
   /** Forgets the token held for `peer` (after a timeout: it may have expired), so the next request pads as a first contact. */

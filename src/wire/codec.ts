@@ -11,18 +11,21 @@ import { MccError } from '../errors.js';
 import { MAX_ENVELOPE_SIZE } from './constants.js';
 import { EnvelopeBodyKinds, EnvelopeCodec } from './generated/mcc.types.js';
 import type { Envelope, EnvelopeBodyKind } from './generated/mcc.types.js';
+import { encodeWithEncodedContacts, hasEncodedContacts } from './encoded-contacts.js';
 
 export type * from './generated/mcc.types.js';
 export { EnvelopeBodyKinds } from './generated/mcc.types.js';
+export { ENCODED_CONTACTS, encodeContactEntry, withEncodedContacts, type WithEncodedContacts } from './encoded-contacts.js';
 
 /**
  * Encodes an Envelope to protobuf bytes.
- * @param envelope the message; set exactly one body member (`ping`, `pong`, ...).
+ * @param envelope the message; set exactly one body member (`ping`, `pong`, ...). A FIND answer
+ *   body may carry pre-encoded contacts ({@link withEncodedContacts}): same bytes, less work.
  * @param maxBytes size limit, by default {@link MAX_ENVELOPE_SIZE} (what fits in one session datagram).
  * @throws MccError `ERR_DATAGRAM_TOO_LARGE` when the encoding exceeds `maxBytes`.
  */
 export function encodeEnvelope(envelope: Envelope, maxBytes: number = MAX_ENVELOPE_SIZE): Uint8Array {
-  const bytes = EnvelopeCodec.encode(envelope).finish();
+  const bytes = hasEncodedContacts(envelope) ? encodeWithEncodedContacts(envelope) : EnvelopeCodec.encode(envelope).finish();
   if (bytes.length > maxBytes) {
     throw new MccError('ERR_DATAGRAM_TOO_LARGE', `encoded envelope is ${bytes.length} bytes, limit ${maxBytes}`, {
       details: { size: bytes.length, limit: maxBytes },

@@ -215,3 +215,41 @@ describe('RoutingTable', () => {
     assert.ok(!table.staleBuckets(500).includes(0));
   });
 });
+
+describe('closestEncoded', () => {
+  it('encodes each entry once, in closestContacts order, and again after its address changes', () => {
+    const { table, self } = newTable();
+    const added: Contact[] = [];
+    for (let i = 0; i < 30; i++) {
+      const c = contactInBucket(self, i % 6, publicHost());
+      table.observe(c, positions.of(c.id));
+      added.push(c);
+    }
+    let calls = 0;
+    const encode = (id: Uint8Array, host: string, port: number) => {
+      calls++;
+      return `${Buffer.from(id).toString('hex')}@${host}:${port}`;
+    };
+    const target = suite.randomBytes(32);
+    const asText = (c: Contact) => `${Buffer.from(c.id).toString('hex')}@${c.address.host}:${c.address.port}`;
+    const first = table.closestEncoded(target, 20, undefined, encode);
+    assert.deepEqual(first, table.closestContacts(target, 20).map(asText));
+    const encodedOnce = calls;
+    assert.equal(table.closestEncoded(target, 20, undefined, encode).length, 20);
+    assert.equal(calls, encodedOnce, 'cached: no second encoding');
+    // The nearest contact moves: only it is encoded again, with its new address.
+    const moved = table.closestContacts(target, 1)[0]!;
+    table.observe({ id: moved.id, address: { host: moved.address.host, port: 5999 } }, positions.of(moved.id));
+    const after = table.closestEncoded(target, 20, undefined, encode);
+    assert.equal(calls, encodedOnce + 1);
+    assert.ok(after.includes(asText({ id: moved.id, address: { host: moved.address.host, port: 5999 } })));
+    assert.ok(!after.includes(asText(moved)));
+    // Excluding the requester, and skipping what the encoder rejects.
+    const excluded = table.closestEncoded(target, 20, moved.id, encode);
+    assert.ok(!excluded.some((text) => text.startsWith(Buffer.from(moved.id).toString('hex'))));
+    const none = table.closestEncoded(target, 20, undefined, () => null);
+    assert.deepEqual(none, []);
+    // A different encoder invalidates the cache rather than returning the other's results.
+    assert.deepEqual(table.closestEncoded(target, 3, undefined, (id) => id.length), [32, 32, 32]);
+  });
+});
