@@ -4,26 +4,69 @@
  * (as it would on its own machine; in one process it would share the event loop with both
  * ends and measure CPU contention, not relaying). Direct and relayed transfers alternate
  * (ABBA order, so a drift in machine load hits both alike); every round is printed, then
- * the medians and the spread of the per-round shares.
+ * the medians and the spread of the per-round shares. "ends waiting for a CPU" is the share of
+ * the transfer the ends' main thread was runnable but not running (Linux schedstat): on a machine
+ * with few busy cores, the relay process's CPU comes out of the ends' time, which no change at the
+ * ends can win back.
  *
  * Run: node --import tsx bench/nat-relay.ts
  * Env: NAT_RELAY_BYTES (per transfer, default 16e6), NAT_RELAY_ROUNDS (default 6),
- *      NAT_RELAY_PROF=DIR: the relay process writes a CPU profile into DIR.
+ *      NAT_RELAY_PROF=DIR: the relay process writes a CPU profile into DIR;
+ *      NAT_RELAY_PROF_ENDS=DIR: the ends' process writes one CPU profile per counted transfer
+ *      into DIR (`direct-<round>.cpuprofile`, `relayed-<round>.cpuprofile`), to compare the two paths.
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Duplex } from 'node:stream';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MccNode } from '../src/index.js';
 import { median, percentile, printTable } from './util.js';
 
 const BYTES = Number(process.env.NAT_RELAY_BYTES ?? 16e6);
 const ROUNDS = Number(process.env.NAT_RELAY_ROUNDS ?? 6);
+const PROF_ENDS = process.env.NAT_RELAY_PROF_ENDS;
+
+let profiler: Session | undefined;
+
+/**
+ * The main thread's time on a CPU and waiting for one (ns, Linux schedstat; zeros elsewhere).
+ * Waiting time is what the relay process, on a machine with few cores, takes from the ends.
+ */
+function mainThreadSchedule(): { onCpu: number; waiting: number } {
+  try {
+    const [onCpu, waiting] = readFileSync('/proc/thread-self/schedstat', 'utf8').trim().split(' ').map(Number);
+    return { onCpu: onCpu ?? 0, waiting: waiting ?? 0 };
+  } catch {
+    return { onCpu: 0, waiting: 0 };
+  }
+}
+
+/** Runs `transfer` under the CPU profiler when NAT_RELAY_PROF_ENDS is set, writing `<name>.cpuprofile`. */
+async function profiled<T>(name: string, transfer: () => Promise<T>): Promise<T> {
+  if (!PROF_ENDS) return transfer();
+  if (!profiler) {
+    profiler = new Session();
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+  }
+  await profiler.post('Profiler.start');
+  try {
+    return await transfer();
+  } finally {
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(join(PROF_ENDS, `${name}.cpuprofile`), JSON.stringify(profile));
+  }
+}
 
 /** One transfer: MB/s, the share of one core the ends' process used meanwhile, and tunnel frames declared lost. */
 interface Transfer {
   mbps: number;
   endsCpu: number;
+  /** Share of the transfer's wall time the ends' main thread was runnable but waited for a CPU. */
+  endsWaiting: number;
   lost: number;
   /** The client's congestion window (KiB) and smoothed / minimum RTT (ms) at the end. */
   windowKiB: number;
@@ -39,6 +82,7 @@ async function streamThroughput(client: MccNode, service: string, bytes: number)
   const lostBefore = core?.stats.framesLost ?? 0;
   const chunk = Buffer.alloc(64 * 1024, 7);
   const cpu = process.cpuUsage();
+  const schedule = mainThreadSchedule();
   const started = performance.now();
   const done = new Promise<void>((resolve, reject) => {
     stream.on('data', () => {});
@@ -55,6 +99,7 @@ async function streamThroughput(client: MccNode, service: string, bytes: number)
   return {
     mbps: bytes / 1e6 / (ms / 1000),
     endsCpu: (used.user + used.system) / 1000 / ms,
+    endsWaiting: (mainThreadSchedule().waiting - schedule.waiting) / 1e6 / ms,
     lost: (core?.stats.framesLost ?? 0) - lostBefore,
     windowKiB: (core?.cc.window ?? 0) / 1024,
     srttMs: core?.rtt.smoothed ?? 0,
@@ -159,17 +204,17 @@ async function main(): Promise<void> {
       const timed = async (): Promise<Transfer> => {
         const relayBefore = await relay.forwarded();
         const started = performance.now();
-        const transfer = await streamThroughput(client, 'bulk-relayed', BYTES);
+        const transfer = await profiled(`relayed-${round + 1}`, () => streamThroughput(client, 'bulk-relayed', BYTES));
         const relayAfter = await relay.forwarded();
         relayCpu = (relayAfter.cpuMs - relayBefore.cpuMs) / (performance.now() - started);
         return transfer;
       };
       if (round % 2 === 0) {
-        d = await streamThroughput(client, 'bulk-direct', BYTES);
+        d = await profiled(`direct-${round + 1}`, () => streamThroughput(client, 'bulk-direct', BYTES));
         r = await timed();
       } else {
         r = await timed();
-        d = await streamThroughput(client, 'bulk-direct', BYTES);
+        d = await profiled(`direct-${round + 1}`, () => streamThroughput(client, 'bulk-direct', BYTES));
       }
       direct.push(d.mbps);
       relayed.push(r.mbps);
@@ -178,7 +223,7 @@ async function main(): Promise<void> {
       relayedCost.push((1000 * r.endsCpu) / r.mbps);
       const share = `${Math.round((100 * r.mbps) / d.mbps)}%`;
       const cpuPct = (x: number): string => `${Math.round(100 * x)}%`;
-      rows.push([String(round + 1), round % 2 === 0 ? 'direct first' : 'relayed first', d.mbps.toFixed(1), r.mbps.toFixed(1), share, `${cpuPct(d.endsCpu)} / ${cpuPct(r.endsCpu)}`, cpuPct(relayCpu!), `${d.lost} / ${r.lost}`, `${d.windowKiB.toFixed(0)} / ${r.windowKiB.toFixed(0)}`, `${d.srttMs.toFixed(2)} / ${r.srttMs.toFixed(2)}`]);
+      rows.push([String(round + 1), round % 2 === 0 ? 'direct first' : 'relayed first', d.mbps.toFixed(1), r.mbps.toFixed(1), share, `${cpuPct(d.endsCpu)} / ${cpuPct(r.endsCpu)}`, `${cpuPct(d.endsWaiting)} / ${cpuPct(r.endsWaiting)}`, cpuPct(relayCpu!), `${d.lost} / ${r.lost}`, `${d.windowKiB.toFixed(0)} / ${r.windowKiB.toFixed(0)}`, `${d.srttMs.toFixed(2)} / ${r.srttMs.toFixed(2)}`]);
       console.log(`round ${round + 1}/${ROUNDS}: direct ${d.mbps.toFixed(1)} MB/s, relayed ${r.mbps.toFixed(1)} MB/s, ${share}`);
     }
     const after = await relay.forwarded();
@@ -187,10 +232,11 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all(nodes.map((node) => node.stop()));
     await relay.stop();
+    profiler?.disconnect();
   }
   const pct = (x: number): string => `${Math.round(100 * x)}%`;
   console.log(`\nRelayed tunnel throughput vs direct (real UDP on loopback, client -> relay node (own process) -> provider; ${(BYTES / 1e6).toFixed(0)} MB per transfer)`);
-  printTable(['round', 'order', 'direct MB/s', 'relayed MB/s', 'relayed / direct', 'ends CPU (direct / relayed)', 'relay CPU', 'frames lost (d / r)', 'cwnd KiB (d / r)', 'srtt ms (d / r)'], rows);
+  printTable(['round', 'order', 'direct MB/s', 'relayed MB/s', 'relayed / direct', 'ends CPU (direct / relayed)', 'ends waiting for a CPU (d / r)', 'relay CPU', 'frames lost (d / r)', 'cwnd KiB (d / r)', 'srtt ms (d / r)'], rows);
   console.log('');
   printTable(['rounds', 'direct MB/s (median)', 'relayed MB/s (median)', 'share (median of rounds)', 'share min..max', 'share p25..p75', 'relay datagrams, avg bytes'], [
     [

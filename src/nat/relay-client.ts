@@ -28,87 +28,24 @@ import type { InboundMessage } from '../session/session.js';
 import type { Envelope } from '../wire/codec.js';
 import { CIRCUIT_ID_SIZE, MAX_EARLY_BYTES, MAX_EARLY_DATAGRAMS, isVirtualAddress } from './relay-packet.js';
 import type { RelayTransport } from './relay-transport.js';
+import { topUpReservations } from './reserve-round.js';
 import type { NatContext, NatPeer } from './types.js';
+import type { RelayClientOptions, RelayReservationInfo, RelayedConnection, RelayRoute, OpeningCircuit, RelayClientEvents } from './relay-client-types.js';
+export type { RelayClientOptions, RelayReservationInfo, RelayedConnection, RelayRoute, OpeningCircuit, RelayClientEvents } from './relay-client-types.js';
 
-/** Options of a {@link RelayClient}. */
-export interface RelayClientOptions {
-  /** Reservations to keep while reservations are wanted. Default 2. */
-  minRelays?: number;
-  /** Most reservations at once. Default 4 (the provider record lists at most 4). */
-  maxRelays?: number;
-  /** Retry delay after a failed reservation round. Default 30 s. */
-  retryMs?: number;
-  /** Time budget of one reservation or connect request. Default 4000 ms. */
-  requestTimeoutMs?: number;
-  /** Circuits this node is an end of, at most; the oldest is forgotten beyond. Default 64. */
-  maxCircuits?: number;
-  /** Accept circuits from relays we hold no reservation with (reachable nodes). Default true. */
-  acceptUnreserved?: boolean;
-  /** Decides whether to accept a circuit from `initiator`. Default: accept. */
-  acceptIncoming?: (initiator: Uint8Array, initiatorAddress: Address | undefined) => boolean;
-}
-
-/** A live reservation. */
-export interface RelayReservationInfo {
-  relay: NatPeer;
-  /** Clock time the reservation runs out unless refreshed. */
-  expires: number;
-  /** Our address as the relay sees it. */
-  observed: Address | undefined;
-  /** The relay's per-circuit budget. */
-  bytesPerSecond: number;
-  /** Lifetime the relay granted (refreshed at half of it). */
-  lifetimeMs: number;
-}
-
-/** A circuit this node is an end of. */
-export interface RelayedConnection {
-  /** The relay in the middle. */
-  relay: NatPeer;
-  /** Circuit ID (hex). */
-  circuitId: string;
-  /** The peer at the other end. */
-  peer: Uint8Array;
-  /** Virtual address that reaches `peer` through the relay. */
-  address: Address;
-  /** The peer's real address as the relay saw it (for hole punching), when known. */
-  peerObserved: Address | undefined;
-}
-
-/** A relay to open a circuit through, and (for a reachable target without reservation) where the relay finds the target. */
-export interface RelayRoute {
-  relay: NatPeer;
-  targetAddress?: Address | undefined;
-}
 
 /**
- * A circuit being set up ({@link RelayClient.open}). Its virtual address can be sent to at
- * once: those datagrams are held, and the first of them ride the set-up message.
+ * Round trips to the relay a RelayConnect answer needs (RequestOptions.rttFactor): the relay
+ * answers after the target accepted, about 1.5 of our round trips to the relay, 2 when the
+ * target is as far from the relay as we are.
  */
-export interface OpeningCircuit {
-  /** Circuit ID (hex), chosen by us. */
-  readonly circuitId: string;
-  /** Virtual address that will reach the peer. */
-  readonly address: Address;
-  /** The peer at the other end. */
-  readonly peer: Uint8Array;
-  /**
-   * Sends the set-up through each route in turn (carrying what was sent to `address` so
-   * far) and resolves with the open circuit; rejects with ERR_UNREACHABLE when no relay
-   * carries it (the circuit is then forgotten). Idempotent.
-   */
-  launch(): Promise<RelayedConnection>;
-  /** Gives the circuit up (before or after launch). */
-  cancel(): void;
-}
-
-/** Events of a {@link RelayClient}. */
-export interface RelayClientEvents {
-  /** A peer opened a circuit to us. */
-  incoming: (connection: RelayedConnection) => void;
-  /** The set of live reservations changed. */
-  reservations: (relays: RelayReservationInfo[]) => void;
-}
+const RELAY_CONNECT_RTT_FACTOR = 2;
+/** Reservation attempts added each RESERVE_HEDGE_MS a top-up is still short (reserve-round.ts), and in flight at most. */
+const SPARE_RESERVE_ATTEMPTS = 2;
+const RESERVE_HEDGE_MS = 1000;
+const MAX_RESERVE_ATTEMPTS_IN_FLIGHT = 4;
+/** Retry delay after a round that left us short of relays (three times, then doubling up to `retryMs`). */
+const SHORT_RETRY_MS = 1000;
 
 /** Reservations and circuits of one node. */
 export class RelayClient extends EventEmitter<RelayClientEvents> {
@@ -127,6 +64,10 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
   private wanted = false;
   private timer: TimerHandle | undefined;
   private running: Promise<void> | undefined;
+  /** A round was asked for while one ran (e.g. new candidates): run another right after. */
+  private again = false;
+  /** Rounds in a row that ended short of `minRelays` (sets the retry backoff). */
+  private shortRounds = 0;
   private closed = false;
 
   constructor(
@@ -278,6 +219,9 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
       signal: options.signal,
       timeoutMs: options.timeoutMs ?? this.requestTimeoutMs * 2,
       retries: 1,
+      // The relay answers once the target accepted: I -> R -> T -> R -> I, up to two of our
+      // round trips to R. Retransmitting after one would send the early datagrams twice.
+      rttFactor: RELAY_CONNECT_RTT_FACTOR,
     });
     const answered = answer.envelope.relayCircuit?.circuitId;
     if (!(answered instanceof Uint8Array) || !equalBytes(answered, id)) throw new MccError('ERR_PEER', 'relay sent no circuit');
@@ -352,7 +296,17 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     this.context.clock.clearTimeout(this.timer);
     this.timer = this.context.clock.setTimeout(() => {
       this.timer = undefined;
-      if (!this.running) this.running = this.maintain().finally(() => (this.running = undefined));
+      if (this.running) {
+        this.again = true;
+        return;
+      }
+      this.running = this.maintain().finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.kick(0);
+        }
+      });
     }, delay);
   }
 
@@ -372,22 +326,34 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
         this.emit('reservations', this.reservations);
       }
     }
-    // Top up from candidates we hold no reservation with.
-    for (const candidate of this.candidates) {
-      if (!this.wanted || this.reserved.size >= this.minRelays) break;
-      if (this.reserved.has(bytesToHex(candidate.id))) continue;
-      try {
-        await this.reserve(candidate);
-      } catch {
-        failed = true;
-      }
-    }
+    // Top up from candidates we hold no reservation with (a few at a time, see reserve-round.ts).
+    const toppedUp = await topUpReservations({
+      candidates: this.candidates.filter((candidate) => !this.reserved.has(bytesToHex(candidate.id))),
+      held: () => this.reserved.size,
+      wanted: this.minRelays,
+      spare: SPARE_RESERVE_ATTEMPTS,
+      hedgeMs: RESERVE_HEDGE_MS,
+      maxInFlight: MAX_RESERVE_ATTEMPTS_IN_FLIGHT,
+      clock: this.context.clock,
+      reserve: (candidate) => this.reserve(candidate),
+      active: () => this.wanted,
+    });
+    failed ||= toppedUp;
+    // A slow candidate that answered after all may have taken us past the maximum: keep the
+    // reservations that last longest (the relay lets the others expire).
+    const surplus = this.reservations.slice(0, Math.max(0, this.reserved.size - this.maxRelays));
+    for (const info of surplus) this.reserved.delete(bytesToHex(info.relay.id));
+    if (surplus.length > 0) this.emit('reservations', this.reservations);
     if (!this.wanted) return;
     const short = this.reserved.size < this.minRelays;
-    let next = Number.POSITIVE_INFINITY;
-    for (const info of this.reserved.values()) next = Math.min(next, this.refreshAt(info) - this.context.clock.now());
-    if (short || failed) next = Math.min(next, this.retryMs);
-    if (Number.isFinite(next)) this.kick(Math.max(1000, next));
+    this.shortRounds = short ? this.shortRounds + 1 : 0;
+    let due = Number.POSITIVE_INFINITY;
+    for (const info of this.reserved.values()) due = Math.min(due, this.refreshAt(info) - this.context.clock.now());
+    // Short of relays (e.g. the candidates' relay role was not on yet): retry soon, backing off.
+    // A refusal costs the relay one answer, so the first few retries come at once.
+    if (short) due = Math.min(due, SHORT_RETRY_MS * 2 ** Math.max(0, Math.min(this.shortRounds - 3, 8)), this.retryMs);
+    else if (failed) due = Math.min(due, this.retryMs);
+    if (Number.isFinite(due)) this.kick(Math.max(1000, due));
   }
 
   /** Refresh at half the granted lifetime. */

@@ -55,6 +55,27 @@ export function relayedIdHex(data: Uint8Array): string | null {
   return hex;
 }
 
+/**
+ * The ID of a relayed datagram (bytes 1..8) as two unsigned 32-bit words, high first: a
+ * numeric key that costs no string per datagram. The caller checks the length first.
+ */
+export function relayedIdHigh(data: Uint8Array): number {
+  return ((data[1]! << 24) | (data[2]! << 16) | (data[3]! << 8) | data[4]!) >>> 0;
+}
+
+/** The low word of the ID of a relayed datagram; see {@link relayedIdHigh}. */
+export function relayedIdLow(data: Uint8Array): number {
+  return ((data[5]! << 24) | (data[6]! << 16) | (data[7]! << 8) | data[8]!) >>> 0;
+}
+
+/** The header (`0x13 | ID`) every relayed datagram of circuit `circuitId` starts with. */
+export function relayedHeader(circuitId: Uint8Array): Uint8Array {
+  const header = new Uint8Array(RELAY_HEADER_SIZE);
+  header[0] = PACKET_RELAYED;
+  header.set(circuitId.subarray(0, CIRCUIT_ID_SIZE), 1);
+  return header;
+}
+
 const HEX_BYTES: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /** The virtual address standing for circuit `circuitIdHex` (16 hex digits). */

@@ -3,7 +3,9 @@
  * between its socket and the session/tunnel layers.
  *
  * - Sends to a circuit's virtual address go out wrapped (`0x13 | circuit ID | datagram`)
- *   to the circuit's relay; sends to real addresses pass through. While a circuit we
+ *   to the circuit's relay, together at the end of the current task (so, as with a UDP
+ *   socket, the caller must not change a datagram after sending it); sends to real
+ *   addresses pass through. While a circuit we
  *   initiate is still being set up, sends to it are held (bounded): the first of them ride
  *   the set-up message itself (`RelayConnect.early`), the rest go out once it is open.
  * - Inbound `0x13` datagrams are demultiplexed by their 8-byte ID: a circuit we are an
@@ -26,7 +28,18 @@ import { sameAddress } from '../util/address.js';
 import type { DatagramHandler, Transport } from '../transport/types.js';
 import { PACKET_RELAYED, PACKET_SESSION } from '../wire/constants.js';
 import { hexToBytes } from '../util/bytes.js';
-import { MAX_RELAYED_INNER_SIZE, RELAY_HEADER_SIZE, circuitIdOf, encodeRelayed, isVirtualAddress, relayedIdHex, virtualAddress } from './relay-packet.js';
+import {
+  MAX_RELAYED_INNER_SIZE,
+  RELAY_HEADER_SIZE,
+  circuitIdOf,
+  encodeRelayed,
+  isVirtualAddress,
+  relayedHeader,
+  relayedIdHex,
+  relayedIdHigh,
+  relayedIdLow,
+  virtualAddress,
+} from './relay-packet.js';
 
 /** Counters of a {@link RelayTransport}. */
 export interface RelayTransportCounters {
@@ -56,6 +69,11 @@ const MAX_EARLY_DATAGRAMS = 8;
 
 interface CircuitEnd {
   idBytes: Uint8Array;
+  /** The ID as two 32-bit words (see relayedIdHigh): the per-datagram key. */
+  high: number;
+  low: number;
+  /** `0x13 | ID`, sent in front of every datagram (never changed: a socket may still hold it). */
+  header: Uint8Array;
   relay: Address;
   virtual: Address;
   /** Sends held while the circuit is being set up; undefined once it is open. */
@@ -68,8 +86,20 @@ export class RelayTransport implements Transport {
   readonly counters: RelayTransportCounters = { relayedOut: 0, relayedIn: 0, droppedNoCircuit: 0, droppedOversized: 0, droppedInbound: 0, droppedEarly: 0 };
   private handler: DatagramHandler = () => {};
   private readonly circuits = new Map<string, CircuitEnd>();
-  /** Virtual host -> circuit ID (hex), so a relayed send does not parse its address. */
-  private readonly virtualIds = new Map<string, string>();
+  /**
+   * The same circuits by the low word of their ID (a bucket, in case two IDs share it): the
+   * per-datagram paths look circuits up by numbers, never by a string built per datagram.
+   */
+  private readonly byLowWord = new Map<number, CircuitEnd[]>();
+  /** Virtual host -> circuit, so a relayed send does not parse its address. */
+  private readonly byVirtualHost = new Map<string, CircuitEnd>();
+  /** The circuits the last relayed send and receive used: datagrams come in runs. */
+  private lastSent: CircuitEnd | undefined;
+  private lastReceived: CircuitEnd | undefined;
+  /** Relayed sends of the current task, as (circuit, datagram) pairs: flushOutbox sends them. */
+  private readonly outbox: Array<CircuitEnd | Uint8Array> = [];
+  /** The last route lookup (its result may be "none"); cleared when routes change. */
+  private lastRoute: { host: string; port: number; socket: Transport | undefined } | undefined;
   private readonly claims = new Map<string, DatagramHandler>();
   private fallback: RelayFallback | undefined;
   private readonly routes = new Map<string, Transport>();
@@ -90,11 +120,16 @@ export class RelayTransport implements Transport {
   }
 
   async close(): Promise<void> {
+    this.outbox.length = 0;
     this.circuits.clear();
-    this.virtualIds.clear();
+    this.byLowWord.clear();
+    this.byVirtualHost.clear();
+    this.lastSent = undefined;
+    this.lastReceived = undefined;
     this.claims.clear();
     const routes = [...this.routes.values()];
     this.routes.clear();
+    this.lastRoute = undefined;
     this.recent.clear();
     await Promise.all(routes.map((socket) => socket.close().catch(() => {})));
     await this.inner.close();
@@ -105,31 +140,85 @@ export class RelayTransport implements Transport {
   }
 
   send(to: Address, data: Uint8Array): void {
-    const id = isVirtualAddress(to) ? (this.virtualIds.get(to.host) ?? circuitIdOf(to)) : undefined;
-    if (id === undefined) {
+    const last = this.lastSent;
+    const circuit = last !== undefined && to.host === last.virtual.host && to.port === last.virtual.port ? last : isVirtualAddress(to) ? this.circuitTo(to) : null;
+    if (circuit === null) {
       if (data[0] === PACKET_SESSION) this.remember(to);
       if (this.routes.size > 0) {
-        const route = this.routes.get(routeKey(to));
+        const route = this.routeTo(to);
         if (route) return route.send(to, data);
       }
       return this.inner.send(to, data);
     }
-    const circuit = this.circuits.get(id);
     if (!circuit) {
       this.counters.droppedNoCircuit++;
       return;
     }
+    this.lastSent = circuit;
     if (data.length > MAX_RELAYED_INNER_SIZE) {
       this.counters.droppedOversized++;
       return;
     }
     if (circuit.early) {
       if (circuit.early.length >= MAX_EARLY_DATAGRAMS) this.counters.droppedEarly++;
-      else circuit.early.push(data.slice());
+      else circuit.early.push(new Uint8Array(data)); // a copy even of a Buffer (whose slice() is a view)
       return;
     }
     this.counters.relayedOut++;
-    this.inner.send(circuit.relay, encodeRelayed(circuit.idBytes, data));
+    // Relayed sends leave together at the end of the current task (see flushOutbox).
+    this.outbox.push(circuit, data);
+    if (this.outbox.length === 2) queueMicrotask(this.flushOutbox);
+  }
+
+  /**
+   * Sends the relayed datagrams of the current task back to back. The tunnel seals a burst one
+   * datagram at a time; sent as they come, each would wake a relay process on the same machine,
+   * and ends and relay would take turns on one core per datagram (docs/nat.md). Header and
+   * datagram go to the socket as two parts where it can take them: no copy.
+   */
+  private readonly flushOutbox = (): void => {
+    const outbox = this.outbox;
+    for (let i = 0; i < outbox.length; i += 2) {
+      const circuit = outbox[i] as CircuitEnd;
+      const data = outbox[i + 1] as Uint8Array;
+      if (this.inner.sendParts) this.inner.sendParts(circuit.relay, circuit.header, data);
+      else this.inner.send(circuit.relay, encodeRelayed(circuit.idBytes, data));
+    }
+    outbox.length = 0;
+  };
+
+  /** The extra socket for `to`, if any (a one-entry cache first: sends come in runs to one peer). */
+  private routeTo(to: Address): Transport | undefined {
+    const last = this.lastRoute;
+    if (last !== undefined && last.host === to.host && last.port === to.port) return last.socket;
+    const socket = this.routes.get(routeKey(to));
+    this.lastRoute = { host: to.host, port: to.port, socket };
+    return socket;
+  }
+
+  /** The circuit behind a virtual address, or undefined when it is gone. */
+  private circuitTo(to: Address): CircuitEnd | undefined {
+    const byHost = this.byVirtualHost.get(to.host);
+    if (byHost) return byHost;
+    const id = circuitIdOf(to);
+    return id === undefined ? undefined : this.circuits.get(id);
+  }
+
+  /** The circuit a relayed datagram (at least RELAY_HEADER_SIZE long) belongs to, if we are an end of it. */
+  private circuitOf(data: Uint8Array): CircuitEnd | undefined {
+    const high = relayedIdHigh(data);
+    const low = relayedIdLow(data);
+    const last = this.lastReceived;
+    if (last !== undefined && last.low === low && last.high === high) return last;
+    const bucket = this.byLowWord.get(low);
+    if (bucket === undefined) return undefined;
+    for (const circuit of bucket) {
+      if (circuit.high === high) {
+        this.lastReceived = circuit;
+        return circuit;
+      }
+    }
+    return undefined;
   }
 
   /** Sends on the real socket even to a virtual-looking address (never used for circuits). */
@@ -148,6 +237,7 @@ export class RelayTransport implements Transport {
     if (previous === socket) return;
     if (previous) void previous.close().catch(() => {});
     this.routes.set(key, socket);
+    this.lastRoute = undefined;
     socket.onDatagram((data, from) => this.receive(data, from));
     while (this.routes.size > MAX_ROUTES) this.removeRoute(parseRouteKey(this.routes.keys().next().value!));
   }
@@ -158,6 +248,7 @@ export class RelayTransport implements Transport {
     const socket = this.routes.get(key);
     if (!socket) return;
     this.routes.delete(key);
+    this.lastRoute = undefined;
     void socket.close().catch(() => {});
   }
 
@@ -184,9 +275,16 @@ export class RelayTransport implements Transport {
    * through it is delivered already (the peer may answer before the relay does).
    */
   addCircuit(circuitIdHex: string, relay: Address, options: { opening?: boolean } = {}): Address {
+    this.removeCircuit(circuitIdHex);
     const virtual = virtualAddress(circuitIdHex);
-    this.circuits.set(circuitIdHex, { idBytes: hexToBytes(circuitIdHex), relay: { ...relay }, virtual, early: options.opening ? [] : undefined });
-    this.virtualIds.set(virtual.host, circuitIdHex);
+    const idBytes = hexToBytes(circuitIdHex);
+    const header = relayedHeader(idBytes);
+    const circuit: CircuitEnd = { idBytes, high: relayedIdHigh(header), low: relayedIdLow(header), header, relay: { ...relay }, virtual, early: options.opening ? [] : undefined };
+    this.circuits.set(circuitIdHex, circuit);
+    const bucket = this.byLowWord.get(circuit.low);
+    if (bucket) bucket.push(circuit);
+    else this.byLowWord.set(circuit.low, [circuit]);
+    this.byVirtualHost.set(virtual.host, circuit);
     return { ...virtual };
   }
 
@@ -230,8 +328,14 @@ export class RelayTransport implements Transport {
   /** Forgets a circuit; later sends to its virtual address are dropped. */
   removeCircuit(circuitIdHex: string): void {
     const circuit = this.circuits.get(circuitIdHex);
-    if (circuit) this.virtualIds.delete(circuit.virtual.host);
+    if (!circuit) return;
     this.circuits.delete(circuitIdHex);
+    if (this.byVirtualHost.get(circuit.virtual.host) === circuit) this.byVirtualHost.delete(circuit.virtual.host);
+    const bucket = this.byLowWord.get(circuit.low)?.filter((other) => other !== circuit);
+    if (bucket?.length) this.byLowWord.set(circuit.low, bucket);
+    else this.byLowWord.delete(circuit.low);
+    if (this.lastSent === circuit) this.lastSent = undefined;
+    if (this.lastReceived === circuit) this.lastReceived = undefined;
   }
 
   /** Circuits this node is an end of. */
@@ -261,22 +365,23 @@ export class RelayTransport implements Transport {
 
   private receive(data: Uint8Array, from: Address): void {
     if (data.length === 0 || data[0] !== PACKET_RELAYED) return this.handler(data, from);
-    const id = relayedIdHex(data);
-    if (id === null) {
+    if (data.length < RELAY_HEADER_SIZE) {
       this.counters.droppedInbound++;
       return;
     }
-    const circuit = this.circuits.get(id);
+    const circuit = this.circuitOf(data);
     if (circuit) {
-      const inner = data.subarray(RELAY_HEADER_SIZE);
       // Only the relay may speak for a circuit, and circuits do not nest.
-      if (!sameAddress(from, circuit.relay) || inner.length === 0 || inner[0] === PACKET_RELAYED) {
+      if (data.length === RELAY_HEADER_SIZE || data[RELAY_HEADER_SIZE] === PACKET_RELAYED || !sameAddress(from, circuit.relay)) {
         this.counters.droppedInbound++;
         return;
       }
       this.counters.relayedIn++;
-      return this.handler(inner, circuit.virtual);
+      // A plain view (not Buffer#subarray, which looks up a species constructor per call).
+      return this.handler(new Uint8Array(data.buffer, data.byteOffset + RELAY_HEADER_SIZE, data.length - RELAY_HEADER_SIZE), circuit.virtual);
     }
+    // Rare from here on (hole-punch probes, and datagrams a relay server forwards): string keys.
+    const id = relayedIdHex(data)!;
     const claimant = this.claims.get(id);
     if (claimant) return claimant(data, from);
     if (!this.fallback?.(data, from, id)) this.counters.droppedInbound++;

@@ -13,6 +13,12 @@ export interface Transport {
   bind(): Promise<Address>;
   /** Sends one datagram. Fire-and-forget; a send to a closed transport is ignored. */
   send(to: Address, data: Uint8Array): void;
+  /**
+   * Optional: sends one datagram made of `header` followed by `body`, without joining them
+   * first (a relayed datagram is a fixed per-circuit header in front of the caller's datagram).
+   * Same contract as `send`; neither buffer may be changed by the caller afterwards.
+   */
+  sendParts?(to: Address, header: Uint8Array, body: Uint8Array): void;
   /** Installs the single receive handler (replaces any previous one). */
   onDatagram(handler: DatagramHandler): void;
   /** The bound local address (throws before `bind`). */

@@ -259,6 +259,19 @@ export class UdpTransport implements Transport {
    * or a kernel error counts in `counters.sendErrors`. Ignored before bind and after close.
    */
   send(to: Address, data: Uint8Array): void {
+    this.sendTo(to, data);
+  }
+
+  /**
+   * Sends `header` then `body` as one datagram (scatter-gather: the kernel joins them, no copy
+   * here). Same contract as {@link UdpTransport.send}; neither buffer may change afterwards,
+   * since the socket may still hold them when the kernel buffer was full.
+   */
+  sendParts(to: Address, header: Uint8Array, body: Uint8Array): void {
+    this.sendTo(to, [header, body]);
+  }
+
+  private sendTo(to: Address, data: Uint8Array | Uint8Array[]): void {
     const socket = this.socket;
     if (socket === undefined || this.state !== 'bound') return;
     try {

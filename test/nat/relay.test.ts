@@ -167,4 +167,61 @@ describe('relay', () => {
       await world.close();
     }
   });
+  test('a RelayConnect is not retransmitted before its answer could be back (two round trips to the relay): rttFactor', async () => {
+    const world = new SimWorld(31);
+    try {
+      const relay = await world.addNode({ kind: 'none' });
+      const client = await world.addNode({ kind: 'port-restricted', nat: { keepalive: { learn: false } } });
+      const initiator = await world.addNode({ kind: 'none' });
+      await world.settle(client.nat.relayClient.reserve(relay.peer));
+      // Every round trip takes exactly 50 ms here: the estimate towards the relay gets tight.
+      for (let i = 0; i < 12; i++) await world.settle(initiator.rpc.request(relay.peer, { ping: {} }));
+      const rto = initiator.rpc.rto(relay.id);
+      assert.ok(rto < 100, `a tight estimate: RTO ${rto} ms, below the 100 ms the set-up takes`);
+      const retransmits = initiator.stats.rpc.retransmits;
+      const opening = initiator.nat.relayClient.open(client.id, [{ relay: relay.peer }]);
+      const ping = initiator.rpc.request({ id: client.id, address: opening.address }, { ping: {} });
+      await world.settle(opening.launch());
+      assert.equal((await world.settle(ping)).fromHex, client.idHex);
+      assert.equal(initiator.stats.rpc.retransmits, retransmits, 'the RelayConnect (and its early datagrams) went out once');
+      assert.equal(initiator.rpc.rto(relay.id), rto, 'the set-up time was not taken for a round trip to the relay');
+      // The option is checked like the others.
+      await assert.rejects(initiator.rpc.request(relay.peer, { ping: {} }, { rttFactor: 0.5 }), (error: MccError) => error.code === 'ERR_INVALID_ARGUMENT');
+      const slow = await world.settle(initiator.rpc.request(relay.peer, { ping: {} }, { rttFactor: 3 }));
+      assert.equal(slow.fromHex, relay.idHex);
+    } finally {
+      await world.close();
+    }
+  });
+  test('reservations: silent candidates cost a hedge each, not a request timeout; a round left short is retried within seconds', async () => {
+    const world = new SimWorld(41);
+    try {
+      const infra = await world.addInfrastructure(3);
+      // Nodes behind NAT at their inside addresses: requests to them vanish.
+      const hidden = await Promise.all([0, 1, 2].map(() => world.addNode({ kind: 'port-restricted' })));
+      const client = await world.addNode({ kind: 'port-restricted', nat: { keepalive: { learn: false } } });
+      const relays = client.nat.relayClient;
+      relays.setCandidates([...hidden.map((n) => n.peer), infra[0]!.peer, infra[1]!.peer]);
+      relays.setWanted(true);
+      await world.clock.run(2500); // one after the other, the three silent ones alone would take 12 s
+      assert.deepEqual(relays.relays.map((r) => Buffer.from(r.id).toString('hex')).sort(), [infra[0]!.idHex, infra[1]!.idHex].sort());
+      await world.settle(relays.settled());
+      assert.equal(relays.relays.length, 2, 'no more reservations than wanted');
+
+      // Relays that refuse at first (their relay role not on yet) are asked again soon, not after retryMs (30 s).
+      infra[1]!.nat.relayServer.setEnabled(false);
+      infra[2]!.nat.relayServer.setEnabled(false);
+      const late = await world.addNode({ kind: 'port-restricted', nat: { keepalive: { learn: false } } });
+      late.nat.relayClient.setCandidates([infra[1]!.peer, infra[2]!.peer]);
+      late.nat.relayClient.setWanted(true);
+      await world.clock.run(1500);
+      assert.equal(late.nat.relayClient.relays.length, 0, 'refused while relaying is off');
+      infra[1]!.nat.relayServer.setEnabled(true);
+      infra[2]!.nat.relayServer.setEnabled(true);
+      await world.clock.run(3000);
+      assert.equal(late.nat.relayClient.relays.length, 2, 'both reserved once they relay');
+    } finally {
+      await world.close();
+    }
+  });
 });

@@ -29,16 +29,23 @@ interface ClientReport {
     relayedDuringSecond: number;
     connects: { direct: number; relayed: number; punched: number; punchFailed: number };
     /** Phases of the client run: NAT verdict, lookup until the provider's record showed, wait for a path upgrade. */
-    ms: { verdict: number; lookup: number; upgradeWait: number };
+    ms: { verdict: number; lookup: number; upgradeWait: number; phases: Phases };
   };
 }
 interface ProviderReport {
   provider: {
     status: { mapping: string; reachable: boolean | undefined; relays: Array<{ id: string; address: { host: string; port: number } }> };
     /** Start to NAT verdict, and to the service registered. */
-    ms: { verdict: number; registered: number };
+    ms: { verdict: number; registered: number; phases: Phases };
   };
 }
+/** Milliseconds after start: reachability decided, first and second relay reservation held (absent: not within the wait). */
+interface Phases {
+  reachability?: number;
+  relay1?: number;
+  relay2?: number;
+}
+const phasesText = (p: Phases): string => `reachability ${p.reachability ?? '-'}, relays ${p.relay1 ?? '-'} / ${p.relay2 ?? '-'} ms`;
 interface SeedStats {
   stats: { relayServer: { forwardedBytes: number } };
 }
@@ -108,7 +115,7 @@ async function labRun(t: { diagnostic: (message: string) => void }, a: LabMode, 
       const path = checkReport(client.client);
       const status = provider.provider.status;
       const relays = status.relays.map((relay) => `${relay.address.host}:${relay.address.port}`).join(' ');
-      t.diagnostic(`provider ${providerMode} (${status.mapping}, reachable ${status.reachable}, relays ${relays || 'none'}, verdict ${provider.provider.ms.verdict} ms) <- client ${clientMode}: ${path}, first byte ${client.client.first.ms} ms (verdict ${client.client.ms.verdict} ms, lookup ${client.client.ms.lookup} ms, upgrade wait ${client.client.ms.upgradeWait} ms)`);
+      t.diagnostic(`provider ${providerMode} (${status.mapping}, reachable ${status.reachable}, relays ${relays || 'none'}, verdict ${provider.provider.ms.verdict} ms: ${phasesText(provider.provider.ms.phases)}) <- client ${clientMode}: ${path}, first byte ${client.client.first.ms} ms (verdict ${client.client.ms.verdict} ms: ${phasesText(client.client.ms.phases)}; lookup ${client.client.ms.lookup} ms, upgrade wait ${client.client.ms.upgradeWait} ms)`);
       return path;
     });
     await new Promise((resolve) => setTimeout(resolve, 600)); // the seeds' next stats line covers the whole transfer

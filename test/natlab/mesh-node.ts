@@ -41,11 +41,18 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** When (ms after the node started) the verdict phases were first seen: reachability decided, 1st and 2nd relay held. */
+const phases: { reachability?: number; relay1?: number; relay2?: number } = {};
+
 /** Waits (bounded) until the NAT verdict is in: reachable, or holding relays (unreachable, or not provably reachable behind NAT). */
-async function verdict(node: MccNode, maxMs: number): Promise<NatStatus> {
+async function verdict(node: MccNode, maxMs: number, t0: number): Promise<NatStatus> {
   const deadline = Date.now() + maxMs;
   for (;;) {
     const status = node.stats().nat;
+    const at = Date.now() - t0;
+    if (status.reachable !== undefined) phases.reachability ??= at;
+    if (status.relays.length >= 1) phases.relay1 ??= at;
+    if (status.relays.length >= 2) phases.relay2 ??= at;
     if (status.reachable === true || status.relays.length >= minRelays) return status;
     if (Date.now() > deadline) return status;
     await sleep(100);
@@ -93,17 +100,17 @@ if (role === 'seed') {
   const t0 = Date.now();
   const node = await MccNode.create({ host: '0.0.0.0', port, bootstrap });
   await node.start();
-  const status = await verdict(node, 20_000);
+  const status = await verdict(node, 20_000, t0);
   const verdictMs = Date.now() - t0;
   await node.register(service, { port: (server.address() as AddressInfo).port });
-  print({ provider: { id: node.idHex, status, ms: { verdict: verdictMs, registered: Date.now() - t0 } } });
+  print({ provider: { id: node.idHex, status, ms: { verdict: verdictMs, registered: Date.now() - t0, phases } } });
   keepReporting(node);
   process.on('SIGTERM', () => server.close());
 } else if (role === 'client') {
   const t0 = Date.now();
   const node = await MccNode.create({ host: '0.0.0.0', port, bootstrap });
   await node.start();
-  const status = await verdict(node, 20_000);
+  const status = await verdict(node, 20_000, t0);
   const verdictMs = Date.now() - t0;
   // The provider may be starting at the same time: wait (bounded) for its record.
   for (let tries = 0; tries < 60 && (await node.lookup(service, { fresh: true })).length === 0; tries++) await sleep(500);
@@ -136,7 +143,7 @@ if (role === 'seed') {
       relayedPath: connection ? isVirtualAddress(connection.address) : undefined,
       relayedDuringSecond: after.relayedIn + after.relayedOut - before.relayedIn - before.relayedOut,
       connects: node.stats().nat.connects,
-      ms: { verdict: verdictMs, lookup: started - t0 - verdictMs, upgradeWait: upgradeWaitMs },
+      ms: { verdict: verdictMs, lookup: started - t0 - verdictMs, upgradeWait: upgradeWaitMs, phases },
     },
   });
   await forward.close();
