@@ -1,7 +1,7 @@
 /**
  * Per-pair, per-direction, per-boot datagram keys.
  *
- *   shared         = X25519(edSecretToX25519(ownSeed), edPublicToX25519(peerId))
+ *   shared         = X25519(edSecretToX25519(ownSeed), u(peerId))    (u: see peer-x25519.ts)
  *   key(S -> R)    = HKDF-SHA256(ikm = shared, salt = bootId(S),
  *                                info = "mcc-mesh/v1/session" || id(S) || id(R), 32)
  *
@@ -13,23 +13,23 @@ import { MccError } from '../errors.js';
 import type { CryptoSuite, KeyPair } from '../crypto/types.js';
 import { LruMap } from '../util/lru.js';
 import { AEAD_KEY_SIZE, BOOT_ID_SIZE, NODE_ID_SIZE } from '../wire/constants.js';
+import { peerX25519PublicKey } from './peer-x25519.js';
 
 /** HKDF `info` prefix of session keys (ASCII, no terminator). */
 export const SESSION_KEY_INFO = new TextEncoder().encode('mcc-mesh/v1/session');
 
 /**
  * The static X25519 secret shared by `own` and the peer `peerId`.
- * @throws MccError `ERR_CRYPTO` when `peerId` is not a valid Ed25519 public key or yields a low-order point.
+ * @throws MccError `ERR_CRYPTO` when `peerId` is not a canonical Ed25519 encoding or yields a low-order point.
  */
 export function computeSharedSecret(suite: CryptoSuite, ownSeed: Uint8Array, peerId: Uint8Array): Uint8Array {
   return computeSharedSecretFromX25519(suite, suite.edSecretToX25519(ownSeed), peerId);
 }
 
 function computeSharedSecretFromX25519(suite: CryptoSuite, ownX25519Secret: Uint8Array, peerId: Uint8Array): Uint8Array {
-  if (peerId.length !== NODE_ID_SIZE) throw new MccError('ERR_CRYPTO', `peer ID must be ${NODE_ID_SIZE} bytes`);
   // Not cached across the nodes of a process: a benchmark running many nodes in one process
   // would then pay less per first contact than real nodes, one per process, do.
-  return suite.x25519(ownX25519Secret, suite.edPublicToX25519(peerId));
+  return suite.x25519(ownX25519Secret, peerX25519PublicKey(peerId));
 }
 
 /** The 32-byte ChaCha20-Poly1305 key for datagrams from `senderId` (in boot `senderBootId`) to `receiverId`. */
