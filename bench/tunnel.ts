@@ -12,105 +12,28 @@
  * bulk throughput of one stream and of 8 parallel streams, the median 1-byte echo
  * round trip, CPU time per GB moved (process.cpuUsage of both ends, all threads), and
  * the tunnel/hyperdht and tunnel/TCP ratios. `--verbose` prints the tunnel's
- * connection counters after each phase.
+ * connection counters after each phase. The echo runs last, for every transport at once:
+ * the same await-per-round loop on the same Duplex API (bench/tunnel-endpoints.ts), a
+ * warm-up per transport, then interleaved blocks, so the ratios compare like with like
+ * (bench/tunnel-echo.ts runs the echo alone, with more detail).
  */
 
 import { once } from 'node:events';
-import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { generateIdentity, nodeCryptoSuite } from '../src/crypto/index.js';
-import { UdpTransport } from '../src/transport/udp.js';
-import { TunnelDriver } from '../src/tunnel/driver.js';
-import type { TunnelConnection } from '../src/tunnel/tunnel-connection.js';
-import { systemClock } from '../src/util/clock.js';
-import { hexToBytes } from '../src/util/bytes.js';
 import { hyperdhtEndpoint, hyperdhtRemoteEndpoint } from './tunnel-hyperdht.js';
+import { interleavedEcho, openEcho, tcpEndpoint, tunnelEndpoint, tunnelRemoteEndpoint, type Endpoint } from './tunnel-endpoints.js';
 import { serve, startChildPeer } from './tunnel-peer.js';
-import { printTable } from './util.js';
+import { median, printTable } from './util.js';
 
 const MB = 1024 * 1024;
 const argMb = process.argv.indexOf('--mb');
 const TOTAL = (argMb > 0 ? Number(process.argv[argMb + 1]) : 32) * MB;
-const ECHO_ROUNDS = 2000;
+/** Echo: 2000 warm-up rounds per transport, then 4 interleaved blocks of 500 (2000 timed rounds each). */
+const ECHO_WARM = 2000;
+const ECHO_BLOCKS = 4;
+const ECHO_BLOCK_ROUNDS = 500;
+const ECHO_ROUNDS = ECHO_BLOCKS * ECHO_BLOCK_ROUNDS;
 const CHUNK = Buffer.alloc(64 * 1024, 0xab);
-
-interface Endpoint {
-  /** Opens a client stream; the server side counts/echoes according to the first byte. */
-  open(): Promise<Duplex>;
-  close(): Promise<void>;
-  /** CPU µs used so far by the server end, when it runs in a child process. */
-  remoteCpu?(): Promise<number>;
-}
-
-async function tunnelEndpoint(): Promise<Endpoint & { connection: TunnelConnection }> {
-  const clientTransport = new UdpTransport({ host: '127.0.0.1' });
-  const serverTransport = new UdpTransport({ host: '127.0.0.1' });
-  await clientTransport.bind();
-  const serverAddress = await serverTransport.bind();
-  const serverIdentity = generateIdentity();
-  const client = new TunnelDriver({ transport: clientTransport, clock: systemClock, suite: nodeCryptoSuite, identity: generateIdentity(), listen: true });
-  const server = new TunnelDriver({ transport: serverTransport, clock: systemClock, suite: nodeCryptoSuite, identity: serverIdentity, listen: true });
-  server.on('connection', (c) => c.on('stream', serve));
-  const pending = client.initiate(serverIdentity.publicKey, serverAddress);
-  const accepted = server.accept(pending.message, clientTransport.localAddress())!;
-  const { connection } = pending.complete(accepted.response)!;
-  return {
-    connection,
-    open: async () => connection.openStream(),
-    close: async () => {
-      await client.close();
-      await server.close();
-      await clientTransport.close();
-      await serverTransport.close();
-    },
-  };
-}
-
-/** The tunnel with its server end in a child process (one JS thread per end). */
-async function tunnelRemoteEndpoint(): Promise<Endpoint & { connection: TunnelConnection }> {
-  const peer = await startChildPeer();
-  const { publicKey, port } = await peer.ask({ mode: 'tunnel' });
-  const transport = new UdpTransport({ host: '127.0.0.1' });
-  await transport.bind();
-  const client = new TunnelDriver({ transport, clock: systemClock, suite: nodeCryptoSuite, identity: generateIdentity(), listen: true });
-  const pending = client.initiate(hexToBytes(publicKey as string), { host: '127.0.0.1', port: port as number });
-  const { response } = await peer.ask({ init: Buffer.from(pending.message).toString('hex'), from: transport.localAddress() });
-  const { connection } = pending.complete(hexToBytes(response as string))!;
-  return {
-    connection,
-    open: async () => connection.openStream(),
-    remoteCpu: () => peer.cpu(),
-    close: async () => {
-      await client.close();
-      await peer.stop();
-      await transport.close();
-    },
-  };
-}
-
-async function tcpEndpoint(): Promise<Endpoint> {
-  const server = net.createServer((socket) => {
-    socket.setNoDelay(true);
-    serve(socket);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  const sockets: net.Socket[] = [];
-  return {
-    open: async () => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.setNoDelay(true);
-      await once(socket, 'connect');
-      sockets.push(socket);
-      return socket;
-    },
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
 
 /** Sends `bytes` one way through `stream` and waits for the sink's acknowledgement. */
 async function sink(stream: Duplex, bytes: number): Promise<void> {
@@ -139,33 +62,16 @@ async function bulk(endpoint: Endpoint, streams: number): Promise<{ mbps: number
   return { mbps: TOTAL / MB / seconds, cpuMsPerGb: ((used.user + used.system + remote) / 1000) * (1024 / (TOTAL / MB)) };
 }
 
-async function echo(endpoint: Endpoint): Promise<number> {
-  const stream = await endpoint.open();
-  stream.on('error', () => {});
-  stream.write('E');
-  const samples: number[] = [];
-  const one = Buffer.from([1]);
-  for (let i = 0; i < ECHO_ROUNDS; i++) {
-    const start = performance.now();
-    const reply = once(stream, 'data');
-    stream.write(one);
-    await reply;
-    samples.push(performance.now() - start);
-  }
-  stream.end();
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)]! * 1000;
-}
-
 /** With --verbose, the tunnel's connection counters after each phase. */
 const verbose = process.argv.includes('--verbose');
 function report(endpoint: Endpoint, phase: string): void {
-  const connection = (endpoint as { connection?: TunnelConnection }).connection;
+  const connection = endpoint.connection;
   if (!verbose || connection === undefined) return;
   const { stats, cc, rtt } = connection.core;
   console.log(phase, JSON.stringify(stats), `cwnd ${(cc.window / 1024).toFixed(0)} KiB srtt ${rtt.smoothed.toFixed(3)} ms min ${rtt.min.toFixed(3)} ms`);
 }
 
+/** Bulk figures; the endpoint stays open for the interleaved echo phase. */
 async function measure(name: string, make: () => Promise<Endpoint>) {
   const endpoint = await make();
   await bulk(endpoint, 1); // warm-up: JIT, windows
@@ -174,10 +80,7 @@ async function measure(name: string, make: () => Promise<Endpoint>) {
   report(endpoint, '1 stream');
   const eight = await bulk(endpoint, 8);
   report(endpoint, '8 streams');
-  const rtt = await echo(endpoint);
-  report(endpoint, 'echo');
-  await endpoint.close();
-  return { name, one, eight, rtt };
+  return { name, endpoint, one, eight, rtt: Number.NaN };
 }
 
 type Result = Awaited<ReturnType<typeof measure>>;
@@ -197,8 +100,19 @@ const results: Record<string, Result> = {};
 for (const [name, make] of Object.entries(makers)) {
   if (only === undefined || name.includes(only)) results[name] = await measure(name, make);
 }
+// Echo last, all transports interleaved in blocks (same loop, same rounds, each after its
+// own warm-up), so a burst of load from elsewhere on the machine hits them alike.
+const measured = Object.values(results);
+const echoStreams: Duplex[] = await Promise.all(measured.map((r) => openEcho(r.endpoint)));
+const { samples } = await interleavedEcho(echoStreams, { warm: ECHO_WARM, blocks: ECHO_BLOCKS, rounds: ECHO_BLOCK_ROUNDS, mode: 'await' });
+measured.forEach((r, i) => {
+  r.rtt = median(samples[i]!);
+  report(r.endpoint, 'echo');
+});
+for (const stream of echoStreams) stream.end();
+for (const r of measured) await r.endpoint.close();
 
-console.log(`loopback, ${TOTAL / MB} MB per bulk run, ${ECHO_ROUNDS} echo rounds; rows without "2 processes" run both ends on one JS thread; CPU counts both ends`);
+console.log(`loopback, ${TOTAL / MB} MB per bulk run, ${ECHO_ROUNDS} echo rounds (interleaved across transports); rows without "2 processes" run both ends on one JS thread; CPU counts both ends`);
 printTable(
   ['transport', '1 stream MB/s', '8 streams MB/s', 'echo RTT µs (median)', 'CPU ms/GB (1 stream)', 'CPU ms/GB (8 streams)'],
   Object.values(results).map((r) => [

@@ -24,6 +24,9 @@ const BURST = 64;
  */
 const SMALL_WRITE = 1024;
 
+/** Queues write flushes as promise reactions (see {@link TunnelConnection.scheduleWriteFlush}). */
+const RESOLVED = Promise.resolve();
+
 /** How much later than a new deadline an armed timer may fire before it is re-armed (one JS timer tick). */
 const TIMER_SLACK_MS = 1;
 
@@ -108,7 +111,11 @@ export class TunnelConnection extends EventEmitter<TunnelConnectionEvents> imple
       if (from.host !== this.address.host || from.port !== this.address.port) this.address = { host: from.host, port: from.port };
     }
     this.processEvents();
-    this.scheduleFlush();
+    // A reply the application wrote while handling this datagram (its 'data' handlers run
+    // synchronously in processEvents) already queued a flush at the end of this job, and
+    // that flush sends, acknowledges and re-arms everything a loop-turn flush would: no
+    // second, empty flush in the check phase.
+    if (!this.flushMicrotask) this.scheduleFlush();
   }
 
   // ---- StreamHost ----
@@ -175,7 +182,9 @@ export class TunnelConnection extends EventEmitter<TunnelConnectionEvents> imple
   private scheduleWriteFlush(): void {
     if (this.flushMicrotask || this.finished) return;
     this.flushMicrotask = true;
-    queueMicrotask(this.runWriteFlush);
+    // A resolved promise's reaction rather than queueMicrotask, which wraps every callback
+    // in a new AsyncResource and a bound function; the ordering is the same microtask queue.
+    RESOLVED.then(this.runWriteFlush);
   }
 
   /** Sends everything the connection allows now, then re-arms the timer. */
