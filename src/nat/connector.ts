@@ -74,14 +74,20 @@ export class NatConnector {
       }
     }
     const opening = this.startCircuit(target, options.signal);
+    // The punch has its own signal so that a failed set-up stops its probes at once.
+    const punchAbort = new AbortController();
+    const stopPunch = (): void => punchAbort.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', stopPunch, { once: true });
     // The offer is sent into the circuit before its set-up leaves, so it rides the set-up.
-    const punch = this.options.punch !== false ? this.puncher.punch({ id: target.id, address: opening.address }, { ...options, known: target.addresses }) : undefined;
-    punch?.catch(() => {});
+    const punch = this.options.punch !== false ? this.puncher.punch({ id: target.id, address: opening.address }, { ...options, signal: punchAbort.signal, known: target.addresses }) : undefined;
+    punch?.catch(() => {}).finally(() => options.signal?.removeEventListener('abort', stopPunch));
+    if (!punch) options.signal?.removeEventListener('abort', stopPunch);
     let circuit: RelayedConnection;
     try {
       circuit = await opening.launch();
     } catch (error) {
       opening.cancel();
+      punchAbort.abort(error);
       throw error;
     }
     if (punch) {

@@ -59,7 +59,8 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
   private readonly reserved = new Map<string, RelayReservationInfo>();
   private readonly circuitIds: string[] = [];
   /** Initiators of circuits announced to us, by circuit ID (to recognise a retransmitted announcement). */
-  private readonly incomingPeers = new Map<string, Uint8Array>();
+  /** Circuits others opened to us: who opened each and through which relay. */
+  private readonly incomingPeers = new Map<string, { initiator: Uint8Array; relay: Uint8Array }>();
   private candidates: NatPeer[] = [];
   private wanted = false;
   private timer: TimerHandle | undefined;
@@ -273,12 +274,18 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     const initiatorAddress = fromSocketAddress(body?.initiatorAddress) ?? undefined;
     if (!this.acceptIncoming(initiator, initiatorAddress)) throw new MccError('ERR_PEER', 'circuit refused');
     const idHex = bytesToHex(circuitId);
-    // A retransmitted announcement (our acceptance was lost): accept again, deliver nothing twice.
-    if (this.circuitIds.includes(idHex) && equalBytes(this.incomingPeers.get(idHex) ?? new Uint8Array(0), initiator)) return { relayCircuit: { circuitId } };
+    if (this.circuitIds.includes(idHex)) {
+      // A retransmitted announcement (our acceptance was lost): accept again, deliver nothing twice.
+      const known = this.incomingPeers.get(idHex);
+      if (known && equalBytes(known.initiator, initiator) && equalBytes(known.relay, request.from.id)) return { relayCircuit: { circuitId } };
+      // Initiators pick circuit IDs and every 0x13 header shows them: without this, anyone who saw
+      // one could move our end of a live circuit to a relay of their choice and cut the real peer off.
+      throw new MccError('ERR_LIMIT', 'circuit ID in use');
+    }
     // The relay may have moved (rebinding): trust the address it speaks from.
     const relay = { id: request.from.id, address: request.from.address };
     const connection = this.adopt(relay, idHex, initiator, initiatorAddress);
-    this.incomingPeers.set(idHex, initiator);
+    this.incomingPeers.set(idHex, { initiator, relay: request.from.id });
     if (this.incomingPeers.size > this.maxCircuits) this.incomingPeers.delete(this.incomingPeers.keys().next().value!);
     this.emit('incoming', connection);
     // The initiator's first datagrams (sealed for us, unread by the relay) arrive as if through
