@@ -29,11 +29,11 @@ export interface UdpTransportOptions {
 
 /** Counters of a {@link UdpTransport}; they only ever grow. */
 export interface UdpTransportCounters {
-  /** Datagrams handed to the socket (the kernel, or libuv's queue when the kernel buffer is full). */
+  /** Datagrams the kernel accepted for sending. */
   sent: number;
   /** Datagrams received and handed to the handler. */
   received: number;
-  /** Sends that failed (bad destination, errors the socket reports); never thrown. */
+  /** Sends that failed (bad destination, kernel error); never thrown. */
   sendErrors: number;
 }
 
@@ -130,7 +130,12 @@ export class UdpTransport implements Transport {
     }
     return this.lastUnmapped;
   }
-  /** Late socket errors (e.g. ICMP-induced, or of a send) must not crash the process: count them. */
+  /** Counts each datagram once the kernel took it or refused it. */
+  private readonly afterSend = (error: Error | null): void => {
+    if (error) this.counters.sendErrors++;
+    else this.counters.sent++;
+  };
+  /** Late socket errors (e.g. ICMP-induced) must not crash the process: count them. */
   private readonly onSocketError = (): void => {
     this.counters.sendErrors++;
   };
@@ -304,12 +309,10 @@ export class UdpTransport implements Transport {
           return;
         }
       }
-      // No callback: with one, dgram defers it by a tick per datagram. Errors the socket
-      // reports asynchronously arrive on 'error' (counted in onSocketError). Pressure on the
-      // kernel send buffer is absorbed by libuv's queue; congestion control and pacing,
-      // not this transport, keep it short.
-      socket.send(data, to.port, host);
-      this.counters.sent++;
+      // With a callback: without one, dgram drops kernel send errors (EPERM from a firewall,
+      // ENETUNREACH, EMSGSIZE) silently, and those are what an operator needs to see. The
+      // callback is one shared function, no closure per datagram.
+      socket.send(data, to.port, host, this.afterSend);
     } catch {
       // Synchronous validation errors (bad port, bad buffer) are counted like kernel errors.
       this.counters.sendErrors++;

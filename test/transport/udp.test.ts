@@ -139,6 +139,16 @@ describe('UdpTransport', () => {
     assert.equal(a.counters.sent, 0);
   });
 
+  test('a send the kernel refuses is counted as an error, not as sent', async () => {
+    const a = make({ host: '127.0.0.1' });
+    await a.bind();
+    a.send({ host: '127.0.0.1', port: 9 }, new Uint8Array(70_000)); // over the UDP maximum: EMSGSIZE
+    a.send({ host: '127.0.0.1', port: 9 }, new Uint8Array(10));
+    for (let i = 0; i < 100 && a.counters.sent + a.counters.sendErrors < 2; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(a.counters.sendErrors, 1);
+    assert.equal(a.counters.sent, 1);
+  });
+
   test('receive buffer is requested and the actual size reported', async () => {
     const a = make({ host: '127.0.0.1', recvBufferSize: 1 << 20 });
     assert.equal(a.recvBufferSize, undefined);
