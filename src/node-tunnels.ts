@@ -213,7 +213,7 @@ export class TunnelService {
         try {
           // handshakeAt sends before its first await, so the handshake rides the path's set-up.
           const handshake = this.handshakeAt(nodeId, path.address, service, signal);
-          connection = path.open ? (await Promise.all([handshake, path.open()]))[0] : await handshake;
+          connection = path.open ? await this.handshakeWhileOpening(handshake, path.open(), () => this.handshakeAt(nodeId, path.address, service, signal)) : await handshake;
         } catch (error) {
           paths.abandon(path);
           throw error;
@@ -227,6 +227,27 @@ export class TunnelService {
       }
     }
     throw lastError instanceof MccError ? lastError : new MccError('ERR_UNREACHABLE', 'no address of the provider answered', { cause: lastError });
+  }
+
+  /**
+   * A handshake that rides a path's set-up. The set-up may outlast the handshake's budget
+   * (a relay that does not answer us costs a whole RelayConnect timeout before the next
+   * route is tried, and the early handshake reaches the provider only with the route that
+   * works): when the handshake timed out while the path was still opening, it is run once
+   * more, with a budget of its own, over the path once it is open.
+   */
+  private async handshakeWhileOpening(handshake: Promise<TunnelConnection>, opening: Promise<void>, again: () => Promise<TunnelConnection>): Promise<TunnelConnection> {
+    let open = false;
+    // Awaited below on every path; this keeps a set-up failure while the handshake is pending from being unhandled.
+    opening.then(() => (open = true), () => {});
+    try {
+      return (await Promise.all([handshake, opening]))[0];
+    } catch (error) {
+      const timedOutWhileOpening = error instanceof MccError && error.code === 'ERR_TIMEOUT' && !open;
+      if (!timedOutWhileOpening) throw error;
+      await opening;
+      return again();
+    }
   }
 
   /** One tunnel handshake, carried in a session request to `address`. */

@@ -6,6 +6,7 @@
  */
 import type { Address } from '../util/address.js';
 import { MccError } from '../errors.js';
+import { equalBytes } from '../util/bytes.js';
 import type { Transport } from '../transport/types.js';
 import type { HolePuncher, PunchResult } from './holepunch.js';
 import type { OpeningCircuit, RelayClient, RelayRoute, RelayedConnection } from './relay-client.js';
@@ -120,9 +121,15 @@ export class NatConnector {
    * what was sent to the circuit before. Throws ERR_UNREACHABLE when there is no route.
    */
   startCircuit(target: PeerContact, signal: AbortSignal | undefined): OpeningCircuit {
-    const routes: RelayRoute[] = target.relays.map((relay) => ({ relay }));
+    const own = this.options.ownRelays?.() ?? [];
+    // The target's relays we hold a reservation with first: we know they answer us. Routes
+    // are tried one after the other, and a relay our firewall blocks (block-udp lets only
+    // one relay through) costs a whole RelayConnect timeout before the next one is tried.
+    const ours = (relay: NatPeer): boolean => own.some((mine) => equalBytes(mine.id, relay.id));
+    const relays = [...target.relays.filter(ours), ...target.relays.filter((relay) => !ours(relay))];
+    const routes: RelayRoute[] = relays.map((relay) => ({ relay }));
     const reachableAt = target.reachable !== false ? target.addresses[0] : undefined;
-    if (reachableAt) for (const relay of this.options.ownRelays?.() ?? []) routes.push({ relay, targetAddress: reachableAt });
+    if (reachableAt) for (const relay of own) routes.push({ relay, targetAddress: reachableAt });
     if (routes.length === 0) throw new MccError('ERR_UNREACHABLE', 'no direct path and no relay to reach the peer through');
     return this.relays.open(target.id, routes, signal ? { signal } : {});
   }

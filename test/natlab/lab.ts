@@ -4,7 +4,7 @@
  * output and always tears the lab down. Lab traffic never leaves the namespaces.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,10 +38,14 @@ export class LabProcess {
   private readonly waiters: Array<() => void> = [];
   readonly exited: Promise<number | null>;
 
-  constructor(readonly host: LabHost, readonly child: ChildProcess) {
+  constructor(readonly host: LabHost, readonly child: ChildProcess, logFile?: string) {
     let buffer = '';
+    const log = (stream: string, chunk: string): void => {
+      if (logFile) appendFileSync(logFile, chunk.split('\n').map((line, i, all) => (i === all.length - 1 && line === '' ? '' : `${Date.now()} ${stream} ${line}\n`)).join(''));
+    };
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (chunk: string) => {
+      log('out', chunk);
       buffer += chunk;
       for (let newline = buffer.indexOf('\n'); newline >= 0; newline = buffer.indexOf('\n')) {
         this.lines.push(buffer.slice(0, newline));
@@ -50,7 +54,10 @@ export class LabProcess {
       for (const wake of this.waiters.splice(0)) wake();
     });
     child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => (this.stderr = (this.stderr + chunk).slice(-4000)));
+    child.stderr!.on('data', (chunk: string) => {
+      log('err', chunk);
+      this.stderr = (this.stderr + chunk).slice(-4000);
+    });
     this.exited = new Promise((resolvePromise) => child.on('exit', (code) => {
       for (const wake of this.waiters.splice(0)) wake();
       resolvePromise(code);
@@ -114,7 +121,14 @@ export class Lab {
       env: { ...process.env, NATLAB_PREFIX: this.prefix, NATLAB_QUIET: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const proc = new LabProcess(host, child);
+    // NATLAB_LOG_DIR=<dir>: every process's whole stdout/stderr, time-stamped, in <dir>/<pid>-<host>-<role>.log.
+    const logDir = process.env['NATLAB_LOG_DIR'];
+    let logFile: string | undefined;
+    if (logDir) {
+      mkdirSync(logDir, { recursive: true });
+      logFile = resolve(logDir, `${process.pid}-${host}-${args.slice(0, 2).join('-')}.log`);
+    }
+    const proc = new LabProcess(host, child, logFile);
     this.processes.push(proc);
     return proc;
   }

@@ -20,7 +20,7 @@
  * be reached, so waiting for a second one would only burn the 20 s bound.
  */
 import { createServer, get as httpGet } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Socket, type AddressInfo } from 'node:net';
 import { MccNode } from '../../src/index.js';
 import type { NatStatus } from '../../src/node-nat.js';
 import { isVirtualAddress } from '../../src/nat/relay-packet.js';
@@ -32,6 +32,16 @@ const service = rest.find((arg) => arg.startsWith('--service='))?.slice('--servi
 const minRelays = Number(rest.find((arg) => arg.startsWith('--min-relays='))?.slice('--min-relays='.length) ?? 2);
 const bootstrap = rest.filter((arg) => !arg.startsWith('--'));
 const BIG = 256 * 1024;
+
+// Diagnostics on stderr (kept in the failure message and in NATLAB_LOG_DIR): every TCP socket
+// error with the socket's ports and how many 'error' listeners it has (0: it crashes the process).
+const emitSocketEvent = Socket.prototype.emit;
+Socket.prototype.emit = function (this: Socket, event: string | symbol, ...args: unknown[]): boolean {
+  if (event === 'error') {
+    console.error(`[${Date.now()}] socket error ${(args[0] as Error)?.message}: ${this.localAddress}:${this.localPort} -> ${this.remoteAddress}:${this.remotePort}, ${this.listenerCount('error')} error listener(s)`);
+  }
+  return Reflect.apply(emitSocketEvent, this, [event, ...args]) as boolean;
+} as typeof Socket.prototype.emit;
 
 function print(value: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);
@@ -62,6 +72,7 @@ async function verdict(node: MccNode, maxMs: number, t0: number): Promise<NatSta
 function fetchText(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const request = httpGet(url, { agent: false }, (response) => {
+      console.error(`[${Date.now()}] GET ${url}: ${response.statusCode} on local port ${request.socket?.localPort}`);
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (body += chunk));
@@ -69,7 +80,8 @@ function fetchText(url: string): Promise<{ status: number; body: string }> {
       response.on('error', reject);
     });
     request.setTimeout(20_000, () => request.destroy(new Error('HTTP request timed out')));
-    request.on('error', reject);
+    // Which request failed, in the crash message of a client whose GET failed.
+    request.on('error', (error) => reject(new Error(`GET ${url}: ${error.message}`, { cause: error })));
   });
 }
 
