@@ -275,12 +275,14 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     if (!this.acceptIncoming(initiator, initiatorAddress)) throw new MccError('ERR_PEER', 'circuit refused');
     const idHex = bytesToHex(circuitId);
     if (this.circuitIds.includes(idHex)) {
-      // A retransmitted announcement (our acceptance was lost): accept again, deliver nothing twice.
       const known = this.incomingPeers.get(idHex);
-      if (known && equalBytes(known.initiator, initiator) && equalBytes(known.relay, request.from.id)) return { relayCircuit: { circuitId } };
       // Initiators pick circuit IDs and every 0x13 header shows them: without this, anyone who saw
       // one could move our end of a live circuit to a relay of their choice and cut the real peer off.
-      throw new MccError('ERR_LIMIT', 'circuit ID in use');
+      if (!known || !equalBytes(known.initiator, initiator)) throw new MccError('ERR_LIMIT', 'circuit ID in use');
+      // A retransmitted announcement (our acceptance was lost): accept again, deliver nothing twice.
+      if (equalBytes(known.relay, request.from.id)) return { relayCircuit: { circuitId } };
+      // The same initiator trying its next route (the first relay's answer never reached it): the
+      // circuit moves to this relay below, as the initiator's own end already has.
     }
     // The relay may have moved (rebinding): trust the address it speaks from.
     const relay = { id: request.from.id, address: request.from.address };

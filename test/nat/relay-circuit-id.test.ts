@@ -29,4 +29,22 @@ describe('initiator-chosen circuit IDs', () => {
       await world.close();
     }
   });
+
+  test('the same initiator may repeat its ID through its next relay (its first answer was lost): the circuit moves', async () => {
+    const world = new SimWorld(32);
+    try {
+      const relay1 = await world.addNode({ kind: 'none' });
+      const relay2 = await world.addNode({ kind: 'none' });
+      const client = await world.addNode({ kind: 'port-restricted', nat: { keepalive: { learn: false } } });
+      const initiator = await world.addNode({ kind: 'none' });
+      await world.settle(client.nat.relayClient.reserve(relay1.peer));
+      await world.settle(client.nat.relayClient.reserve(relay2.peer));
+      const circuit = await world.settle(initiator.nat.relayClient.connect(relay1.peer, client.id));
+      const circuitId = hexToBytes(circuit.circuitId);
+      const answer = await world.settle(initiator.rpc.request(relay2.peer, { relayConnect: { target: client.id, circuitId } }));
+      assert.deepEqual(answer.envelope.relayCircuit?.circuitId, circuitId);
+    } finally {
+      await world.close();
+    }
+  });
 });
