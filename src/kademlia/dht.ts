@@ -9,6 +9,7 @@ import type { CryptoSuite } from '../crypto/types.js';
 import { MccError, invalidArgument } from '../errors.js';
 import { bytesToHex } from '../util/bytes.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
+import { LruMap } from '../util/lru.js';
 import { deadline, linkedController, type Deadline } from './deadline.js';
 import { Positions, isId, randomPositionInBucket, sameId } from './keyspace.js';
 import { iterativeLookup, validContact, type LookupParams, type LookupResult, type QueryAnswer } from './lookup.js';
@@ -89,8 +90,8 @@ export class DhtCore {
   private typicalRtt: number | undefined;
   private tick: TimerHandle | undefined;
   private running = false;
-  /** Peers whose last request said client mode (hex IDs, oldest first, bounded): answers do not re-add them. */
-  private readonly clientModePeers = new Map<string, true>();
+  /** Peers whose last request said client mode (hex IDs, least recently flagged evicted first): answers do not re-add them. */
+  private readonly clientModePeers = new LruMap<string, true>(CLIENT_MODE_MEMORY);
   /** Lookups and RPC deadlines in progress, aborted by {@link DhtCore.stop}. */
   private readonly inflight = new Set<{ abort(reason?: unknown): void }>();
 
@@ -215,10 +216,7 @@ export class DhtCore {
   }
 
   private rememberClientMode(id: Uint8Array): void {
-    const key = bytesToHex(id);
-    this.clientModePeers.delete(key);
-    this.clientModePeers.set(key, true);
-    if (this.clientModePeers.size > CLIENT_MODE_MEMORY) this.clientModePeers.delete(this.clientModePeers.keys().next().value!);
+    this.clientModePeers.set(bytesToHex(id), true);
   }
 
   private checkLiveness(stale: TableEntry): void {

@@ -10,6 +10,7 @@ import type { Clock } from '../util/clock.js';
 import type { Contact, FindNodeResult, FindValuePage, FindValueResult, KadNetwork, ObserveOptions, SignedRecord, StoreResult } from './types.js';
 import { CONTACT_WIRE_BYTES, recordWireBytes } from './wire-size.js';
 import { mulberry32 } from '../util/random.js';
+import { idSlot } from './keyspace.js';
 
 /** The inbound side of a node, as the session layer would drive it. A `Dht` satisfies it. */
 export interface KadHandlers {
@@ -53,11 +54,6 @@ interface Member {
 /** A member's client-mode flag as its requests and answers carry it now (the node may switch). */
 function inClientMode(member: Member): boolean {
   return member.handlers?.clientMode ?? member.clientMode;
-}
-
-/** A 48-bit number from the ID's first bytes: a cheap map key (the full ID is compared after). */
-function idSlot(id: Uint8Array): number {
-  return (id[0]! * 0x10000_0000 + ((id[1]! << 24) | (id[2]! << 16) | (id[3]! << 8) | id[4]!) >>> 0) * 256 + id[5]!;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -56,7 +56,7 @@ interface CachedPosition {
 }
 
 /** A 48-bit number from the first 6 bytes of an ID (exact in a double): a cheap Map key. */
-function idSlot(id: Uint8Array): number {
+export function idSlot(id: Uint8Array): number {
   return (id[0]! * 0x1_0000 + (id[1]! << 8) + id[2]!) * 0x100_0000 + ((id[3]! << 16) | (id[4]! << 8) | id[5]!);
 }
 

@@ -164,13 +164,6 @@ function cachedIpBytes(host: string): Uint8Array | null {
   return ip;
 }
 
-/** Encoded size of a contact inside a repeated field, computed rather than encoded (proto/mcc.proto: Contact, SocketAddress). */
-export function contactWireSize(id: Uint8Array, ipLength: number, port: number): number {
-  const address = 2 + ipLength + (port === 0 ? 0 : port < 128 ? 2 : port < 16384 ? 3 : 4);
-  const body = 2 + id.length + 2 + address;
-  return body + 2; // field tag and length of the repeated entry (bodies stay below 128 bytes)
-}
-
 /**
  * A contact as the `repeated Contact` element answers carry, made once per routing-table
  * entry (the table keeps it until the entry's address changes). One module-level function,

@@ -77,12 +77,9 @@ export class NatConnector {
     const opening = this.startCircuit(target, options.signal);
     // The punch has its own signal so that a failed set-up stops its probes at once.
     const punchAbort = new AbortController();
-    const stopPunch = (): void => punchAbort.abort(options.signal?.reason);
-    options.signal?.addEventListener('abort', stopPunch, { once: true });
+    const punchSignal = options.signal ? AbortSignal.any([options.signal, punchAbort.signal]) : punchAbort.signal;
     // The offer is sent into the circuit before its set-up leaves, so it rides the set-up.
-    const punch = this.options.punch !== false ? this.puncher.punch({ id: target.id, address: opening.address }, { ...options, signal: punchAbort.signal, known: target.addresses }) : undefined;
-    punch?.catch(() => {}).finally(() => options.signal?.removeEventListener('abort', stopPunch));
-    if (!punch) options.signal?.removeEventListener('abort', stopPunch);
+    const punch = this.options.punch !== false ? this.puncher.punch({ id: target.id, address: opening.address }, { ...options, signal: punchSignal, known: target.addresses }) : undefined;
     let circuit: RelayedConnection;
     try {
       circuit = await opening.launch();
@@ -103,22 +100,11 @@ export class NatConnector {
   }
 
   /**
-   * Opens a relay circuit to `target`: through one of its relays, else through one of
-   * our own relays to its first address (when it may be reachable). Rejects with
-   * ERR_UNREACHABLE when no relay gets through.
-   */
-  openCircuit(target: PeerContact, signal: AbortSignal | undefined): Promise<RelayedConnection> {
-    try {
-      return this.startCircuit(target, signal).launch();
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
-  }
-
-  /**
-   * Registers a circuit to `target` (its virtual address can be sent to at once) over the
-   * routes {@link NatConnector.openCircuit} would try; `launch()` sends the set-up, carrying
-   * what was sent to the circuit before. Throws ERR_UNREACHABLE when there is no route.
+   * Registers a circuit to `target` (its virtual address can be sent to at once) over its
+   * routes: one of its relays, else one of our own relays to its first address (when it may
+   * be reachable); `launch()` sends the set-up, carrying what was sent to the circuit before,
+   * and rejects with ERR_UNREACHABLE when no relay gets through. Throws ERR_UNREACHABLE when
+   * there is no route.
    */
   startCircuit(target: PeerContact, signal: AbortSignal | undefined): OpeningCircuit {
     const own = this.options.ownRelays?.() ?? [];

@@ -58,8 +58,7 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
   private readonly acceptIncoming: (initiator: Uint8Array, address: Address | undefined) => boolean;
   private readonly reserved = new Map<string, RelayReservationInfo>();
   private readonly circuitIds: string[] = [];
-  /** Initiators of circuits announced to us, by circuit ID (to recognise a retransmitted announcement). */
-  /** Circuits others opened to us: who opened each and through which relay. */
+  /** Circuits others opened to us, by circuit ID: who opened each and through which relay (to recognise a retransmitted announcement). */
   private readonly incomingPeers = new Map<string, { initiator: Uint8Array; relay: Uint8Array }>();
   private candidates: NatPeer[] = [];
   private wanted = false;
@@ -255,7 +254,7 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
   /** Remembers a circuit we are an end of; beyond `maxCircuits` the oldest is forgotten. */
   private track(circuitIdHex: string): void {
     if (!this.circuitIds.includes(circuitIdHex)) this.circuitIds.push(circuitIdHex);
-    while (this.circuitIds.length > this.maxCircuits) this.transport.removeCircuit(this.circuitIds.shift()!);
+    while (this.circuitIds.length > this.maxCircuits) this.closeCircuit(this.circuitIds[0]!);
   }
 
   private onIncoming(request: InboundMessage): Envelope {
@@ -287,8 +286,8 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     // The relay may have moved (rebinding): trust the address it speaks from.
     const relay = { id: request.from.id, address: request.from.address };
     const connection = this.adopt(relay, idHex, initiator, initiatorAddress);
+    // Bounded by maxCircuits: track() forgets the entry of every circuit it evicts.
     this.incomingPeers.set(idHex, { initiator, relay: request.from.id });
-    if (this.incomingPeers.size > this.maxCircuits) this.incomingPeers.delete(this.incomingPeers.keys().next().value!);
     this.emit('incoming', connection);
     // The initiator's first datagrams (sealed for us, unread by the relay) arrive as if through
     // the circuit, once this handler has answered: the acceptance goes out first.

@@ -64,8 +64,8 @@ export type RelayFallback = (data: Uint8Array, from: Address, circuitIdHex: stri
 const MAX_ROUTES = 64;
 /** Recent session destinations remembered. */
 const MAX_RECENT_DESTINATIONS = 1024;
-/** Datagrams a circuit being set up holds (a handshake and a punch offer, with a retransmission or two). */
-const MAX_EARLY_DATAGRAMS = 8;
+/** Datagrams a circuit being set up holds (a handshake and a punch offer, with a retransmission or two); only the first few ride the set-up (relay-packet's MAX_EARLY_DATAGRAMS). */
+const MAX_HELD_DATAGRAMS = 8;
 
 interface CircuitEnd {
   idBytes: Uint8Array;
@@ -160,7 +160,7 @@ export class RelayTransport implements Transport {
       return;
     }
     if (circuit.early) {
-      if (circuit.early.length >= MAX_EARLY_DATAGRAMS) this.counters.droppedEarly++;
+      if (circuit.early.length >= MAX_HELD_DATAGRAMS) this.counters.droppedEarly++;
       else circuit.early.push(new Uint8Array(data)); // a copy even of a Buffer (whose slice() is a view)
       return;
     }

@@ -107,7 +107,12 @@ export class RpcLayer {
 
   /** Retransmission timeout for a peer (initial RTO when unmeasured). */
   rto(peerId: Uint8Array): number {
-    return this.rtts.peek(bytesToHex(peerId))?.rto() ?? DEFAULT_RTT_LIMITS.initialRtoMs;
+    return this.rtoOf(bytesToHex(peerId));
+  }
+
+  /** {@link RpcLayer.rto} keyed by hex ID; peeks so that asking does not refresh the peer's place in the LRU. */
+  private rtoOf(peerHex: string): number {
+    return this.rtts.peek(peerHex)?.rto() ?? DEFAULT_RTT_LIMITS.initialRtoMs;
   }
 
   /** Sends a request and resolves with the authenticated answer. */
@@ -186,8 +191,7 @@ export class RpcLayer {
       return;
     }
     // Exponential backoff from the peer's RTO, never past the overall deadline.
-    const rto = this.rtts.peek(entry.toHex)?.rto() ?? DEFAULT_RTT_LIMITS.initialRtoMs;
-    const wait = Math.min(rto * entry.rttFactor * 2 ** (entry.attempts - 1), entry.deadline - now);
+    const wait = Math.min(this.rtoOf(entry.toHex) * entry.rttFactor * 2 ** (entry.attempts - 1), entry.deadline - now);
     this.deadlines.schedule(entry, now + Math.max(1, wait));
   }
 

@@ -71,9 +71,6 @@ export interface SessionLayerOptions {
   newPeersPerSecond?: number;
 }
 
-
-export { FIRST_CONTACT_LARGE_ANSWER_SIZE, FIRST_CONTACT_SIZE } from './padding.js';
-
 /** The layer that seals, opens and validates datagrams. One per node. */
 export class SessionLayer {
   /** This boot's ID; folded into key derivation so nonces never repeat across restarts. */

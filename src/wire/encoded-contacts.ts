@@ -44,20 +44,10 @@ export function encodeContactEntry(id: Uint8Array, ip: Uint8Array, port: number)
   let at = 0;
   out[at++] = 0x0a; // contacts = 1, length-delimited
   at = writeVarint(out, at, contactSize);
-  if (id.length > 0) {
-    out[at++] = 0x0a; // id = 1
-    out[at++] = id.length;
-    out.set(id, at);
-    at += id.length;
-  }
+  if (id.length > 0) at = writeBytes(out, at, 0x0a, id); // id = 1
   out[at++] = 0x12; // address = 2
   at = writeVarint(out, at, addressSize);
-  if (ip.length > 0) {
-    out[at++] = 0x0a; // ip = 1
-    out[at++] = ip.length;
-    out.set(ip, at);
-    at += ip.length;
-  }
+  if (ip.length > 0) at = writeBytes(out, at, 0x0a, ip); // ip = 1
   if (port !== 0) {
     out[at++] = 0x10; // port = 2, varint
     writeVarint(out, at, port);

@@ -10,8 +10,6 @@ import { MccNode, generateIdentity } from '../../src/index.js';
 import { nodeCryptoSuite } from '../../src/crypto/index.js';
 import { signRecord } from '../../src/kademlia/record.js';
 import type { SignedRecord } from '../../src/kademlia/types.js';
-import { contactWireSize } from '../../src/kademlia/rpc-network.js';
-import { FindNodeResultCodec } from '../../src/wire/generated/mcc.types.js';
 
 async function mesh(count: number, t: { after: (fn: () => unknown) => void }): Promise<MccNode[]> {
   const first = await MccNode.create({ host: '127.0.0.1' });
@@ -81,14 +79,4 @@ test('concurrent reads and puts on one caller signal add no listener warnings', 
   // Let any deferred warning print before checking.
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')), []);
-});
-
-test('contactWireSize matches the encoder for IPv4 and IPv6 contacts and every port width', () => {
-  for (const ip of [new Uint8Array(4).fill(9), new Uint8Array(16).fill(9)]) {
-    for (const port of [0, 1, 127, 128, 16383, 16384, 65535]) {
-      const wire = { id: new Uint8Array(32).fill(1), address: { ip, port } };
-      const encoded = FindNodeResultCodec.encode({ contacts: [wire] }).finish().length;
-      assert.equal(contactWireSize(wire.id, ip.length, port), encoded, `ip ${ip.length} bytes, port ${port}`);
-    }
-  }
 });
