@@ -56,6 +56,8 @@ export interface ConnectionStats {
   dropped: number;
   /** Probe timeouts fired. */
   probes: number;
+  /** Times the window collapsed to its minimum after a blackout (RFC 9002 §7.6). */
+  persistentCongestion: number;
 }
 
 /** Protocol state of one tunnel connection between two nodes. */
@@ -65,7 +67,7 @@ export class Connection implements FrameSink, FrameOutcome {
   /** `open` until closed; `closing` while the CLOSE frame waits to be sent. */
   state: 'open' | 'closing' | 'closed' = 'open';
   /** Counters. */
-  readonly stats: ConnectionStats = { packetsSent: 0, packetsReceived: 0, bytesSent: 0, bytesReceived: 0, framesLost: 0, duplicates: 0, dropped: 0, probes: 0 };
+  readonly stats: ConnectionStats = { packetsSent: 0, packetsReceived: 0, bytesSent: 0, bytesReceived: 0, framesLost: 0, duplicates: 0, dropped: 0, probes: 0, persistentCongestion: 0 };
   /** Stream state and application API. */
   readonly streams: StreamTable;
   /** RTT estimator (read-only for callers). */
@@ -109,7 +111,7 @@ export class Connection implements FrameSink, FrameOutcome {
     this.acks = new AckState(this.config.maxAckDelayMs, this.config.ackEveryPackets);
     this.rtt = new RttEstimator(this.config.initialRttMs);
     this.cc = new NewReno({ maxDatagram: MAX_DATAGRAM, maxWindow: this.config.maxCongestionWindow });
-    this.recovery = new Recovery(this.rtt, this.cc, this.config.maxAckDelayMs);
+    this.recovery = new Recovery(this.rtt, this.cc, this.config.maxAckDelayMs, () => this.stats.persistentCongestion++);
     this.pacer = new Pacer(MAX_DATAGRAM, now);
     this.streams = new StreamTable(keys.initiator, this.config);
     this.lastReceived = now;

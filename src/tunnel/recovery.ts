@@ -40,15 +40,23 @@ const MAX_SPARE_PACKETS = 1024;
 /** Packets later than a lost one by this many are enough to declare it lost. */
 export const PACKET_THRESHOLD = 3;
 
+/**
+ * Lost packets whose send times span this many probe timeouts, with nothing acknowledged
+ * in between, mean persistent congestion (RFC 9002 §7.6): the path was black for longer
+ * than any queue, so the window restarts from the minimum instead of half.
+ */
+export const PERSISTENT_CONGESTION_THRESHOLD = 3;
+
 /** Sent-packet bookkeeping and loss detection of one connection. */
 export class Recovery {
   /**
    * Ack-eliciting packets in flight, ascending packet number, from index `head` on;
-   * acknowledged or lost ones leave a null hole until the front moves past them. A plain
+   * an acknowledged one leaves a null hole and a lost one an undefined hole until the
+   * front moves past them (persistent congestion must tell the two apart). A plain
    * array: appends and front-to-back walks are all the hot path does (no hashing, no
    * iterator entries).
    */
-  private sent: (SentPacket | null)[] = [];
+  private sent: (SentPacket | null | undefined)[] = [];
   private head = 0;
   private live = 0;
   /** Largest packet number the peer acknowledged. */
@@ -57,6 +65,10 @@ export class Recovery {
   /** Consecutive probe timeouts without an ack. */
   ptoCount = 0;
   private lastAckElicitingSent = -Infinity;
+  /** When the first RTT sample was taken: persistent congestion needs one from before the loss. */
+  private firstRttSampleAt = Infinity;
+  /** Times persistent congestion was declared (for stats and tests). */
+  persistentCongestionEvents = 0;
   /** Released packet records (and their frame arrays), reused: one fewer object pair per packet. */
   private readonly spare: SentPacket[] = [];
 
@@ -64,6 +76,8 @@ export class Recovery {
     private readonly rtt: RttEstimator,
     private readonly cc: CongestionController,
     private readonly peerMaxAckDelayMs: number,
+    /** Called when persistent congestion is declared (after the controller collapsed its window). */
+    private readonly onPersistentCongestion: () => void = () => {},
   ) {}
 
   /** Packets in flight. */
@@ -102,7 +116,7 @@ export class Recovery {
     const sent = this.sent;
     for (let i = this.head; i < sent.length; i++) {
       const packet = sent[i];
-      if (packet === null) continue;
+      if (packet == null) continue;
       const pn = packet.pn;
       if (pn > largest) break;
       while (r >= 0 && ranges[r]! < pn) r -= 2; // range high < pn: move to a higher range
@@ -119,6 +133,7 @@ export class Recovery {
     if (largest > this.largestAcked) this.largestAcked = largest;
     if (newlyAckedLargestTime !== -Infinity) {
       const sample = Math.max(now - newlyAckedLargestTime, 0.001);
+      if (this.firstRttSampleAt === Infinity) this.firstRttSampleAt = now;
       this.rtt.update(sample, Math.min(ackDelayMs, this.peerMaxAckDelayMs));
       this.cc.onRttSample?.(sample, largest, nextPn);
       this.ptoCount = 0;
@@ -133,18 +148,29 @@ export class Recovery {
     const lossDelay = this.rtt.lossDelay();
     let lostBytes = 0;
     let largestLostTime = -Infinity;
+    // The current run of packets lost now with no acknowledged one between them (RFC 9002 §7.6.2).
+    let runStart = Infinity;
+    let persistent = false;
+    const persistentSpan = this.rtt.pto(this.peerMaxAckDelayMs) * PERSISTENT_CONGESTION_THRESHOLD;
     const sent = this.sent;
     for (let i = this.head; i < sent.length; i++) {
       const packet = sent[i];
-      if (packet === null) continue;
+      if (packet === null) {
+        runStart = Infinity; // acknowledged: the path delivered something in between
+        continue;
+      }
+      if (packet === undefined) continue; // lost earlier: the run goes on
       const pn = packet.pn;
       if (pn > this.largestAcked) break;
       // Same expression as the timer below, so floating-point rounding cannot leave a due timer unresolved.
       if (this.largestAcked - pn >= PACKET_THRESHOLD || packet.timeSent + lossDelay <= now) {
-        sent[i] = null;
+        sent[i] = undefined;
         this.live--;
         lostBytes += packet.size;
         largestLostTime = Math.max(largestLostTime, packet.timeSent);
+        // Only a run that began after the first RTT sample counts: before it, the PTO was a guess.
+        if (runStart === Infinity) runStart = packet.timeSent > this.firstRttSampleAt ? packet.timeSent : Infinity;
+        else if (packet.timeSent - runStart > persistentSpan) persistent = true;
         for (const frame of packet.frames) outcome.onFrameLost(frame);
         this.release(packet);
         continue;
@@ -154,14 +180,20 @@ export class Recovery {
       break;
     }
     this.compact();
-    if (lostBytes > 0) this.cc.onPacketsLost(lostBytes, largestLostTime, now);
+    if (lostBytes === 0) return;
+    this.cc.onPacketsLost(lostBytes, largestLostTime, now);
+    if (persistent) {
+      this.persistentCongestionEvents++;
+      this.cc.onPersistentCongestion();
+      this.onPersistentCongestion();
+    }
   }
 
   /** Moves the front past holes; drops the dead prefix once it is most of the array. */
   private compact(): void {
     const sent = this.sent;
     let head = this.head;
-    while (head < sent.length && sent[head] === null) head++;
+    while (head < sent.length && sent[head] == null) head++;
     if (head === sent.length) {
       sent.length = 0;
       head = 0;
@@ -196,7 +228,7 @@ export class Recovery {
   clear(): void {
     for (let i = this.head; i < this.sent.length; i++) {
       const packet = this.sent[i];
-      if (packet !== null) this.cc.discard(packet.size);
+      if (packet != null) this.cc.discard(packet.size);
     }
     this.sent = [];
     this.head = 0;

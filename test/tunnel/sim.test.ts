@@ -58,3 +58,30 @@ test('5% loss, reordering and duplication: data arrives intact and in order on e
   await clock.run(500); // let datagrams still in flight on the simulated links land
   assert.equal(clock.pending, 0);
 });
+
+test('a 3 s blackout mid-transfer: persistent congestion collapses the window, then the data still arrives intact', async () => {
+  const clock = new VirtualClock();
+  const network = new SimNetwork({ clock, seed: 3, defaultLink: { latencyMs: 10 } });
+  const clientTransport = network.createTransport();
+  const serverTransport = network.createTransport();
+  const pair = await connectPair(clientTransport, serverTransport, clock);
+  pair.serverConnection.on('stream', (s: TunnelStream) => s.pipe(s));
+  const data = patternBytes(4_000_000, 9);
+  const stream = pair.clientConnection.openStream();
+  const received = readAll(stream);
+  void writeAll(stream, data);
+  await clock.run(150); // mid-transfer, window open
+  const hosts = [clientTransport.localAddress().host, serverTransport.localAddress().host] as const;
+  network.setLink(hosts[0], hosts[1], { latencyMs: 10, loss: 1 });
+  await clock.run(3000);
+  network.setLink(hosts[0], hosts[1], { latencyMs: 10 });
+  const echoed = await runUntil(clock, received, 120_000);
+  assert.ok(echoed.equals(data), 'byte-exact and in order');
+  const stats = pair.clientConnection.core.stats;
+  assert.ok(stats.probes > 0, 'probe timeouts fired during the blackout');
+  assert.ok(stats.framesLost > 0, 'the blackout lost packets');
+  assert.ok(stats.persistentCongestion >= 1, `persistent congestion declared (stats ${JSON.stringify(stats)})`);
+  await pair.close();
+  await clock.run(500);
+  assert.equal(clock.pending, 0);
+});
