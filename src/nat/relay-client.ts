@@ -63,6 +63,8 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
   private candidates: NatPeer[] = [];
   private wanted = false;
   private timer: TimerHandle | undefined;
+  /** Deliveries of early datagrams that wait for our acceptance to go out first. */
+  private readonly earlyTimers = new Set<TimerHandle>();
   private running: Promise<void> | undefined;
   /** A round was asked for while one ran (e.g. new candidates): run another right after. */
   private again = false;
@@ -240,6 +242,8 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     this.closed = true;
     this.wanted = false;
     this.context.clock.clearTimeout(this.timer);
+    for (const timer of this.earlyTimers) this.context.clock.clearTimeout(timer);
+    this.earlyTimers.clear();
     this.reserved.clear();
     this.incomingPeers.clear();
     for (const id of this.circuitIds.splice(0)) this.transport.removeCircuit(id);
@@ -291,10 +295,12 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     this.emit('incoming', connection);
     // The initiator's first datagrams (sealed for us, unread by the relay) arrive as if through
     // the circuit, once this handler has answered: the acceptance goes out first.
-    if (early.length > 0) {
-      this.context.clock.setTimeout(() => {
+    if (early.length > 0 && !this.closed) {
+      const timer = this.context.clock.setTimeout(() => {
+        this.earlyTimers.delete(timer);
         for (const datagram of early) if (datagram instanceof Uint8Array) this.transport.deliver(idHex, datagram);
       }, 0);
+      this.earlyTimers.add(timer);
     }
     return { relayCircuit: { circuitId } };
   }

@@ -134,6 +134,27 @@ describe('relay', () => {
     }
   });
 
+  test('early datagrams wait for the acceptance to go out; close() in between cancels their delivery (no timer left behind)', async () => {
+    const world = new SimWorld(27);
+    try {
+      const relay = await world.addNode({ kind: 'none' });
+      const client = await world.addNode({ kind: 'port-restricted', nat: { keepalive: { learn: false } } });
+      const initiator = await world.addNode({ kind: 'none' });
+      await world.settle(client.nat.relayClient.reserve(relay.peer));
+      // Closed right after accepting: the acceptance is answered, the held delivery is not run.
+      client.nat.relayClient.on('incoming', () => queueMicrotask(() => client.nat.relayClient.close()));
+      const counters = client.transport.counters;
+      const before = { relayedIn: counters.relayedIn, droppedInbound: counters.droppedInbound };
+      const opening = initiator.nat.relayClient.open(client.id, [{ relay: relay.peer }]);
+      const ping = initiator.rpc.request({ id: client.id, address: opening.address }, { ping: {} }, { timeoutMs: 500 });
+      await world.settle(opening.launch());
+      await assert.rejects(world.settle(ping));
+      assert.deepEqual({ relayedIn: counters.relayedIn, droppedInbound: counters.droppedInbound }, before, 'the early datagram was neither delivered nor dropped later');
+    } finally {
+      await world.close();
+    }
+  });
+
   test('set-up rules: nothing from the initiator before acceptance, a retransmitted RelayConnect joins its set-up, IDs in use and oversized early data are refused', async () => {
     const world = new SimWorld(25);
     try {
