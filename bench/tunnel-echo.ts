@@ -1,5 +1,6 @@
 /**
- * 1-byte echo round trip only: raw TCP against the mcc tunnel, interleaved in one run.
+ * 1-byte echo round trip only: raw TCP and bare UDP (the floor of any dgram transport)
+ * against the mcc tunnel, interleaved in one run.
  *
  *   node --import tsx bench/tunnel-echo.ts [--blocks 10] [--rounds 500] [--processes] [--mode await|callback|both] [--only tunnel]
  *
@@ -8,14 +9,14 @@
  * process. Every transport is timed by the same callback loop on the same Duplex API
  * (bench/tunnel-endpoints.ts), after a warm-up, in alternating blocks; `--mode` picks the
  * loop (`await`, as bench/tunnel.ts, one promise per round; `callback`, transport only).
- * `--only tunnel` skips TCP (for CPU profiles). Prints the median
+ * `--only tunnel` skips TCP and UDP (for CPU profiles). Prints the median
  * and p90 per transport, this process's CPU time per round trip (both ends when in-process:
  * steadier than wall time on a shared machine), and the tunnel/TCP ratio of the medians
  * plus its spread over blocks.
  */
 
 import { median, percentile, printTable } from './util.js';
-import { interleavedEcho, type EchoMode, openEcho, tcpEndpoint, tunnelEndpoint, tunnelRemoteEndpoint, type Endpoint } from './tunnel-endpoints.js';
+import { interleavedEcho, type EchoMode, openEcho, tcpEndpoint, tunnelEndpoint, tunnelRemoteEndpoint, udpEndpoint, type Endpoint } from './tunnel-endpoints.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -26,6 +27,7 @@ const ROUNDS = arg('--rounds', 500);
 
 const makers: [string, () => Promise<Endpoint>][] = [
   ['raw TCP', tcpEndpoint],
+  ['raw UDP (no crypto, no protocol)', udpEndpoint],
   ['mcc tunnel', tunnelEndpoint],
 ];
 if (process.argv.includes('--processes')) makers.push(['mcc tunnel, 2 processes', tunnelRemoteEndpoint]);
@@ -33,7 +35,7 @@ if (process.argv.includes('--processes')) makers.push(['mcc tunnel, 2 processes'
 const argMode = process.argv.indexOf('--mode');
 const modeArg = argMode > 0 ? process.argv[argMode + 1]! : 'both';
 const modes: EchoMode[] = modeArg === 'both' ? ['await', 'callback'] : [modeArg as EchoMode];
-if (process.argv.includes('--only')) makers.shift();
+if (process.argv.includes('--only')) makers.splice(0, 2);
 
 const endpoints: Endpoint[] = [];
 for (const [, make] of makers) endpoints.push(await make());

@@ -5,9 +5,10 @@
  * Duplex API, the same way.
  */
 
+import dgram from 'node:dgram';
 import { once } from 'node:events';
 import net from 'node:net';
-import type { Duplex } from 'node:stream';
+import { Duplex } from 'node:stream';
 import { generateIdentity, nodeCryptoSuite } from '../src/crypto/index.js';
 import { UdpTransport } from '../src/transport/udp.js';
 import { TunnelDriver } from '../src/tunnel/driver.js';
@@ -97,6 +98,58 @@ export async function tcpEndpoint(): Promise<Endpoint> {
       await new Promise((resolve) => server.close(resolve));
     },
   };
+}
+
+/**
+ * A bare UDP socket pair behind the same Duplex API: no crypto, no packet protocol, no
+ * reliability (loopback loses nothing at one datagram in flight). The echo floor that any
+ * datagram transport on Node's dgram starts from; only for the echo (bulk would need loss
+ * and flow control).
+ */
+export async function udpEndpoint(): Promise<Endpoint> {
+  const server = dgram.createSocket('udp4');
+  server.bind(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address();
+  const peers = new Map<number, Duplex>();
+  server.on('message', (message, from) => {
+    let stream = peers.get(from.port);
+    if (!stream) {
+      stream = datagramDuplex(server, from.port);
+      peers.set(from.port, stream);
+      serve(stream);
+    }
+    stream.push(message);
+  });
+  const clients: dgram.Socket[] = [];
+  return {
+    open: async () => {
+      const socket = dgram.createSocket('udp4');
+      socket.bind(0, '127.0.0.1');
+      await once(socket, 'listening');
+      clients.push(socket);
+      const stream = datagramDuplex(socket, port);
+      socket.on('message', (message) => stream.push(message));
+      return stream;
+    },
+    close: async () => {
+      for (const socket of [...clients, server]) socket.close();
+    },
+  };
+}
+
+/** Every write is one datagram to 127.0.0.1:`port`; the owner pushes what arrives. */
+function datagramDuplex(socket: dgram.Socket, port: number): Duplex {
+  return new Duplex({
+    read() {},
+    write(chunk: Buffer, _encoding, callback) {
+      socket.send(chunk, port, '127.0.0.1');
+      callback();
+    },
+    final(callback) {
+      callback();
+    },
+  });
 }
 
 /** An open echo stream (the server echoes every byte after the leading 'E'). */
