@@ -41,33 +41,21 @@ interface HyperTestnet {
 
 const require = createRequire(import.meta.url);
 
+const createTestnet = (): Promise<HyperTestnet> =>
+  (require('hyperdht/testnet') as (size: number, opts: { host: string }) => Promise<HyperTestnet>)(3, { host: '127.0.0.1' });
+
 /**
  * A hyperdht endpoint: `serve` handles every server-side stream; each `open()` is a
  * fresh `connect` (hyperdht multiplexes no streams over one connection).
  */
 export async function hyperdhtEndpoint(serve: (stream: Duplex) => void): Promise<BenchEndpoint> {
   const DHT = require('hyperdht') as { keyPair(): { publicKey: Uint8Array } };
-  const createTestnet = require('hyperdht/testnet') as (size: number, opts: { host: string }) => Promise<HyperTestnet>;
-  const testnet = await createTestnet(3, { host: '127.0.0.1' });
+  const testnet = await createTestnet();
   const serverNode = testnet.createNode();
-  const clientNode = testnet.createNode();
   const keyPair = DHT.keyPair();
   const server = serverNode.createServer((socket) => serve(socket));
   await server.listen(keyPair);
-  const sockets: HyperStream[] = [];
-  return {
-    open: async () => {
-      const socket = clientNode.connect(keyPair.publicKey);
-      sockets.push(socket);
-      await once(socket, 'open');
-      return socket;
-    },
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await server.close();
-      await testnet.destroy();
-    },
-  };
+  return clientEndpoint(testnet, keyPair.publicKey, () => server.close());
 }
 
 /**
@@ -75,11 +63,14 @@ export async function hyperdhtEndpoint(serve: (stream: Duplex) => void): Promise
  * the testnet and the client node stay here.
  */
 export async function hyperdhtRemoteEndpoint(peer: ChildPeer): Promise<BenchEndpoint> {
-  const createTestnet = require('hyperdht/testnet') as (size: number, opts: { host: string }) => Promise<HyperTestnet>;
-  const testnet = await createTestnet(3, { host: '127.0.0.1' });
-  const clientNode = testnet.createNode();
+  const testnet = await createTestnet();
   const { publicKey } = await peer.ask({ mode: 'hyperdht', bootstrap: testnet.bootstrap });
-  const serverKey = hexToBytes(publicKey as string);
+  return clientEndpoint(testnet, hexToBytes(publicKey as string), () => peer.stop());
+}
+
+/** A client node on `testnet` whose every `open()` connects to `serverKey`; `closeServer` runs on close. */
+function clientEndpoint(testnet: HyperTestnet, serverKey: Uint8Array, closeServer: () => Promise<unknown>): BenchEndpoint {
+  const clientNode = testnet.createNode();
   const sockets: HyperStream[] = [];
   return {
     open: async () => {
@@ -90,7 +81,7 @@ export async function hyperdhtRemoteEndpoint(peer: ChildPeer): Promise<BenchEndp
     },
     close: async () => {
       for (const s of sockets) s.destroy();
-      await peer.stop();
+      await closeServer();
       await testnet.destroy();
     },
   };
