@@ -275,8 +275,13 @@ export class TunnelService {
 
   private serve(connection: TunnelConnection): void {
     connection.on('stream', (stream: TunnelStream) => {
+      // From here on the library owns the stream until a handler or bridge takes it: a peer
+      // that resets it, or names a service we do not offer (destroy with ERR_NOT_FOUND), must
+      // not crash the provider through an 'error' event nobody listens to.
+      const peerHex = bytesToHex(connection.peer);
+      stream.on('error', (error) => this.context.logger.debug(`stream from ${peerHex.slice(0, 8)}: ${error.message}`));
       readStreamHeader(stream).then(
-        (service) => this.route(stream, service, bytesToHex(connection.peer)),
+        (service) => this.route(stream, service, peerHex),
         () => stream.destroy(),
       );
     });
@@ -289,9 +294,8 @@ export class TunnelService {
       return;
     }
     if (target.kind === 'handler') {
-      // A peer that resets or vanishes must not crash the provider through a handler that
-      // attached no 'error' listener: the library handed the stream over, so it keeps one.
-      stream.on('error', (error) => this.context.logger.debug(`stream of "${service}" from ${peer.slice(0, 8)}: ${error.message}`));
+      // The listener attached in serve() stays: a handler that adds no 'error' listener of
+      // its own cannot crash the provider when the peer resets or vanishes.
       try {
         target.handler(stream, { service, peer });
       } catch (error) {

@@ -4,6 +4,7 @@ import { createServer, request as httpRequest, Agent } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { MccNode } from '../../src/index.js';
+import { streamHeader } from '../../src/service-streams.js';
 
 async function trio(t: { after: (fn: () => unknown) => void }): Promise<[MccNode, MccNode, MccNode]> {
   const a = await MccNode.create({ host: '127.0.0.1' });
@@ -125,4 +126,43 @@ test('one caller aborting a connect does not fail a concurrent connect to the sa
   stream.end('still works');
   assert.equal((await echoed).toString(), 'still works');
   assert.equal(c.tunnels.connections.length, 1);
+});
+
+test('a stream naming a service the provider does not (or no longer) offer is refused without crashing the provider', async (t) => {
+  const [, b, c] = await trio(t);
+  await b.register('echo', { handler: (stream) => stream.pipe(stream) });
+  const first = await c.connect('echo');
+  const firstEcho = collect(first);
+  first.end('up');
+  assert.equal((await firstEcho).toString(), 'up');
+
+  // A raw stream on the live tunnel with a header for a service b never offered.
+  const connection = c.tunnels.connections.find((candidate) => Buffer.from(candidate.peer).equals(Buffer.from(b.id)))!;
+  assert.ok(connection, 'c holds a tunnel to b');
+  const raw = connection.openStream();
+  const rawOutcome = new Promise<string>((resolve) => {
+    raw.on('error', (error) => resolve(`error: ${error.message}`));
+    raw.on('close', () => resolve('closed'));
+  });
+  raw.write(streamHeader('no-such-service'));
+  raw.write('hello?');
+  assert.match(await rawOutcome, /error|closed/);
+
+  // The same through the API: the tunnel is reused after the service was withdrawn.
+  await b.unregister('echo');
+  const stale = await c.connect(b.idHex, { service: 'echo' });
+  const staleOutcome = new Promise<string>((resolve) => {
+    stale.on('error', (error) => resolve(`error: ${error.message}`));
+    stale.on('close', () => resolve('closed'));
+  });
+  stale.write('anyone?');
+  assert.match(await staleOutcome, /error|closed/);
+
+  // b survived both and still serves.
+  assert.ok(b.running);
+  await b.register('echo2', { handler: (stream) => stream.pipe(stream) });
+  const again = await c.connect(b.idHex, { service: 'echo2' });
+  const echoed = collect(again);
+  again.end('still here');
+  assert.equal((await echoed).toString(), 'still here');
 });
