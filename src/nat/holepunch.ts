@@ -8,8 +8,10 @@
  * of the circuit. The responder starts punching at once and answers with its own
  * offer. The initiator does not wait for that answer: it probes the addresses it
  * already knows (the peer's provider record) from the moment it sends the offer, so
- * its NAT is open towards the responder before the responder's first probes arrive;
- * on the answer it adds the responder's candidates and strategy. The first
+ * its NAT is open towards the responder before the responder's first probes arrive —
+ * for `earlyProbeRounds` only and within the node's per-target {@link ProbeBudget}, since
+ * nobody vouches for a record's addresses; on the answer it adds the responder's
+ * candidates and strategy (and resumes probing if the window had closed). The first
  * authenticated probe (or probe answer) a side receives decides its working path: the
  * socket it arrived on and the address it came from.
  *
@@ -33,18 +35,20 @@ import type { TimerHandle } from '../util/clock.js';
 import type { Transport } from '../transport/types.js';
 import { bytesToHex } from '../util/bytes.js';
 import { MccError } from '../errors.js';
-import { fromSocketAddress, toSocketAddress } from '../wire/address.js';
 import type { InboundMessage } from '../session/session.js';
-import type { Envelope, HolepunchOffer } from '../wire/codec.js';
+import type { Envelope } from '../wire/codec.js';
 import { PROBE_ACK, PROBE_FROM_INITIATOR, encodeProbe, verifyProbe } from './holepunch-probe.js';
+import { MAX_OFFER_ADDRESSES, offerOf, parseOffer } from './holepunch-offer.js';
 import { CIRCUIT_ID_SIZE, isVirtualAddress, relayedIdHex } from './relay-packet.js';
 import type { RelayTransport } from './relay-transport.js';
-import { NAT_MAPPING_CODES, natMappingFromCode, type NatContext, type NatMapping, type NatPeer, type RandomFn, type SocketFactory } from './types.js';
+import type { NatContext, NatMapping, NatPeer, SocketFactory } from './types.js';
+import { holePunchLimits, type HolePunchLimits, type HolePunchOptions } from './holepunch-options.js';
+import { ProbeBudget } from './probe-budget.js';
+
+export type { HolePunchOptions } from './holepunch-options.js';
 
 /** Extra sockets opened at once by the birthday strategy. */
 const BIRTHDAY_BATCH = 32;
-/** Candidate addresses an offer carries (and a side probes) at most. */
-const MAX_OFFER_ADDRESSES = 4;
 
 /** What this node knows about itself when it punches. */
 export interface LocalNatInfo {
@@ -52,26 +56,6 @@ export interface LocalNatInfo {
   reachable: boolean | undefined;
   /** Candidate addresses, best first: the observed public address, then local ones. */
   addresses: Address[];
-}
-
-/** Options of a {@link HolePuncher}. */
-export interface HolePunchOptions {
-  /** Budget of the rendezvous, and of one attempt after it. Default 4000 ms. */
-  timeoutMs?: number;
-  /** Interval of main-socket probes. Default 50 ms. */
-  probeIntervalMs?: number;
-  /** Extra sockets a random-mapping side opens. Default 256 (0 disables). */
-  birthdaySockets?: number;
-  /** Interval of spray probes. Default 2 ms. */
-  sprayIntervalMs?: number;
-  /** Spray probes per attempt. Default 2000. */
-  maxSprayProbes?: number;
-  /** Punches running at once (both roles). Default 8. */
-  maxConcurrent?: number;
-  /** Random source for spray ports. Default Math.random. */
-  random?: RandomFn;
-  /** Opens extra sockets; without it there is no birthday strategy. */
-  openSocket?: SocketFactory;
 }
 
 /** A working direct path. */
@@ -88,6 +72,8 @@ export interface PunchResult {
   elapsedMs: number;
   /** Probes this side sent. */
   probesSent: number;
+  /** Early probes (before the rendezvous answer) the node's per-target budget held back. */
+  probesSuppressed: number;
 }
 
 /** Events of a {@link HolePuncher}. */
@@ -105,6 +91,12 @@ type RemoteNatInfo = Omit<LocalNatInfo, 'reachable'> & { reachable: boolean };
 class Attempt {
   readonly idHex: string;
   probesSent = 0;
+  probesSuppressed = 0;
+  /** Main-socket probe rounds sent so far. */
+  private rounds = 0;
+  /** The next main-socket round, while one is scheduled. */
+  private mainTimer: TimerHandle | undefined;
+  private begun = false;
   private readonly started: number;
   private readonly timers: TimerHandle[] = [];
   private readonly sockets: Transport[] = [];
@@ -139,24 +131,47 @@ class Attempt {
    * record: its probes open its own NAT towards the peer, so the peer's first probes pass.
    */
   begin(): void {
-    const o = this.owner.limits;
+    if (this.done) return;
+    this.begun = true;
     this.unclaim = this.owner.transport.claim(this.idHex, (data, from) => this.receive(data, from, undefined));
     this.restartTimeout();
-    // Bounded: the rendezvous and the attempt each have `timeoutMs`.
+    this.probeMain();
+  }
+
+  /**
+   * One round of main-socket probes, the next one scheduled while the round budget allows:
+   * `2 * timeoutMs / probeIntervalMs` in all (the rendezvous and the attempt each have
+   * `timeoutMs`), and only `earlyProbeRounds` of them before the offer is known. Until then
+   * the addresses are only what the peer's record claims, so each probe is also charged to
+   * the node's per-target budget; configure() resumes a paused loop.
+   */
+  private probeMain(): void {
+    this.mainTimer = undefined;
+    const o = this.owner.limits;
+    const early = !this.configured;
     const rounds = Math.max(1, Math.floor((2 * o.timeoutMs) / o.probeIntervalMs));
-    let round = 0;
-    const mainProbe = (): void => {
-      if (this.done) return;
-      for (const address of this.remote.addresses) this.send(undefined, address, 0);
-      if (++round < rounds) this.timers.push(this.owner.context.clock.setTimeout(mainProbe, o.probeIntervalMs));
-    };
-    mainProbe();
+    const limit = early ? Math.min(rounds, o.earlyProbeRounds) : rounds;
+    if (this.done || this.rounds >= limit) return;
+    for (const address of this.remote.addresses) {
+      if (early && !this.owner.budget.take(address)) this.suppress();
+      else this.send(undefined, address, 0);
+    }
+    if (++this.rounds < limit) {
+      this.mainTimer = this.owner.context.clock.setTimeout(() => this.probeMain(), o.probeIntervalMs);
+      this.timers.push(this.mainTimer);
+    }
+  }
+
+  private suppress(): void {
+    this.probesSuppressed++;
+    this.owner.probesSuppressed++;
   }
 
   /**
    * The other side's offer is known (the responder knows it from the start; the initiator
    * from the answer): its candidates join the probing and the strategy for the two mapping
-   * classes starts; the attempt's own budget starts now.
+   * classes starts; the attempt's own budget starts now. Main-socket probing resumes if
+   * the early window had paused it: the peer has now answered for these addresses.
    */
   configure(remote: RemoteNatInfo): void {
     if (this.done || this.configured) return;
@@ -170,6 +185,7 @@ class Attempt {
     const remoteRandom = remote.mapping === 'random' && !remote.reachable;
     if (localRandom && remoteRandom) return this.fail('both sides have random mappings');
     this.restartTimeout();
+    if (this.begun && this.mainTimer === undefined) this.probeMain();
     if (localRandom && !remote.reachable && o.birthdaySockets > 0 && this.owner.openSocket) void this.openBirthdaySockets();
     if (remoteRandom && this.local.reachable !== true) {
       const hosts = [...new Set(remote.addresses.map((a) => a.host))];
@@ -246,6 +262,7 @@ class Attempt {
       initiator: this.initiator,
       elapsedMs: this.owner.context.clock.now() - this.started,
       probesSent: this.probesSent,
+      probesSuppressed: this.probesSuppressed,
     };
     this.finish(socket);
     this.owner.emitSuccess(result);
@@ -271,8 +288,12 @@ class Attempt {
 
 /** Runs hole punches for one node: the initiator API and the responder handler. */
 export class HolePuncher extends EventEmitter<HolePuncherEvents> {
-  /** @internal */ readonly limits: Required<Omit<HolePunchOptions, 'openSocket'>>;
+  /** @internal */ readonly limits: HolePunchLimits;
   /** @internal */ readonly openSocket: SocketFactory | undefined;
+  /** @internal Spent by early probes (to addresses no offer confirmed), shared by all attempts. */
+  readonly budget: ProbeBudget;
+  /** Early probes the budget held back, all attempts together. */
+  probesSuppressed = 0;
   private readonly attempts = new Map<string, Attempt>();
 
   /**
@@ -286,15 +307,8 @@ export class HolePuncher extends EventEmitter<HolePuncherEvents> {
     options: HolePunchOptions = {},
   ) {
     super();
-    this.limits = {
-      timeoutMs: options.timeoutMs ?? 4000,
-      probeIntervalMs: options.probeIntervalMs ?? 50,
-      birthdaySockets: options.birthdaySockets ?? 256,
-      sprayIntervalMs: options.sprayIntervalMs ?? 2,
-      maxSprayProbes: options.maxSprayProbes ?? 2000,
-      maxConcurrent: options.maxConcurrent ?? 8,
-      random: options.random ?? Math.random,
-    };
+    this.limits = holePunchLimits(options);
+    this.budget = new ProbeBudget(context.clock, options.probeBudget);
     this.openSocket = options.openSocket;
     context.rpc.handle('holepunchOffer', (request) => this.onOffer(request));
   }
@@ -366,31 +380,10 @@ export class HolePuncher extends EventEmitter<HolePuncherEvents> {
     if (this.attempts.size >= this.limits.maxConcurrent) throw new MccError('ERR_LIMIT', 'too many hole punches at once');
     const attempt = new Attempt(this, request.fromHex, remote.id, remote.key, false, local, remote);
     this.attempts.set(idHex, attempt);
+    attempt.configure(remote); // first: the offer's addresses are confirmed, no early window
     attempt.begin();
-    attempt.configure(remote);
     return answer;
   }
-}
-
-function offerOf(id: Uint8Array, key: Uint8Array, local: LocalNatInfo): HolepunchOffer {
-  return {
-    punchId: id,
-    punchKey: key,
-    addresses: local.addresses.filter((a) => !isVirtualAddress(a)).slice(0, MAX_OFFER_ADDRESSES).map((a) => toSocketAddress(a)),
-    mapping: NAT_MAPPING_CODES[local.mapping],
-    reachable: local.reachable === true,
-  };
-}
-
-function parseOffer(offer: HolepunchOffer | null | undefined): { id: Uint8Array; key: Uint8Array; addresses: Address[]; mapping: NatMapping; reachable: boolean } | undefined {
-  if (!offer || !(offer.punchId instanceof Uint8Array) || offer.punchId.length !== CIRCUIT_ID_SIZE) return undefined;
-  if (!(offer.punchKey instanceof Uint8Array) || offer.punchKey.length !== 32) return undefined;
-  const addresses: Address[] = [];
-  for (const socket of (offer.addresses ?? []).slice(0, MAX_OFFER_ADDRESSES)) {
-    const address = fromSocketAddress(socket);
-    if (address && !isVirtualAddress(address) && address.port > 0) addresses.push(address);
-  }
-  return { id: offer.punchId, key: offer.punchKey, addresses, mapping: natMappingFromCode(offer.mapping), reachable: offer.reachable === true };
 }
 
 /** For logs: "a.b.c.d:p via socket" descriptions. */

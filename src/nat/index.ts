@@ -20,4 +20,5 @@ export {
   circuitIdOf,
 } from './relay-packet.js';
 export { PROBE_SIZE, PROBE_ACK, PROBE_FROM_INITIATOR, encodeProbe, verifyProbe } from './holepunch-probe.js';
+export { ProbeBudget, type ProbeBudgetOptions } from './probe-budget.js';
 export * from './types.js';
