@@ -127,11 +127,17 @@ export class StreamTable {
     if (e === undefined || e.aborted) return;
     e.aborted = true;
     if (e.send.reset(code)) this.control.add(e);
-    if (!e.recv.endDelivered && e.recv.finalSize === null) {
+    if (!e.recv.endDelivered) {
+      // Discard what is unread even when the FIN is in: otherwise the entry (and its slot
+      // against the stream limit) would wait forever for a read that never comes.
       e.recv.discarding = true;
-      e.stopPending = true;
-      e.stopCode = code;
-      this.control.add(e);
+      if (e.recv.finalSize === null) {
+        // The peer is still sending: ask it to stop. Once the final size is known its
+        // highest offset (what flow control counts) is in, so there is nothing to stop.
+        e.stopPending = true;
+        e.stopCode = code;
+        this.control.add(e);
+      }
     }
     const before = e.recv.readOffset;
     e.recv.discard();

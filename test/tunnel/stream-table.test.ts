@@ -1,0 +1,53 @@
+/**
+ * Stream bookkeeping on a sans-IO connection pair: streams leave the table (and free their
+ * slot against the stream limit) however they end.
+ */
+import assert from 'node:assert/strict';
+import test from 'node:test';
+import { generateIdentity, nodeCryptoSuite as suite } from '../../src/crypto/index.js';
+import { Connection } from '../../src/tunnel/connection.js';
+import { HandshakeInitiator, handshakeIdentity, readHandshakeInit } from '../../src/tunnel/handshake.js';
+
+function connectionPair(): { client: Connection; server: Connection } {
+  const a = generateIdentity();
+  const b = generateIdentity();
+  const initiator = new HandshakeInitiator(suite, handshakeIdentity(suite, a), b.publicKey, new Uint8Array(8).fill(1));
+  const accepted = readHandshakeInit(suite, handshakeIdentity(suite, b), initiator.message)!.accept(new Uint8Array(8).fill(2));
+  return { client: new Connection(suite, initiator.finish(accepted.response)!.keys, 0), server: new Connection(suite, accepted.keys, 0) };
+}
+
+/** Moves datagrams both ways until both sides are quiet (bounded). */
+function pump(a: Connection, b: Connection, now: number): void {
+  for (let round = 0; round < 100; round++) {
+    let moved = false;
+    for (let d; (d = a.pollTransmit(now)) !== null; moved = true) b.handleDatagram(now, d.slice());
+    for (let d; (d = b.pollTransmit(now)) !== null; moved = true) a.handleDatagram(now, d.slice());
+    if (!moved) return;
+  }
+}
+
+test('a stream aborted unread after the peer\'s FIN arrived leaves the table: 1,500 such streams do not exhaust the stream limit', () => {
+  const { client, server } = connectionPair();
+  let now = 1;
+  let refused = 0;
+  for (let i = 0; i < 1500; i++) {
+    const id = client.streams.open();
+    client.streams.write(id, new Uint8Array(100).fill(i & 0xff));
+    client.streams.finish(id);
+    pump(client, server, (now += 1));
+    // The server side gives up on the stream without reading it (what destroy() does).
+    for (let event; (event = server.pollEvent()); ) if (event.type === 'stream') server.streams.abort(event.id, 0);
+    pump(client, server, (now += 1));
+    for (let event; (event = client.pollEvent()); ) {
+      if (event.type === 'reset' && event.code === 1) refused++;
+      if (event.type === 'reset' || event.type === 'stop') client.streams.abort(event.id, 0);
+    }
+    pump(client, server, (now += 1));
+  }
+  // Delayed ACKs of the last resets go out once their timer is due.
+  for (let i = 0; i < 3; i++) pump(client, server, (now += 100));
+  assert.equal(refused, 0, 'no stream was refused for the limit');
+  assert.equal(server.streams.size, 0, 'the server keeps no entry');
+  assert.equal(client.streams.size, 0, 'the client keeps no entry');
+  assert.equal(server.state, 'open');
+});
