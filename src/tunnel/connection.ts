@@ -86,6 +86,14 @@ export class Connection implements FrameSink, FrameOutcome {
   private slabUsed = 0;
   private nextPn = 0;
   private lastReceived: number;
+  /** Highest packet number received so far (-1 before any). */
+  private largestReceived = -1;
+  /**
+   * True when the last datagram handled authenticated and carried a packet number above
+   * every earlier one: only such a packet may move the peer's address (RFC 9000 §9.3), so a
+   * replayed or reordered old packet from elsewhere cannot redirect the connection.
+   */
+  lastWasLargest = false;
   private lastEliciting: number;
   private generationStart: number;
   private generationBytes = 0;
@@ -128,6 +136,7 @@ export class Connection implements FrameSink, FrameOutcome {
 
   /** Processes one datagram addressed to this connection. Returns true when it authenticated. */
   handleDatagram(now: number, datagram: Uint8Array): boolean {
+    this.lastWasLargest = false;
     if (this.state !== 'open') return false;
     const payload = this.opener.open(datagram);
     if (payload === null) {
@@ -136,9 +145,14 @@ export class Connection implements FrameSink, FrameOutcome {
     }
     this.stats.packetsReceived++;
     this.stats.bytesReceived += datagram.length;
-    if (!this.acks.onPacket(this.opener.pn, now)) {
+    const pn = this.opener.pn;
+    if (!this.acks.onPacket(pn, now)) {
       this.stats.duplicates++;
       return true;
+    }
+    if (pn > this.largestReceived) {
+      this.largestReceived = pn;
+      this.lastWasLargest = true;
     }
     this.lastReceived = now;
     this.validated = true;

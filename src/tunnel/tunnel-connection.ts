@@ -107,7 +107,9 @@ export class TunnelConnection extends EventEmitter<TunnelConnectionEvents> imple
   /** @internal A datagram for this connection arrived. */
   receive(datagram: Uint8Array, from: Address): void {
     if (this.finished) return;
-    if (this.core.handleDatagram(this.clock.now(), datagram)) {
+    // The peer moved (NAT rebinding, roaming) only if its newest packet says so: a duplicate
+    // or an older packet replayed from another address must not redirect our traffic.
+    if (this.core.handleDatagram(this.clock.now(), datagram) && this.core.lastWasLargest) {
       if (from.host !== this.address.host || from.port !== this.address.port) this.address = { host: from.host, port: from.port };
     }
     this.processEvents();
