@@ -14,11 +14,15 @@ import { FrameType, ackFrameLength, decodeFrames, encodeClose, type FrameSink, w
 import type { TunnelKeys } from './handshake.js';
 import { HEADER_LENGTH, KEY_GENERATION_PACKETS, MAX_DATAGRAM, MAX_PAYLOAD, PacketOpener, PacketSealer } from './packet.js';
 import { Pacer } from './pacer.js';
+import { PATH_FRAME_LENGTH, PathValidator, type PathOutcome } from './path-validation.js';
 import { Recovery, type FrameOutcome, type SentFrame } from './recovery.js';
 import { RttEstimator } from './rtt.js';
 import { StreamTable, type ConnectionEvent } from './stream-table.js';
 
+import { CloseCode, type ConnectionStats } from './connection-types.js';
+
 export type { ConnectionEvent } from './stream-table.js';
+export { CloseCode, type ConnectionStats } from './connection-types.js';
 
 /**
  * Bytes of one send slab. Sent datagrams are views into it, so it must never be
@@ -28,37 +32,6 @@ const SLAB_BYTES = 64 * 1024;
 
 /** The one PING record: frames are read, never changed, by whoever receives them back. */
 const PING_FRAME: SentFrame = { kind: 'ping' };
-
-/** Connection close codes carried in CLOSE frames. */
-export const CloseCode = {
-  /** Orderly close by the application. */
-  NO_ERROR: 0,
-  /** The peer sent something malformed or impossible. */
-  PROTOCOL_VIOLATION: 1,
-  /** The peer exceeded a flow-control window. */
-  FLOW_CONTROL: 2,
-  /** Nothing heard for the idle timeout (local only, never sent). */
-  IDLE_TIMEOUT: 3,
-  /** The peer opened far more streams than allowed. */
-  STREAM_LIMIT: 4,
-} as const;
-
-/** Counters for diagnostics and benchmarks. */
-export interface ConnectionStats {
-  packetsSent: number;
-  packetsReceived: number;
-  bytesSent: number;
-  bytesReceived: number;
-  /** Frames declared lost (each is resent as needed). */
-  framesLost: number;
-  duplicates: number;
-  /** Datagrams that failed authentication or decoding. */
-  dropped: number;
-  /** Probe timeouts fired. */
-  probes: number;
-  /** Times the window collapsed to its minimum after a blackout (RFC 9002 §7.6). */
-  persistentCongestion: number;
-}
 
 /** Protocol state of one tunnel connection between two nodes. */
 export class Connection implements FrameSink, FrameOutcome {
@@ -74,6 +47,8 @@ export class Connection implements FrameSink, FrameOutcome {
   readonly rtt: RttEstimator;
   /** Congestion controller (read-only for callers). */
   readonly cc: CongestionController;
+  /** Validation of the peer's current address (see {@link startPathValidation}). */
+  private readonly path: PathValidator;
 
   private readonly config: TunnelConfig;
   private readonly sealer: PacketSealer;
@@ -88,11 +63,7 @@ export class Connection implements FrameSink, FrameOutcome {
   private lastReceived: number;
   /** Highest packet number received so far (-1 before any). */
   private largestReceived = -1;
-  /**
-   * True when the last datagram handled authenticated and carried a packet number above
-   * every earlier one: only such a packet may move the peer's address (RFC 9000 §9.3), so a
-   * replayed or reordered old packet from elsewhere cannot redirect the connection.
-   */
+  /** The last datagram authenticated and was the newest yet: only such a packet may move the peer's address (RFC 9000 §9.3). */
   lastWasLargest = false;
   private lastEliciting: number;
   private generationStart: number;
@@ -121,6 +92,7 @@ export class Connection implements FrameSink, FrameOutcome {
     this.cc = new NewReno({ maxDatagram: MAX_DATAGRAM, maxWindow: this.config.maxCongestionWindow });
     this.recovery = new Recovery(this.rtt, this.cc, this.config.maxAckDelayMs, () => this.stats.persistentCongestion++);
     this.pacer = new Pacer(MAX_DATAGRAM, now);
+    this.path = new PathValidator((length) => suite.randomBytes(length));
     this.streams = new StreamTable(keys.initiator, this.config);
     this.lastReceived = now;
     this.lastEliciting = now;
@@ -154,6 +126,7 @@ export class Connection implements FrameSink, FrameOutcome {
       this.largestReceived = pn;
       this.lastWasLargest = true;
     }
+    this.path.onReceived(datagram.length);
     this.lastReceived = now;
     this.validated = true;
     this.now = now;
@@ -174,9 +147,13 @@ export class Connection implements FrameSink, FrameOutcome {
     if (this.state === 'closing') return this.validated ? this.transmitClose() : this.dropClose();
     if (!this.validated) return null;
     this.maybeRotateKeys(now);
+    // An unproven peer address gets at most 3x what came from it: small control packets
+    // (ACK, PATH_*) while anything is left, full packets only while a whole one fits.
+    const budget = this.path.budget();
+    if (budget <= 0) return null;
     const probing = this.probes > 0;
     // Probes and keep-alive PINGs are tiny and must go out even with a full window.
-    let canSend = probing || this.pingPending || this.cc.bytesInFlight + MAX_DATAGRAM <= this.cc.window;
+    let canSend = budget >= MAX_DATAGRAM && (probing || this.pingPending || this.cc.bytesInFlight + MAX_DATAGRAM <= this.cc.window);
     const work = this.pingPending || probing || this.streams.hasWork();
     if (canSend && work && !probing) {
       this.pacer.update(this.cc.window, this.rtt.smoothed);
@@ -187,7 +164,8 @@ export class Connection implements FrameSink, FrameOutcome {
       }
     }
     const eliciting = canSend && work;
-    if (!eliciting && !this.acks.due(now)) return null;
+    const pathFrames = this.path.hasFrames;
+    if (!eliciting && !pathFrames && !this.acks.due(now)) return null;
 
     // Frames go straight into the datagram's place in the send slab and are sealed there:
     // no scratch copy, no per-packet allocation.
@@ -208,6 +186,8 @@ export class Connection implements FrameSink, FrameOutcome {
         ackLargest = ranges[0]!;
       }
     }
+    // PATH_* frames are not in recovery: the validator repeats its challenge on a timer.
+    if (pathFrames) at = this.path.writeFrames(buf, at, now, this.rtt.pto(this.config.maxAckDelayMs));
     const packet = this.recovery.newPacket();
     const frames = packet.frames;
     if (eliciting) {
@@ -231,6 +211,7 @@ export class Connection implements FrameSink, FrameOutcome {
     this.stats.packetsSent++;
     this.stats.bytesSent += datagram.length;
     this.generationBytes += datagram.length;
+    this.path.onSent(datagram.length);
     if (frames.length > 0) {
       // Sent with less than half the window in flight: the sender was limited by the
       // application or by flow control, not by the window, so the ack says nothing about
@@ -257,6 +238,7 @@ export class Connection implements FrameSink, FrameOutcome {
       this.acks.deadline(),
       this.lastReceived + this.config.idleTimeoutMs,
       this.lastEliciting + this.config.keepAliveMs,
+      this.path.deadline(),
     );
     if (this.pacedUntil > 0 && this.streams.hasWork()) t = Math.min(t, this.pacedUntil);
     return t;
@@ -279,6 +261,22 @@ export class Connection implements FrameSink, FrameOutcome {
       this.lastEliciting = now; // the PING goes out with the next poll; do not fire again meanwhile
     }
     if (now >= this.pacedUntil) this.pacedUntil = 0;
+    if (now >= this.path.deadline()) this.path.onTimeout(now);
+  }
+
+  /** The peer's newest packet (`bytes` long) came from an unproven address: challenge it (see path-validation.ts). */
+  startPathValidation(now: number, bytes: number): void {
+    this.path.start(now, bytes, 3 * this.rtt.pto(this.config.maxAckDelayMs));
+  }
+
+  /** The peer's current address needs no proof (validated before, or proven by other means). */
+  trustPath(): void {
+    this.path.trust();
+  }
+
+  /** How the last path validation ended (`validated`, `failed`), reported once; null otherwise. */
+  takePathOutcome(): PathOutcome | null {
+    return this.path.takeOutcome();
   }
 
   /** Closes the connection: a CLOSE frame goes out with the next poll, then the state is `closed`. */
@@ -326,6 +324,18 @@ export class Connection implements FrameSink, FrameOutcome {
   /** @internal */
   onPing(): void {
     this.packetEliciting = true;
+  }
+
+  /** @internal */
+  onPathChallenge(data: Uint8Array): void {
+    this.packetEliciting = true;
+    this.path.onChallenge(data);
+  }
+
+  /** @internal */
+  onPathResponse(data: Uint8Array): void {
+    this.packetEliciting = true;
+    this.path.onResponse(data);
   }
 
   /** @internal */

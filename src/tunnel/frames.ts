@@ -18,6 +18,8 @@ export const FrameType = {
   STREAM_FIN: 0x09,
   MAX_DATA: 0x10,
   MAX_STREAM_DATA: 0x11,
+  PATH_CHALLENGE: 0x1a,
+  PATH_RESPONSE: 0x1b,
   CLOSE: 0x1c,
 } as const;
 
@@ -34,6 +36,10 @@ export interface FrameSink {
   onStopSending(id: number, code: number): boolean;
   onMaxData(max: number): void;
   onMaxStreamData(id: number, max: number): boolean;
+  /** `data` is 8 bytes (a view into the packet). */
+  onPathChallenge(data: Uint8Array): void;
+  /** `data` is 8 bytes (a view into the packet). */
+  onPathResponse(data: Uint8Array): void;
   onClose(code: number, reason: string): void;
 }
 
@@ -168,6 +174,14 @@ export function decodeFrames(payload: Uint8Array, sink: FrameSink): boolean {
         const id = r.varint();
         const max = r.varint();
         if (id < 0 || max < 0 || !sink.onMaxStreamData(id, max)) return false;
+        break;
+      }
+      case FrameType.PATH_CHALLENGE:
+      case FrameType.PATH_RESPONSE: {
+        const data = r.bytes(8);
+        if (data === null) return false;
+        if (type === FrameType.PATH_CHALLENGE) sink.onPathChallenge(data);
+        else sink.onPathResponse(data);
         break;
       }
       case FrameType.CLOSE: {

@@ -6,7 +6,7 @@
 
 import { EventEmitter } from 'node:events';
 import { MccError } from '../errors.js';
-import type { Address } from '../util/address.js';
+import { sameAddress, type Address } from '../util/address.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { CloseCode, Connection, type ConnectionEvent } from './connection.js';
 import { TunnelStream, type StreamHost } from './stream.js';
@@ -43,8 +43,10 @@ export type DatagramSender = (to: Address, data: Uint8Array) => void;
 
 /** A live tunnel connection to one peer, carrying many streams. */
 export class TunnelConnection extends EventEmitter<TunnelConnectionEvents> implements StreamHost {
-  /** Where the peer's datagrams come from (updated when an authenticated packet arrives from a new address). */
-  address: Address;
+  /** Where we send: the peer's newest packet's source, or a path the owner set. */
+  private current: Address;
+  /** The last address the peer proved (or the owner vouched for): where a failed validation returns. */
+  private validatedAddress: Address;
   /** The close error once closed (undefined while open or after an orderly close). */
   closeError: MccError | undefined;
   private readonly streams = new Map<number, TunnelStream>();
@@ -74,8 +76,25 @@ export class TunnelConnection extends EventEmitter<TunnelConnectionEvents> imple
     private readonly onFinished: (connection: TunnelConnection) => void,
   ) {
     super();
-    this.address = address;
+    this.current = { ...address };
+    this.validatedAddress = this.current;
     this.scheduleFlush(); // initial window updates, and arms the idle/keep-alive timer
+  }
+
+  /**
+   * Where the peer's datagrams go. It follows the source of the peer's newest authenticated
+   * packet (NAT rebinding); a new source is challenged first and gets at most 3x what came
+   * from it until the peer answers from there (RFC 9000 §9). Setting it (e.g. to a punched
+   * path the owner proved by other means) trusts the new address at once.
+   */
+  get address(): Address {
+    return this.current;
+  }
+
+  set address(address: Address) {
+    this.current = { host: address.host, port: address.port };
+    this.validatedAddress = this.current;
+    this.core.trustPath();
   }
 
   /** The peer's node ID (Ed25519 public key). */
@@ -109,8 +128,10 @@ export class TunnelConnection extends EventEmitter<TunnelConnectionEvents> imple
     if (this.finished) return;
     // The peer moved (NAT rebinding, roaming) only if its newest packet says so: a duplicate
     // or an older packet replayed from another address must not redirect our traffic.
-    if (this.core.handleDatagram(this.clock.now(), datagram) && this.core.lastWasLargest) {
-      if (from.host !== this.address.host || from.port !== this.address.port) this.address = { host: from.host, port: from.port };
+    if (this.core.handleDatagram(this.clock.now(), datagram) && this.core.lastWasLargest && !sameAddress(from, this.current)) {
+      this.current = { host: from.host, port: from.port };
+      if (sameAddress(from, this.validatedAddress)) this.core.trustPath();
+      else this.core.startPathValidation(this.clock.now(), datagram.length);
     }
     this.processEvents();
     // A reply the application wrote while handling this datagram (its 'data' handlers run
@@ -237,6 +258,9 @@ export class TunnelConnection extends EventEmitter<TunnelConnectionEvents> imple
   }
 
   private processEvents(): void {
+    const outcome = this.core.takePathOutcome();
+    if (outcome === 'validated') this.validatedAddress = this.current;
+    else if (outcome === 'failed') this.current = this.validatedAddress; // the core trusts it again already
     let event: ConnectionEvent | undefined;
     while ((event = this.core.pollEvent()) !== undefined) {
       switch (event.type) {

@@ -89,3 +89,119 @@ test('a packet replayed from another address (real UDP) does not move the connec
   assert.equal(atAttacker.length, 0, 'the attacker\'s address received nothing');
   assert.notEqual(pair.serverConnection.address.port, attackerPort);
 });
+
+/** A sans-IO pair with some traffic exchanged both ways (both sides validated). */
+function establishedPair(): { client: Connection; server: Connection; move: (from: Connection, to: Connection, now: number) => number } {
+  const a = generateIdentity();
+  const b = generateIdentity();
+  const initiator = new HandshakeInitiator(suite, handshakeIdentity(suite, a), b.publicKey, new Uint8Array(8).fill(3));
+  const accepted = readHandshakeInit(suite, handshakeIdentity(suite, b), initiator.message)!.accept(new Uint8Array(8).fill(4));
+  const client = new Connection(suite, initiator.finish(accepted.response)!.keys, 0);
+  const server = new Connection(suite, accepted.keys, 0);
+  /** Delivers everything `from` sends now; returns the bytes. */
+  const move = (from: Connection, to: Connection, now: number): number => {
+    let bytes = 0;
+    for (let d; (d = from.pollTransmit(now)) !== null; ) {
+      bytes += d.length;
+      to.handleDatagram(now, d.slice());
+    }
+    return bytes;
+  };
+  for (let now = 1; now < 5; now++) {
+    move(client, server, now);
+    move(server, client, now);
+  }
+  return { client, server, move };
+}
+
+test('path validation: a new peer address gets at most 3x what came from it until it echoes the challenge', () => {
+  const { client, server, move } = establishedPair();
+  let now = 10;
+  // The server has a lot to send to the client...
+  for (let event; (event = server.pollEvent()); );
+  const id = server.streams.open();
+  server.streams.write(id, new Uint8Array(200_000));
+  // ...when the client's newest 60-byte packet arrives from an address it has not proven.
+  server.startPathValidation(now, 60);
+  const challengePhase: Uint8Array[] = [];
+  for (let d; (d = server.pollTransmit(now)) !== null; ) challengePhase.push(d.slice());
+  const sent = challengePhase.reduce((n, d) => n + d.length, 0);
+  assert.ok(sent > 0, 'the challenge went out');
+  assert.ok(sent <= 3 * 60, `at most 3x the 60 bytes received (sent ${sent})`);
+  // The client answers from there: the address is proven and the data flows.
+  for (const d of challengePhase) client.handleDatagram(now, d);
+  move(client, server, ++now);
+  assert.equal(server.takePathOutcome(), 'validated');
+  const afterValidation = move(server, client, ++now);
+  assert.ok(afterValidation > 3 * 1200, `full-size packets go out once validated (${afterValidation} bytes)`);
+});
+
+test('path validation: no echo within 3 PTOs (at least 600 ms) means failed, and the budget is lifted for the old address', () => {
+  const { server } = establishedPair();
+  let now = 10;
+  for (let event; (event = server.pollEvent()); );
+  const id = server.streams.open();
+  server.streams.write(id, new Uint8Array(100_000));
+  server.startPathValidation(now, 50);
+  let sent = 0;
+  for (let step = 0; step < 100 && server.takePathOutcome() === null; step++) {
+    for (let d; (d = server.pollTransmit(now)) !== null; ) sent += d.length;
+    now = Math.max(now + 1, Math.min(server.nextTimeout(), now + 50));
+    server.handleTimeout(now);
+  }
+  assert.ok(now >= 10 + 600, `gave up only after the minimum validation time (at ${now})`);
+  assert.ok(sent <= 3 * 50, `repeated challenges stayed within the budget (sent ${sent})`);
+  // The caller reverted to the validated address (it got the 'failed' outcome): sending resumes.
+  let after = 0;
+  for (let d; (d = server.pollTransmit(now)) !== null; ) after += d.length;
+  assert.ok(after > 10_000, 'the old, validated path is not limited');
+});
+
+test('a peer spoofing a victim as its source (real UDP) gets at most 3x its packet sent there; the transfer still completes', async (t) => {
+  const clock = new TrackedClock(systemClock);
+  const clientTransport = new UdpTransport({ host: '127.0.0.1' });
+  const serverTransport = new UdpTransport({ host: '127.0.0.1' });
+  const victim = createSocket('udp4');
+  victim.bind(0, '127.0.0.1');
+  await once(victim, 'listening');
+  t.after(() => victim.close());
+  let victimBytes = 0;
+  victim.on('message', (message) => (victimBytes += message.length));
+  let divert = 0;
+  let divertedBytes = 0;
+  const send = clientTransport.send.bind(clientTransport);
+  // The (authenticated) client sends some of its own fresh packets with the victim's source.
+  clientTransport.send = (to: Address, data: Uint8Array): void => {
+    if (divert > 0) {
+      divert--;
+      divertedBytes += data.length;
+      victim.send(data, to.port, to.host);
+    } else send(to, data);
+  };
+  const pair = await connectPair(clientTransport, serverTransport, clock);
+  t.after(() => pair.close());
+  const total = 2_000_000;
+  pair.serverConnection.on('stream', (stream: TunnelStream) => {
+    stream.on('error', () => {});
+    stream.end(Buffer.alloc(total, 9));
+  });
+  const stream = pair.clientConnection.openStream();
+  stream.on('error', () => {});
+  stream.write('go');
+  let received = 0;
+  let diverted = false;
+  await new Promise<void>((resolve) => {
+    stream.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (!diverted && received > 100_000) {
+        diverted = true;
+        divert = 3; // the next three ACK packets claim to come from the victim
+      }
+    });
+    stream.on('end', resolve);
+  });
+  assert.equal(received, total, 'the download completed');
+  assert.ok(divertedBytes > 0, 'packets were sent with the victim as source');
+  assert.ok(victimBytes <= 3 * divertedBytes + 100, `the victim got ${victimBytes} bytes for the ${divertedBytes} sent in its name`);
+  assert.equal(pair.serverConnection.address.port, clientTransport.localAddress().port, 'the server sends to the client again');
+});
