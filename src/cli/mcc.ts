@@ -64,8 +64,12 @@ async function start(command: StartCommand): Promise<number> {
       process.on('SIGTERM', onSignal);
     });
   } finally {
-    if (server?.listening) await new Promise<void>((resolve) => server!.close(() => resolve()));
-    await node.stop();
+    // Stop the node (its withdrawals) without waiting for HTTP clients: server.close() alone
+    // waits for every open connection, so one client holding a request open would keep the
+    // process (and the provider records) alive after SIGINT.
+    const closing = server?.listening ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
+    server?.closeAllConnections();
+    await Promise.all([closing, node.stop()]);
   }
   console.log('mcc: stopped');
   return 0;

@@ -71,3 +71,29 @@ test('mcc start runs a node that answers pings and REST, prints its ID and addre
   assert.equal(await exited, 0, output);
   assert.match(output, /stopped/);
 });
+
+test('mcc start --rest stops on SIGINT even while an HTTP client holds an unfinished request open', async (t) => {
+  const restPort = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'start', '--host', '127.0.0.1', '--rest', `127.0.0.1:${restPort}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const deadline = Date.now() + 20_000;
+  while (!/rest on/.test(output) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.match(output, /rest on/);
+  const { connect } = await import('node:net');
+  const socket = connect(restPort, '127.0.0.1');
+  socket.on('error', () => {});
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write('GET /node HTTP/1.1\r\nHost: x\r\n'); // the headers never end
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  child.kill('SIGINT');
+  const code = await Promise.race([exited, new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 15_000))]);
+  socket.destroy();
+  assert.equal(code, 0, `exited by itself after SIGINT (output: ${output.trim().split('\n').slice(-2).join(' | ')})`);
+  assert.match(output, /mcc: stopped/);
+});
