@@ -216,7 +216,12 @@ export class Discovery {
     const registrations = [...this.registrations.values()];
     this.registrations.clear();
     await Promise.all(registrations.map((r) => r.close(options.withdraw !== false, options.signal).catch(() => undefined)));
-    for (const registration of registrations) registration.dispose();
+    for (const registration of registrations) {
+      registration.dispose();
+      // onClosed no longer finds these (the map is empty): release the listeners on the callers' signals here.
+      this.detachers.get(registration)?.();
+      this.detachers.delete(registration);
+    }
     this.lookups.clear();
   }
 }
