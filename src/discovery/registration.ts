@@ -191,13 +191,17 @@ export class Registration {
     try {
       const result = await this.putWithAbort(record, signal);
       this.stored = result.stored;
+      // Only this node kept it (a partition, say): the live record is still out there at its
+      // holders, so the withdrawal must keep trying, exactly as if the put had failed.
+      if (result.stored >= MIN_STORED) return;
     } catch (error) {
       this.lastError = error;
-      if (signal?.aborted || this.liveUntil <= context.wallClock()) return;
-      this.schedule(this.backoff(), () => {
-        this.enqueue(() => this.withdrawOnce()).catch(() => undefined);
-      }, true);
+      if (signal?.aborted) return;
     }
+    if (this.liveUntil <= context.wallClock()) return;
+    this.schedule(this.backoff(), () => {
+      this.enqueue(() => this.withdrawOnce()).catch(() => undefined);
+    }, true);
   }
 
   /** One put, abortable both by the caller's signal and by {@link Registration.close}. */

@@ -133,3 +133,22 @@ test('watch reports adds, updates and removals in order, and ends on abort', asy
   assert.deepEqual(events[2]!.provider.metadata, { v: 2 });
   await sim.stop();
 });
+
+test('a withdrawal that reached only this node (partitioned) is retried until the holders have it', async () => {
+  const sim = new DiscoverySim({ seed: 8, latencyMs: 5 });
+  const nodes = sim.build(10);
+  const [provider, reader] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
+  const lookup = () => sim.until(reader.discovery.lookup('svc', { fresh: true }));
+  const reg = await sim.until(provider.discovery.register('svc', { ttl: 600_000 }));
+  assert.equal(reg.state, 'published');
+  assert.equal((await lookup()).length, 1);
+  // Cut off, the provider unregisters: its withdrawal is stored by itself alone.
+  sim.kad.hub.setOnline(provider.sim.contact.id, false);
+  await sim.until(reg.unregister());
+  assert.ok(reg.stored < 2, `the withdrawal reached only this node (stored ${reg.stored})`);
+  sim.kad.hub.setOnline(provider.sim.contact.id, true);
+  assert.equal((await lookup()).length, 1, 'the holders still serve the live record');
+  await sim.advance(60_000); // the retry back-off, well within the record's 10 min
+  assert.equal((await lookup()).length, 0, 'the retried withdrawal reached the holders');
+  await sim.stop();
+});
