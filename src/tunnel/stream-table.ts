@@ -11,7 +11,7 @@ import { MccError } from '../errors.js';
 import type { TunnelConfig } from './config.js';
 import { ConnectionFlow } from './flow-control.js';
 import { FrameType, varintFrameLength, writeStreamHeader, writeVarintFrame } from './frames.js';
-import { RecvStream, type RecvResult } from './recv-stream.js';
+import { MAX_CONNECTION_RUNS, RecvStream, RunBudget, TOO_MANY_GAPS, type RecvResult } from './recv-stream.js';
 import type { SentFrame } from './recovery.js';
 import { SendStream } from './send-stream.js';
 import { INITIAL_STREAM_CREDIT, StreamCode, type ConnectionEvent, type StreamEntry } from './stream-types.js';
@@ -35,6 +35,8 @@ export class StreamTable {
   private readonly flow: ConnectionFlow;
   private closed = false;
   private violation: { code: number; reason: string } | null = null;
+  /** Out-of-order runs of all streams together: honest gaps (one per lost ~1 KB packet) scale with the connection window. */
+  private readonly runBudget: RunBudget;
 
   constructor(
     initiator: boolean,
@@ -43,6 +45,7 @@ export class StreamTable {
     this.nextLocal = initiator ? 0 : 1;
     this.nextPeer = initiator ? 1 : 0;
     this.flow = new ConnectionFlow(config.connectionWindow);
+    this.runBudget = new RunBudget(Math.max(MAX_CONNECTION_RUNS, Math.ceil(config.connectionWindow / 1024)));
   }
 
   /** Number of open streams. */
@@ -128,12 +131,10 @@ export class StreamTable {
     e.aborted = true;
     if (e.send.reset(code)) this.control.add(e);
     if (!e.recv.endDelivered) {
-      // Discard what is unread even when the FIN is in: otherwise the entry (and its slot
-      // against the stream limit) would wait forever for a read that never comes.
+      // Discard what is unread even when the FIN is in, or the entry waits forever for a read.
       e.recv.discarding = true;
       if (e.recv.finalSize === null) {
-        // The peer is still sending: ask it to stop. Once the final size is known its
-        // highest offset (what flow control counts) is in, so there is nothing to stop.
+        // Still sending: ask the peer to stop (once the final size is known there is nothing to stop).
         e.stopPending = true;
         e.stopCode = code;
         this.control.add(e);
@@ -332,7 +333,7 @@ export class StreamTable {
       id,
       local,
       send: new SendStream(INITIAL_STREAM_CREDIT, this.config.sendBufferSize),
-      recv: new RecvStream(Math.max(INITIAL_STREAM_CREDIT, this.config.streamWindow)),
+      recv: new RecvStream(Math.max(INITIAL_STREAM_CREDIT, this.config.streamWindow), this.runBudget),
       queued: false,
       stopPending: false,
       stopCode: 0,
@@ -376,7 +377,8 @@ export class StreamTable {
   /** Connection-level accounting after a receive-side change; false on a violation. */
   private account(e: StreamEntry, readBefore: number, result: RecvResult): boolean {
     if (typeof result === 'string') {
-      this.violation = { code: 2, reason: result };
+      // Too many gaps is no flow-control excess (every byte was in the window): code 1, protocol violation.
+      this.violation = { code: result === TOO_MANY_GAPS ? 1 : 2, reason: result };
       return false;
     }
     if (!this.flow.received(result)) {
