@@ -15,7 +15,12 @@ export interface RelayClientOptions {
   retryMs?: number;
   /** Time budget of one reservation or connect request. Default 4000 ms. */
   requestTimeoutMs?: number;
-  /** Circuits this node is an end of, at most; the oldest is forgotten beyond. Default 64. */
+  /**
+   * Circuits this node is an end of, at most. Default 64. When full, an idle circuit makes room
+   * (one that never carried traffic first); a circuit in use never does: the new one is refused
+   * with `ERR_LIMIT` instead. Circuits others open are also limited to a quarter of this per
+   * relay and to 4 per initiator (relay-circuit-table.ts).
+   */
   maxCircuits?: number;
   /** Accept circuits from relays we hold no reservation with (reachable nodes). Default true. */
   acceptUnreserved?: boolean;

@@ -28,6 +28,8 @@ import type { InboundMessage } from '../session/session.js';
 import type { Envelope } from '../wire/codec.js';
 import { CIRCUIT_ID_SIZE, MAX_EARLY_BYTES, MAX_EARLY_DATAGRAMS, isVirtualAddress } from './relay-packet.js';
 import type { RelayTransport } from './relay-transport.js';
+import { CircuitTable, type IncomingEnd } from './relay-circuit-table.js';
+import { unreservedConnectPadding } from './relay-unreserved.js';
 import { topUpReservations } from './reserve-round.js';
 import type { NatContext, NatPeer } from './types.js';
 import type { RelayClientOptions, RelayReservationInfo, RelayedConnection, RelayRoute, OpeningCircuit, RelayClientEvents } from './relay-client-types.js';
@@ -53,13 +55,11 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
   private readonly maxRelays: number;
   private readonly retryMs: number;
   private readonly requestTimeoutMs: number;
-  private readonly maxCircuits: number;
   private readonly acceptUnreserved: boolean;
   private readonly acceptIncoming: (initiator: Uint8Array, address: Address | undefined) => boolean;
   private readonly reserved = new Map<string, RelayReservationInfo>();
-  private readonly circuitIds: string[] = [];
-  /** Circuits others opened to us, by circuit ID: who opened each and through which relay (to recognise a retransmitted announcement). */
-  private readonly incomingPeers = new Map<string, { initiator: Uint8Array; relay: Uint8Array }>();
+  /** Circuits we are an end of; for those others opened, who opened each and through which relay. */
+  private readonly circuits: CircuitTable;
   private candidates: NatPeer[] = [];
   private wanted = false;
   private timer: TimerHandle | undefined;
@@ -83,7 +83,9 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     if (!(this.minRelays >= 1 && this.maxRelays >= this.minRelays)) throw invalidArgument('minRelays', 'expected 1 <= minRelays <= maxRelays');
     this.retryMs = options.retryMs ?? 30_000;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 4000;
-    this.maxCircuits = options.maxCircuits ?? 64;
+    const maxCircuits = options.maxCircuits ?? 64;
+    if (!(Number.isInteger(maxCircuits) && maxCircuits >= 1)) throw invalidArgument('maxCircuits', 'expected an integer >= 1');
+    this.circuits = new CircuitTable(context.clock, (id) => transport.circuitTraffic(id), maxCircuits, (id) => this.closeCircuit(id));
     this.acceptIncoming = options.acceptIncoming ?? (() => true);
     this.acceptUnreserved = options.acceptUnreserved ?? true;
     context.rpc.handle('relayIncoming', (request) => this.onIncoming(request));
@@ -156,14 +158,16 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
    * Starts a circuit to `target`: registers it (so its virtual address can be sent to at
    * once) and returns; {@link OpeningCircuit.launch} sends the set-up. Send what should ride
    * the set-up (handshake, hole-punch offer) before launching.
+   * @throws MccError `ERR_LIMIT` when the circuit table is full of circuits in use.
    */
   open(target: Uint8Array, routes: RelayRoute[], options: { signal?: AbortSignal; timeoutMs?: number } = {}): OpeningCircuit {
     if (!(target instanceof Uint8Array) || target.length !== 32) throw invalidArgument('target', 'expected a 32-byte node ID');
     if (routes.length === 0) throw invalidArgument('routes', 'expected at least one relay');
     let circuitId = bytesToHex(this.context.crypto.randomBytes(CIRCUIT_ID_SIZE));
-    while (this.circuitIds.includes(circuitId)) circuitId = bytesToHex(this.context.crypto.randomBytes(CIRCUIT_ID_SIZE));
+    while (this.circuits.has(circuitId)) circuitId = bytesToHex(this.context.crypto.randomBytes(CIRCUIT_ID_SIZE));
+    this.circuits.makeRoom();
     const address = this.transport.addCircuit(circuitId, routes[0]!.relay.address, { opening: true });
-    this.track(circuitId);
+    this.circuits.add(circuitId, undefined, true);
     let launched: Promise<RelayedConnection> | undefined;
     let cancelled = false;
     const launch = async (): Promise<RelayedConnection> => {
@@ -180,6 +184,7 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
         }
         if (cancelled) break;
         this.transport.openCircuit(circuitId, early.length);
+        this.circuits.opened(circuitId);
         return { relay: { id: route.relay.id, address: { ...route.relay.address } }, circuitId, peer: target, address: { ...address }, peerObserved: undefined };
       }
       this.closeCircuit(circuitId);
@@ -217,7 +222,9 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
   ): Promise<void> {
     const id = hexToBytes(circuitId);
     const relayConnect = { target, circuitId: id, early, ...(route.targetAddress ? { address: toSocketAddress(route.targetAddress) } : {}) };
-    const answer = await this.context.rpc.request(route.relay, { relayConnect }, {
+    // Towards a target without reservation the relay's announcement must not outweigh our request (relay-unreserved.ts).
+    const padding = route.targetAddress ? unreservedConnectPadding(relayConnect) : undefined;
+    const answer = await this.context.rpc.request(route.relay, padding ? { relayConnect, padding } : { relayConnect }, {
       signal: options.signal,
       timeoutMs: options.timeoutMs ?? this.requestTimeoutMs * 2,
       retries: 1,
@@ -232,9 +239,7 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
   /** Forgets a circuit. */
   closeCircuit(circuitIdHex: string): void {
     this.transport.removeCircuit(circuitIdHex);
-    this.incomingPeers.delete(circuitIdHex);
-    const index = this.circuitIds.indexOf(circuitIdHex);
-    if (index >= 0) this.circuitIds.splice(index, 1);
+    this.circuits.remove(circuitIdHex);
   }
 
   /** Stops timers; forgets reservations and circuits. */
@@ -245,20 +250,13 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     for (const timer of this.earlyTimers) this.context.clock.clearTimeout(timer);
     this.earlyTimers.clear();
     this.reserved.clear();
-    this.incomingPeers.clear();
-    for (const id of this.circuitIds.splice(0)) this.transport.removeCircuit(id);
+    for (const id of this.circuits.clear()) this.transport.removeCircuit(id);
   }
 
-  private adopt(relay: NatPeer, circuitIdHex: string, peer: Uint8Array, peerObserved: Address | undefined): RelayedConnection {
+  private adopt(relay: NatPeer, circuitIdHex: string, end: IncomingEnd, peerObserved: Address | undefined): RelayedConnection {
     const address = this.transport.addCircuit(circuitIdHex, relay.address);
-    this.track(circuitIdHex);
-    return { relay: { id: relay.id, address: { ...relay.address } }, circuitId: circuitIdHex, peer, address, peerObserved };
-  }
-
-  /** Remembers a circuit we are an end of; beyond `maxCircuits` the oldest is forgotten. */
-  private track(circuitIdHex: string): void {
-    if (!this.circuitIds.includes(circuitIdHex)) this.circuitIds.push(circuitIdHex);
-    while (this.circuitIds.length > this.maxCircuits) this.closeCircuit(this.circuitIds[0]!);
+    this.circuits.add(circuitIdHex, end);
+    return { relay: { id: relay.id, address: { ...relay.address } }, circuitId: circuitIdHex, peer: end.initiator, address, peerObserved };
   }
 
   private onIncoming(request: InboundMessage): Envelope {
@@ -277,21 +275,23 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     const initiatorAddress = fromSocketAddress(body?.initiatorAddress) ?? undefined;
     if (!this.acceptIncoming(initiator, initiatorAddress)) throw new MccError('ERR_PEER', 'circuit refused');
     const idHex = bytesToHex(circuitId);
-    if (this.circuitIds.includes(idHex)) {
-      const known = this.incomingPeers.get(idHex);
+    if (this.circuits.has(idHex)) {
+      const known = this.circuits.incoming(idHex);
       // Initiators pick circuit IDs and every 0x13 header shows them: without this, anyone who saw
       // one could move our end of a live circuit to a relay of their choice and cut the real peer off.
       if (!known || !equalBytes(known.initiator, initiator)) throw new MccError('ERR_LIMIT', 'circuit ID in use');
       // A retransmitted announcement (our acceptance was lost): accept again, deliver nothing twice.
       if (equalBytes(known.relay, request.from.id)) return { relayCircuit: { circuitId } };
       // The same initiator trying its next route (the first relay's answer never reached it): the
-      // circuit moves to this relay below, as the initiator's own end already has.
+      // circuit moves to this relay, as the initiator's own end already has (and counts for it now).
+      this.closeCircuit(idHex);
     }
+    const end: IncomingEnd = { initiator, initiatorHex: bytesToHex(initiator), relay: request.from.id, relayHex: request.fromHex };
+    // Never at the cost of a circuit in use; bounded per relay and per initiator (relay-circuit-table.ts).
+    this.circuits.makeRoom(end);
     // The relay may have moved (rebinding): trust the address it speaks from.
     const relay = { id: request.from.id, address: request.from.address };
-    const connection = this.adopt(relay, idHex, initiator, initiatorAddress);
-    // Bounded by maxCircuits: track() forgets the entry of every circuit it evicts.
-    this.incomingPeers.set(idHex, { initiator, relay: request.from.id });
+    const connection = this.adopt(relay, idHex, end, initiatorAddress);
     this.emit('incoming', connection);
     // The initiator's first datagrams (sealed for us, unread by the relay) arrive as if through
     // the circuit, once this handler has answered: the acceptance goes out first.

@@ -17,7 +17,9 @@
  * Everything is bounded: reservations, circuits in total and per client, bytes per
  * second per circuit (token bucket; excess is dropped, as a congested link would),
  * circuit lifetime and idle time, reservation lifetime. Relaying can be switched
- * off at any time ({@link RelayServer.enabled}); existing circuits then close.
+ * off at any time ({@link RelayServer.enabled}); existing circuits then close. A set-up towards
+ * a target without reservation needs a validated initiator, which pays for what the relay sends
+ * the target, byte for byte (relay-unreserved.ts).
  */
 import type { Address } from '../util/address.js';
 import { sameAddress } from '../util/address.js';
@@ -30,6 +32,7 @@ import type { InboundMessage } from '../session/session.js';
 import type { Envelope } from '../wire/codec.js';
 import { CIRCUIT_ID_SIZE, MAX_EARLY_BYTES, MAX_EARLY_DATAGRAMS, MAX_RELAYED_INNER_SIZE, isVirtualAddress, relayedIdHex } from './relay-packet.js';
 import type { NatContext, NatSendRaw } from './types.js';
+import { announceUnreserved, announcementSize, tokenRequest } from './relay-unreserved.js';
 
 /** Limits of a {@link RelayServer}. */
 export interface RelayServerOptions {
@@ -93,6 +96,18 @@ interface Circuit {
 }
 
 const SWEEP_INTERVAL_MS = 15_000;
+/** Set-ups to unreserved targets per initiator IP: honest ones are rare (an initiator whose firewall lets only its relays through). */
+const UNRESERVED_PER_IP_PER_SECOND = 1;
+const UNRESERVED_PER_IP_BURST = 4;
+/**
+ * Set-ups to unreserved targets, all initiators together: each sends a datagram to an address
+ * an initiator chose, and many validated sources (or one with many addresses) would otherwise
+ * add up to any rate.
+ */
+const UNRESERVED_PER_SECOND = 10;
+const UNRESERVED_BURST = 20;
+/** Key of the all-initiators bucket. */
+const ANY_INITIATOR = '*';
 
 /** The relay role. Construct on every node; it answers only while {@link RelayServer.enabled}. */
 export class RelayServer {
@@ -102,12 +117,16 @@ export class RelayServer {
   private readonly limits: Required<RelayServerOptions>;
   private readonly reservations = new Map<string, Reservation>();
   private readonly circuits = new Map<string, Circuit>();
-  /** Set-ups waiting for the target, by circuit ID: a retransmitted RelayConnect joins its set-up. */
-  private readonly setups = new Map<string, { initiatorHex: string; answer: Promise<Envelope> }>();
+  /**
+   * Set-ups waiting for the target, by circuit ID: a retransmitted RelayConnect joins its set-up
+   * (and, to an unreserved target, pays for one more announcement of `size` bytes at most).
+   */
+  private readonly setups = new Map<string, { initiatorHex: string; answer: Promise<Envelope>; unreserved?: { size: number; again: () => void } }>();
   private sweepTimer: TimerHandle | undefined;
   private closed = false;
-  /** Circuits to unreserved targets make the relay contact an address the initiator chose: rate-limited per initiator IP. */
+  /** Circuits to unreserved targets make the relay contact an address the initiator chose: rate-limited per initiator IP and in total. */
   private readonly unreservedLimiter: RateLimiter;
+  private readonly unreservedTotal: RateLimiter;
 
   constructor(
     private readonly context: NatContext,
@@ -128,7 +147,8 @@ export class RelayServer {
       incomingTimeoutMs: options.incomingTimeoutMs ?? 3000,
     };
     this.enabledFlag = this.limits.enabled;
-    this.unreservedLimiter = new RateLimiter(context.clock, { ratePerSecond: 1, burst: 4 });
+    this.unreservedLimiter = new RateLimiter(context.clock, { ratePerSecond: UNRESERVED_PER_IP_PER_SECOND, burst: UNRESERVED_PER_IP_BURST });
+    this.unreservedTotal = new RateLimiter(context.clock, { ratePerSecond: UNRESERVED_PER_SECOND, burst: UNRESERVED_BURST, maxKeys: 1 });
     context.rpc.handle('relayReserve', (request) => this.onReserve(request));
     context.rpc.handle('relayConnect', (request) => this.onConnect(request));
   }
@@ -238,7 +258,10 @@ export class RelayServer {
     const idHex = bytesToHex(circuitId);
     // A retransmitted RelayConnect (its answer was lost, or is still on the way) gets the same answer.
     const setup = this.setups.get(idHex);
-    if (setup?.initiatorHex === request.fromHex) return setup.answer;
+    if (setup?.initiatorHex === request.fromHex) {
+      if (setup.unreserved && request.validated && request.size >= setup.unreserved.size) setup.unreserved.again();
+      return setup.answer;
+    }
     const existing = this.circuits.get(idHex);
     if (!setup && existing?.accepted && existing.initiatorHex === request.fromHex && sameAddress(existing.initiator, request.from.address)) {
       return { relayCircuit: { circuitId, observed: toSocketAddress(request.from.address) } };
@@ -256,7 +279,15 @@ export class RelayServer {
     if (this.circuits.size >= this.limits.maxCircuits || (reservation && reservation.circuits >= this.limits.maxCircuitsPerClient)) {
       return this.refuse('circuit limit reached', 'ERR_LIMIT');
     }
-    if (!reservation && !this.unreservedLimiter.take(request.from.address.host)) return this.refuse('too many unreserved circuits', 'ERR_LIMIT');
+    const relayIncoming = { circuitId, initiator: request.from.id, initiatorAddress: toSocketAddress(request.from.address), early };
+    // Towards an address the initiator chose: only from a validated source, and what we send there
+    // must not outweigh what it sent us (relay-unreserved.ts).
+    const size = reservation ? 0 : announcementSize(relayIncoming);
+    if (!reservation) {
+      if (!request.validated) return tokenRequest(request);
+      if (request.size < size) return this.refuse(`a RelayConnect to an unreserved target must be at least ${size} bytes`, 'ERR_LIMIT');
+      if (!this.unreservedLimiter.take(request.from.address.host) || !this.unreservedTotal.take(ANY_INITIATOR)) return this.refuse('too many unreserved circuits', 'ERR_LIMIT');
+    }
     // The circuit exists (unaccepted) before the target hears of it: the target's first
     // answers through it may overtake its acceptance.
     const circuit: Circuit = {
@@ -276,21 +307,19 @@ export class RelayServer {
     if (reservation) reservation.circuits++;
     this.updateCounts();
     this.scheduleSweep();
-    const answer = this.setUp(request, circuit, target, early, reservation).finally(() => this.setups.delete(idHex));
-    this.setups.set(idHex, { initiatorHex: request.fromHex, answer });
+    const to = { id: target, address: circuit.client };
+    const timeoutMs = this.limits.incomingTimeoutMs;
+    const unreserved = reservation ? undefined : announceUnreserved(this.context.rpc, this.context.clock, to, { relayIncoming }, timeoutMs);
+    const accepted = unreserved?.accepted ?? this.context.rpc.request(to, { relayIncoming }, { timeoutMs }).then(() => true, () => false);
+    const answer = this.setUp(request, circuit, accepted, reservation).finally(() => this.setups.delete(idHex));
+    this.setups.set(idHex, { initiatorHex: request.fromHex, answer, ...(unreserved ? { unreserved: { size, again: unreserved.again } } : {}) });
     return answer;
   }
 
-  /** Announces `circuit` to its target (with the initiator's early datagrams) and waits for the acceptance. */
-  private async setUp(request: InboundMessage, circuit: Circuit, target: Uint8Array, early: Uint8Array[], reservation: Reservation | undefined): Promise<Envelope> {
+  /** Waits for the target to accept `circuit` (announced with the initiator's early datagrams). */
+  private async setUp(request: InboundMessage, circuit: Circuit, accepted: Promise<boolean>, reservation: Reservation | undefined): Promise<Envelope> {
     const circuitId = hexToBytes(circuit.idHex);
-    try {
-      await this.context.rpc.request(
-        { id: target, address: circuit.client },
-        { relayIncoming: { circuitId, initiator: request.from.id, initiatorAddress: toSocketAddress(request.from.address), early } },
-        { timeoutMs: this.limits.incomingTimeoutMs },
-      );
-    } catch {
+    if (!(await accepted)) {
       this.closeCircuit(circuit);
       return this.refuse('target did not accept the circuit', 'ERR_PEER');
     }

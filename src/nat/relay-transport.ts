@@ -3,23 +3,21 @@
  * between its socket and the session/tunnel layers.
  *
  * - Sends to a circuit's virtual address go out wrapped (`0x13 | circuit ID | datagram`)
- *   to the circuit's relay, together at the end of the current task (so, as with a UDP
- *   socket, the caller must not change a datagram after sending it); sends to real
- *   addresses pass through. While a circuit we
- *   initiate is still being set up, sends to it are held (bounded): the first of them ride
- *   the set-up message itself (`RelayConnect.early`), the rest go out once it is open.
- * - Inbound `0x13` datagrams are demultiplexed by their 8-byte ID: a circuit we are an
- *   end of is unwrapped and delivered upwards *from the virtual address* (so replies
- *   go back through the relay by themselves); a claimed ID (hole-punch probes) goes
- *   to its claimant; anything else goes to the relay server, when this node is one.
- * - Sends to an address with a route (a hole-punched path that runs over an extra
- *   socket, {@link RelayTransport.addRoute}) go out on that socket; what arrives on it
- *   is delivered upwards like datagrams of the main socket.
+ *   to the circuit's relay, together at the end of the current task (so, as with a UDP socket,
+ *   the caller must not change a datagram after sending it); sends to real addresses pass
+ *   through. While a circuit we initiate is still being set up, sends to it are held (bounded):
+ *   the first of them ride the set-up message (`RelayConnect.early`), the rest go out once open.
+ * - Inbound `0x13` datagrams are demultiplexed by their 8-byte ID: a circuit we are an end of
+ *   is unwrapped and delivered upwards *from the virtual address* (so replies go back through
+ *   the relay by themselves); a claimed ID (hole-punch probes) goes to its claimant; anything
+ *   else goes to the relay server, when this node is one.
+ * - Sends to an address with a route (a hole-punched path that runs over an extra socket,
+ *   {@link RelayTransport.addRoute}) go out on that socket; what arrives on it is delivered
+ *   upwards like datagrams of the main socket.
  * - Everything else passes through untouched.
  *
- * It also remembers, bounded, where session datagrams went lately
- * ({@link RelayTransport.sentRecently}): a dial-back probe from such an address proves
- * nothing about reachability, since our NAT holds a mapping towards it.
+ * It also remembers, bounded, where session datagrams went lately ({@link RelayTransport.sentRecently}):
+ * a dial-back probe from such an address proves nothing about reachability (our NAT holds a mapping).
  *
  * Bad input never throws: it is dropped and counted in {@link RelayTransport.counters}.
  */
@@ -78,6 +76,9 @@ interface CircuitEnd {
   virtual: Address;
   /** Sends held while the circuit is being set up; undefined once it is open. */
   early: Uint8Array[] | undefined;
+  /** Datagrams relayed each way (see circuitTraffic). */
+  received: number;
+  sent: number;
 }
 
 /** Transport decorator that adds relay circuits and 0x13 demultiplexing. */
@@ -86,10 +87,7 @@ export class RelayTransport implements Transport {
   readonly counters: RelayTransportCounters = { relayedOut: 0, relayedIn: 0, droppedNoCircuit: 0, droppedOversized: 0, droppedInbound: 0, droppedEarly: 0 };
   private handler: DatagramHandler = () => {};
   private readonly circuits = new Map<string, CircuitEnd>();
-  /**
-   * The same circuits by the low word of their ID (a bucket, in case two IDs share it): the
-   * per-datagram paths look circuits up by numbers, never by a string built per datagram.
-   */
+  /** The same circuits by the low word of their ID (a bucket, in case two IDs share it): the per-datagram paths look circuits up by numbers, never by a string built per datagram. */
   private readonly byLowWord = new Map<number, CircuitEnd[]>();
   /** Virtual host -> circuit, so a relayed send does not parse its address. */
   private readonly byVirtualHost = new Map<string, CircuitEnd>();
@@ -165,16 +163,16 @@ export class RelayTransport implements Transport {
       return;
     }
     this.counters.relayedOut++;
+    circuit.sent++;
     // Relayed sends leave together at the end of the current task (see flushOutbox).
     this.outbox.push(circuit, data);
     if (this.outbox.length === 2) queueMicrotask(this.flushOutbox);
   }
 
   /**
-   * Sends the relayed datagrams of the current task back to back. The tunnel seals a burst one
-   * datagram at a time; sent as they come, each would wake a relay process on the same machine,
-   * and ends and relay would take turns on one core per datagram (docs/nat.md). Header and
-   * datagram go to the socket as two parts where it can take them: no copy.
+   * Sends the relayed datagrams of the current task back to back. The tunnel seals a burst one datagram at a time; sent
+   * as they come, each would wake a relay process on the same machine, and ends and relay would take turns on one core
+   * per datagram (docs/nat.md). Header and datagram go to the socket as two parts where it can take them: no copy.
    */
   private readonly flushOutbox = (): void => {
     const outbox = this.outbox;
@@ -227,9 +225,8 @@ export class RelayTransport implements Transport {
   }
 
   /**
-   * Sends to `remote` go out on `socket` from now on (an extra socket that a hole punch
-   * opened), and what arrives on it is delivered like main-socket datagrams. The
-   * transport owns the socket: {@link RelayTransport.removeRoute} or close() closes it.
+   * Sends to `remote` go out on `socket` from now on (an extra socket that a hole punch opened), and what
+   * arrives on it is delivered like main-socket datagrams. The transport owns the socket: removeRoute() or close() closes it.
    */
   addRoute(remote: Address, socket: Transport): void {
     const key = routeKey(remote);
@@ -269,17 +266,16 @@ export class RelayTransport implements Transport {
   }
 
   /**
-   * Registers a circuit this node is an end of; returns the virtual address of the peer behind it.
-   * With `opening`, the circuit is still being set up: sends to it are held until
-   * {@link RelayTransport.openCircuit} (see {@link RelayTransport.heldDatagrams}); what arrives
-   * through it is delivered already (the peer may answer before the relay does).
+   * Registers a circuit this node is an end of; returns the virtual address of the peer behind it. With `opening`,
+   * the circuit is still being set up: sends to it are held until {@link RelayTransport.openCircuit} (see
+   * {@link RelayTransport.heldDatagrams}); what arrives through it is delivered already (the peer may answer first).
    */
   addCircuit(circuitIdHex: string, relay: Address, options: { opening?: boolean } = {}): Address {
     this.removeCircuit(circuitIdHex);
     const virtual = virtualAddress(circuitIdHex);
     const idBytes = hexToBytes(circuitIdHex);
     const header = relayedHeader(idBytes);
-    const circuit: CircuitEnd = { idBytes, high: relayedIdHigh(header), low: relayedIdLow(header), header, relay: { ...relay }, virtual, early: options.opening ? [] : undefined };
+    const circuit: CircuitEnd = { idBytes, high: relayedIdHigh(header), low: relayedIdLow(header), header, relay: { ...relay }, virtual, early: options.opening ? [] : undefined, received: 0, sent: 0 };
     this.circuits.set(circuitIdHex, circuit);
     const bucket = this.byLowWord.get(circuit.low);
     if (bucket) bucket.push(circuit);
@@ -299,10 +295,7 @@ export class RelayTransport implements Transport {
     if (circuit) circuit.relay = { ...relay };
   }
 
-  /**
-   * The circuit is open: held datagrams after the first `carried` (those rode the set-up
-   * message) go out through the relay now, and later sends go straight out.
-   */
+  /** The circuit is open: held datagrams after the first `carried` (they rode the set-up) go out now, later sends at once. */
   openCircuit(circuitIdHex: string, carried: number): void {
     const circuit = this.circuits.get(circuitIdHex);
     if (!circuit?.early) return;
@@ -311,10 +304,7 @@ export class RelayTransport implements Transport {
     for (const data of rest) this.send(circuit.virtual, data);
   }
 
-  /**
-   * Delivers `data` upwards as if it had come through circuit `circuitIdHex` (a datagram the
-   * initiator put in the set-up message). Dropped like any relayed datagram when malformed.
-   */
+  /** Delivers `data` upwards as if it had come through circuit `circuitIdHex` (a datagram the initiator put in the set-up message); dropped like any relayed datagram when malformed. */
   deliver(circuitIdHex: string, data: Uint8Array): void {
     const circuit = this.circuits.get(circuitIdHex);
     if (!circuit || data.length === 0 || data.length > MAX_RELAYED_INNER_SIZE || data[0] === PACKET_RELAYED) {
@@ -341,6 +331,15 @@ export class RelayTransport implements Transport {
   /** Circuits this node is an end of. */
   get circuitCount(): number {
     return this.circuits.size;
+  }
+
+  /**
+   * Datagrams a circuit carried each way since it was registered (not held sends, not deliver()); undefined when
+   * unknown. The relay client tells circuits in use from idle ones by them (relay-circuit-table.ts).
+   */
+  circuitTraffic(circuitIdHex: string): { received: number; sent: number } | undefined {
+    const circuit = this.circuits.get(circuitIdHex);
+    return circuit && { received: circuit.received, sent: circuit.sent };
   }
 
   /** Routes inbound 0x13 datagrams with this ID (hex) to `handler` until the returned function is called. */
@@ -377,6 +376,7 @@ export class RelayTransport implements Transport {
         return;
       }
       this.counters.relayedIn++;
+      circuit.received++;
       // A plain view (not Buffer#subarray, which looks up a species constructor per call).
       return this.handler(new Uint8Array(data.buffer, data.byteOffset + RELAY_HEADER_SIZE, data.length - RELAY_HEADER_SIZE), circuit.virtual);
     }

@@ -1,0 +1,186 @@
+/**
+ * The circuits a relay client is an end of (relay-client.ts), and which new circuit may take
+ * a place in the table. Any relay can announce circuits to us (`RelayIncoming`) naming any
+ * initiator, so making room must never cost a circuit that is in use: dropping the oldest, as
+ * the table did, let 64 bogus announcements cut off every relayed connection (found in review).
+ *
+ * - In use: traffic went through the circuit both ways within {@link CIRCUIT_IDLE_MS}, it is
+ *   younger than {@link SETUP_GRACE_MS}, or it is ours and its set-up still runs. Traffic is read
+ *   from RelayTransport's per-circuit counters whenever a circuit is to be added (no timer, no
+ *   per-datagram work here), so "within" is as of that reading.
+ * - Full: a circuit not in use makes room, the one idle longest; one that never carried anything
+ *   (what a flood of announcements creates) before any other, oldest first. When every circuit
+ *   is in use, the new one is refused (`ERR_LIMIT`).
+ * - Circuits others open to us are bounded per relay and per initiator too, by the same rule:
+ *   an idle circuit of that relay (initiator) makes room, else refusal.
+ */
+import type { Clock } from '../util/clock.js';
+import { MccError } from '../errors.js';
+
+/**
+ * Without traffic both ways for this long a circuit is idle. The relay closes circuits idle
+ * for its `circuitIdleMs` (2 minutes by default): by then our end is dead anyway.
+ */
+export const CIRCUIT_IDLE_MS = 120_000;
+/** A new circuit is in use this long whatever its traffic: set-up and handshake take a few (relayed) round trips. */
+export const SETUP_GRACE_MS = 10_000;
+/**
+ * Circuits one initiator may hold to us. An honest peer needs one at a time, two while it
+ * retries through another relay; a few more cover reconnects whose old circuits have not idled out.
+ */
+export const MAX_INCOMING_PER_INITIATOR = 4;
+/**
+ * A relay may hold at most this share (1/4) of the table with circuits it announced: a hostile
+ * relay, or one that initiators abuse, fills a quarter at most, never the whole table.
+ */
+export const RELAY_SHARE_DIVISOR = 4;
+
+/** Who opened a circuit to us, and through which relay. */
+export interface IncomingEnd {
+  initiator: Uint8Array;
+  initiatorHex: string;
+  relay: Uint8Array;
+  relayHex: string;
+}
+
+/** Where a circuit's traffic counts come from (RelayTransport.circuitTraffic). */
+export type CircuitTraffic = (circuitIdHex: string) => { received: number; sent: number } | undefined;
+
+interface Entry {
+  incoming: IncomingEnd | undefined;
+  created: number;
+  /** Ours and being set up. */
+  opening: boolean;
+  /** Counts at the last reading, and when each last moved (-Infinity: not since set-up). */
+  received: number;
+  sent: number;
+  receivedAt: number;
+  sentAt: number;
+}
+
+/** The circuit table of a relay client. */
+export class CircuitTable {
+  private readonly entries = new Map<string, Entry>();
+  /** Circuits announced by one relay, at most. */
+  readonly maxPerRelay: number;
+
+  /**
+   * @param evict called with each circuit the table drops to make room (after dropping it):
+   *   the client forgets it everywhere else.
+   */
+  constructor(
+    private readonly clock: Clock,
+    private readonly traffic: CircuitTraffic,
+    private readonly maxCircuits: number,
+    private readonly evict: (circuitIdHex: string) => void,
+  ) {
+    this.maxPerRelay = Math.max(1, Math.floor(maxCircuits / RELAY_SHARE_DIVISOR));
+  }
+
+  /** Circuits in the table. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** True when `circuitIdHex` is in the table. */
+  has(circuitIdHex: string): boolean {
+    return this.entries.has(circuitIdHex);
+  }
+
+  /** Who opened `circuitIdHex` and through which relay; undefined for circuits we opened. */
+  incoming(circuitIdHex: string): IncomingEnd | undefined {
+    return this.entries.get(circuitIdHex)?.incoming;
+  }
+
+  /**
+   * Makes room for one more circuit (announced by `from.relayHex` for `from.initiatorHex`, or
+   * ours), dropping idle circuits as needed.
+   * @throws MccError `ERR_LIMIT` when only circuits in use could make room.
+   */
+  makeRoom(from?: { initiatorHex: string; relayHex: string }): void {
+    const now = this.clock.now();
+    this.read(now);
+    if (from) {
+      this.limit(now, (entry) => entry.incoming?.relayHex === from.relayHex, this.maxPerRelay, 'too many circuits through this relay');
+      this.limit(now, (entry) => entry.incoming?.initiatorHex === from.initiatorHex, MAX_INCOMING_PER_INITIATOR, 'too many circuits from this initiator');
+    }
+    this.limit(now, () => true, this.maxCircuits, 'every circuit is in use');
+  }
+
+  /** Adds a circuit (after {@link CircuitTable.makeRoom}); `opening` for ours while its set-up runs. */
+  add(circuitIdHex: string, incoming: IncomingEnd | undefined, opening = false): void {
+    const counts = this.traffic(circuitIdHex);
+    this.entries.delete(circuitIdHex);
+    this.entries.set(circuitIdHex, {
+      incoming,
+      created: this.clock.now(),
+      opening,
+      received: counts?.received ?? 0,
+      sent: counts?.sent ?? 0,
+      receivedAt: Number.NEGATIVE_INFINITY,
+      sentAt: Number.NEGATIVE_INFINITY,
+    });
+  }
+
+  /** Our set-up of `circuitIdHex` finished: from now on only traffic keeps it in use. */
+  opened(circuitIdHex: string): void {
+    const entry = this.entries.get(circuitIdHex);
+    if (entry) entry.opening = false;
+  }
+
+  /** Forgets a circuit. */
+  remove(circuitIdHex: string): void {
+    this.entries.delete(circuitIdHex);
+  }
+
+  /** Forgets every circuit; returns their IDs. */
+  clear(): string[] {
+    const ids = [...this.entries.keys()];
+    this.entries.clear();
+    return ids;
+  }
+
+  /** Takes the traffic counts: a count that moved since the last reading moved "now". */
+  private read(now: number): void {
+    for (const [id, entry] of this.entries) {
+      const counts = this.traffic(id);
+      if (!counts) continue;
+      if (counts.received !== entry.received) {
+        entry.received = counts.received;
+        entry.receivedAt = now;
+      }
+      if (counts.sent !== entry.sent) {
+        entry.sent = counts.sent;
+        entry.sentAt = now;
+      }
+    }
+  }
+
+  private inUse(entry: Entry, now: number): boolean {
+    const age = now - entry.created;
+    if (age < SETUP_GRACE_MS || (entry.opening && age < CIRCUIT_IDLE_MS)) return true;
+    return now - entry.receivedAt < CIRCUIT_IDLE_MS && now - entry.sentAt < CIRCUIT_IDLE_MS;
+  }
+
+  /** Drops idle circuits that `match` until fewer than `max` match; throws when only circuits in use are left. */
+  private limit(now: number, match: (entry: Entry) => boolean, max: number, refusal: string): void {
+    let count = 0;
+    for (const entry of this.entries.values()) if (match(entry)) count++;
+    for (; count >= max; count--) {
+      let victim: string | undefined;
+      let victimActive = Number.POSITIVE_INFINITY;
+      // Insertion order is creation order: among equals, the first found is the oldest.
+      for (const [id, entry] of this.entries) {
+        if (!match(entry) || this.inUse(entry, now)) continue;
+        const active = Math.max(entry.receivedAt, entry.sentAt);
+        if (victim === undefined || active < victimActive) {
+          victim = id;
+          victimActive = active;
+        }
+      }
+      if (victim === undefined) throw new MccError('ERR_LIMIT', refusal);
+      this.entries.delete(victim);
+      this.evict(victim);
+    }
+  }
+}
