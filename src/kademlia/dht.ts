@@ -15,7 +15,7 @@ import { Positions, isId, randomPositionInBucket, sameId } from './keyspace.js';
 import { iterativeLookup, validContact, type LookupParams, type LookupResult, type QueryAnswer } from './lookup.js';
 import { RoutingTable, type ContactEncoder, type TableEntry } from './routing-table.js';
 import { snapshotTable, type RoutingSnapshot } from './snapshot.js';
-import { RecordStore } from './storage.js';
+import { RecordStore, type RecordStoreOptions } from './storage.js';
 import { ID_LENGTH, type Contact, type FindNodeResult, type FindValueResult, type KadNetwork, type ObserveOptions, type SignedRecord, type StoreResult } from './types.js';
 import { WriteTokens } from './write-tokens.js';
 
@@ -36,8 +36,8 @@ export interface DhtOptions {
   wideBuckets?: readonly number[];
   /** Lookup tuning (alpha, caps, timeouts). */
   lookup?: LookupParams;
-  /** Storage limits. */
-  storage?: { maxRecords?: number; maxPerKey?: number; maxPerSource?: number; maxTtlMs?: number };
+  /** Storage limits (see {@link RecordStoreOptions}). */
+  storage?: Omit<RecordStoreOptions, 'suite' | 'wallClock'>;
   /** Refresh a bucket no lookup touched for this long, ms. Default 15 min. */
   bucketRefreshMs?: number;
   /** Period of the maintenance tick (expiry sweep, refresh, republish), ms. Default 60 s. */

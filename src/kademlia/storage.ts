@@ -5,11 +5,39 @@
  * replaces the older one, an older one or a replay is refused, and a signed withdrawal
  * is kept (and served) until it expires so the live record it replaced cannot return.
  * Memory is bounded in total, per key and per source (the node that sent the STORE).
+ *
+ * Fairness inside a key. Each record is charged to the source that introduced it here (or
+ * to its author, once the author stores it itself). A source may add any number of
+ * authors while the key has room: a holder's refresh legitimately forwards a whole
+ * provider set (up to maxPerKey authors) to a node that just became a holder, so no
+ * per-source cap per key can tell it from a flood. When the key is full, a new author gets
+ * in by evicting a record of the source charged with the most records under that key,
+ * provided that source holds at least two more than the newcomer's (so two sources never
+ * trade places forever). A provider storing its own record (one record, charged to
+ * itself) therefore always gets in, whatever one source filled the key with; and what a
+ * bulk source introduced is the first to go. Only sybils spread over as many sources as
+ * the key has slots, one record each, could keep a newcomer out.
+ *
+ * Cheap refusals come before the signature check: a replay or an older seq of a held
+ * author, and an identical re-store, are answered without verifying; a source whose
+ * records keep failing verification exhausts a {@link FailureBudget} and is refused
+ * without verification until it refills.
  */
 import type { CryptoSuite } from '../crypto/types.js';
 import { bytesToHex } from '../util/bytes.js';
-import { authorKey, checkRecord, isBoundMutable, supersedes } from './record.js';
+import { DEFAULT_VERIFY_FAILURES_PER_SECOND, FailureBudget } from './failure-budget.js';
+import { isId, sameId } from './keyspace.js';
+import { authorKey, checkRecord, isBoundMutable, isImmutable, supersedes } from './record.js';
 import type { SignedRecord, StoreResult } from './types.js';
+
+/**
+ * Longest expiry accepted for open-set records (signed records under a key that is not
+ * their author's own mutable key: discovery's provider records and withdrawals). Providers
+ * use at most 24 h and a withdrawal outlives its record by seconds; the hour on top
+ * absorbs clock skew between author and holder. Immutable and mutable values keep
+ * {@link RecordStoreOptions.maxTtlMs} (dht.put accepts ttlMs up to it).
+ */
+export const MAX_OPEN_SET_TTL_MS = 25 * 3600_000;
 
 /** Limits and clocks of a {@link RecordStore}. */
 export interface RecordStoreOptions {
@@ -24,6 +52,10 @@ export interface RecordStoreOptions {
   maxPerSource?: number;
   /** Furthest a record's expiry may lie in the future, ms. Default 48 h. */
   maxTtlMs?: number;
+  /** Furthest an open-set record's expiry may lie in the future, ms. Default {@link MAX_OPEN_SET_TTL_MS} (never above maxTtlMs). */
+  maxOpenSetTtlMs?: number;
+  /** Failed signature checks one source may cause per second (and in a burst). Default 50. */
+  verifyFailuresPerSecond?: number;
 }
 
 /** One held record and its bookkeeping. */
@@ -35,10 +67,19 @@ export interface HeldRecord {
   storedAt: number;
 }
 
+interface Held extends HeldRecord {
+  /** The author its mutable key names: never evicted, never counted in the key's tally. */
+  bound: boolean;
+}
+
 interface KeySet {
   key: Uint8Array;
-  byAuthor: Map<string, HeldRecord>;
+  byAuthor: Map<string, Held>;
+  /** Evictable records under this key, by the source they are charged to. */
+  tally: Map<string, number>;
 }
+
+const OK: StoreResult = { ok: true };
 
 /** Bounded, verified 1-to-many record storage. */
 export class RecordStore {
@@ -48,14 +89,19 @@ export class RecordStore {
   private readonly maxRecords: number;
   private readonly maxPerKey: number;
   private readonly maxPerSource: number;
+  private readonly failures: FailureBudget;
   /** Furthest expiry accepted, ms ahead of now. */
   readonly maxTtlMs: number;
+  /** Furthest expiry accepted for open-set records, ms ahead of now. */
+  readonly maxOpenSetTtlMs: number;
 
   constructor(private readonly options: RecordStoreOptions) {
     this.maxRecords = options.maxRecords ?? 20_000;
     this.maxPerKey = options.maxPerKey ?? 1_000;
     this.maxPerSource = options.maxPerSource ?? 1_000;
     this.maxTtlMs = options.maxTtlMs ?? 48 * 3600_000;
+    this.maxOpenSetTtlMs = Math.min(this.maxTtlMs, options.maxOpenSetTtlMs ?? MAX_OPEN_SET_TTL_MS);
+    this.failures = new FailureBudget(options.verifyFailuresPerSecond ?? DEFAULT_VERIFY_FAILURES_PER_SECOND, options.wallClock);
   }
 
   /** Most records accepted under one key (readers use it to bound what they verify). */
@@ -73,51 +119,83 @@ export class RecordStore {
     return this.perSource.get(source) ?? 0;
   }
 
+  /** Records under `key` charged to `source` (the bound author of a mutable key not counted). */
+  sourceCountUnder(key: Uint8Array, source: string): number {
+    return this.sets.get(bytesToHex(key))?.tally.get(source) ?? 0;
+  }
+
+  /** Furthest expiry, ms ahead of now, this store accepts for a well-formed `record` (by its kind). */
+  maxTtlFor(record: SignedRecord): number {
+    return isImmutable(record) || isBoundMutable(this.options.suite, record) ? this.maxTtlMs : this.maxOpenSetTtlMs;
+  }
+
   /**
    * Verifies and stores `record` under `key`, charged to `source` (hex node ID of the
    * sender). Never throws: bad input is refused with a reason.
    */
   put(key: Uint8Array, record: SignedRecord, source: string): StoreResult {
     const now = this.options.wallClock();
-    const problem = checkRecord(this.options.suite, record, key, now, this.maxTtlMs);
-    if (problem === 'expired') return { ok: false, reason: 'expired' };
-    if (problem !== null) return { ok: false, reason: 'invalid' };
+    if (!isId(key) || !looksLikeRecord(record) || !sameId(record.key, key)) return { ok: false, reason: 'invalid' };
+    if (record.expiresAt <= now) return { ok: false, reason: 'expired' };
     const keyHex = bytesToHex(key);
     const author = authorKey(record);
     let set = this.sets.get(keyHex);
-    const held = set?.byAuthor.get(author);
+    let held = set?.byAuthor.get(author);
+    if (held !== undefined && held.record.expiresAt <= now) {
+      this.removeHeld(keyHex, set!, author, held);
+      set = this.sets.get(keyHex);
+      held = undefined;
+    }
     if (held !== undefined) {
-      if (held.record.expiresAt <= now) {
-        this.removeHeld(keyHex, set!, author, held);
-        return this.put(key, record, source);
-      }
+      // Neither answer needs the signature: the held copy was verified and stays as it is.
       if (sameRecord(held.record, record)) {
         held.storedAt = now;
-        return { ok: true };
+        this.chargeToAuthor(set!, held, author, source);
+        return OK;
       }
       if (!supersedes(record, held.record)) return { ok: false, reason: 'stale' };
-      if (held.source !== source) {
-        if (this.sourceCount(source) >= this.maxPerSource) return { ok: false, reason: 'limit' };
-        this.charge(held.source, -1);
-        this.charge(source, 1);
-      }
-      set!.byAuthor.set(author, { record: copyRecord(record), source, storedAt: now });
-      return { ok: true };
     }
-    if (this.total >= this.maxRecords) this.sweep();
-    if (this.total >= this.maxRecords || this.sourceCount(source) >= this.maxPerSource) return { ok: false, reason: 'limit' };
-    if (set !== undefined && set.byAuthor.size >= this.maxPerKey) {
-      // The author a mutable key names must always fit: evict an open-set record for it.
-      if (!isBoundMutable(this.options.suite, record) || !this.evictOneFrom(keyHex, set)) return { ok: false, reason: 'limit' };
+    if (record.expiresAt > now + this.maxTtlMs) return { ok: false, reason: 'invalid' };
+    let bound: boolean | undefined;
+    const isBound = () => (bound ??= isBoundMutable(this.options.suite, record));
+    if (record.expiresAt > now + this.maxOpenSetTtlMs && !isImmutable(record) && !isBound()) return { ok: false, reason: 'invalid' };
+    let victim: [string, Held] | undefined;
+    if (held === undefined) {
+      if (this.total >= this.maxRecords) {
+        this.sweep();
+        set = this.sets.get(keyHex);
+      }
+      if (this.total >= this.maxRecords || this.sourceCount(source) >= this.maxPerSource) return { ok: false, reason: 'limit' };
+      if (set !== undefined && set.byAuthor.size >= this.maxPerKey) {
+        victim = this.chooseVictim(set, source, isBound());
+        if (victim === undefined) return { ok: false, reason: 'limit' };
+      }
+    }
+    if (!this.failures.allows(source)) return { ok: false, reason: 'limit' };
+    const problem = checkRecord(this.options.suite, record, key, now, this.maxTtlMs);
+    if (problem === 'signature') this.failures.charge(source);
+    if (problem === 'expired') return { ok: false, reason: 'expired' };
+    if (problem !== null) return { ok: false, reason: 'invalid' };
+    if (held !== undefined) {
+      const replacement: Held = { record: copyRecord(record), source: held.source, storedAt: now, bound: held.bound };
+      set!.byAuthor.set(author, replacement);
+      this.chargeToAuthor(set!, replacement, author, source);
+      return OK;
+    }
+    if (victim !== undefined) {
+      this.removeHeld(keyHex, set!, victim[0], victim[1]);
+      set = this.sets.get(keyHex);
     }
     if (set === undefined) {
-      set = { key: Uint8Array.from(key), byAuthor: new Map() };
+      set = { key: Uint8Array.from(key), byAuthor: new Map(), tally: new Map() };
       this.sets.set(keyHex, set);
     }
-    set.byAuthor.set(author, { record: copyRecord(record), source, storedAt: now });
+    const entry: Held = { record: copyRecord(record), source, storedAt: now, bound: isBound() };
+    set.byAuthor.set(author, entry);
     this.total++;
     this.charge(source, 1);
-    return { ok: true };
+    if (!entry.bound) tallyAdd(set, source, 1);
+    return OK;
   }
 
   /** Unexpired records under `key` (withdrawals included: readers need them to drop the provider). */
@@ -155,19 +233,48 @@ export class RecordStore {
     return removed;
   }
 
-  private evictOneFrom(keyHex: string, set: KeySet): boolean {
-    let victim: [string, HeldRecord] | undefined;
-    for (const entry of set.byAuthor) {
-      if (isBoundMutable(this.options.suite, entry[1].record)) continue;
-      if (victim === undefined || entry[1].record.expiresAt < victim[1].record.expiresAt) victim = entry;
+  /**
+   * The record a new author evicts from a full key: the soonest-expiring evictable record
+   * of the source charged with the most under the key, if that source holds at least two
+   * more than `source` (the bound author of a mutable key needs no such margin).
+   */
+  private chooseVictim(set: KeySet, source: string, newcomerBound: boolean): [string, Held] | undefined {
+    let largest: string | undefined;
+    let most = 0;
+    for (const [candidate, count] of set.tally) {
+      if (count > most) {
+        most = count;
+        largest = candidate;
+      }
     }
-    if (victim === undefined) return false;
-    this.removeHeld(keyHex, set, victim[0], victim[1]);
-    return true;
+    if (largest === undefined || (!newcomerBound && most < (set.tally.get(source) ?? 0) + 2)) return undefined;
+    let victim: [string, Held] | undefined;
+    for (const entry of set.byAuthor) {
+      const held = entry[1];
+      if (held.bound || held.source !== largest) continue;
+      if (victim === undefined || held.record.expiresAt < victim[1].record.expiresAt) victim = entry;
+    }
+    return victim;
   }
 
-  private removeHeld(keyHex: string, set: KeySet, author: string, held: HeldRecord): void {
+  /**
+   * A record its author stored itself is charged to the author from then on: the most
+   * accountable owner, and it frees the introducer's share (a holder refresh, say). A
+   * re-store by anyone else leaves the charge where it was, so nobody can take over
+   * another's records to make them look like a bulk source's.
+   */
+  private chargeToAuthor(set: KeySet, held: Held, author: string, source: string): void {
+    if (source !== author || held.source === author || this.sourceCount(author) >= this.maxPerSource) return;
+    this.charge(held.source, -1);
+    if (!held.bound) tallyAdd(set, held.source, -1);
+    held.source = author;
+    this.charge(author, 1);
+    if (!held.bound) tallyAdd(set, author, 1);
+  }
+
+  private removeHeld(keyHex: string, set: KeySet, author: string, held: Held): void {
     set.byAuthor.delete(author);
+    if (!held.bound) tallyAdd(set, held.source, -1);
     if (set.byAuthor.size === 0) this.sets.delete(keyHex);
     this.total--;
     this.charge(held.source, -1);
@@ -178,6 +285,28 @@ export class RecordStore {
     if (next <= 0) this.perSource.delete(source);
     else this.perSource.set(source, next);
   }
+}
+
+function tallyAdd(set: KeySet, source: string, delta: number): void {
+  const next = (set.tally.get(source) ?? 0) + delta;
+  if (next <= 0) set.tally.delete(source);
+  else set.tally.set(source, next);
+}
+
+/** Enough structure to look the record up and compare it with a held one (checkRecord does the rest). */
+function looksLikeRecord(record: SignedRecord): boolean {
+  if (record === null || typeof record !== 'object') return false;
+  const { key, author, seq, expiresAt, value, signature } = record;
+  return (
+    key instanceof Uint8Array &&
+    author instanceof Uint8Array &&
+    value instanceof Uint8Array &&
+    signature instanceof Uint8Array &&
+    Number.isSafeInteger(seq) &&
+    seq >= 0 &&
+    Number.isSafeInteger(expiresAt) &&
+    expiresAt >= 0
+  );
 }
 
 function sameRecord(a: SignedRecord, b: SignedRecord): boolean {

@@ -21,7 +21,13 @@ export interface PutOptions {
   /** Author key pair: makes the value mutable, keyed by hash of public key and salt. */
   keyPair?: KeyPair;
   salt?: Uint8Array;
-  /** Sequence number of a mutable value; default: one more than our last put of this key, else 0. */
+  /**
+   * Sequence number of a mutable value; the highest seq wins on read. Default: the wall
+   * clock in ms, or one more than our last put of this key in this process if that is
+   * higher, so a put after a restart still supersedes what the previous process stored.
+   * A put whose seq holders refuse as stale (they hold a seq at least as high for this
+   * key) rejects with `ERR_PEER` (`details.reason` = 'stale').
+   */
   seq?: number;
   /** Lifetime, ms. Default {@link DhtValueOptions.defaultTtlMs}. */
   ttlMs?: number;
@@ -87,7 +93,12 @@ export class Dht extends DhtCore {
     this.maintenanceHooks.push(() => this.republishDue(), () => this.refreshHeld());
   }
 
-  /** Stores `value` (at most 1000 bytes): immutable by default, mutable and signed with `keyPair`. */
+  /**
+   * Stores `value` (at most 1000 bytes): immutable by default, mutable and signed with `keyPair`.
+   * @throws MccError `ERR_INVALID_ARGUMENT` on bad arguments; `ERR_UNREACHABLE` when no node
+   * accepted the record; `ERR_PEER` with `details.reason` 'stale' when at least as many
+   * holders refused it as stale (they hold the same or a higher seq) as accepted it.
+   */
   async put(value: Uint8Array, options: PutOptions = {}): Promise<PutResult> {
     if (!(value instanceof Uint8Array) || value.length > MAX_VALUE_SIZE) throw invalidArgument('value', `must be a Uint8Array of at most ${MAX_VALUE_SIZE} bytes`);
     const ttlMs = this.checkTtl(options.ttlMs);
@@ -98,7 +109,8 @@ export class Dht extends DhtCore {
     } else {
       const key = mutableKey(this.options.suite, options.keyPair.publicKey, options.salt);
       const previous = this.published.get(publishedId(key, options.keyPair.publicKey));
-      const seq = options.seq ?? (previous ? previous.record.seq + 1 : 0);
+      // Wall-clock ms keep the default monotonic across restarts (as discovery's provider seq does).
+      const seq = options.seq ?? Math.max(previous ? previous.record.seq + 1 : 0, Math.floor(this.wallNow()));
       record = signRecord(this.options.suite, options.keyPair, { key, seq, expiresAt, value, ...(options.salt ? { salt: options.salt } : {}) });
     }
     if (!recordFitsDatagram(record)) {
@@ -113,7 +125,10 @@ export class Dht extends DhtCore {
    * as is until it expires.
    */
   async putRecord(record: SignedRecord, options: { keyPair?: KeyPair; republish?: boolean; signal?: AbortSignal } = {}): Promise<PutResult> {
-    const problem = checkRecord(this.options.suite, record, record?.key, this.wallNow(), this.store.maxTtlMs);
+    const now = this.wallNow();
+    let problem = checkRecord(this.options.suite, record, record?.key, now, this.store.maxTtlMs);
+    // Holders refuse open-set records (provider records) that expire further ahead than they need.
+    if (problem === null && record.expiresAt > now + this.store.maxTtlFor(record)) problem = 'ttl';
     if (problem !== null) throw invalidArgument('record', `not a valid record (${problem})`);
     if (!recordFitsDatagram(record)) throw invalidArgument('record', 'too large to travel in one datagram');
     return this.publish(record, options.keyPair, Math.max(1, record.expiresAt - this.wallNow()), options);
@@ -254,37 +269,64 @@ export class Dht extends DhtCore {
       // Withdrawals are kept alive only until the record they replace would have expired.
       this.published.set(id, { record, keyPair: record.withdrawn ? undefined : keyPair, ttlMs, republishAt: this.wallNow() + ttlMs / 2 });
     }
-    const stored = await this.storeToClosest(record.key, [record], options.signal);
-    if (stored === 0) throw new MccError('ERR_UNREACHABLE', 'no node accepted the record');
-    return { key: record.key, record, stored };
+    const outcome = await this.storeCounted(record.key, [record], options.signal);
+    // Holders that hold a seq at least as high will win every read: resolving would lose the
+    // value silently. A lone holder's refusal is outvoted (it may lie) by more acceptances.
+    if (outcome.stale > 0 && outcome.stale >= outcome.remote) {
+      const id = publishedId(record.key, record.author);
+      if (this.published.get(id)?.record === record) this.published.delete(id);
+      throw new MccError('ERR_PEER', `${outcome.stale} holder(s) refused the record as stale: they hold seq ${record.seq} or higher for this key`, {
+        details: { reason: 'stale', seq: record.seq, stale: outcome.stale, stored: outcome.stored },
+      });
+    }
+    if (outcome.stored === 0) throw new MccError('ERR_UNREACHABLE', 'no node accepted the record');
+    return { key: record.key, record, stored: outcome.stored };
   }
 
   /** Stores `records` (all under `key`) on the k closest nodes; returns how many nodes accepted them. */
   async storeToClosest(key: Uint8Array, records: SignedRecord[], signal?: AbortSignal): Promise<number> {
+    return (await this.storeCounted(key, records, signal)).stored;
+  }
+
+  /** {@link Dht.storeToClosest}, also counting remote acceptances and refusals as stale. */
+  private async storeCounted(key: Uint8Array, records: SignedRecord[], signal?: AbortSignal): Promise<{ stored: number; remote: number; stale: number }> {
     const result = await this.lookup(key, signal ? { signal } : {});
     const hits = result.closest.filter((hit) => hit.token !== undefined);
-    let stored = 0;
+    let remote = 0;
+    let stale = 0;
     const network = this.options.network;
     await Promise.all(
       hits.map(async (hit) => {
-        const limit = this.rpcDeadline(signal);
-        try {
-          for (const record of records) await network.store(hit.contact, key, record, hit.token!, limit.signal);
-          stored++;
-        } catch {
-          // Counted by its absence; a STORE lost here is repaired by republish.
-        } finally {
-          limit.dispose();
+        let accepted = 0;
+        let refusedStale = false;
+        // One deadline per STORE: a holder refresh sends a whole set (up to 1,000 records) in turn.
+        for (const record of records) {
+          const limit = this.rpcDeadline(signal);
+          try {
+            await network.store(hit.contact, key, record, hit.token!, limit.signal);
+            accepted++;
+          } catch (error) {
+            const reason = refusalReason(error);
+            // A refused record (stale, limit) does not stop the rest; silence or a failure does,
+            // and is counted by its absence (a STORE lost here is repaired by republish).
+            if (reason === undefined) break;
+            if (reason === 'stale') refusedStale = true;
+          } finally {
+            limit.dispose();
+          }
         }
+        if (accepted === records.length) remote++;
+        else if (refusedStale) stale++;
       }),
     );
+    let stored = remote;
     const kth = hits[this.k - 1];
     if (!this.clientMode && (kth === undefined || compareDistance(this.position, kth.position, key) < 0)) {
       let ok = true;
       for (const record of records) ok = this.store.put(key, record, this.idHex).ok && ok;
       if (ok) stored++;
     }
-    return stored;
+    return { stored, remote, stale };
   }
 
   /** Author republish: re-sign (or re-date, for immutable values) what is due and store it again. */
@@ -328,6 +370,20 @@ export class Dht extends DhtCore {
     }
     for (const group of byKey.values()) this.storeToClosest(group.key, group.records).catch(() => undefined);
   }
+}
+
+/**
+ * Why a STORE was refused ('stale' when the holder has the same or a newer record), or
+ * undefined when it failed otherwise (timeout, abort, transport). The wire network rejects
+ * with an MccError carrying `details.reason`; the in-memory one with an Error whose message
+ * ends in the reason.
+ */
+function refusalReason(error: unknown): string | undefined {
+  if (error instanceof MccError) {
+    const reason = error.details?.['reason'];
+    return typeof reason === 'string' ? reason : error.code === 'ERR_PEER' && /^store refused/.test(error.message) ? 'unknown' : undefined;
+  }
+  return error instanceof Error ? /^store refused: (\w+)$/.exec(error.message)?.[1] : undefined;
 }
 
 function publishedId(key: Uint8Array, author: Uint8Array): string {

@@ -40,7 +40,8 @@ describe('small networks', () => {
     const salt = text('profile');
     await sim.until(a!.dht.put(text('v1'), { keyPair: author, salt, seq: 1 }));
     const v2 = await sim.until(b!.dht.put(text('v2'), { keyPair: author, salt, seq: 2 }));
-    await assert.rejects(sim.until(c!.dht.put(text('old'), { keyPair: author, salt, seq: 1 })), { code: 'ERR_UNREACHABLE' });
+    // Every holder has seq 2: the put is refused as stale with a typed error rather than resolving.
+    await assert.rejects(sim.until(c!.dht.put(text('old'), { keyPair: author, salt, seq: 1 })), (e: any) => e.code === 'ERR_PEER' && e.details?.reason === 'stale');
     const got = await sim.until(c!.dht.get(v2.key));
     assert.equal(str(got?.value), 'v2');
     assert.equal(got?.record.seq, 2);

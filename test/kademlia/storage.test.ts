@@ -112,14 +112,20 @@ describe('RecordStore', () => {
     const results = signers.slice(0, 4).map((signer) => store.put(key, rec(1, 'x', { signer }), 'greedy').ok);
     assert.deepEqual(results, [true, true, true, false]); // per source
     assert.ok(store.put(key, rec(1, 'x', { signer: signers[4] }), 'other').ok);
-    assert.deepEqual(store.put(key, rec(1, 'x', { signer: signers[5] }), 'third'), { ok: false, reason: 'limit' }); // per key
+    // The key is full (greedy 3, other 1): a newcomer evicts one of the largest source's records...
+    assert.ok(store.put(key, rec(1, 'x', { signer: signers[5] }), 'third').ok);
+    assert.equal(store.sourceCountUnder(key, 'greedy'), 2);
+    assert.ok(store.put(key, rec(1, 'x', { signer: signers[6] }), 'fourth').ok);
+    // ...until no source holds two more than the newcomer's: then the key refuses.
+    assert.deepEqual(store.put(key, rec(1, 'x', { signer: signers[7] }), 'fifth'), { ok: false, reason: 'limit' }); // per key
+    assert.equal(store.get(key).length, 4);
     const other = suite.randomBytes(32);
     const recOther = (signer: typeof author) => signRecord(suite, signer, { key: other, seq: 1, expiresAt: NOW + HOUR, value: text('y') });
     assert.ok(store.put(other, recOther(signers[5]!), 'third').ok);
     assert.ok(store.put(other, recOther(signers[6]!), 'fourth').ok);
     assert.deepEqual(store.put(other, recOther(signers[7]!), 'fifth'), { ok: false, reason: 'limit' }); // total
     assert.equal(store.size, 6);
-    assert.equal(store.sourceCount('greedy'), 3);
+    assert.equal(store.sourceCount('greedy'), 1);
   });
 
   it('always admits the author a mutable key names, even into a full set', () => {
