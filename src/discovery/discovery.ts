@@ -110,6 +110,7 @@ export class Discovery {
       rejoin: options.rejoin,
       // Wall-clock milliseconds make seq monotonic across restarts: a restarted provider's records supersede its old ones.
       nextSeq: () => (this.lastSeq = Math.max(this.lastSeq + 1, Math.floor(wallClock()))),
+      stopped: this.stopped.signal,
       onClosed: (name, keyHex) => {
         const closed = this.registrations.get(name);
         if (closed?.closed) {

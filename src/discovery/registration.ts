@@ -230,6 +230,9 @@ export class Registration {
 
   private schedule(ms: number, task: () => unknown, evenWhenClosed = false): void {
     this.cancelTimer();
+    // A put that was in flight when Discovery.stop() ran settles afterwards: it must not
+    // start a new retry (an unregistered registration is no longer in stop()'s reach).
+    if (this.context.stopped.aborted) return;
     this.timer = this.context.clock.setTimeout(() => {
       this.timer = undefined;
       if (this.closed && !evenWhenClosed) return;

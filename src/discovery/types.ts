@@ -44,4 +44,6 @@ export interface RegistrationContext {
   rejoin: (() => Promise<unknown>) | undefined;
   /** Called when a registration ends (unregistered or stopped). */
   onClosed(name: string, keyHex: string): void;
+  /** Aborted by Discovery.stop(): from then on no registration schedules anything. */
+  stopped: AbortSignal;
 }
