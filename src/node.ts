@@ -8,7 +8,6 @@ import { formatAddress, toAddress } from './util/address.js';
 import { TrackedClock, systemClock } from './util/clock.js';
 import { Stats, type StatsSnapshot } from './util/stats.js';
 import { defaultLogger, type Logger } from './util/logger.js';
-import { LruMap } from './util/lru.js';
 import { bytesToHex, hexToBytes } from './util/bytes.js';
 import { MccError, invalidArgument, throwIfAborted } from './errors.js';
 import type { CryptoSuite, KeyPair } from './crypto/types.js';
@@ -28,7 +27,8 @@ import type { Provider } from './discovery/provider-record.js';
 import type { WatchEvent } from './discovery/watch.js';
 import { serviceTarget, type RegisterServiceOptions, type ServiceTarget } from './service-targets.js';
 import { localAddresses } from './util/interfaces.js';
-import { readRoutingFile, writeRoutingFile } from './routing-file.js';
+import { writeRoutingFile } from './routing-file.js';
+import { gatherSeeds } from './node-join.js';
 import { TunnelDriver } from './tunnel/driver.js';
 import { TunnelService, type ConnectOptions, type Forward, type ForwardOptions } from './node-tunnels.js';
 import { Failover } from './discovery/failover.js';
@@ -38,6 +38,7 @@ import type { Duplex } from 'node:stream';
 import { RelayTransport } from './nat/relay-transport.js';
 import { isVirtualAddress } from './nat/relay-packet.js';
 import { NodeNat, type NatStatus } from './node-nat.js';
+import { PeerTable } from './node-peers.js';
 
 export type { MccNodeOptions, MccDht, PingResult, PeerInfo, MccNodeEvents } from './node-types.js';
 import type { MccNodeOptions, MccDht, PingResult, PeerInfo, MccNodeEvents } from './node-types.js';
@@ -77,9 +78,11 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
   private observedAddress: Address | undefined;
   private readonly identity: KeyPair;
   private readonly counters = new Stats();
-  private readonly peerTable = new LruMap<string, PeerInfo>(4096);
+  private readonly peerTable = new PeerTable();
   private readonly bootstrapAddresses: Address[];
   private state: State = 'created';
+  /** The close in progress, which every stop() call shares. */
+  private stopping: Promise<void> | undefined;
   private bound: Address | undefined;
   private readonly requestTimeoutMs: number;
 
@@ -301,20 +304,35 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     try {
       this.bound = await this.transport.bind();
     } catch (error) {
+      if (this.state !== 'starting') throw stoppedDuringStart();
       this.state = 'stopped';
       throw error instanceof MccError ? error : new MccError('ERR_TRANSPORT', 'could not bind the transport', { cause: error });
     }
+    if (this.state !== 'starting') throw stoppedDuringStart(); // stop() ran meanwhile and closes the transport
     this.state = 'started';
     this.logger.info(`listening on ${formatAddress(this.bound)}`);
     this.emit('started', { id: this.idHex, address: this.bound });
-    this.nat.start();
-    await this.bootstrap(options.signal);
-    this.nat.joined();
+    try {
+      this.nat.start();
+      await this.bootstrap(options.signal);
+      throwIfAborted(options.signal);
+      if (this.state !== 'started') throw stoppedDuringStart();
+      this.nat.joined();
+    } catch (error) {
+      // Aborted or stopped half-way: leave nothing running (stop() joins a close in progress).
+      await this.stop();
+      throw error;
+    }
   }
 
-  /** Closes every socket and timer this node opened; idempotent. */
-  async stop(): Promise<void> {
-    if (this.state === 'stopped' || this.state === 'stopping') return;
+  /** Closes every socket and timer this node opened; idempotent (a second call resolves when the first is done). */
+  stop(): Promise<void> {
+    if (this.state === 'stopped') return Promise.resolve();
+    this.stopping ??= this.close();
+    return this.stopping;
+  }
+
+  private async close(): Promise<void> {
     const wasRunning = this.state !== 'created';
     this.state = 'stopping';
     if (wasRunning) await this.withdrawAll();
@@ -364,9 +382,20 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     this.assertRunning();
     throwIfAborted(options.signal);
     const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
-    const peerId = this.peerIdAt(address) ?? (await this.session.identify(address, timeoutMs, options.signal));
+    const known = this.peerTable.idAt(address);
+    const peerId = known ?? (await this.session.identify(address, timeoutMs, options.signal));
     const started = this.clock.now();
-    const answer = await this.rpc.request({ id: peerId, address }, { ping: {} }, { signal: options.signal, timeoutMs });
+    let answer: InboundMessage;
+    try {
+      answer = await this.rpc.request({ id: peerId, address }, { ping: {} }, { signal: options.signal, timeoutMs });
+    } catch (error) {
+      // The address may answer for another identity now (a restart with a fresh key): ask it
+      // who it is, once, rather than sealing to the old ID forever.
+      if (known === undefined || !(error instanceof MccError && error.code === 'ERR_TIMEOUT')) throw error;
+      this.peerTable.forget(bytesToHex(known));
+      const current = await this.session.identify(address, timeoutMs, options.signal);
+      answer = await this.rpc.request({ id: current, address }, { ping: {} }, { signal: options.signal, timeoutMs });
+    }
     const observed = answer.envelope.pong?.observed ? fromSocketAddress(answer.envelope.pong.observed) ?? undefined : undefined;
     if (observed) {
       this.nat.observed(answer.fromHex, address, observed);
@@ -394,44 +423,33 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     if (this.state !== 'started') throw new MccError('ERR_NOT_STARTED', `node is ${this.state}, call start() first`);
   }
 
-  private peerIdAt(address: Address): Uint8Array | undefined {
-    for (const peer of this.peerTable.values()) {
-      if (peer.address.host === address.host && peer.address.port === address.port) return hexToBytes(peer.id);
-    }
-    return undefined;
-  }
-
   private observePeer(message: InboundMessage): void {
-    const known = this.peerTable.get(message.fromHex);
-    const now = this.clock.now();
-    if (known) {
-      known.address = message.from.address;
-      known.lastSeen = now;
-      return;
-    }
-    const info: PeerInfo = { id: message.fromHex, address: message.from.address, lastSeen: now, rttMs: undefined };
-    this.peerTable.set(message.fromHex, info);
-    this.emit('peer', { ...info });
+    const added = this.peerTable.observe(message.fromHex, message.from.address, this.clock.now());
+    if (added) this.emit('peer', { ...added });
   }
 
   private async bootstrap(signal?: AbortSignal): Promise<void> {
-    const results = await Promise.allSettled(this.bootstrapAddresses.map((address) => this.ping(address, { signal })));
-    const seeds: Contact[] = [];
-    results.forEach((result, index) => {
-      if (result.status === 'fulfilled') seeds.push({ id: hexToBytes(result.value.id), address: this.bootstrapAddresses[index]! });
-      else {
-        const address = formatAddress(this.bootstrapAddresses[index]!);
-        const error = new MccError('ERR_UNREACHABLE', `bootstrap node ${address} did not answer`, { cause: result.reason });
-        this.logger.warn(error.message);
-        this.emit('warning', error);
-      }
-    });
-    // Join the DHT: a lookup of our own position through the seeds (bootstrap nodes, then
-    // the peers saved at the last stop) fills the routing table.
-    const saved = this.routingFile ? await readRoutingFile(this.routingFile) : [];
-    this.seeds = [...seeds, ...saved.filter((contact) => !seeds.some((seed) => bytesToHex(seed.id) === bytesToHex(contact.id)))];
+    this.seeds = await gatherSeeds(
+      {
+        bootstrap: this.bootstrapAddresses,
+        ping: (address, options) => this.ping(address, options),
+        warn: (error) => {
+          this.logger.warn(error.message);
+          this.emit('warning', error);
+        },
+        routingFile: this.routingFile,
+      },
+      signal,
+    );
+    // stop() may have run during the awaits above: starting the DHT now would arm its
+    // maintenance timer on a stopped node, and that timer re-arms itself forever.
+    if (this.state !== 'started') throw stoppedDuringStart();
     await this.kad.start(this.seeds, signal);
   }
+}
+
+function stoppedDuringStart(): MccError {
+  return new MccError('ERR_STOPPED', 'the node was stopped while starting');
 }
 
 export type { SessionPeer };
