@@ -376,7 +376,11 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     return this.bound;
   }
 
-  /** Pings a node by address: learns its ID, measures the round trip and how it sees us. */
+  /**
+   * Pings a node by address: learns its ID, measures the round trip and how it sees us.
+   * `timeoutMs` bounds the wait; with 3 attempts backing off from the peer's RTO, a silent
+   * peer may be given up on earlier (see `RequestOptions.timeoutMs`).
+   */
   async ping(target: string | Address, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<PingResult> {
     const address = toAddress(target, 'target');
     this.assertRunning();

@@ -19,7 +19,12 @@ import { PROTOCOL_VERSION } from '../wire/constants.js';
 export interface RequestOptions {
   /** Cancels the request; it rejects with ERR_ABORTED. */
   signal?: AbortSignal | undefined;
-  /** Total time budget across all attempts. Default 4000 ms. */
+  /**
+   * Upper bound across all attempts (default 4000 ms). The request fails at this deadline or
+   * once its last attempt's wait (the peer's RTO, doubled per attempt) ran out, whichever
+   * comes first: a dead peer costs ~7 RTOs, not the whole budget. Raise `retries` for a peer
+   * that may stall longer.
+   */
   timeoutMs?: number | undefined;
   /** Retransmissions after the first attempt. Default 2. */
   retries?: number | undefined;
