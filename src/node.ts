@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import type { Address } from './util/address.js';
-import { formatAddress, toAddress } from './util/address.js';
+import { formatAddress, isIpLiteral, toAddress } from './util/address.js';
 import { TrackedClock, systemClock } from './util/clock.js';
 import { Stats, type StatsSnapshot } from './util/stats.js';
 import { defaultLogger, type Logger } from './util/logger.js';
@@ -85,6 +85,8 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
   private stopping: Promise<void> | undefined;
   private bound: Address | undefined;
   private readonly requestTimeoutMs: number;
+  /** The built-in UDP transport sends to IP literals only (no DNS): other hosts are refused up front. */
+  private readonly resolvesIpOnly: boolean;
 
   private constructor(options: MccNodeOptions, identity: KeyPair, suite: CryptoSuite) {
     super();
@@ -95,7 +97,8 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     this.logger = options.logger ?? defaultLogger(`mcc ${this.idHex.slice(0, 8)}`);
     this.clock = new TrackedClock(options.clock ?? systemClock);
     this.requestTimeoutMs = options.requestTimeoutMs ?? 4000;
-    this.bootstrapAddresses = (options.bootstrap ?? []).map((entry, index) => toAddress(entry, `bootstrap[${index}]`));
+    this.resolvesIpOnly = options.transport === undefined;
+    this.bootstrapAddresses = (options.bootstrap ?? []).map((entry, index) => this.checkHost(toAddress(entry, `bootstrap[${index}]`), `bootstrap[${index}]`));
     // Session and tunnel traffic may ride relay circuits: the socket is wrapped once, here.
     const relayTransport = new RelayTransport(options.transport ?? new UdpTransport({ host: options.host, port: options.port ?? 0 }));
     this.transport = relayTransport;
@@ -382,7 +385,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
    * peer may be given up on earlier (see `RequestOptions.timeoutMs`).
    */
   async ping(target: string | Address, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<PingResult> {
-    const address = toAddress(target, 'target');
+    const address = this.checkHost(toAddress(target, 'target'), 'target');
     this.assertRunning();
     throwIfAborted(options.signal);
     const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
@@ -421,6 +424,14 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
   /** @internal the identity key pair (for modules that sign records). */
   get keyPair(): KeyPair {
     return this.identity;
+  }
+
+  /** Refuses a hostname the built-in UDP transport cannot send to (it would only time out). */
+  private checkHost(address: Address, argument: string): Address {
+    if (this.resolvesIpOnly && !isIpLiteral(address.host)) {
+      throw invalidArgument(argument, `"${address.host}" is not an IP address: hostnames are not resolved (use an IP, or "localhost")`);
+    }
+    return address;
   }
 
   private assertRunning(): void {
