@@ -6,15 +6,23 @@
  *
  * - In use: traffic went through the circuit both ways within {@link CIRCUIT_IDLE_MS}, it is
  *   younger than {@link SETUP_GRACE_MS}, or it is ours and its set-up still runs. Traffic is read
- *   from RelayTransport's per-circuit counters whenever a circuit is to be added (no timer, no
- *   per-datagram work here), so "within" is as of that reading.
+ *   from RelayTransport's per-circuit datagram counts every {@link TRAFFIC_READ_INTERVAL_MS} while
+ *   the table holds circuits, and whenever a circuit is to be added: a count that moved since the
+ *   previous reading moved "at this reading", at most one interval after it really did (so a
+ *   circuit may look in use up to 10 s too long, never idle too early). Before, counts were read
+ *   only when a circuit was to be added: after a quiet hour, traffic of an hour ago looked brand
+ *   new and every circuit "in use" (found in review). The hot path stays as it was (one increment
+ *   per datagram): stamping each datagram with the clock cost ~60 ns per received datagram,
+ *   doubling the transport's own per-datagram cost; a timer every 10 s costs nothing measurable.
  * - Full: a circuit not in use makes room, the one idle longest; one that never carried anything
  *   (what a flood of announcements creates) before any other, oldest first. When every circuit
  *   is in use, the new one is refused (`ERR_LIMIT`).
- * - Circuits others open to us are bounded per relay and per initiator too, by the same rule:
- *   an idle circuit of that relay (initiator) makes room, else refusal.
+ * - Circuits others open to us are bounded too, by the same rule (an idle circuit of that kind
+ *   makes room, else refusal): per relay, per initiator, all announced by relays we hold no
+ *   reservation with, and all incoming. The last two keep room for circuits that matter most
+ *   (ours, and those through the relays we chose) when sybil relays announce circuits in bulk.
  */
-import type { Clock } from '../util/clock.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
 import { MccError } from '../errors.js';
 
 /**
@@ -22,6 +30,11 @@ import { MccError } from '../errors.js';
  * for its `circuitIdleMs` (2 minutes by default): by then our end is dead anyway.
  */
 export const CIRCUIT_IDLE_MS = 120_000;
+/**
+ * How often traffic counts are read while the table holds circuits: how late, at most, a datagram
+ * is seen. Small against {@link CIRCUIT_IDLE_MS}; one timer, at most 64 lookups per reading.
+ */
+export const TRAFFIC_READ_INTERVAL_MS = 10_000;
 /** A new circuit is in use this long whatever its traffic: set-up and handshake take a few (relayed) round trips. */
 export const SETUP_GRACE_MS = 10_000;
 /**
@@ -34,6 +47,21 @@ export const MAX_INCOMING_PER_INITIATOR = 4;
  * relay, or one that initiators abuse, fills a quarter at most, never the whole table.
  */
 export const RELAY_SHARE_DIVISOR = 4;
+/**
+ * Circuits others open to us take at most this share (3/4) of the table: the rest is for circuits
+ * we open (`RelayClient.open`), which announcements can never crowd out. Every new circuit is in
+ * use for {@link SETUP_GRACE_MS}, so without it four sybil relays (a quarter each) could refuse
+ * our every connect, again every 10 s (found in review).
+ */
+export const MAX_INCOMING_SHARE = 3 / 4;
+/**
+ * Circuits announced by relays we hold no reservation with take at most this share (1/2) of the
+ * table. Any reachable node can be such a relay (with `acceptUnreserved`, the default) and
+ * identities are free; honest unreserved circuits are for reachable targets only (an initiator
+ * whose firewall lets UDP reach the relay only). So sybils leave a quarter of the table to
+ * circuits through our reserved relays ({@link MAX_INCOMING_SHARE} - 1/2) and a quarter to ours.
+ */
+export const MAX_UNRESERVED_SHARE = 1 / 2;
 
 /** Who opened a circuit to us, and through which relay. */
 export interface IncomingEnd {
@@ -41,7 +69,12 @@ export interface IncomingEnd {
   initiatorHex: string;
   relay: Uint8Array;
   relayHex: string;
+  /** We held no reservation with the relay when it announced the circuit. */
+  unreserved: boolean;
 }
+
+/** Where the circuit announced to us comes from (the {@link IncomingEnd} fields the limits use). */
+export type IncomingSource = Pick<IncomingEnd, 'initiatorHex' | 'relayHex' | 'unreserved'>;
 
 /** Where a circuit's traffic counts come from (RelayTransport.circuitTraffic). */
 export type CircuitTraffic = (circuitIdHex: string) => { received: number; sent: number } | undefined;
@@ -51,7 +84,7 @@ interface Entry {
   created: number;
   /** Ours and being set up. */
   opening: boolean;
-  /** Counts at the last reading, and when each last moved (-Infinity: not since set-up). */
+  /** Counts at the last reading, and the reading at which each last moved (-Infinity: not since set-up). */
   received: number;
   sent: number;
   receivedAt: number;
@@ -61,8 +94,14 @@ interface Entry {
 /** The circuit table of a relay client. */
 export class CircuitTable {
   private readonly entries = new Map<string, Entry>();
+  /** The next periodic reading; set while the table holds circuits. */
+  private timer: TimerHandle | undefined;
   /** Circuits announced by one relay, at most. */
   readonly maxPerRelay: number;
+  /** Circuits others opened to us, at most. */
+  readonly maxIncoming: number;
+  /** Circuits announced by relays we hold no reservation with, at most. */
+  readonly maxUnreserved: number;
 
   /**
    * @param evict called with each circuit the table drops to make room (after dropping it):
@@ -75,6 +114,8 @@ export class CircuitTable {
     private readonly evict: (circuitIdHex: string) => void,
   ) {
     this.maxPerRelay = Math.max(1, Math.floor(maxCircuits / RELAY_SHARE_DIVISOR));
+    this.maxIncoming = Math.max(1, Math.floor(maxCircuits * MAX_INCOMING_SHARE));
+    this.maxUnreserved = Math.max(1, Math.floor(maxCircuits * MAX_UNRESERVED_SHARE));
   }
 
   /** Circuits in the table. */
@@ -93,18 +134,24 @@ export class CircuitTable {
   }
 
   /**
-   * Makes room for one more circuit (announced by `from.relayHex` for `from.initiatorHex`, or
-   * ours), dropping idle circuits as needed.
+   * Makes room for one more circuit (announced to us from `from`, or ours), dropping idle
+   * circuits as needed. With `replacing`, the new circuit takes that one's place (the same
+   * initiator moving it to another relay): it neither counts nor makes room, and stays in the
+   * table (the caller drops it once room is made).
    * @throws MccError `ERR_LIMIT` when only circuits in use could make room.
    */
-  makeRoom(from?: { initiatorHex: string; relayHex: string }): void {
+  makeRoom(from?: IncomingSource, replacing?: string): void {
     const now = this.clock.now();
     this.read(now);
     if (from) {
-      this.limit(now, (entry) => entry.incoming?.relayHex === from.relayHex, this.maxPerRelay, 'too many circuits through this relay');
-      this.limit(now, (entry) => entry.incoming?.initiatorHex === from.initiatorHex, MAX_INCOMING_PER_INITIATOR, 'too many circuits from this initiator');
+      this.limit(now, replacing, (entry) => entry.incoming?.relayHex === from.relayHex, this.maxPerRelay, 'too many circuits through this relay');
+      this.limit(now, replacing, (entry) => entry.incoming?.initiatorHex === from.initiatorHex, MAX_INCOMING_PER_INITIATOR, 'too many circuits from this initiator');
+      if (from.unreserved) {
+        this.limit(now, replacing, (entry) => entry.incoming?.unreserved === true, this.maxUnreserved, 'too many circuits through relays without reservation');
+      }
+      this.limit(now, replacing, (entry) => entry.incoming !== undefined, this.maxIncoming, 'too many incoming circuits');
     }
-    this.limit(now, () => true, this.maxCircuits, 'every circuit is in use');
+    this.limit(now, replacing, () => true, this.maxCircuits, 'every circuit is in use');
   }
 
   /** Adds a circuit (after {@link CircuitTable.makeRoom}); `opening` for ours while its set-up runs. */
@@ -120,6 +167,7 @@ export class CircuitTable {
       receivedAt: Number.NEGATIVE_INFINITY,
       sentAt: Number.NEGATIVE_INFINITY,
     });
+    this.schedule();
   }
 
   /** Our set-up of `circuitIdHex` finished: from now on only traffic keeps it in use. */
@@ -131,13 +179,31 @@ export class CircuitTable {
   /** Forgets a circuit. */
   remove(circuitIdHex: string): void {
     this.entries.delete(circuitIdHex);
+    if (this.entries.size === 0) this.stopReading();
   }
 
-  /** Forgets every circuit; returns their IDs. */
+  /** Forgets every circuit (and stops reading); returns their IDs. */
   clear(): string[] {
     const ids = [...this.entries.keys()];
     this.entries.clear();
+    this.stopReading();
     return ids;
+  }
+
+  /** Reads the counts every TRAFFIC_READ_INTERVAL_MS from now on, while the table holds circuits. */
+  private schedule(): void {
+    if (this.timer !== undefined) return;
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      if (this.entries.size === 0) return;
+      this.read(this.clock.now());
+      this.schedule();
+    }, TRAFFIC_READ_INTERVAL_MS);
+  }
+
+  private stopReading(): void {
+    this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   /** Takes the traffic counts: a count that moved since the last reading moved "now". */
@@ -163,15 +229,15 @@ export class CircuitTable {
   }
 
   /** Drops idle circuits that `match` until fewer than `max` match; throws when only circuits in use are left. */
-  private limit(now: number, match: (entry: Entry) => boolean, max: number, refusal: string): void {
+  private limit(now: number, replacing: string | undefined, match: (entry: Entry) => boolean, max: number, refusal: string): void {
     let count = 0;
-    for (const entry of this.entries.values()) if (match(entry)) count++;
+    for (const [id, entry] of this.entries) if (id !== replacing && match(entry)) count++;
     for (; count >= max; count--) {
       let victim: string | undefined;
       let victimActive = Number.POSITIVE_INFINITY;
       // Insertion order is creation order: among equals, the first found is the oldest.
       for (const [id, entry] of this.entries) {
-        if (!match(entry) || this.inUse(entry, now)) continue;
+        if (id === replacing || !match(entry) || this.inUse(entry, now)) continue;
         const active = Math.max(entry.receivedAt, entry.sentAt);
         if (victim === undefined || active < victimActive) {
           victim = id;

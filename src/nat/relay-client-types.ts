@@ -18,8 +18,9 @@ export interface RelayClientOptions {
   /**
    * Circuits this node is an end of, at most. Default 64. When full, an idle circuit makes room
    * (one that never carried traffic first); a circuit in use never does: the new one is refused
-   * with `ERR_LIMIT` instead. Circuits others open are also limited to a quarter of this per
-   * relay and to 4 per initiator (relay-circuit-table.ts).
+   * with `ERR_LIMIT` instead. Circuits others open are also limited: 3/4 of this in all (the
+   * rest is for ours), 1/2 through relays we hold no reservation with, 1/4 per relay and 4 per
+   * initiator (relay-circuit-table.ts).
    */
   maxCircuits?: number;
   /** Accept circuits from relays we hold no reservation with (reachable nodes). Default true. */

@@ -275,6 +275,14 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     const initiatorAddress = fromSocketAddress(body?.initiatorAddress) ?? undefined;
     if (!this.acceptIncoming(initiator, initiatorAddress)) throw new MccError('ERR_PEER', 'circuit refused');
     const idHex = bytesToHex(circuitId);
+    const end: IncomingEnd = {
+      initiator,
+      initiatorHex: bytesToHex(initiator),
+      relay: request.from.id,
+      relayHex: request.fromHex,
+      unreserved: !this.reserved.has(request.fromHex),
+    };
+    let replacing: string | undefined;
     if (this.circuits.has(idHex)) {
       const known = this.circuits.incoming(idHex);
       // Initiators pick circuit IDs and every 0x13 header shows them: without this, anyone who saw
@@ -283,12 +291,14 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
       // A retransmitted announcement (our acceptance was lost): accept again, deliver nothing twice.
       if (equalBytes(known.relay, request.from.id)) return { relayCircuit: { circuitId } };
       // The same initiator trying its next route (the first relay's answer never reached it): the
-      // circuit moves to this relay, as the initiator's own end already has (and counts for it now).
-      this.closeCircuit(idHex);
+      // circuit moves to this relay, as the initiator's own end already has (and counts for it now),
+      // but only if this relay has room: a refusal leaves the circuit where it was.
+      replacing = idHex;
     }
-    const end: IncomingEnd = { initiator, initiatorHex: bytesToHex(initiator), relay: request.from.id, relayHex: request.fromHex };
-    // Never at the cost of a circuit in use; bounded per relay and per initiator (relay-circuit-table.ts).
-    this.circuits.makeRoom(end);
+    // Never at the cost of a circuit in use; bounded per relay, per initiator, for relays without
+    // reservation and for incoming circuits in all (relay-circuit-table.ts).
+    this.circuits.makeRoom(end, replacing);
+    if (replacing) this.closeCircuit(replacing);
     // The relay may have moved (rebinding): trust the address it speaks from.
     const relay = { id: request.from.id, address: request.from.address };
     const connection = this.adopt(relay, idHex, end, initiatorAddress);
