@@ -164,6 +164,8 @@ export class NatPaths extends EventEmitter<NatPathsEvents> implements TunnelPath
     }
     this.counts.relayed++;
     const relayed = path as RelayedPath;
+    const virtual = { ...relayed.circuit.address };
+    connection.once('close', () => this.release(virtual));
     void relayed.punch?.then((result) => this.afterPunch(connection, relayed, result, 1));
   }
 
@@ -233,12 +235,29 @@ export class NatPaths extends EventEmitter<NatPathsEvents> implements TunnelPath
 
   /** A tunnel handshake completed on our side: apply a punch that finished before it. */
   private onAccepted(connection: TunnelConnection): void {
+    if (isVirtualAddress(connection.address) && this.incoming.has(addressKey(connection.address))) {
+      const virtual = { ...connection.address };
+      connection.once('close', () => this.release(virtual));
+    }
     const peerHex = bytesToHex(connection.peer);
     const pending = this.pendingPunches.get(peerHex);
     if (!pending || this.acceptedConnection(peerHex) !== connection) return;
     this.context.clock.clearTimeout(pending.timer);
     this.pendingPunches.delete(peerHex);
     this.move(connection, connection.address, pending.result);
+  }
+
+  /**
+   * The tunnel over the circuit at `virtual` closed: the circuit goes too, at once, rather
+   * than holding a place in the relay client's table until it idles out (2 min). Safe when
+   * a punch move already closed it.
+   */
+  private release(virtual: Address): void {
+    const key = addressKey(virtual);
+    this.moved.delete(key);
+    this.incoming.delete(key);
+    const id = circuitIdOf(virtual);
+    if (id !== undefined) this.context.service.relayClient.closeCircuit(id);
   }
 
   private dropPending(peerHex: string): void {

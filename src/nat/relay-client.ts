@@ -97,6 +97,11 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     return [...this.reserved.values()].filter((r) => r.expires > now).sort((a, b) => a.expires - b.expires);
   }
 
+  /** Circuits this node is an end of now (diagnostics). */
+  get circuitCount(): number {
+    return this.circuits.size;
+  }
+
   /** The relays to list in provider records. */
   get relays(): NatPeer[] {
     return this.reservations.map((r) => ({ id: r.relay.id, address: { ...r.relay.address } }));
