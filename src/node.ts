@@ -389,6 +389,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     this.assertRunning();
     throwIfAborted(options.signal);
     const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
+    const deadline = this.clock.now() + timeoutMs;
     const known = this.peerTable.idAt(address);
     const peerId = known ?? (await this.session.identify(address, timeoutMs, options.signal));
     const started = this.clock.now();
@@ -398,10 +399,12 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     } catch (error) {
       // The address may answer for another identity now (a restart with a fresh key): ask it
       // who it is, once, rather than sealing to the old ID forever.
-      if (known === undefined || !(error instanceof MccError && error.code === 'ERR_TIMEOUT')) throw error;
+      // Within the caller's time budget: what the first try left of it.
+      const left = deadline - this.clock.now();
+      if (known === undefined || left <= 0 || !(error instanceof MccError && error.code === 'ERR_TIMEOUT')) throw error;
       this.peerTable.forget(bytesToHex(known));
-      const current = await this.session.identify(address, timeoutMs, options.signal);
-      answer = await this.rpc.request({ id: current, address }, { ping: {} }, { signal: options.signal, timeoutMs });
+      const current = await this.session.identify(address, left, options.signal);
+      answer = await this.rpc.request({ id: current, address }, { ping: {} }, { signal: options.signal, timeoutMs: Math.max(1, deadline - this.clock.now()) });
     }
     const observed = answer.envelope.pong?.observed ? fromSocketAddress(answer.envelope.pong.observed) ?? undefined : undefined;
     if (observed) {

@@ -72,7 +72,9 @@ interface Pending {
 }
 
 /** Error codes carried in `Error` answers. */
-const REMOTE_ERROR_CODES: Record<number, MccErrorCode> = { 1: 'ERR_PEER', 2: 'ERR_INVALID_ARGUMENT', 3: 'ERR_LIMIT', 4: 'ERR_NOT_FOUND' };
+// A peer's "invalid argument" becomes ERR_PEER locally: ERR_INVALID_ARGUMENT means *our caller*
+// passed something wrong, and a remote must not be able to make a valid call look like that.
+const REMOTE_ERROR_CODES: Record<number, MccErrorCode> = { 1: 'ERR_PEER', 2: 'ERR_PEER', 3: 'ERR_LIMIT', 4: 'ERR_NOT_FOUND' };
 const LOCAL_ERROR_CODES: Partial<Record<MccErrorCode, number>> = { ERR_INVALID_ARGUMENT: 2, ERR_LIMIT: 3, ERR_NOT_FOUND: 4 };
 
 /** The RPC layer of one node. */
@@ -247,7 +249,7 @@ export class RpcLayer {
     if (kind === 'error') {
       const remote = message.envelope.error!;
       const code = REMOTE_ERROR_CODES[remote.code ?? 1] ?? 'ERR_PEER';
-      return this.finish(entry, new MccError(code, `peer answered with an error: ${remote.message ?? ''}`));
+      return this.finish(entry, new MccError(code, `peer answered with an error: ${remote.message ?? ''}`, { details: { remoteCode: remote.code ?? 1 } }));
     }
     this.finish(entry, message);
   }

@@ -181,9 +181,9 @@ describe('relay', () => {
       assert.equal(relay.nat.relayServer.stats.forwardedPackets, 0);
       await assert.rejects(world.settle(other.rpc.request(relay.peer, { relayConnect })), (error: MccError) => error.code === 'ERR_LIMIT');
       const tooMuch = { target: client.id, circuitId: new Uint8Array(8).fill(1), early: Array.from({ length: 5 }, () => new Uint8Array(10).fill(0x11)) };
-      await assert.rejects(world.settle(initiator.rpc.request(relay.peer, { relayConnect: tooMuch })), (error: MccError) => error.code === 'ERR_INVALID_ARGUMENT');
+      await assert.rejects(world.settle(initiator.rpc.request(relay.peer, { relayConnect: tooMuch })), (error: MccError) => error.code === 'ERR_PEER' && error.details?.remoteCode === 2);
       const tooLarge = { target: client.id, circuitId: new Uint8Array(8).fill(2), early: [new Uint8Array(901).fill(0x11)] };
-      await assert.rejects(world.settle(initiator.rpc.request(relay.peer, { relayConnect: tooLarge })), (error: MccError) => error.code === 'ERR_INVALID_ARGUMENT');
+      await assert.rejects(world.settle(initiator.rpc.request(relay.peer, { relayConnect: tooLarge })), (error: MccError) => error.code === 'ERR_PEER' && error.details?.remoteCode === 2);
     } finally {
       await world.close();
     }
