@@ -58,7 +58,11 @@ export class NatConnector {
     private readonly relays: RelayClient,
     private readonly puncher: HolePuncher,
     private readonly options: NatConnectorOptions = {},
-  ) {}
+  ) {
+    // The accepting end learns where the relay saw the peer of each circuit: a punch through
+    // it sprays that host only, free of the per-host budget (holepunch-guard.ts).
+    relays.on('incoming', (circuit) => puncher.observe(circuit));
+  }
 
   /** Finds a path to `target`; rejects with ERR_UNREACHABLE when none works. */
   async connect(target: PeerContact, options: { signal?: AbortSignal } = {}): Promise<ConnectResult> {

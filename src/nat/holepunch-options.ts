@@ -16,13 +16,22 @@ export interface HolePunchOptions {
    * early probing.
    */
   earlyProbeRounds?: number;
-  /** Per-target budget of those early probes, shared by all attempts of the node. Defaults: see {@link ProbeBudgetOptions}. */
+  /**
+   * Per-address budget of main-socket probes to addresses that have not sent us an
+   * authenticated probe — every such probe, before the answer or after (an answer is the
+   * peer's word, not a confirmation) — shared by all attempts of the node. Defaults: see
+   * {@link ProbeBudgetOptions} (20 at once, 2/s after).
+   */
   probeBudget?: ProbeBudgetOptions;
   /** Extra sockets a random-mapping side opens. Default 256 (0 disables). */
   birthdaySockets?: number;
   /** Interval of spray probes. Default 2 ms. */
   sprayIntervalMs?: number;
-  /** Spray probes per attempt. Default 2000. */
+  /**
+   * Spray probes per attempt. Default 2000. Also the per-host bulk budget: a host the relay
+   * did not vouch for gets at most this many spray and birthday probes (or `birthdaySockets`,
+   * if larger) from this node per 5 min (holepunch-guard.ts).
+   */
   maxSprayProbes?: number;
   /** Punches running at once (both roles). Default 8. */
   maxConcurrent?: number;

@@ -9,18 +9,23 @@
  * offer. The initiator does not wait for that answer: it probes the addresses it
  * already knows (the peer's provider record) from the moment it sends the offer, so
  * its NAT is open towards the responder before the responder's first probes arrive —
- * for `earlyProbeRounds` only and within the node's per-target {@link ProbeBudget}, since
- * nobody vouches for a record's addresses; on the answer it adds the responder's
- * candidates and strategy (and resumes probing if the window had closed). The first
- * authenticated probe (or probe answer) a side receives decides its working path: the
- * socket it arrived on and the address it came from.
+ * for `earlyProbeRounds` only; on the answer it adds the responder's candidates and
+ * strategy (and resumes probing if the window had closed). The first authenticated probe
+ * (or probe answer) a side receives decides its working path: the socket it arrived on
+ * and the address it came from.
+ *
+ * Every address is the peer's own claim, answer or not, so what a node sends to
+ * addresses nobody confirmed is charged to its {@link PunchGuard} (holepunch-guard.ts):
+ * main-socket probes per address, spray and birthday probes per host (free towards the
+ * host the relay observed the peer at); probes the budgets refuse are skipped and counted.
  *
  * Strategy by mapping classes (hyperdht's idea, bounded):
  * - consistent/public on both sides: every `probeIntervalMs`, a probe from the main
  *   socket to each candidate address of the other side (simultaneous open).
  * - our side random, theirs consistent and not reachable: "birthday" — open up to
  *   `birthdaySockets` extra sockets, each sends a probe to their address, so our NAT
- *   holds that many mappings open towards them; they meanwhile
+ *   holds that many mappings open towards them (one probe per socket is the strategy:
+ *   charged to the target host's bulk budget; fewer sockets when it is low); they meanwhile
  * - spray (their side random, ours consistent and not reachable): a probe every
  *   `sprayIntervalMs` to a random port of their IP, at most `maxSprayProbes`. A spray
  *   that hits one of the open mappings is answered from that birthday socket.
@@ -41,51 +46,16 @@ import { PROBE_ACK, PROBE_FROM_INITIATOR, encodeProbe, verifyProbe } from './hol
 import { MAX_OFFER_ADDRESSES, offerOf, parseOffer } from './holepunch-offer.js';
 import { CIRCUIT_ID_SIZE, isVirtualAddress, relayedIdHex } from './relay-packet.js';
 import type { RelayTransport } from './relay-transport.js';
-import type { NatContext, NatMapping, NatPeer, SocketFactory } from './types.js';
+import type { NatContext, NatPeer, SocketFactory } from './types.js';
 import { holePunchLimits, type HolePunchLimits, type HolePunchOptions } from './holepunch-options.js';
-import { ProbeBudget } from './probe-budget.js';
+import { PunchGuard, type ObservedCircuit } from './holepunch-guard.js';
+import type { HolePuncherEvents, LocalNatInfo, PunchResult, RemoteNatInfo } from './holepunch-types.js';
 
 export type { HolePunchOptions } from './holepunch-options.js';
+export type { HolePuncherEvents, LocalNatInfo, PunchResult } from './holepunch-types.js';
 
 /** Extra sockets opened at once by the birthday strategy. */
 const BIRTHDAY_BATCH = 32;
-
-/** What this node knows about itself when it punches. */
-export interface LocalNatInfo {
-  mapping: NatMapping;
-  reachable: boolean | undefined;
-  /** Candidate addresses, best first: the observed public address, then local ones. */
-  addresses: Address[];
-}
-
-/** A working direct path. */
-export interface PunchResult {
-  /** The peer's node ID (hex). */
-  peer: string;
-  /** Where the peer answers. */
-  address: Address;
-  /** The extra socket the path runs over, or undefined for the node's main socket. The caller owns (and closes) it. */
-  transport: Transport | undefined;
-  /** True on the side that started the punch. */
-  initiator: boolean;
-  /** From the start of probing to the first authenticated probe. */
-  elapsedMs: number;
-  /** Probes this side sent. */
-  probesSent: number;
-  /** Early probes (before the rendezvous answer) the node's per-target budget held back. */
-  probesSuppressed: number;
-}
-
-/** Events of a {@link HolePuncher}. */
-export interface HolePuncherEvents {
-  /** A punch succeeded (either role). */
-  punched: (result: PunchResult) => void;
-  /** A punch this node answered failed. */
-  failed: (peerHex: string, reason: string) => void;
-}
-
-/** What a side knows of the other side's NAT. */
-type RemoteNatInfo = Omit<LocalNatInfo, 'reachable'> & { reachable: boolean };
 
 /** One punch attempt, either role. */
 class Attempt {
@@ -114,6 +84,8 @@ class Attempt {
     readonly id: Uint8Array,
     readonly key: Uint8Array,
     readonly initiator: boolean,
+    /** The circuit's virtual address (the rendezvous), under which the relay's observation of the peer is kept. */
+    private readonly virtual: Address,
     private readonly local: LocalNatInfo,
     private remote: RemoteNatInfo,
   ) {
@@ -141,9 +113,9 @@ class Attempt {
   /**
    * One round of main-socket probes, the next one scheduled while the round budget allows:
    * `2 * timeoutMs / probeIntervalMs` in all (the rendezvous and the attempt each have
-   * `timeoutMs`), and only `earlyProbeRounds` of them before the offer is known. Until then
-   * the addresses are only what the peer's record claims, so each probe is also charged to
-   * the node's per-target budget; configure() resumes a paused loop.
+   * `timeoutMs`), and only `earlyProbeRounds` of them before the offer is known (configure()
+   * resumes a paused loop). Early or not, a probe to an address that has not proved itself
+   * is charged to the node's per-address budget, and skipped when that is spent.
    */
   private probeMain(): void {
     this.mainTimer = undefined;
@@ -153,8 +125,8 @@ class Attempt {
     const limit = early ? Math.min(rounds, o.earlyProbeRounds) : rounds;
     if (this.done || this.rounds >= limit) return;
     for (const address of this.remote.addresses) {
-      if (early && !this.owner.budget.take(address)) this.suppress();
-      else this.send(undefined, address, 0);
+      if (this.owner.guard.mayProbe(address)) this.send(undefined, address, 0);
+      else this.suppress();
     }
     if (++this.rounds < limit) {
       this.mainTimer = this.owner.context.clock.setTimeout(() => this.probeMain(), o.probeIntervalMs);
@@ -162,16 +134,18 @@ class Attempt {
     }
   }
 
-  private suppress(): void {
-    this.probesSuppressed++;
-    this.owner.probesSuppressed++;
+  private suppress(count = 1): void {
+    this.probesSuppressed += count;
+    this.owner.probesSuppressed += count;
   }
 
   /**
    * The other side's offer is known (the responder knows it from the start; the initiator
    * from the answer): its candidates join the probing and the strategy for the two mapping
    * classes starts; the attempt's own budget starts now. Main-socket probing resumes if
-   * the early window had paused it: the peer has now answered for these addresses.
+   * the early window had paused it: the peer has now answered (which vouches for nothing:
+   * the node's budgets still apply). Spray and birthday aim at the host the relay saw the
+   * peer at when it is known, else at the offer's, within the per-host bulk budget.
    */
   configure(remote: RemoteNatInfo): void {
     if (this.done || this.configured) return;
@@ -186,12 +160,17 @@ class Attempt {
     if (localRandom && remoteRandom) return this.fail('both sides have random mappings');
     this.restartTimeout();
     if (this.begun && this.mainTimer === undefined) this.probeMain();
-    if (localRandom && !remote.reachable && o.birthdaySockets > 0 && this.owner.openSocket) void this.openBirthdaySockets();
+    const vouched = this.owner.guard.vouchedHost(this.peerHex, this.virtual);
+    if (localRandom && !remote.reachable && o.birthdaySockets > 0 && this.owner.openSocket) void this.openBirthdaySockets(vouched);
     if (remoteRandom && this.local.reachable !== true) {
-      const hosts = [...new Set(remote.addresses.map((a) => a.host))];
+      const hosts = vouched !== undefined ? [vouched] : [...new Set(remote.addresses.map((a) => a.host))];
       const spray = (): void => {
         if (this.done || this.sprays >= o.maxSprayProbes) return;
-        for (const host of hosts) this.send(undefined, { host, port: 1024 + Math.floor(o.random() * 64512) }, 0);
+        for (const host of hosts) {
+          const to = { host, port: 1024 + Math.floor(o.random() * 64512) };
+          if (this.owner.guard.bulkProbes(to, 1, vouched) === 1) this.send(undefined, to, 0);
+          else this.suppress();
+        }
         this.sprays++;
         this.timers.push(clock.setTimeout(spray, o.sprayIntervalMs));
       };
@@ -214,12 +193,16 @@ class Attempt {
     this.settle(new MccError('ERR_UNREACHABLE', `hole punch failed: ${reason}`));
   }
 
-  private async openBirthdaySockets(): Promise<void> {
-    const target = this.remote.addresses[0];
+  private async openBirthdaySockets(vouched: string | undefined): Promise<void> {
+    const target = this.remote.addresses.find((a) => a.host === vouched) ?? this.remote.addresses[0];
     if (!target) return;
+    // Each socket's one probe is the strategy: a socket whose probe the budget refuses is not opened.
+    const wanted = this.owner.limits.birthdaySockets;
+    const allowed = this.owner.guard.bulkProbes(target, wanted, vouched);
+    this.suppress(wanted - allowed);
     // Batches open in parallel: one at a time, a loaded host would spend the whole attempt on binds.
-    for (let opened = 0; opened < this.owner.limits.birthdaySockets && !this.done; opened += BIRTHDAY_BATCH) {
-      const count = Math.min(BIRTHDAY_BATCH, this.owner.limits.birthdaySockets - opened);
+    for (let opened = 0; opened < allowed && !this.done; opened += BIRTHDAY_BATCH) {
+      const count = Math.min(BIRTHDAY_BATCH, allowed - opened);
       const batch = await Promise.allSettled(Array.from({ length: count }, () => this.owner.openSocket!()));
       let failed = false;
       for (const outcome of batch) {
@@ -253,6 +236,7 @@ class Attempt {
   private receive(data: Uint8Array, from: Address, socket: Transport | undefined): void {
     const flags = verifyProbe(this.owner.context.crypto, this.key, this.id, data);
     if (flags === null || ((flags & PROBE_FROM_INITIATOR) !== 0) === this.initiator) return;
+    this.owner.guard.confirm(from); // it proved itself: probes (and this answer) to it are free
     if ((flags & PROBE_ACK) === 0) this.send(socket, from, PROBE_ACK); // answer even after we finished: the peer may not have
     if (this.done) return;
     const result: PunchResult = {
@@ -290,9 +274,9 @@ class Attempt {
 export class HolePuncher extends EventEmitter<HolePuncherEvents> {
   /** @internal */ readonly limits: HolePunchLimits;
   /** @internal */ readonly openSocket: SocketFactory | undefined;
-  /** @internal Spent by early probes (to addresses no offer confirmed), shared by all attempts. */
-  readonly budget: ProbeBudget;
-  /** Early probes the budget held back, all attempts together. */
+  /** @internal What may go to unconfirmed addresses, shared by all attempts (holepunch-guard.ts). */
+  readonly guard: PunchGuard;
+  /** Probes the budgets held back, all attempts together. */
   probesSuppressed = 0;
   private readonly attempts = new Map<string, Attempt>();
 
@@ -308,9 +292,19 @@ export class HolePuncher extends EventEmitter<HolePuncherEvents> {
   ) {
     super();
     this.limits = holePunchLimits(options);
-    this.budget = new ProbeBudget(context.clock, options.probeBudget);
+    this.guard = new PunchGuard(context.clock, options.probeBudget, Math.max(this.limits.maxSprayProbes, this.limits.birthdaySockets));
     this.openSocket = options.openSocket;
     context.rpc.handle('holepunchOffer', (request) => this.onOffer(request));
+  }
+
+  /**
+   * Notes where the relay of a circuit saw its peer (`RelayedConnection.peerObserved`, known
+   * on the accepting side): a punch through that circuit then sprays (or aims its birthday
+   * sockets) at that host only, free of the per-host bulk budget. Call it for every circuit
+   * accepted (RelayClient's `incoming` event), before the offer that rides it is handled.
+   */
+  observe(circuit: ObservedCircuit): void {
+    this.guard.observe(circuit);
   }
 
   /** Attempts in progress or lingering. */
@@ -334,7 +328,7 @@ export class HolePuncher extends EventEmitter<HolePuncherEvents> {
     const local = this.local();
     const answer = this.context.rpc.request(peer, { holepunchOffer: offerOf(id, key, local) }, { signal: options.signal, timeoutMs: this.limits.timeoutMs });
     const known = (options.known ?? []).filter((a) => !isVirtualAddress(a) && a.port > 0).slice(0, MAX_OFFER_ADDRESSES);
-    const attempt = new Attempt(this, bytesToHex(peer.id), id, key, true, local, { addresses: known, mapping: 'unknown', reachable: false });
+    const attempt = new Attempt(this, bytesToHex(peer.id), id, key, true, peer.address, local, { addresses: known, mapping: 'unknown', reachable: false });
     this.attempts.set(attempt.idHex, attempt);
     const onAbort = (): void => attempt.fail('aborted');
     options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -378,7 +372,7 @@ export class HolePuncher extends EventEmitter<HolePuncherEvents> {
     const answer = { holepunchOffer: offerOf(remote.id, remote.key, local) };
     if (this.attempts.has(idHex)) return answer; // a retransmitted offer: the attempt already runs
     if (this.attempts.size >= this.limits.maxConcurrent) throw new MccError('ERR_LIMIT', 'too many hole punches at once');
-    const attempt = new Attempt(this, request.fromHex, remote.id, remote.key, false, local, remote);
+    const attempt = new Attempt(this, request.fromHex, remote.id, remote.key, false, request.from.address, local, remote);
     this.attempts.set(idHex, attempt);
     attempt.configure(remote); // first: the offer's addresses are confirmed, no early window
     attempt.begin();

@@ -1,11 +1,12 @@
 /**
  * A per-node budget for hole-punch probes to addresses nobody has confirmed yet.
  *
- * Before the rendezvous answer, an initiator probes the addresses a provider published in
- * its DHT record. A hostile record can list third parties' addresses, and every client
- * that connects to it would then aim probes at them (a reflection vector: no
- * amplification, but many clients). This token bucket per target address caps what one
- * node sends to any one such address, however many attempts it starts.
+ * A punch's candidate addresses are the peer's own claims (its provider record, its offer).
+ * A hostile peer can list third parties' addresses, and every node that punches to it
+ * would then aim probes at them (a reflection vector: no amplification, but many
+ * clients). This token bucket per target (an address, or a whole host for the bulk
+ * strategies) caps what one node sends to any one such target, however many attempts it
+ * starts and whatever the peer answers (holepunch-guard.ts decides what is charged).
  */
 import { invalidArgument } from '../errors.js';
 import type { Address } from '../util/address.js';
@@ -21,6 +22,8 @@ export interface ProbeBudgetOptions {
   perSecond?: number;
   /** Targets remembered at most (least recently used forgotten first). Default 1024. */
   maxTargets?: number;
+  /** What a bucket is per: one address ("host:port", the default) or one host (any port). */
+  per?: 'address' | 'host';
 }
 
 interface Bucket {
@@ -29,9 +32,10 @@ interface Bucket {
   at: number;
 }
 
-/** Token bucket per target address ("host:port"), bounded in memory, on an injected clock. */
+/** Token bucket per target address ("host:port") or host, bounded in memory, on an injected clock. */
 export class ProbeBudget {
   private readonly burst: number;
+  private readonly perHost: boolean;
   private readonly perMs: number;
   private readonly buckets: LruMap<string, Bucket>;
 
@@ -42,6 +46,8 @@ export class ProbeBudget {
     this.burst = options.burst ?? 20;
     const perSecond = options.perSecond ?? 2;
     const maxTargets = options.maxTargets ?? 1024;
+    this.perHost = options.per === 'host';
+    if (options.per !== undefined && options.per !== 'address' && options.per !== 'host') throw invalidArgument('per', "expected 'address' or 'host'");
     if (!(Number.isFinite(this.burst) && this.burst >= 1)) throw invalidArgument('burst', 'expected a finite number >= 1');
     if (!(Number.isFinite(perSecond) && perSecond >= 0)) throw invalidArgument('perSecond', 'expected a finite number >= 0');
     if (!(Number.isInteger(maxTargets) && maxTargets > 0)) throw invalidArgument('maxTargets', 'expected a positive integer');
@@ -56,7 +62,13 @@ export class ProbeBudget {
 
   /** Spends one probe towards `address`: true when the budget allows it, false (nothing spent) when it is exhausted. */
   take(address: Address): boolean {
-    const key = formatAddress(address);
+    return this.takeUpTo(address, 1) === 1;
+  }
+
+  /** Spends up to `count` probes towards `address` at once; returns how many the budget allowed (0 to `count`). */
+  takeUpTo(address: Address, count: number): number {
+    if (!(count >= 1)) return 0;
+    const key = this.perHost ? address.host : formatAddress(address);
     const now = this.clock.now();
     let bucket = this.buckets.get(key);
     if (!bucket) {
@@ -68,8 +80,8 @@ export class ProbeBudget {
       bucket.tokens = Math.min(this.burst, bucket.tokens + Math.max(0, now - bucket.at) * this.perMs);
       bucket.at = now;
     }
-    if (bucket.tokens < 1) return false;
-    bucket.tokens -= 1;
-    return true;
+    const granted = Math.max(0, Math.min(Math.floor(count), Math.floor(bucket.tokens)));
+    bucket.tokens -= granted;
+    return granted;
   }
 }

@@ -61,9 +61,30 @@ describe('ProbeBudget', () => {
     assert.equal(budget.size, 8);
   });
 
+  test('takeUpTo grants what is left, at most the count asked', () => {
+    const clock = new VirtualClock();
+    const budget = new ProbeBudget(clock, { burst: 10, perSecond: 0 });
+    assert.equal(budget.takeUpTo(a, 4), 4);
+    assert.equal(budget.takeUpTo(a, 100), 6);
+    assert.equal(budget.takeUpTo(a, 1), 0);
+    assert.equal(budget.takeUpTo(b, 0), 0, 'nothing asked, nothing spent');
+    assert.equal(budget.takeUpTo(b, Number.NaN), 0);
+    assert.equal(budget.takeUpTo(b, 10), 10);
+  });
+
+  test("per: 'host' shares one bucket among a host's ports", () => {
+    const clock = new VirtualClock();
+    const budget = new ProbeBudget(clock, { burst: 3, perSecond: 0, per: 'host' });
+    assert.equal(budget.take(a), true);
+    assert.equal(budget.take(b), true);
+    assert.equal(budget.take({ host: a.host, port: 9999 }), true);
+    assert.equal(budget.take(a), false, 'three ports of one host spent its bucket');
+    assert.equal(budget.take({ host: '127.0.0.2', port: 4000 }), true, 'another host');
+  });
+
   test('bad options throw ERR_INVALID_ARGUMENT', () => {
     const clock = new VirtualClock();
-    for (const options of [{ burst: 0 }, { burst: Number.NaN }, { perSecond: -1 }, { perSecond: Infinity }, { maxTargets: 0 }, { maxTargets: 1.5 }]) {
+    for (const options of [{ burst: 0 }, { burst: Number.NaN }, { perSecond: -1 }, { perSecond: Infinity }, { maxTargets: 0 }, { maxTargets: 1.5 }, { per: 'port' as 'host' }]) {
       assert.throws(() => new ProbeBudget(clock, options), { code: 'ERR_INVALID_ARGUMENT' }, JSON.stringify(options));
     }
   });
