@@ -443,7 +443,13 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
 
   private observePeer(message: InboundMessage): void {
     const added = this.peerTable.observe(message.fromHex, message.from.address, this.clock.now());
-    if (added) this.emit('peer', { ...added });
+    if (!added) return;
+    try {
+      this.emit('peer', { ...added });
+    } catch (error) {
+      // A throwing 'peer' listener must not cost the message that introduced the peer.
+      this.logger.warn(`a 'peer' listener threw: ${(error as Error)?.message ?? error}`);
+    }
   }
 
   private async bootstrap(signal?: AbortSignal): Promise<void> {

@@ -86,3 +86,18 @@ test('ping(address) after the node there restarted with a new identity asks agai
   assert.equal(pong.id, b2.idHex, 'the new identity answered');
   assert.equal((await a.ping({ host: '127.0.0.1', port })).id, b2.idHex, 'and is remembered');
 });
+
+test('a throwing \'peer\' listener does not cost the request that introduced the peer', async (t) => {
+  const a = await MccNode.create({ host: '127.0.0.1', requestTimeoutMs: 2000 });
+  const b = await MccNode.create({ host: '127.0.0.1', logger: { debug() {}, info() {}, warn() {}, error() {} } as never });
+  await Promise.all([a.start(), b.start()]);
+  t.after(() => Promise.all([a.stop(), b.stop()]));
+  b.on('peer', () => {
+    throw new Error('listener bug');
+  });
+  const before = b.stats().droppedTotal;
+  const pong = await a.ping(b.address);
+  assert.equal(pong.id, b.idHex);
+  assert.equal(b.stats().droppedTotal, before, 'nothing dropped on b');
+  assert.equal(a.stats().rpc.retransmits, 0, 'answered on the first attempt');
+});
