@@ -17,7 +17,7 @@ import type { Transport } from './transport/types.js';
 import { UdpTransport } from './transport/udp.js';
 import { SessionLayer, type InboundMessage, type SessionPeer } from './session/session.js';
 import { RpcLayer } from './session/rpc.js';
-import { fromSocketAddress, toSocketAddress } from './wire/address.js';
+import { toSocketAddress } from './wire/address.js';
 import { Dht } from './kademlia/values.js';
 import type { Contact } from './kademlia/types.js';
 import { RpcKadNetwork, serveKademlia } from './kademlia/rpc-network.js';
@@ -39,6 +39,7 @@ import { RelayTransport } from './nat/relay-transport.js';
 import { isVirtualAddress } from './nat/relay-packet.js';
 import { NodeNat, type NatStatus } from './node-nat.js';
 import { PeerTable } from './node-peers.js';
+import { pingAddress } from './node-ping.js';
 
 export type { MccNodeOptions, MccDht, PingResult, PeerInfo, MccNodeEvents } from './node-types.js';
 import type { MccNodeOptions, MccDht, PingResult, PeerInfo, MccNodeEvents } from './node-types.js';
@@ -388,30 +389,17 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     const address = this.checkHost(toAddress(target, 'target'), 'target');
     this.assertRunning();
     throwIfAborted(options.signal);
-    const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
-    const deadline = this.clock.now() + timeoutMs;
-    const known = this.peerTable.idAt(address);
-    const peerId = known ?? (await this.session.identify(address, timeoutMs, options.signal));
-    const started = this.clock.now();
-    let answer: InboundMessage;
-    try {
-      answer = await this.rpc.request({ id: peerId, address }, { ping: {} }, { signal: options.signal, timeoutMs });
-    } catch (error) {
-      // The address may answer for another identity now (a restart with a fresh key): ask it
-      // who it is, once, rather than sealing to the old ID forever.
-      // Within the caller's time budget: what the first try left of it.
-      const left = deadline - this.clock.now();
-      if (known === undefined || left <= 0 || !(error instanceof MccError && error.code === 'ERR_TIMEOUT')) throw error;
-      this.peerTable.forget(bytesToHex(known));
-      const current = await this.session.identify(address, left, options.signal);
-      answer = await this.rpc.request({ id: current, address }, { ping: {} }, { signal: options.signal, timeoutMs: Math.max(1, deadline - this.clock.now()) });
-    }
-    const observed = answer.envelope.pong?.observed ? fromSocketAddress(answer.envelope.pong.observed) ?? undefined : undefined;
-    if (observed) {
-      this.nat.observed(answer.fromHex, address, observed);
-      this.emit('observed-address', observed, answer.fromHex);
-    }
-    return { id: answer.fromHex, rttMs: this.clock.now() - started, observed };
+    const context = {
+      clock: this.clock,
+      session: this.session,
+      rpc: this.rpc,
+      peers: this.peerTable,
+      observed: (peerHex: string, via: Address, observed: Address) => {
+        this.nat.observed(peerHex, via, observed);
+        this.emit('observed-address', observed, peerHex);
+      },
+    };
+    return pingAddress(context, address, options.timeoutMs ?? this.requestTimeoutMs, options.signal);
   }
 
   /** Peers this node has exchanged authenticated messages with, most recent last. */

@@ -1,0 +1,48 @@
+/**
+ * Pinging a node by address: who is there (identify, or the ID last heard from that
+ * address), the round trip, and the address it sees us at.
+ */
+import type { Address } from './util/address.js';
+import type { Clock } from './util/clock.js';
+import { bytesToHex } from './util/bytes.js';
+import { MccError } from './errors.js';
+import type { SessionLayer, InboundMessage } from './session/session.js';
+import type { RpcLayer } from './session/rpc.js';
+import { fromSocketAddress } from './wire/address.js';
+import type { PeerTable } from './node-peers.js';
+import type { PingResult } from './node-types.js';
+
+/** What a ping needs from its node. */
+export interface PingContext {
+  clock: Clock;
+  session: SessionLayer;
+  rpc: RpcLayer;
+  peers: PeerTable;
+  /** A peer told us the address it sees us at. */
+  observed(peerHex: string, via: Address, observed: Address): void;
+}
+
+/** Pings `address` within `timeoutMs` (an upper bound: see `RequestOptions.timeoutMs`). */
+export async function pingAddress(context: PingContext, address: Address, timeoutMs: number, signal: AbortSignal | undefined): Promise<PingResult> {
+  const { clock, session, rpc, peers } = context;
+  const deadline = clock.now() + timeoutMs;
+  const known = peers.idAt(address);
+  const peerId = known ?? (await session.identify(address, timeoutMs, signal));
+  const started = clock.now();
+  let answer: InboundMessage;
+  try {
+    answer = await rpc.request({ id: peerId, address }, { ping: {} }, { signal, timeoutMs });
+  } catch (error) {
+    // The address may answer for another identity now (a restart with a fresh key): ask it
+    // who it is, once, within what the first try left of the caller's budget, rather than
+    // sealing to the old ID forever.
+    const left = deadline - clock.now();
+    if (known === undefined || left <= 0 || !(error instanceof MccError && error.code === 'ERR_TIMEOUT')) throw error;
+    peers.forget(bytesToHex(known));
+    const current = await session.identify(address, left, signal);
+    answer = await rpc.request({ id: current, address }, { ping: {} }, { signal, timeoutMs: Math.max(1, deadline - clock.now()) });
+  }
+  const observed = answer.envelope.pong?.observed ? (fromSocketAddress(answer.envelope.pong.observed) ?? undefined) : undefined;
+  if (observed) context.observed(answer.fromHex, address, observed);
+  return { id: answer.fromHex, rttMs: clock.now() - started, observed };
+}
