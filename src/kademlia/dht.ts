@@ -5,6 +5,7 @@
  * injected {@link Clock}; the node calls `observe` and the `handle*` methods for inbound
  * authenticated messages. Value put/get lives in `values.ts` on top of this class.
  */
+import { subnetGroup } from './subnet.js';
 import type { CryptoSuite } from '../crypto/types.js';
 import { MccError, invalidArgument } from '../errors.js';
 import { bytesToHex } from '../util/bytes.js';
@@ -269,7 +270,8 @@ export class DhtCore {
       this.stats.storesRejected++;
       return { ok: false, reason: 'invalid' };
     }
-    const result = this.store.put(key, record, bytesToHex(from.id));
+    const net = subnetGroup(from.address.host);
+    const result = this.store.put(key, record, bytesToHex(from.id), net === undefined ? undefined : String(net));
     if (!result.ok) this.stats.storesRejected++;
     return result;
   }

@@ -26,6 +26,9 @@
 import type { CryptoSuite } from '../crypto/types.js';
 import { bytesToHex } from '../util/bytes.js';
 import { DEFAULT_VERIFY_FAILURES_PER_SECOND, FailureBudget } from './failure-budget.js';
+
+/** A source network may cause this many times one source's failed verifications (several honest nodes may share a NAT's /24). */
+const NET_FAILURE_FACTOR = 4;
 import { isId, sameId } from './keyspace.js';
 import { authorKey, checkRecord, isBoundMutable, isImmutable, supersedes } from './record.js';
 import type { SignedRecord, StoreResult } from './types.js';
@@ -90,6 +93,8 @@ export class RecordStore {
   private readonly maxPerKey: number;
   private readonly maxPerSource: number;
   private readonly failures: FailureBudget;
+  /** The same per source network: all identities behind one /24 (/48) share it. */
+  private readonly netFailures: FailureBudget;
   /** Furthest expiry accepted, ms ahead of now. */
   readonly maxTtlMs: number;
   /** Furthest expiry accepted for open-set records, ms ahead of now. */
@@ -101,7 +106,9 @@ export class RecordStore {
     this.maxPerSource = options.maxPerSource ?? 1_000;
     this.maxTtlMs = options.maxTtlMs ?? 48 * 3600_000;
     this.maxOpenSetTtlMs = Math.min(this.maxTtlMs, options.maxOpenSetTtlMs ?? MAX_OPEN_SET_TTL_MS);
-    this.failures = new FailureBudget(options.verifyFailuresPerSecond ?? DEFAULT_VERIFY_FAILURES_PER_SECOND, options.wallClock);
+    const perSecond = options.verifyFailuresPerSecond ?? DEFAULT_VERIFY_FAILURES_PER_SECOND;
+    this.failures = new FailureBudget(perSecond, options.wallClock);
+    this.netFailures = new FailureBudget(NET_FAILURE_FACTOR * perSecond, options.wallClock);
   }
 
   /** Most records accepted under one key (readers use it to bound what they verify). */
@@ -133,7 +140,12 @@ export class RecordStore {
    * Verifies and stores `record` under `key`, charged to `source` (hex node ID of the
    * sender). Never throws: bad input is refused with a reason.
    */
-  put(key: Uint8Array, record: SignedRecord, source: string): StoreResult {
+  /**
+   * `sourceNet` (the source address's /24 or /48, undefined on loopback and LANs) shares a
+   * larger failure budget among every identity behind it: fresh node IDs are cheap, so a
+   * per-ID budget alone is a fresh burst per identity.
+   */
+  put(key: Uint8Array, record: SignedRecord, source: string, sourceNet?: string): StoreResult {
     const now = this.options.wallClock();
     if (!isId(key) || !looksLikeRecord(record) || !sameId(record.key, key)) return { ok: false, reason: 'invalid' };
     if (record.expiresAt <= now) return { ok: false, reason: 'expired' };
@@ -171,9 +183,12 @@ export class RecordStore {
         if (victim === undefined) return { ok: false, reason: 'limit' };
       }
     }
-    if (!this.failures.allows(source)) return { ok: false, reason: 'limit' };
+    if (!this.failures.allows(source) || (sourceNet !== undefined && !this.netFailures.allows(sourceNet))) return { ok: false, reason: 'limit' };
     const problem = checkRecord(this.options.suite, record, key, now, this.maxTtlMs);
-    if (problem === 'signature') this.failures.charge(source);
+    if (problem === 'signature') {
+      this.failures.charge(source);
+      if (sourceNet !== undefined) this.netFailures.charge(sourceNet);
+    }
     if (problem === 'expired') return { ok: false, reason: 'expired' };
     if (problem !== null) return { ok: false, reason: 'invalid' };
     if (held !== undefined) {

@@ -68,3 +68,22 @@ describe('RecordStore: cheap refusals before the signature check', () => {
     assert.deepEqual(store.put(key, rec(300), 'flooder'), { ok: true });
   });
 });
+
+describe('RecordStore: failed verifications per source network', () => {
+  it('identities behind one /24 share a budget of 4x one source\'s: fresh node IDs do not buy fresh bursts', () => {
+    const { store, counter } = countingStore();
+    // 10 identities (sources) from one network, 50 failures each would be 500 verifications.
+    let refused = 0;
+    for (let id = 0; id < 10; id++) {
+      for (let i = 0; i < 50; i++) {
+        const result = store.put(key, forge(rec(1000 + id * 100 + i)), `sybil-${id}`, '203.0.113');
+        if (result.reason === 'limit') refused++;
+      }
+    }
+    assert.equal(counter.verifies, 200, 'the network budget (4 x 50) caps the verifications');
+    assert.equal(refused, 300);
+    // Another network is unaffected; so is a source without a network (loopback, LAN).
+    assert.deepEqual(store.put(key, rec(1), 'other', '198.51.100'), { ok: true });
+    assert.deepEqual(store.put(key, forge(rec(2)), 'local'), { ok: false, reason: 'invalid' });
+  });
+});
