@@ -76,7 +76,6 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
   private readonly strategy: Strategy;
   private seeds: Contact[] = [];
   private readonly routingFile: string | undefined;
-  private observedAddress: Address | undefined;
   private readonly identity: KeyPair;
   private readonly counters = new Stats();
   private readonly peerTable = new PeerTable();
@@ -146,9 +145,6 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
       rtt: (nodeId) => this.rpc.rtt(nodeId),
       rejoin: () => (this.seeds.length > 0 ? this.kad.bootstrap(this.seeds) : Promise.resolve()),
       logger: this.logger,
-    });
-    this.on('observed-address', (observed) => {
-      this.observedAddress = observed;
     });
     this.strategy = options.strategy ?? 'random';
     this.routingFile = options.routingTable;
@@ -265,12 +261,13 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     return this.discovery.watch(name, options);
   }
 
-  /** The addresses put in provider records: the address peers see us at first, then our own. */
+  /**
+   * Our own addresses, for provider records after the NAT module's public address (the
+   * most common one across observers: the latest single report is not used, since one
+   * lying peer could otherwise put any address, a victim's, into our records).
+   */
   private advertisedAddresses(): Address[] {
-    const own = this.bound ? localAddresses(this.bound) : [];
-    const observed = this.observedAddress;
-    if (!observed || own.some((address) => address.host === observed.host && address.port === observed.port)) return own;
-    return [observed, ...own];
+    return this.bound ? localAddresses(this.bound) : [];
   }
 
   /** The DHT: `put` and `get` of small values. */

@@ -77,7 +77,7 @@ describe('RecordStore: failed verifications per source network', () => {
     for (let id = 0; id < 10; id++) {
       for (let i = 0; i < 50; i++) {
         const result = store.put(key, forge(rec(1000 + id * 100 + i)), `sybil-${id}`, '203.0.113');
-        if (result.reason === 'limit') refused++;
+        if (!result.ok && result.reason === 'limit') refused++;
       }
     }
     assert.equal(counter.verifies, 200, 'the network budget (4 x 50) caps the verifications');
