@@ -11,7 +11,6 @@ import { defaultLogger, type Logger } from './util/logger.js';
 import { bytesToHex, hexToBytes } from './util/bytes.js';
 import { MccError, invalidArgument, throwIfAborted } from './errors.js';
 import type { CryptoSuite, KeyPair } from './crypto/types.js';
-import { createCryptoSuite, defaultCryptoSuite } from './crypto/index.js';
 import { resolveIdentity } from './crypto/identity.js';
 import type { Transport } from './transport/types.js';
 import { UdpTransport } from './transport/udp.js';
@@ -40,6 +39,7 @@ import { isVirtualAddress } from './nat/relay-packet.js';
 import { NodeNat, type NatStatus } from './node-nat.js';
 import { PeerTable } from './node-peers.js';
 import { pingAddress } from './node-ping.js';
+import { checkNodeOptions } from './node-options.js';
 
 export type { MccNodeOptions, MccDht, PingResult, PeerInfo, MccNodeEvents } from './node-types.js';
 import type { MccNodeOptions, MccDht, PingResult, PeerInfo, MccNodeEvents } from './node-types.js';
@@ -277,20 +277,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
 
   /** Validates options and builds a node (not yet listening). */
   static async create(options: MccNodeOptions = {}): Promise<MccNode> {
-    if (options === null || typeof options !== 'object') throw invalidArgument('options', 'expected an object');
-    if (options.port !== undefined && (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535)) {
-      throw invalidArgument('port', 'expected an integer 0..65535');
-    }
-    if (options.host !== undefined && typeof options.host !== 'string') throw invalidArgument('host', 'expected a string');
-    if (options.bootstrap !== undefined && !Array.isArray(options.bootstrap)) throw invalidArgument('bootstrap', 'expected an array of "host:port"');
-    if (options.requestTimeoutMs !== undefined && !(options.requestTimeoutMs > 0)) throw invalidArgument('requestTimeoutMs', 'expected a positive number');
-    if (options.routingTable !== undefined && (typeof options.routingTable !== 'string' || options.routingTable.length === 0)) throw invalidArgument('routingTable', 'expected a file path');
-    const suite =
-      options.crypto === undefined
-        ? defaultCryptoSuite
-        : typeof options.crypto === 'string'
-          ? createCryptoSuite(options.crypto)
-          : options.crypto;
+    const suite = checkNodeOptions(options);
     const identity = await resolveIdentity(options.identity, suite);
     return new MccNode(options, identity, suite);
   }
