@@ -253,6 +253,9 @@ export class NatPaths extends EventEmitter<NatPathsEvents> implements TunnelPath
    * a punch move already closed it.
    */
   private release(virtual: Address): void {
+    // Two connections may share a circuit (a handshake repeated while the circuit opened):
+    // the circuit stays while any of them is open.
+    if (this.context.tunnels.connections.some((connection) => !connection.closed && sameAddress(connection.address, virtual))) return;
     const key = addressKey(virtual);
     this.moved.delete(key);
     this.incoming.delete(key);

@@ -31,14 +31,15 @@ export async function pingAddress(context: PingContext, address: Address, timeou
   const started = clock.now();
   let answer: InboundMessage;
   try {
-    answer = await rpc.request({ id: peerId, address }, { ping: {} }, { signal, timeoutMs });
+    // A remembered ID may be stale (the address restarted with a fresh key): its try gets half
+    // the budget, so that asking the address who it is still fits in the rest.
+    answer = await rpc.request({ id: peerId, address }, { ping: {} }, { signal, timeoutMs: known === undefined ? timeoutMs : Math.max(1, timeoutMs / 2) });
   } catch (error) {
-    // The address may answer for another identity now (a restart with a fresh key): ask it
-    // who it is, once, within what the first try left of the caller's budget, rather than
-    // sealing to the old ID forever.
-    const left = deadline - clock.now();
-    if (known === undefined || left <= 0 || !(error instanceof MccError && error.code === 'ERR_TIMEOUT')) throw error;
+    if (known === undefined || !(error instanceof MccError && error.code === 'ERR_TIMEOUT')) throw error;
+    // Forget it either way: the next ping asks afresh instead of sealing to the old ID forever.
     peers.forget(bytesToHex(known));
+    const left = deadline - clock.now();
+    if (left <= 0) throw error;
     const current = await session.identify(address, left, signal);
     answer = await rpc.request({ id: current, address }, { ping: {} }, { signal, timeoutMs: Math.max(1, deadline - clock.now()) });
   }

@@ -324,8 +324,11 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     const wasRunning = this.state !== 'created';
     this.state = 'stopping';
     if (wasRunning) await this.withdrawAll();
-    if (wasRunning && this.routingFile) {
-      await writeRoutingFile(this.routingFile, this.kad.snapshot()).catch((error: Error) => this.logger.warn(`could not save the routing table: ${error.message}`));
+    // An empty table (a start aborted before the join, a node that never met anyone) must not
+    // overwrite the peers saved last time: offline, they are the only way back in.
+    const snapshot = this.kad.snapshot();
+    if (wasRunning && this.routingFile && snapshot.contacts.length > 0) {
+      await writeRoutingFile(this.routingFile, snapshot).catch((error: Error) => this.logger.warn(`could not save the routing table: ${error.message}`));
     }
     await this.tunnelService.close();
     await this.tunnels.close();

@@ -27,7 +27,12 @@ import type { CryptoSuite } from '../crypto/types.js';
 import { bytesToHex } from '../util/bytes.js';
 import { DEFAULT_VERIFY_FAILURES_PER_SECOND, FailureBudget } from './failure-budget.js';
 
-/** A source network may cause this many times one source's failed verifications (several honest nodes may share a NAT's /24). */
+/**
+ * A source network may cause this many times one source's failed verifications (several
+ * honest nodes may share a NAT's /24). Trade-off: one attacker behind a carrier-grade NAT can
+ * spend its /24's budget at a holder, which then refuses that /24's STOREs that need a
+ * verification for about a second at a time; their authors' other holders still take them.
+ */
 const NET_FAILURE_FACTOR = 4;
 import { isId, sameId } from './keyspace.js';
 import { authorKey, checkRecord, isBoundMutable, isImmutable, supersedes } from './record.js';

@@ -146,7 +146,9 @@ export class NatClassifier extends EventEmitter<NatClassifierEvents> {
     const next: NatState = {
       mapping: classify(distinct.map((o) => o.observed), this.localAddresses),
       reachable: this.reachability,
-      publicAddress: mostCommon(observations.map((o) => o.observed)),
+      // One vote per observer address, and a tie keeps the earlier report: one peer answering
+      // many pings, or lying once after an honest bootstrap node, cannot move our public address.
+      publicAddress: mostCommon(distinct.map((o) => o.observed)),
       observers: distinct.length,
     };
     const previous = this.current;
@@ -177,7 +179,7 @@ function mostCommon(addresses: Address[]): Address | undefined {
     const entry = counts.get(key) ?? { address, count: 0 };
     entry.count++;
     counts.set(key, entry);
-    if (!best || entry.count >= best.count) best = entry;
+    if (!best || entry.count > best.count) best = entry;
   }
   return best && { ...best.address };
 }

@@ -31,7 +31,7 @@ export function toAddress(value: Address | string, argument = 'address'): Addres
   if (!value || typeof value.host !== 'string' || !Number.isInteger(value.port) || value.port < 0 || value.port > 65535) {
     throw invalidArgument(argument, 'expected { host: string, port: 0..65535 } or "host:port"');
   }
-  return { host: value.host, port: value.port };
+  return { host: value.host === 'localhost' ? '127.0.0.1' : value.host, port: value.port };
 }
 
 /** True for IPv4 or IPv6 literals. */

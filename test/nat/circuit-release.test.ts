@@ -30,3 +30,30 @@ test('closing a relayed tunnel releases its circuit at both ends at once', async
     await world.close();
   }
 });
+
+test('a circuit two tunnel connections share stays while one of them is open', async () => {
+  const world = new NodeWorld(31);
+  try {
+    await world.addInfrastructure(4, 0);
+    const provider = await world.addNode('symmetric');
+    const client = await world.addNode('symmetric');
+    await world.drive(provider.register('echo', { handler: (stream: Duplex) => stream.pipe(stream) }));
+    const stream = await world.drive(client.connect('echo'));
+    stream.on('error', () => {});
+    assert.equal(await world.roundTrip(stream, 'ping'), 'ping');
+    const live = client.tunnels.connections.find((candidate) => Buffer.from(candidate.peer).equals(Buffer.from(provider.id)))!;
+    const virtual = { ...live.address };
+    // What a handshake repeated while the circuit was opening leaves behind: a second
+    // connection over the same circuit at the provider, which then idles out.
+    const pending = client.tunnels.initiate(provider.id, virtual, new TextEncoder().encode('echo'));
+    await world.drive(client.rpc.request({ id: provider.id, address: virtual }, { tunnelInit: { handshake: pending.message } }, { timeoutMs: 3000 }));
+    const toClient = () => provider.tunnels.connections.filter((candidate) => Buffer.from(candidate.peer).equals(Buffer.from(client.id))).length;
+    assert.equal(toClient(), 2, 'two connections over one circuit');
+    await world.until(() => toClient() === 1, 60_000); // the orphan idles out
+    assert.equal(toClient(), 1);
+    assert.equal(await world.roundTrip(stream, 'pong'), 'pong', 'the live connection still works over the circuit');
+    assert.equal(live.closed, false);
+  } finally {
+    await world.close();
+  }
+});

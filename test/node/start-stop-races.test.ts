@@ -101,3 +101,38 @@ test('a throwing \'peer\' listener does not cost the request that introduced the
   assert.equal(b.stats().droppedTotal, before, 'nothing dropped on b');
   assert.equal(a.stats().rpc.retransmits, 0, 'answered on the first attempt');
 });
+
+test('ping(address) to a restarted identity known only from its own messages (no RTT yet) succeeds within the default timeout', async (t) => {
+  const quiet = { debug() {}, info() {}, warn() {}, error() {} } as never;
+  const a = await MccNode.create({ host: '127.0.0.1', logger: quiet });
+  const b = await MccNode.create({ host: '127.0.0.1', logger: quiet });
+  await Promise.all([a.start(), b.start()]);
+  t.after(() => a.stop());
+  const port = b.address.port;
+  await b.ping(a.address); // a learns b's ID from b's request, and measures no RTT to it
+  await b.stop();
+  const b2 = await MccNode.create({ host: '127.0.0.1', port, logger: quiet });
+  await b2.start();
+  t.after(() => b2.stop());
+  const pong = await a.ping({ host: 'localhost', port }); // the object form takes "localhost" too
+  assert.equal(pong.id, b2.idHex);
+});
+
+test('a start aborted before the join does not overwrite the saved routing table with an empty one', async (t) => {
+  const { mkdtemp, readFile, writeFile, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = await mkdtemp(join(tmpdir(), 'mcc-routing-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'routing.json');
+  const saved = JSON.stringify({ version: 1, contacts: [{ id: 'ab'.repeat(32), host: '127.0.0.1', port: 9 }] });
+  await writeFile(file, saved);
+  const silent = await silentPeer(t);
+  const node = await MccNode.create({ host: '127.0.0.1', bootstrap: [`127.0.0.1:${silent.address().port}`], routingTable: file });
+  const controller = new AbortController();
+  const starting = node.start({ signal: controller.signal });
+  await sleep(50);
+  controller.abort();
+  await assert.rejects(starting, rejectsWithCode('ERR_ABORTED'));
+  assert.equal(await readFile(file, 'utf8'), saved, 'the saved peers are still there');
+});
