@@ -298,12 +298,7 @@ export class NatPaths extends EventEmitter<NatPathsEvents> implements TunnelPath
     const commit = (): void => {
       clock.clearTimeout(probation.timer);
       this.probation.delete(directKey);
-      clock.setTimeout(() => {
-        this.moved.delete(key);
-        this.incoming.delete(key);
-        const id = circuitIdOf(virtual);
-        if (id !== undefined) this.context.service.relayClient.closeCircuit(id);
-      }, CIRCUIT_LINGER_MS);
+      clock.setTimeout(() => this.release(virtual), CIRCUIT_LINGER_MS);
     };
     const probation = {
       commit,

@@ -4,11 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { generateIdentity, nodeCryptoSuite as suite } from '../../src/crypto/index.js';
 import { AckState } from '../../src/tunnel/ack-state.js';
-import { Connection } from '../../src/tunnel/connection.js';
-import { HandshakeInitiator, handshakeIdentity, readHandshakeInit } from '../../src/tunnel/handshake.js';
 import { HEADER_LENGTH, TAG_LENGTH } from '../../src/tunnel/packet.js';
+import { sansIoPair } from './helpers.js';
 
 test('AckState: ranges the peer confirmed are no longer reported; duplicates are still detected', () => {
   const acks = new AckState(25);
@@ -42,13 +40,8 @@ test('AckState: ranges the peer confirmed are no longer reported; duplicates are
 });
 
 test('after losses, ACK-only packets shrink back to a single range once the peer saw our ACKs', () => {
-  const a = generateIdentity();
-  const b = generateIdentity();
-  const initiator = new HandshakeInitiator(suite, handshakeIdentity(suite, a), b.publicKey, new Uint8Array(8).fill(1));
-  const accepted = readHandshakeInit(suite, handshakeIdentity(suite, b), initiator.message)!.accept(new Uint8Array(8).fill(2));
   let now = 0;
-  const client = new Connection(suite, initiator.finish(accepted.response)!.keys, now);
-  const server = new Connection(suite, accepted.keys, now);
+  const { client, server } = sansIoPair(now);
   const id = client.streams.open();
   const chunk = new Uint8Array(16 * 1024);
   const total = 3 * 1024 * 1024;

@@ -6,6 +6,8 @@ import type { Transport } from '../../src/transport/types.js';
 import type { Clock } from '../../src/util/clock.js';
 import type { TunnelConfig } from '../../src/tunnel/config.js';
 import { TunnelDriver } from '../../src/tunnel/driver.js';
+import { Connection } from '../../src/tunnel/connection.js';
+import { HandshakeInitiator, handshakeIdentity, readHandshakeInit } from '../../src/tunnel/handshake.js';
 import type { TunnelConnection } from '../../src/tunnel/tunnel-connection.js';
 import type { TunnelStream } from '../../src/tunnel/stream.js';
 
@@ -15,6 +17,15 @@ export interface TunnelPair {
   clientConnection: TunnelConnection;
   serverConnection: TunnelConnection;
   close(): Promise<void>;
+}
+
+/** Two sans-IO connections (client = initiator) joined by a handshake handed over in memory, created at time `now`. */
+export function sansIoPair(now = 0): { client: Connection; server: Connection } {
+  const a = generateIdentity();
+  const b = generateIdentity();
+  const initiator = new HandshakeInitiator(nodeCryptoSuite, handshakeIdentity(nodeCryptoSuite, a), b.publicKey, new Uint8Array(8).fill(1));
+  const accepted = readHandshakeInit(nodeCryptoSuite, handshakeIdentity(nodeCryptoSuite, b), initiator.message)!.accept(new Uint8Array(8).fill(2));
+  return { client: new Connection(nodeCryptoSuite, initiator.finish(accepted.response)!.keys, now), server: new Connection(nodeCryptoSuite, accepted.keys, now) };
 }
 
 /** Binds both transports, runs the handshake by handing the two messages over directly. */

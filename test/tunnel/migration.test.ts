@@ -7,24 +7,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { generateIdentity, nodeCryptoSuite as suite } from '../../src/crypto/index.js';
-import { Connection } from '../../src/tunnel/connection.js';
-import { HandshakeInitiator, handshakeIdentity, readHandshakeInit } from '../../src/tunnel/handshake.js';
+import type { Connection } from '../../src/tunnel/connection.js';
 import { UdpTransport } from '../../src/transport/udp.js';
 import { systemClock, TrackedClock } from '../../src/util/clock.js';
 import type { Address } from '../../src/util/address.js';
 import type { TunnelStream } from '../../src/tunnel/stream.js';
-import { connectPair } from './helpers.js';
+import { connectPair, sansIoPair } from './helpers.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 test('Connection.lastWasLargest: true only for a new packet above every earlier one', () => {
-  const a = generateIdentity();
-  const b = generateIdentity();
-  const initiator = new HandshakeInitiator(suite, handshakeIdentity(suite, a), b.publicKey, new Uint8Array(8).fill(1));
-  const accepted = readHandshakeInit(suite, handshakeIdentity(suite, b), initiator.message)!.accept(new Uint8Array(8).fill(2));
-  const client = new Connection(suite, initiator.finish(accepted.response)!.keys, 0);
-  const server = new Connection(suite, accepted.keys, 0);
+  const { client, server } = sansIoPair();
   const id = client.streams.open();
   const datagrams: Uint8Array[] = [];
   for (let i = 0; i < 3; i++) {
@@ -92,12 +85,7 @@ test('a packet replayed from another address (real UDP) does not move the connec
 
 /** A sans-IO pair with some traffic exchanged both ways (both sides validated). */
 function establishedPair(): { client: Connection; server: Connection; move: (from: Connection, to: Connection, now: number) => number } {
-  const a = generateIdentity();
-  const b = generateIdentity();
-  const initiator = new HandshakeInitiator(suite, handshakeIdentity(suite, a), b.publicKey, new Uint8Array(8).fill(3));
-  const accepted = readHandshakeInit(suite, handshakeIdentity(suite, b), initiator.message)!.accept(new Uint8Array(8).fill(4));
-  const client = new Connection(suite, initiator.finish(accepted.response)!.keys, 0);
-  const server = new Connection(suite, accepted.keys, 0);
+  const { client, server } = sansIoPair();
   /** Delivers everything `from` sends now; returns the bytes. */
   const move = (from: Connection, to: Connection, now: number): number => {
     let bytes = 0;

@@ -1,11 +1,10 @@
 /** RecvStream reassembly: byte-exact under reordering, overlaps and duplicates; bounded gaps. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { generateIdentity, nodeCryptoSuite } from '../../src/crypto/index.js';
-import { CloseCode, Connection } from '../../src/tunnel/connection.js';
+import { CloseCode } from '../../src/tunnel/connection.js';
 import { writeStreamHeader } from '../../src/tunnel/frames.js';
-import { HandshakeInitiator, handshakeIdentity, readHandshakeInit } from '../../src/tunnel/handshake.js';
 import { MAX_PENDING_RUNS, RecvStream, RunBudget, TOO_MANY_GAPS } from '../../src/tunnel/recv-stream.js';
+import { sansIoPair } from './helpers.js';
 
 const MiB = 1024 * 1024;
 
@@ -180,13 +179,8 @@ test('honest patterns stay far below the limit: tiny frames after a hole, every 
 });
 
 test('a peer scattering 1-byte frames is closed with PROTOCOL_VIOLATION before its packets are acknowledged', () => {
-  const a = generateIdentity();
-  const b = generateIdentity();
-  const initiator = new HandshakeInitiator(nodeCryptoSuite, handshakeIdentity(nodeCryptoSuite, a), b.publicKey, new Uint8Array(8).fill(1));
-  const accepted = readHandshakeInit(nodeCryptoSuite, handshakeIdentity(nodeCryptoSuite, b), initiator.message)!.accept(new Uint8Array(8).fill(2));
   let now = 0;
-  const hostile = new Connection(nodeCryptoSuite, initiator.finish(accepted.response)!.keys, now);
-  const victim = new Connection(nodeCryptoSuite, accepted.keys, now);
+  const { client: hostile, server: victim } = sansIoPair(now);
   const id = hostile.streams.open();
   // The hostile peer: every packet is full of 1-byte STREAM frames with 1-byte holes between them.
   let next = 1;

@@ -4,17 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { generateIdentity, nodeCryptoSuite as suite } from '../../src/crypto/index.js';
-import { Connection } from '../../src/tunnel/connection.js';
-import { HandshakeInitiator, handshakeIdentity, readHandshakeInit } from '../../src/tunnel/handshake.js';
-
-function connectionPair(): { client: Connection; server: Connection } {
-  const a = generateIdentity();
-  const b = generateIdentity();
-  const initiator = new HandshakeInitiator(suite, handshakeIdentity(suite, a), b.publicKey, new Uint8Array(8).fill(1));
-  const accepted = readHandshakeInit(suite, handshakeIdentity(suite, b), initiator.message)!.accept(new Uint8Array(8).fill(2));
-  return { client: new Connection(suite, initiator.finish(accepted.response)!.keys, 0), server: new Connection(suite, accepted.keys, 0) };
-}
+import type { Connection } from '../../src/tunnel/connection.js';
+import { sansIoPair } from './helpers.js';
 
 /** Moves datagrams both ways until both sides are quiet (bounded). */
 function pump(a: Connection, b: Connection, now: number): void {
@@ -27,7 +18,7 @@ function pump(a: Connection, b: Connection, now: number): void {
 }
 
 test('a stream aborted unread after the peer\'s FIN arrived leaves the table: 1,500 such streams do not exhaust the stream limit', () => {
-  const { client, server } = connectionPair();
+  const { client, server } = sansIoPair();
   let now = 1;
   let refused = 0;
   for (let i = 0; i < 1500; i++) {
