@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { MccNode } from '../../src/index.js';
@@ -14,6 +14,21 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** `mcc start ARGS` as a child process, once it printed its REST address; killed at the end of the test if still running. */
+async function startMcc(t: { after: (fn: () => unknown) => void }, args: string[]): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'start', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const deadline = Date.now() + 20_000;
+  while (!/rest on/.test(output) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  return { child, output: () => output, exited };
 }
 
 test('mcc --help explains the commands; a bad flag exits 2 with a message', () => {
@@ -46,20 +61,10 @@ test('mcc start runs a node that answers pings and REST, prints its ID and addre
   await seed.start();
   t.after(() => seed.stop());
   const restPort = await freePort();
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', cli, 'start', '--host', '127.0.0.1', '--bootstrap', `127.0.0.1:${seed.address.port}`, '--rest', `127.0.0.1:${restPort}`],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const deadline = Date.now() + 20_000;
-  while (!/rest on/.test(output) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-  const id = /node ([0-9a-f]{64})/.exec(output)?.[1];
-  const port = Number(/listening on udp 127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
-  assert.ok(id && port, output);
+  const { child, output, exited } = await startMcc(t, ['--host', '127.0.0.1', '--bootstrap', `127.0.0.1:${seed.address.port}`, '--rest', `127.0.0.1:${restPort}`]);
+  const id = /node ([0-9a-f]{64})/.exec(output())?.[1];
+  const port = Number(/listening on udp 127\.0\.0\.1:(\d+)/.exec(output())?.[1]);
+  assert.ok(id && port, output());
 
   const pong = await seed.ping({ host: '127.0.0.1', port });
   assert.equal(pong.id, id);
@@ -68,23 +73,14 @@ test('mcc start runs a node that answers pings and REST, prints its ID and addre
   assert.ok(info.peers >= 1, 'joined through the bootstrap node');
 
   child.kill('SIGTERM');
-  assert.equal(await exited, 0, output);
-  assert.match(output, /stopped/);
+  assert.equal(await exited, 0, output());
+  assert.match(output(), /stopped/);
 });
 
 test('mcc start --rest stops on SIGINT even while an HTTP client holds an unfinished request open', async (t) => {
   const restPort = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'start', '--host', '127.0.0.1', '--rest', `127.0.0.1:${restPort}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const deadline = Date.now() + 20_000;
-  while (!/rest on/.test(output) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-  assert.match(output, /rest on/);
+  const { child, output, exited } = await startMcc(t, ['--host', '127.0.0.1', '--rest', `127.0.0.1:${restPort}`]);
+  assert.match(output(), /rest on/);
   const { connect } = await import('node:net');
   const socket = connect(restPort, '127.0.0.1');
   socket.on('error', () => {});
@@ -94,6 +90,6 @@ test('mcc start --rest stops on SIGINT even while an HTTP client holds an unfini
   child.kill('SIGINT');
   const code = await Promise.race([exited, new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 15_000))]);
   socket.destroy();
-  assert.equal(code, 0, `exited by itself after SIGINT (output: ${output.trim().split('\n').slice(-2).join(' | ')})`);
-  assert.match(output, /mcc: stopped/);
+  assert.equal(code, 0, `exited by itself after SIGINT (output: ${output().trim().split('\n').slice(-2).join(' | ')})`);
+  assert.match(output(), /mcc: stopped/);
 });
