@@ -4,21 +4,13 @@ import { test } from 'node:test';
 import { CloseCode } from '../../src/tunnel/connection.js';
 import { writeStreamHeader } from '../../src/tunnel/frames.js';
 import { MAX_PENDING_RUNS, RecvStream, RunBudget, TOO_MANY_GAPS } from '../../src/tunnel/recv-stream.js';
+import { mulberry32 } from '../../src/util/random.js';
 import { sansIoPair } from './helpers.js';
 
 const MiB = 1024 * 1024;
 
-/** Seeded PRNG (mulberry32): every run sees the same frames. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG: every run sees the same frames. */
+const prng = mulberry32;
 
 function randomBytes(length: number, rnd: () => number): Uint8Array {
   const out = new Uint8Array(length);
