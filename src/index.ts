@@ -8,6 +8,7 @@ export { MccNode } from './node.js';
 export type { MccNodeOptions, MccNodeEvents, PingResult, PeerInfo, MccDht } from './node.js';
 export type { RegisterServiceOptions, StreamHandler } from './service-targets.js';
 export type { ConnectOptions, ForwardOptions, Forward } from './node-tunnels.js';
+export type { ServiceInfo, ForwardInfo, TunnelInfo, LookupInfo } from './node-introspection.js';
 export type { TunnelConfig } from './tunnel/config.js';
 export type { NatStatus, NodeNatOptions } from './node-nat.js';
 export type { RelayServerOptions } from './nat/relay-server.js';

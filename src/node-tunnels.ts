@@ -28,6 +28,7 @@ import type { Strategy } from './discovery/load-balancing.js';
 import type { ServiceTarget } from './service-targets.js';
 import { encodeServiceName } from './discovery/service-name.js';
 import { bridge, readStreamHeader, streamHeader } from './service-streams.js';
+import type { ForwardInfo } from './node-introspection.js';
 
 /** Options of `MccNode.connect`. */
 export interface ConnectOptions {
@@ -149,6 +150,11 @@ export class TunnelService {
     await handle.listen();
     this.forwards.add(handle);
     return handle;
+  }
+
+  /** The forwards currently listening. */
+  forwardList(): ForwardInfo[] {
+    return [...this.forwards].map((forward) => forward.info());
   }
 
   /** Closes every forward (the driver closes the connections). */
@@ -308,6 +314,11 @@ export class TunnelService {
     bridge(stream, socket);
   }
 
+  /** @internal used by forwards: a local connection found no provider. */
+  logForwardFailure(name: string, error: unknown): void {
+    this.context.logger.warn(`forward of "${name}": ${error instanceof Error ? error.message : String(error)}`);
+  }
+
   /** @internal used by forwards */
   openFor(name: string, strategy: Strategy | undefined, signal: AbortSignal): Promise<Duplex> {
     return this.connect(name, { ...(strategy ? { strategy } : {}), signal });
@@ -319,9 +330,11 @@ class ForwardHandle implements Forward {
   private readonly sockets = new Set<Socket>();
   private readonly closing = new AbortController();
   private bound: Address | undefined;
+  /** Local connections closed because no provider could be reached. */
+  private failed = 0;
 
   constructor(
-    private readonly name: string,
+    readonly name: string,
     private readonly options: ForwardOptions,
     private readonly service: TunnelService,
     private readonly onClosed: () => void,
@@ -354,8 +367,16 @@ class ForwardHandle implements Forward {
     socket.on('error', () => socket.destroy());
     this.service.openFor(this.name, this.options.strategy, this.closing.signal).then(
       (stream) => bridge(stream, socket),
-      () => socket.destroy(),
+      (error: unknown) => {
+        this.failed++;
+        if (!this.closing.signal.aborted) this.service.logForwardFailure(this.name, error);
+        socket.destroy();
+      },
     );
+  }
+
+  info(): ForwardInfo {
+    return { name: this.name, address: { ...this.address }, connections: this.sockets.size, failed: this.failed };
   }
 
   async close(): Promise<void> {

@@ -40,6 +40,7 @@ import { NodeNat, type NatStatus } from './node-nat.js';
 import { PeerTable } from './node-peers.js';
 import { pingAddress } from './node-ping.js';
 import { checkNodeOptions } from './node-options.js';
+import { RecentLookups, tunnelInfo, type ForwardInfo, type LookupInfo, type ServiceInfo, type TunnelInfo } from './node-introspection.js';
 
 export type { MccNodeOptions, MccDht, PingResult, PeerInfo, MccNodeEvents } from './node-types.js';
 import type { MccNodeOptions, MccDht, PingResult, PeerInfo, MccNodeEvents } from './node-types.js';
@@ -79,6 +80,8 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
   private readonly identity: KeyPair;
   private readonly counters = new Stats();
   private readonly peerTable = new PeerTable();
+  private readonly lookedUp = new RecentLookups();
+  private readonly wallClock: () => number;
   private readonly bootstrapAddresses: Address[];
   private state: State = 'created';
   /** The close in progress, which every stop() call shares. */
@@ -97,6 +100,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     this.logger = options.logger ?? defaultLogger(`mcc ${this.idHex.slice(0, 8)}`);
     this.clock = new TrackedClock(options.clock ?? systemClock);
     this.requestTimeoutMs = options.requestTimeoutMs ?? 4000;
+    this.wallClock = options.wallClock ?? Date.now;
     this.resolvesIpOnly = options.transport === undefined;
     this.bootstrapAddresses = (options.bootstrap ?? []).map((entry, index) => this.checkHost(toAddress(entry, `bootstrap[${index}]`), `bootstrap[${index}]`));
     // Session and tunnel traffic may ride relay circuits: the socket is wrapped once, here.
@@ -252,7 +256,41 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
   /** All live providers of `name` (signatures checked, expired and withdrawn ones dropped), with metadata and RTT where measured. */
   async lookup(name: string, options: { limit?: number; signal?: AbortSignal; fresh?: boolean } = {}): Promise<Provider[]> {
     this.assertRunning();
-    return this.discovery.lookup(name, options);
+    const providers = await this.discovery.lookup(name, options);
+    this.lookedUp.record(name, providers, this.wallClock());
+    return providers;
+  }
+
+  /** The services this node provides (its registrations), in registration order. */
+  registrations(): ServiceInfo[] {
+    return this.discovery.registeredNames().flatMap((name) => {
+      const registration = this.discovery.registration(name);
+      const target = this.services.get(name);
+      if (!registration || !target) return [];
+      return [{
+        name,
+        state: registration.state,
+        target: target.kind === 'tcp' ? { kind: 'tcp' as const, host: target.host, port: target.port } : { kind: 'handler' as const },
+        metadata: registration.metadata,
+        ttlMs: registration.ttlMs,
+        stored: registration.stored,
+      }];
+    });
+  }
+
+  /** The local port forwards this node listens on. */
+  forwards(): ForwardInfo[] {
+    return this.tunnelService.forwardList();
+  }
+
+  /** Live tunnel connections to other nodes (each carries any number of streams). */
+  tunnelConnections(): TunnelInfo[] {
+    return this.tunnels.connections.filter((connection) => !connection.closed).map(tunnelInfo);
+  }
+
+  /** The providers found by the latest lookups of up to 32 names, most recent last. */
+  recentLookups(): LookupInfo[] {
+    return this.lookedUp.list();
   }
 
   /** Providers of `name` as they come and go: `added`, `updated` and `removed` events until `signal` aborts. */

@@ -1,0 +1,99 @@
+/**
+ * Read-only views of what a node is doing, for dashboards, the REST adapter and operators:
+ * its registrations, forwards, tunnel connections and the providers it looked up lately.
+ * Plain JSON-friendly objects; nothing here holds a reference into live state.
+ */
+import type { Address } from './util/address.js';
+import { bytesToHex } from './util/bytes.js';
+import type { ServiceMetadata, Provider } from './discovery/provider-record.js';
+import type { RegistrationState } from './discovery/registration.js';
+import type { TunnelConnection } from './tunnel/tunnel-connection.js';
+import { isVirtualAddress } from './nat/relay-packet.js';
+
+/** One service this node provides, as {@link MccNode.services} lists it. */
+export interface ServiceInfo {
+  name: string;
+  /** Publish state of the signed record. */
+  state: RegistrationState;
+  /** Where incoming streams go: a TCP service or an in-process handler. */
+  target: { kind: 'tcp'; host: string; port: number } | { kind: 'handler' };
+  metadata: ServiceMetadata | undefined;
+  /** Record lifetime, ms. */
+  ttlMs: number;
+  /** Nodes that accepted the last publish (this node included). */
+  stored: number;
+}
+
+/** One local port forward, as {@link MccNode.forwards} lists it. */
+export interface ForwardInfo {
+  /** The service its connections reach. */
+  name: string;
+  /** The local address it listens on. */
+  address: Address;
+  /** Connections currently forwarded. */
+  connections: number;
+  /** Local connections closed because no provider could be reached. */
+  failed: number;
+}
+
+/** One live tunnel connection, as {@link MccNode.tunnelConnections} lists it. */
+export interface TunnelInfo {
+  /** The peer's node ID (hex). */
+  peer: string;
+  /** Where the peer's datagrams go (a relay circuit when `relayed`). */
+  address: Address;
+  relayed: boolean;
+  /** Smoothed round trip, ms. */
+  rttMs: number;
+  bytesSent: number;
+  bytesReceived: number;
+}
+
+/** The providers one lookup found, as {@link MccNode.recentLookups} remembers them. */
+export interface LookupInfo {
+  name: string;
+  /** Wall-clock ms when the lookup answered. */
+  at: number;
+  providers: Array<{ id: string; addresses: Address[]; relays: number; metadata: ServiceMetadata | undefined; rttMs: number | undefined }>;
+}
+
+/** How many looked-up names a node remembers (the oldest is forgotten first). */
+export const RECENT_LOOKUPS = 32;
+
+/** A bounded, most-recent-last memory of lookup results. */
+export class RecentLookups {
+  private readonly byName = new Map<string, LookupInfo>();
+
+  record(name: string, providers: Provider[], at: number): void {
+    this.byName.delete(name);
+    this.byName.set(name, {
+      name,
+      at,
+      providers: providers.map((provider) => ({
+        id: provider.id,
+        addresses: provider.addresses.map((address) => ({ ...address })),
+        relays: provider.relays.length,
+        metadata: provider.metadata,
+        rttMs: provider.rttMs,
+      })),
+    });
+    if (this.byName.size > RECENT_LOOKUPS) this.byName.delete(this.byName.keys().next().value!);
+  }
+
+  list(): LookupInfo[] {
+    return [...this.byName.values()];
+  }
+}
+
+/** The public view of one tunnel connection. */
+export function tunnelInfo(connection: TunnelConnection): TunnelInfo {
+  const address = connection.address;
+  return {
+    peer: bytesToHex(connection.peer),
+    address: { ...address },
+    relayed: isVirtualAddress(address),
+    rttMs: Math.round(connection.core.rtt.smoothed * 100) / 100,
+    bytesSent: connection.core.stats.bytesSent,
+    bytesReceived: connection.core.stats.bytesReceived,
+  };
+}
