@@ -4,7 +4,7 @@
  * These types are the contract the handler, the OpenAPI document, the `mcc` client
  * commands and the dashboard share.
  */
-import type { NatMapping } from '../nat/classifier.js';
+import type { NatMapping } from '../nat/types.js';
 import type { RegistrationState } from '../discovery/registration.js';
 import type { ServiceMetadata } from '../discovery/provider-record.js';
 
