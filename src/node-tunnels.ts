@@ -157,6 +157,14 @@ export class TunnelService {
     return [...this.forwards].map((forward) => forward.info());
   }
 
+  /** Closes the forward listening on local `port`; false when there is none. */
+  async closeForward(port: number): Promise<boolean> {
+    const forward = [...this.forwards].find((candidate) => candidate.address.port === port);
+    if (!forward) return false;
+    await forward.close();
+    return true;
+  }
+
   /** Closes every forward (the driver closes the connections). */
   async close(): Promise<void> {
     await Promise.all([...this.forwards].map((forward) => forward.close()));
@@ -310,7 +318,8 @@ export class TunnelService {
       }
       return;
     }
-    const socket = tcpConnect({ host: target.host, port: target.port, allowHalfOpen: true });
+    // noDelay: see bridge() — a request/response service behind Nagle waits for our delayed ACK.
+    const socket = tcpConnect({ host: target.host, port: target.port, allowHalfOpen: true, noDelay: true });
     bridge(stream, socket);
   }
 
@@ -349,7 +358,8 @@ class ForwardHandle implements Forward {
   }
 
   listen(): Promise<void> {
-    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => this.accept(socket));
+    // noDelay on every accepted socket: see bridge().
+    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) => this.accept(socket));
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', (error) => reject(new MccError('ERR_TRANSPORT', `cannot listen on ${this.options.host ?? '127.0.0.1'}:${this.options.port}: ${error.message}`, { cause: error })));

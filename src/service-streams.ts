@@ -8,8 +8,16 @@ import type { Duplex } from 'node:stream';
 import { MccError } from './errors.js';
 import { encodeServiceName } from './discovery/service-name.js';
 
-/** Joins a tunnel stream and a TCP socket both ways, with backpressure, half-close and error propagation. */
+/**
+ * Joins a tunnel stream and a TCP socket both ways, with backpressure, half-close and error propagation.
+ *
+ * The socket is set to no-delay (also asked for where it is created, so it holds from the
+ * first byte): the tunnel already coalesces writes into full packets, and Nagle's algorithm
+ * on a bridged leg holds the tail of an answer until the previous segment is acknowledged,
+ * which a delayed-ACK peer does only after ~40 ms, on every request/response exchange.
+ */
 export function bridge(stream: Duplex, socket: Socket): void {
+  socket.setNoDelay(true);
   socket.on('error', (error) => stream.destroy(error));
   stream.on('error', () => socket.destroy());
   socket.once('close', () => {
