@@ -283,6 +283,12 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     return this.tunnelService.forwardList();
   }
 
+  /** Closes the forward listening on local `port` (as `Forward.close()` does); false when there is none. */
+  async closeForward(port: number): Promise<boolean> {
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalidArgument('port', 'expected an integer 1..65535');
+    return this.tunnelService.closeForward(port);
+  }
+
   /** Live tunnel connections to other nodes (each carries any number of streams). */
   tunnelConnections(): TunnelInfo[] {
     return this.tunnels.connections.filter((connection) => !connection.closed).map(tunnelInfo);

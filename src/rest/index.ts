@@ -1,68 +1,175 @@
 /**
- * The REST adapter (`mcc-mesh/rest`): exposes a node's functions over HTTP for
- * applications not written in Node. Mount it on any `node:http` server or as
- * connect/express middleware.
+ * The REST adapter (`mcc-mesh/rest`): every function of a node over HTTP, for applications
+ * and providers not written in Node, plus a live dashboard for people.
  *
- * Routes so far:
- * - `GET /node` (also `GET /`): node ID, bound address, peer count and counters, as JSON.
- * Other methods on it answer 405. Unknown paths answer 404 with a JSON error, or, when the
- * handler is mounted as middleware (called with `next`), pass on to the next handler.
+ * Mount it on a `node:http` server (`http.createServer(createRestHandler(node))`), or as
+ * middleware under a prefix (`app.use('/mcc', createRestHandler(node))` in Express,
+ * `fastify.use('/mcc', …)` with `@fastify/middie`). Routes are versioned under `/v1`;
+ * `GET /openapi.json` describes them (generated from the same table the handler dispatches
+ * on), `GET /metrics` exports counters for Prometheus, and `GET /` serves the dashboard to
+ * browsers and the node info to everything else. Errors are RFC 9457 problem documents.
+ *
+ * A local HTTP API is reachable from every page the user's browser opens, so requests whose
+ * `Host` is not the address the server was reached at (DNS rebinding) or that carry another
+ * site's `Origin` are refused; set `token` to require `Authorization: Bearer`.
  *
  * @packageDocumentation
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readFileSync } from 'node:fs';
 import type { MccNode } from '../node.js';
-import { formatAddress } from '../util/address.js';
+import { invalidArgument } from '../errors.js';
+import { HttpProblem, sendProblem } from './problem.js';
+import { Router, routePath } from './router.js';
+import { checkHost, checkOrigin, checkReadOnly, checkToken, type AccessOptions } from './security.js';
+import { nodeRoutes } from './routes-node.js';
+import { serviceRoutes } from './routes-services.js';
+import { openApiDocument } from './openapi.js';
+import { nodeInfo } from './json.js';
+import { ref } from './schemas.js';
+import { dashboardCsp, dashboardPage } from './dashboard.js';
+import type { HandlerState, JsonReply, Route, RouteContext } from './route.js';
+
+export type * from './types.js';
+export type { AccessOptions } from './security.js';
+export { problemType } from './problem.js';
 
 /** A `node:http` request listener; also usable as `app.use('/mcc', handler)` middleware. */
 export type RestHandler = (request: IncomingMessage, response: ServerResponse, next?: (error?: unknown) => void) => void;
 
-/** The JSON answer of `GET /node`. */
-export interface NodeInfo {
-  id: string;
-  address: string | null;
-  running: boolean;
-  peers: number;
-  stats: ReturnType<MccNode['stats']>;
+/** Options of {@link createRestHandler}. */
+export interface RestHandlerOptions extends AccessOptions {}
+
+const problem = { description: 'problem details', schema: ref('Problem'), contentType: 'application/problem+json' };
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
 }
 
-/** Builds the HTTP handler for `node`. */
-export function createRestHandler(node: MccNode): RestHandler {
+/** The routes every handler has besides the node and service routes: the dashboard and the API description. */
+function rootRoutes(routes: () => readonly Route[], options: RestHandlerOptions): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/',
+      operationId: 'root',
+      summary: 'The dashboard page for browsers (Accept: text/html); the node info as JSON for everything else',
+      tag: 'node',
+      responses: { 200: { description: 'the node info (or the dashboard as text/html)', schema: ref('NodeInfo') } },
+      handle: ({ node, request, response }) => {
+        if (!/\btext\/html\b/.test(request.headers.accept ?? '')) return { status: 200, body: nodeInfo(node) };
+        const page = dashboardPage();
+        response.writeHead(200, {
+          'content-type': 'text/html; charset=utf-8',
+          'content-length': Buffer.byteLength(page),
+          'content-security-policy': dashboardCsp(),
+          'x-frame-options': 'DENY',
+          'referrer-policy': 'no-referrer',
+          'cache-control': 'no-store',
+        });
+        response.end(page);
+        return undefined;
+      },
+    },
+    {
+      method: 'GET',
+      path: '/openapi.json',
+      operationId: 'openapi',
+      summary: 'This API as an OpenAPI 3.1 document',
+      tag: 'node',
+      public: true,
+      responses: { 200: { description: 'the OpenAPI document', schema: { type: 'object' } } },
+      handle: ({ request }) => {
+        const serverUrl = mountPrefix(request) || '/';
+        return { status: 200, body: openApiDocument(routes(), { version: packageVersion(), serverUrl, token: options.token !== undefined }) };
+      },
+    },
+  ];
+}
+
+/** Where the handler is mounted: Express and middie strip the prefix from `url` and keep `originalUrl`. */
+function mountPrefix(request: IncomingMessage): string {
+  const original = (request as IncomingMessage & { originalUrl?: string }).originalUrl;
+  const url = request.url ?? '/';
+  if (typeof original !== 'string' || original === url) return '';
+  const originalPath = routePath(original);
+  const path = routePath(url);
+  return originalPath.endsWith(path) ? originalPath.slice(0, originalPath.length - (path === '/' ? 0 : path.length)).replace(/\/$/, '') : '';
+}
+
+/** The route table of a handler (for tests and tools that generate clients). */
+export function restRoutes(options: RestHandlerOptions = {}): readonly Route[] {
+  const table: Route[] = [];
+  table.push(...rootRoutes(() => table, options), ...nodeRoutes, ...serviceRoutes);
+  return table;
+}
+
+/**
+ * Builds the HTTP handler for `node`.
+ * @param options `token` (require a bearer token), `readOnly` (GET only), `allowedHosts` (extra Host names).
+ */
+export function createRestHandler(node: MccNode, options: RestHandlerOptions = {}): RestHandler {
+  if (options.token !== undefined && (typeof options.token !== 'string' || options.token.length < 8)) {
+    throw invalidArgument('token', 'expected a string of at least 8 characters');
+  }
+  const router = new Router(restRoutes(options));
+  const shared: HandlerState = { eventStreams: 0 };
   return (request, response, next) => {
-    const path = routePath(request.url ?? '/');
-    if (path === '/' || path === '/node') {
-      if (request.method !== 'GET' && request.method !== 'HEAD') {
-        response.setHeader('allow', 'GET, HEAD');
-        return sendJson(response, 405, { error: { code: 'ERR_INVALID_ARGUMENT', message: `${request.method} is not allowed on ${path}` } });
-      }
-      const stats = node.stats();
-      const info: NodeInfo = {
-        id: node.idHex,
-        address: node.running ? formatAddress(node.address) : null,
-        running: node.running,
-        peers: stats.peers,
-        stats,
-      };
-      return sendJson(response, 200, info);
+    let match;
+    let url: URL;
+    try {
+      url = new URL(request.url ?? '/', 'http://mcc.invalid');
+      match = router.match(request.method ?? 'GET', routePath(url.pathname));
+    } catch (error) {
+      return sendProblem(response, error);
     }
-    // Mounted as middleware: let the rest of the application answer what we do not know.
-    if (next) return next();
-    sendJson(response, 404, { error: { code: 'ERR_NOT_FOUND', message: `no route for ${request.method} ${path.slice(0, 200)}` } });
+    if (match === undefined) {
+      // Mounted as middleware: the rest of the application answers what we do not know.
+      if (next) return next();
+      return sendProblem(response, new HttpProblem('ERR_ROUTE_NOT_FOUND', `no route for ${String(request.method).slice(0, 20)} ${url.pathname.slice(0, 200)}`));
+    }
+    if (!('route' in match)) {
+      return sendProblem(response, new HttpProblem('ERR_METHOD_NOT_ALLOWED', `${String(request.method).slice(0, 20)} is not allowed here`, undefined, { allow: match.allowed.join(', ') }));
+    }
+    const { route, params } = match;
+    const controller = new AbortController();
+    response.once('close', () => controller.abort());
+    const context: RouteContext = { node, request, response, params, url, signal: controller.signal, shared, options };
+    void run(route, context).catch((error: unknown) => {
+      if (!(error instanceof HttpProblem) && !isMccError(error)) node.logger.warn(`rest: ${request.method} ${url.pathname.slice(0, 200)} failed: ${(error as Error)?.stack ?? String(error)}`);
+      // A body refused half-read leaves bytes on the socket that must not be parsed as a request.
+      if (error instanceof HttpProblem && error.headers['connection'] === 'close') response.once('finish', () => request.socket.destroySoon());
+      sendProblem(response, error);
+    });
   };
 }
 
-/** The path without query and trailing slashes (a loop, not a regex: long runs of slashes cost linear time). */
-function routePath(url: string): string {
-  const query = url.indexOf('?');
-  let path = query === -1 ? url : url.slice(0, query);
-  let end = path.length;
-  while (end > 1 && path.charCodeAt(end - 1) === 0x2f) end--;
-  path = path.slice(0, end);
-  return path === '' ? '/' : path;
+async function run(route: Route, context: RouteContext): Promise<void> {
+  const { request, response, url, options } = context;
+  checkHost(request, options.allowedHosts);
+  checkOrigin(request);
+  if (!route.public) checkToken(request, url, options.token);
+  checkReadOnly(request.method ?? 'GET', options.readOnly);
+  const reply = await route.handle(context);
+  if (reply) sendJson(response, reply);
 }
 
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+function isMccError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'MccError';
+}
+
+function sendJson(response: ServerResponse, reply: JsonReply): void {
+  if (response.headersSent || response.destroyed) return;
+  if (reply.body === undefined) {
+    response.writeHead(reply.status, { ...reply.headers, 'cache-control': 'no-store' });
+    response.end();
+    return;
+  }
+  const text = JSON.stringify(reply.body);
+  response.writeHead(reply.status, { ...reply.headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
   response.end(text);
 }
