@@ -22,7 +22,7 @@ export async function readJsonBody(request: IncomingMessage): Promise<Record<str
   for await (const chunk of request as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > MAX_BODY_BYTES) {
-      // Stop reading: the connection is closed after the answer (see the handler).
+      // Stop reading; `connection: close` makes the server drop the unread rest with the connection.
       throw new HttpProblem('ERR_PAYLOAD_TOO_LARGE', `the body is larger than ${MAX_BODY_BYTES} bytes`, undefined, { connection: 'close' });
     }
     chunks.push(chunk);
@@ -35,9 +35,9 @@ export async function readJsonBody(request: IncomingMessage): Promise<Record<str
   try {
     parsed = JSON.parse(Buffer.concat(chunks, size).toString('utf8'), (key, value: unknown) => (key === '__proto__' ? undefined : value));
   } catch (error) {
-    throw new HttpProblem('ERR_INVALID_ARGUMENT', `the body is not valid JSON: ${(error as Error).message}`, 'body');
+    throw new HttpProblem('ERR_INVALID_ARGUMENT', `invalid "body": not valid JSON (${(error as Error).message})`, 'body');
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new HttpProblem('ERR_INVALID_ARGUMENT', 'the body must be a JSON object', 'body');
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new HttpProblem('ERR_INVALID_ARGUMENT', 'invalid "body": expected a JSON object', 'body');
   return parsed as Record<string, unknown>;
 }
 

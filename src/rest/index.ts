@@ -122,7 +122,7 @@ export function createRestHandler(node: MccNode, options: RestHandlerOptions = {
     let match;
     let url: URL;
     try {
-      url = new URL(request.url ?? '/', 'http://mcc.invalid');
+      url = requestUrl(request.url ?? '/');
       match = router.match(request.method ?? 'GET', routePath(url.pathname));
     } catch (error) {
       return sendProblem(response, error);
@@ -141,11 +141,24 @@ export function createRestHandler(node: MccNode, options: RestHandlerOptions = {
     const context: RouteContext = { node, request, response, params, url, signal: controller.signal, shared, options };
     void run(route, context).catch((error: unknown) => {
       if (!(error instanceof HttpProblem) && !isMccError(error)) node.logger.warn(`rest: ${request.method} ${url.pathname.slice(0, 200)} failed: ${(error as Error)?.stack ?? String(error)}`);
-      // A body refused half-read leaves bytes on the socket that must not be parsed as a request.
-      if (error instanceof HttpProblem && error.headers['connection'] === 'close') response.once('finish', () => request.socket.destroySoon());
       sendProblem(response, error);
     });
   };
+}
+
+/**
+ * The request target as a URL. Origin-form targets are appended to a fixed base rather than
+ * resolved against it: `//host/x` resolved would change the host and drop a path segment.
+ */
+function requestUrl(target: string): URL {
+  if (target.startsWith('/')) return new URL(`http://mcc.invalid${target}`);
+  let absolute: URL;
+  try {
+    absolute = new URL(target); // absolute-form, as proxies get it
+  } catch {
+    throw new HttpProblem('ERR_INVALID_ARGUMENT', 'malformed request target', 'url');
+  }
+  return new URL(`http://mcc.invalid${absolute.pathname}${absolute.search}`);
 }
 
 async function run(route: Route, context: RouteContext): Promise<void> {
