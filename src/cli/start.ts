@@ -44,10 +44,19 @@ export async function runStart(flags: StartFlags): Promise<number> {
   node.on('warning', (error) => console.error(`mcc: warning: ${error.message}`));
   let server: Server | undefined;
   try {
-    await node.start({ signal: stopping.signal });
-    console.log(`mcc: node ${node.idHex}`);
-    console.log(`mcc: listening on udp ${formatAddress(node.address)}`);
-    await applyServices(node, options, stopping.signal);
+    // A signal during startup aborts it; once started, the signal only triggers stop(). (A signal
+    // given to register() that fires later unregisters on its own, racing stop()'s withdrawals.)
+    const startup = new AbortController();
+    const abortStartup = (): void => startup.abort();
+    stopping.signal.addEventListener('abort', abortStartup, { once: true });
+    try {
+      await node.start({ signal: startup.signal });
+      console.log(`mcc: node ${node.idHex}`);
+      console.log(`mcc: listening on udp ${formatAddress(node.address)}`);
+      await applyServices(node, options, startup.signal);
+    } finally {
+      stopping.signal.removeEventListener('abort', abortStartup);
+    }
     if (options.rest && !stopping.signal.aborted) {
       server = await listenRest(node, options.rest, options.token);
       const bound = server.address() as AddressInfo;
