@@ -37,35 +37,37 @@ header{background:var(--head);color:var(--head-text);padding:12px 24px;display:f
 button{font:inherit;font-size:12px;color:var(--head-text);background:#25324a;border:1px solid #3a4966;border-radius:6px;padding:3px 10px;cursor:pointer;white-space:nowrap}
 button:hover{background:#2f3f5d}
 button:focus-visible{outline:2px solid #8fb3ff;outline-offset:2px}
-.status{margin-left:auto;display:flex;align-items:center;gap:8px;font-size:13px;white-space:nowrap}
+.status{display:flex;align-items:center;gap:8px;font-size:13px;white-space:nowrap}
 .dot{width:9px;height:9px;border-radius:50%;background:#98a2b3;flex:none}
 .status.live .dot{background:#32d583;box-shadow:0 0 0 3px rgba(50,213,131,.22)}
 .status.reconnecting .dot,.status.connecting .dot{background:#fdb022}
 .status.error .dot{background:#f97066}
 .banner{background:var(--bad-bg);color:var(--bad);border-bottom:1px solid var(--line);padding:8px 24px;font-size:13px}
-main{padding:18px 24px 36px;max-width:1480px;margin:0 auto;display:grid;gap:18px}
-.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,300px),1fr));gap:18px}
-.grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,560px),1fr));gap:18px;align-items:start}
+main{padding:16px 24px 28px;max-width:1480px;margin:0 auto;display:grid;gap:16px}
+.cards{display:grid;grid-template-columns:minmax(0,1fr);gap:16px}
+@media (min-width:720px){.cards{grid-template-columns:repeat(2,minmax(0,1fr))}.cards .wide{grid-column:span 2}}
+@media (min-width:1180px){.cards{grid-template-columns:minmax(0,1fr) minmax(0,1fr) minmax(0,2fr)}.cards .wide{grid-column:auto}}
+.grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,560px),1fr));gap:16px;align-items:start}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:14px 16px;min-width:0;box-shadow:0 1px 2px rgba(16,24,40,.04)}
 .card h2{font-size:12px;text-transform:uppercase;letter-spacing:.07em;color:var(--muted);margin:0 0 10px;font-weight:650;display:flex;align-items:baseline;gap:8px}
 .card h2 .count{font-weight:500;letter-spacing:0;text-transform:none;color:var(--muted);background:var(--soft);border-radius:999px;padding:0 8px}
 dl.kv{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:6px 16px;margin:0}
 dl.kv dt{color:var(--muted)}
 dl.kv dd{margin:0;min-width:0;overflow-wrap:anywhere}
-.tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(120px,1fr));gap:12px 16px}
+.tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(125px,1fr));gap:14px 18px}
 .tile .k{font-size:12px;color:var(--muted)}
 .tile .v{font-size:20px;font-weight:650;font-variant-numeric:tabular-nums;line-height:1.25}
 .tile .r{font-size:12px;color:var(--muted);font-variant-numeric:tabular-nums}
 .scroll{overflow-x:auto;margin:0 -4px}
 table{width:100%;border-collapse:collapse;font-size:13px}
 th{text-align:left;font-weight:600;color:var(--muted);font-size:12px;border-bottom:1px solid var(--line);padding:6px 8px;white-space:nowrap}
-td{padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top}
+td{padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:baseline}
 tbody tr:last-child td{border-bottom:0}
 tr.group td{border-top:1px solid var(--line)}
 th.num,td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.nowrap{white-space:nowrap}
 .mono{font-family:var(--mono);font-size:12px}
-.id{display:inline-block;max-width:18ch;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;vertical-align:bottom}
+.id{display:inline-block;max-width:20ch;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;vertical-align:bottom}
 .muted{color:var(--muted)}
 tr.empty td{color:var(--muted);text-align:center;padding:16px 8px}
 .badge{display:inline-block;padding:0 8px;border-radius:999px;font-size:12px;font-weight:600;line-height:20px;background:var(--soft);color:var(--muted);white-space:nowrap}
@@ -79,9 +81,11 @@ tr.empty td{color:var(--muted);text-align:center;padding:16px 8px}
 .counters .ck{font-family:var(--mono);color:var(--muted);overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .counters .cv{font-variant-numeric:tabular-nums}
 details summary{cursor:pointer;color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.07em;font-weight:650}
+details summary .count{font-weight:500;letter-spacing:0;text-transform:none;background:var(--soft);border-radius:999px;padding:0 8px;margin-left:4px}
 details[open] summary{margin-bottom:10px}
-footer{color:var(--muted);font-size:12px;text-align:center;padding:0 0 24px}
-@media (max-width:640px){header{padding:10px 14px}main{padding:12px 12px 28px;gap:12px}.cards,.grid2{gap:12px}.banner{padding:8px 14px}.status{margin-left:0}}
+.updated{color:#9aa7ba;font-size:12px;margin-left:auto;white-space:nowrap;font-variant-numeric:tabular-nums}
+.updated:empty+.status{margin-left:auto}
+@media (max-width:640px){.updated{display:none}header{padding:10px 14px}main{padding:12px 12px 28px;gap:12px}.cards,.grid2{gap:12px}.banner{padding:8px 14px}.status{margin-left:0}}
 `;
 
 const SCRIPT = String.raw`
@@ -281,10 +285,8 @@ const SCRIPT = String.raw`
       var d = el('div', 'tile');
       d.appendChild(el('div', 'k', t[0]));
       d.appendChild(el('div', 'v', t[1]));
-      if (t.length > 3) {
-        var r = t[2];
-        d.appendChild(el('div', 'r', r === null ? '\u00a0' : (t[3] === 'B/s' ? fmtBytes(r) + '/s' : (r < 10 ? r.toFixed(1) : Math.round(r)) + ' /s')));
-      }
+      var r = t.length > 3 ? t[2] : null;
+      d.appendChild(el('div', 'r', r === null ? '\u00a0' : (t[3] === 'B/s' ? fmtBytes(r) + '/s' : (r < 10 ? r.toFixed(1) : Math.round(r)) + ' /s')));
       f.appendChild(d);
     });
     $('tiles').replaceChildren(f);
@@ -438,7 +440,7 @@ const SCRIPT = String.raw`
     renderForwards(arr(state.forwards));
     renderTunnels(arr(state.tunnels));
     renderCounters(node.stats);
-    setText('updated', 'Updated ' + new Date().toLocaleTimeString());
+    setText('updated', 'updated ' + new Date().toLocaleTimeString());
   }
 
   function setStatus(kind, text) {
@@ -576,6 +578,7 @@ const SCRIPT = String.raw`
 const BODY = String.raw`<header>
   <div class="brand">mcc-mesh <span>node</span></div>
   <div class="idbox"><span class="label">ID</span><span id="node-id">&#8212;</span><button id="copy" type="button" title="Copy the node ID">Copy</button></div>
+  <span id="updated" class="updated"></span>
   <div id="status" class="status connecting" role="status" aria-live="polite"><span class="dot"></span><span id="status-text">connecting&#8230;</span></div>
 </header>
 <div id="banner" class="banner" role="alert" hidden></div>
@@ -583,7 +586,7 @@ const BODY = String.raw`<header>
   <div class="cards">
     <section class="card"><h2>Node</h2><dl class="kv" id="node-kv"></dl></section>
     <section class="card"><h2>NAT</h2><dl class="kv" id="nat-kv"></dl></section>
-    <section class="card"><h2>Live counters</h2><div class="tiles" id="tiles"></div></section>
+    <section class="card wide"><h2>Live counters</h2><div class="tiles" id="tiles"></div></section>
   </div>
   <div class="grid2">
     <section class="card" id="peers"><h2>Peers <span class="count" id="peers-count">0</span></h2>
@@ -599,9 +602,8 @@ const BODY = String.raw`<header>
     <section class="card" id="tunnels"><h2>Tunnels <span class="count" id="tunnels-count">0</span></h2>
       <div class="scroll"><table><thead><tr><th>Peer</th><th>Address</th><th>Path</th><th class="num">RTT</th><th class="num">Sent</th><th class="num">Received</th></tr></thead><tbody id="tunnels-body"></tbody></table></div></section>
   </div>
-  <section class="card"><details><summary>All counters <span id="counters-count">0</span></summary><div class="counters" id="counters"></div></details></section>
+  <section class="card"><details><summary>All counters <span class="count" id="counters-count">0</span></summary><div class="counters" id="counters"></div></details></section>
 </main>
-<footer id="updated">Waiting for the node&#8230;</footer>
 <noscript><p>This dashboard needs JavaScript; the same data is at v1/state.</p></noscript>`;
 
 function sha256(text: string): string {

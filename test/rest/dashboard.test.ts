@@ -166,7 +166,7 @@ test('dashboard in headless Chromium shows the node\'s real state and follows it
   await shows(page, '#node-id', c.idHex);
   await shows(page, '#node-address', formatAddress(c.address));
   await shows(page, '#nat-mapping', c.stats().nat.mapping);
-  await shows(page, '#status', 'live');
+  await shows(page, '#status-text', 'live');
 
   // Peers: every peer the node knows.
   for (const peer of c.peers()) await shows(page, '#peers-body', peer.id);
@@ -256,7 +256,7 @@ test('dashboard in headless Chromium: mounted under a prefix, with a token from 
 
   await page.goto(`${origin}/mcc?access_token=${token}`);
   await shows(page, '#node-id', node.idHex);
-  await shows(page, '#status', 'live');
+  await shows(page, '#status-text', 'live');
   assert.ok(seen.requests.includes(`${origin}/mcc/v1/state`), 'relative to the mount point');
   assert.ok(seen.requests.includes(`${origin}/mcc/v1/events`));
   assert.ok(authorizations.length >= 2);
@@ -265,8 +265,8 @@ test('dashboard in headless Chromium: mounted under a prefix, with a token from 
   // The server ends the stream: the page says so and comes back by itself.
   assert.ok(streams.size >= 1);
   for (const response of streams) response.destroy();
-  await shows(page, '#status', 'reconnecting', 5_000);
-  await shows(page, '#status', 'live', 10_000);
+  await shows(page, '#status-text', 'reconnecting', 5_000);
+  await shows(page, '#status-text', 'live', 10_000);
   await node.register('after-reconnect', { port: 7000 });
   await shows(page, '#services-body', 'after-reconnect', 5_000);
 
