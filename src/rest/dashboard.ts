@@ -98,6 +98,7 @@ const SCRIPT = String.raw`
   var STALL_MS = 20000;
   var MIN_BACKOFF = 1000;
   var MAX_BACKOFF = 15000;
+  var MAX_ROWS = 500;
   var DASH = '\u2014';
   var last = null;
   var previous = null;
@@ -170,6 +171,12 @@ const SCRIPT = String.raw`
     var td = el('td', null, text);
     td.colSpan = columns;
     return row([td], 'empty');
+  }
+  function fill(body, rows, columns) {
+    var f = document.createDocumentFragment();
+    for (var i = 0; i < rows.length && i < MAX_ROWS; i++) f.appendChild(rows[i]);
+    if (rows.length > MAX_ROWS) f.appendChild(emptyRow(columns, 'and ' + (rows.length - MAX_ROWS) + ' more'));
+    body.replaceChildren(f);
   }
   function list(items) {
     var f = document.createDocumentFragment();
@@ -309,10 +316,10 @@ const SCRIPT = String.raw`
     if (!changed('peers', bucket)) return;
     var body = $('peers-body');
     if (sorted.length === 0) return body.replaceChildren(emptyRow(4, 'No peers yet'));
-    body.replaceChildren.apply(body, sorted.map(function (p) {
+    fill(body, sorted.map(function (p) {
       var age = now === null || num(p.lastSeen) === null ? null : Math.max(0, now - p.lastSeen);
       return row([cell(idSpan(p.id)), cell(p.address, 'mono nowrap'), cell(fmtMs(p.rttMs), 'num'), cell(fmtAge(age), 'num')]);
-    }));
+    }), 4);
   }
 
   function stateBadge(state) {
@@ -325,7 +332,7 @@ const SCRIPT = String.raw`
     if (!changed('services', services)) return;
     var body = $('services-body');
     if (services.length === 0) return body.replaceChildren(emptyRow(6, 'This node provides no services'));
-    body.replaceChildren.apply(body, services.map(function (s) {
+    fill(body, services.map(function (s) {
       return row([
         cell(s.name, 'mono'),
         cell(stateBadge(s.state)),
@@ -334,7 +341,7 @@ const SCRIPT = String.raw`
         cell(fmtDuration(s.ttlMs), 'num'),
         cell(fmtInt(s.stored), 'num')
       ]);
-    }));
+    }), 6);
   }
 
   function renderLookups(lookups) {
@@ -370,7 +377,7 @@ const SCRIPT = String.raw`
         ], i === 0 ? 'group' : ''));
       });
     });
-    body.replaceChildren.apply(body, rows);
+    fill(body, rows, 7);
   }
 
   function renderForwards(forwards) {
@@ -378,9 +385,9 @@ const SCRIPT = String.raw`
     if (!changed('forwards', forwards)) return;
     var body = $('forwards-body');
     if (forwards.length === 0) return body.replaceChildren(emptyRow(4, 'No open forwards'));
-    body.replaceChildren.apply(body, forwards.map(function (f) {
+    fill(body, forwards.map(function (f) {
       return row([cell(f.name, 'mono'), cell(hostPort(f.host, f.port), 'mono nowrap'), cell(fmtInt(f.connections), 'num'), cell(fmtInt(f.failed), 'num')]);
-    }));
+    }), 4);
   }
 
   function renderTunnels(tunnels) {
@@ -388,7 +395,7 @@ const SCRIPT = String.raw`
     if (!changed('tunnels', tunnels)) return;
     var body = $('tunnels-body');
     if (tunnels.length === 0) return body.replaceChildren(emptyRow(6, 'No open tunnels'));
-    body.replaceChildren.apply(body, tunnels.map(function (t) {
+    fill(body, tunnels.map(function (t) {
       return row([
         cell(idSpan(t.peer)),
         cell(t.address, 'mono nowrap'),
@@ -397,7 +404,7 @@ const SCRIPT = String.raw`
         cell(fmtBytes(t.bytesSent), 'num'),
         cell(fmtBytes(t.bytesReceived), 'num')
       ]);
-    }));
+    }), 6);
   }
 
   function flatten(value, prefix, out, depth) {
