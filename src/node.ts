@@ -235,13 +235,20 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
   async register(name: string, options: RegisterServiceOptions): Promise<Registration> {
     const target = serviceTarget(options);
     this.assertRunning();
-    const registration = await this.discovery.register(name, {
-      ...(options.metadata !== undefined ? { metadata: options.metadata } : {}),
-      ...(options.ttl !== undefined ? { ttl: options.ttl } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
+    if (this.discovery.registration(name)) throw invalidArgument('name', `"${name}" is already registered on this node`);
+    // The service is reachable before its record is published: a client that finds the
+    // record at once must not have its stream refused.
     this.services.set(name, target);
-    return registration;
+    try {
+      return await this.discovery.register(name, {
+        ...(options.metadata !== undefined ? { metadata: options.metadata } : {}),
+        ...(options.ttl !== undefined ? { ttl: options.ttl } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    } catch (error) {
+      if (this.services.get(name) === target && !this.discovery.registration(name)) this.services.delete(name);
+      throw error;
+    }
   }
 
   /** Withdraws this node's registration of `name`; false when it had none. */
