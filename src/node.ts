@@ -40,6 +40,7 @@ import { NodeNat, type NatStatus } from './node-nat.js';
 import { PeerTable } from './node-peers.js';
 import { pingAddress } from './node-ping.js';
 import { checkNodeOptions } from './node-options.js';
+import { countedSends } from './transport/counted.js';
 import { RecentLookups, tunnelInfo, type ForwardInfo, type LookupInfo, type ServiceInfo, type TunnelInfo } from './node-introspection.js';
 
 export type { MccNodeOptions, MccDht, PingResult, PeerInfo, MccNodeEvents } from './node-types.js';
@@ -152,7 +153,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     });
     this.strategy = options.strategy ?? 'random';
     this.routingFile = options.routingTable;
-    this.tunnels = new TunnelDriver({ transport: this.transport, clock: this.clock, suite, identity, config: options.tunnel });
+    this.tunnels = new TunnelDriver({ transport: countedSends(this.transport, this.counters), clock: this.clock, suite, identity, config: options.tunnel });
     this.session.onRawDatagram(PACKET_TUNNEL, (data, from) => {
       if (!this.tunnels.handleDatagram(data, this.nat.paths.tunnelSource(from))) this.counters.drop('unexpected');
     });
