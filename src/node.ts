@@ -40,6 +40,7 @@ import { NodeNat, type NatStatus } from './node-nat.js';
 import { PeerTable } from './node-peers.js';
 import { pingAddress } from './node-ping.js';
 import { checkNodeOptions } from './node-options.js';
+import { inspect } from 'node:util';
 import { countedSends } from './transport/counted.js';
 import { RecentLookups, tunnelInfo, type ForwardInfo, type LookupInfo, type ServiceInfo, type TunnelInfo } from './node-introspection.js';
 
@@ -189,6 +190,19 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
       addressOf: (nodeId) => this.addressOf(nodeId),
       paths: this.nat.paths,
     });
+    // Collaborators stay reachable for the package's own modules but out of Object.keys,
+    // spreads and JSON; inspect shows the summary below.
+    for (const key of Object.keys(this)) if (key !== 'id' && key !== 'idHex') Object.defineProperty(this, key, { enumerable: false });
+  }
+
+  /** What `console.log(node)` and `util.inspect(node)` show: identity and state, never keys or internals. */
+  [inspect.custom](): string {
+    return `MccNode { id: '${this.idHex}', state: '${this.state}', address: ${this.bound ? `'${formatAddress(this.bound)}'` : 'undefined'} }`;
+  }
+
+  /** The JSON form of a node: its ID, state and address (no keys, no internals). */
+  toJSON(): { id: string; state: string; address: string | null } {
+    return { id: this.idHex, state: this.state, address: this.bound ? formatAddress(this.bound) : null };
   }
 
   /** A second UDP socket on the bound host, for hole punching from a symmetric NAT. */
@@ -252,12 +266,16 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     }
   }
 
-  /** Withdraws this node's registration of `name`; false when it had none. */
-  async unregister(name: string): Promise<boolean> {
+  /**
+   * Withdraws this node's registration of `name`; false when it had none. The service stops
+   * taking streams at once; `signal` stops waiting for the withdrawal to reach the network
+   * (it is still retried in the background).
+   */
+  async unregister(name: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
     const registration = this.discovery.registration(name);
     this.services.delete(name);
     if (!registration) return false;
-    await registration.unregister();
+    await registration.unregister(options);
     return true;
   }
 

@@ -29,16 +29,32 @@ function identityError(message: string, path: string, cause?: unknown): MccError
 }
 
 /** Creates a fresh random identity. */
+/**
+ * A key pair whose secret stays out of logs: `secretKey` is not enumerable, and
+ * `util.inspect`, `console.log` and `JSON.stringify` show the public key only. The
+ * secret is still there for whoever reads `keyPair.secretKey` on purpose.
+ */
+export function protectKeyPair(publicKey: Uint8Array, secretKey: Uint8Array): KeyPair {
+  const keyPair = { publicKey } as KeyPair;
+  const shown = (): { publicKey: string } => ({ publicKey: toHex(publicKey) });
+  Object.defineProperties(keyPair, {
+    secretKey: { value: secretKey, enumerable: false },
+    toJSON: { value: shown, enumerable: false },
+    [Symbol.for('nodejs.util.inspect.custom')]: { value: () => `KeyPair { publicKey: '${toHex(publicKey)}', secretKey: [hidden] }`, enumerable: false },
+  });
+  return keyPair;
+}
+
 export function generateIdentity(suite: CryptoSuite = nodeCryptoSuite): KeyPair {
   const secretKey = suite.randomBytes(KEY_LENGTH);
-  return { secretKey, publicKey: suite.ed25519PublicKey(secretKey) };
+  return protectKeyPair(suite.ed25519PublicKey(secretKey), secretKey);
 }
 
 /** Rebuilds the key pair from a 32-byte Ed25519 seed. Throws `ERR_INVALID_ARGUMENT` on a wrong length. */
 export function identityFromSecret(secretKey: Uint8Array, suite: CryptoSuite = nodeCryptoSuite): KeyPair {
   if (!hasLength(secretKey, KEY_LENGTH)) throw invalidArgument('secretKey', `must be a Uint8Array of ${KEY_LENGTH} bytes`);
   const copy = Uint8Array.from(secretKey);
-  return { secretKey: copy, publicKey: suite.ed25519PublicKey(copy) };
+  return protectKeyPair(suite.ed25519PublicKey(copy), copy);
 }
 
 /** Lowercase hex form of a node ID (its 32-byte public key), for logs and the REST API. */
@@ -133,7 +149,7 @@ function parseIdentity(text: string, path: string, suite: CryptoSuite): KeyPair 
   if (!sameBytes(suite.ed25519PublicKey(secretKey), publicKey)) {
     throw identityError('identity file publicKey does not match its secretKey', path);
   }
-  return { secretKey, publicKey };
+  return protectKeyPair(publicKey, secretKey);
 }
 
 /**
@@ -211,5 +227,5 @@ export async function resolveIdentity(option: string | KeyPair | undefined, suit
     return loadOrCreateIdentity(option, suite);
   }
   checkKeyPair(option, suite, 'identity');
-  return { secretKey: Uint8Array.from(option.secretKey), publicKey: Uint8Array.from(option.publicKey) };
+  return protectKeyPair(Uint8Array.from(option.publicKey), Uint8Array.from(option.secretKey));
 }

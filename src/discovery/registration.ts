@@ -83,11 +83,12 @@ export class Registration {
    * Replaces the metadata and republishes at once with a higher seq.
    * @throws MccError `ERR_INVALID_ARGUMENT` on bad metadata, `ERR_STOPPED` after unregister.
    */
-  async update(metadata: ServiceMetadata | undefined): Promise<void> {
+  async update(metadata: ServiceMetadata | undefined, options: { signal?: AbortSignal } = {}): Promise<void> {
     if (this.closed) throw new MccError('ERR_STOPPED', `registration of "${this.name}" has ended`);
+    if (options.signal?.aborted) throw abortError(options.signal);
     this.metadataBytes = encodeMetadata(metadata);
     this.metadataValue = metadata;
-    await this.enqueue(() => this.publishOnce());
+    await this.enqueue(() => this.publishOnce(options.signal));
   }
 
   /** Republishes now (e.g. after the node's addresses or relays changed, or the network came back). */
@@ -102,8 +103,8 @@ export class Registration {
    * reached nobody it is retried in the background until the live record would have
    * expired anyway. Idempotent.
    */
-  unregister(): Promise<void> {
-    return this.close(true);
+  unregister(options: { signal?: AbortSignal } = {}): Promise<void> {
+    return this.close(true, options.signal);
   }
 
   /** @internal Ends the registration; without `withdraw` the record just expires (a crash, as far as others can tell). */
