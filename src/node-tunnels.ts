@@ -10,6 +10,7 @@
  * provider resets streams for services it does not offer.
  */
 import { connect as tcpConnect, createServer, type Server, type Socket } from 'node:net';
+import { EventEmitter } from 'eventemitter3';
 import type { Duplex } from 'node:stream';
 import { MccError, invalidArgument, throwIfAborted } from './errors.js';
 import type { Address } from './util/address.js';
@@ -48,15 +49,30 @@ export interface ForwardOptions {
   /** Local host to listen on. Default `127.0.0.1` (never exposed beyond this machine unless asked). */
   host?: string;
   strategy?: Strategy;
+  /** Cancels opening the listener. */
+  signal?: AbortSignal;
+}
+
+/** Events of a {@link Forward}. */
+export interface ForwardEvents {
+  /**
+   * A local connection could not be forwarded (no provider answered, or the stream failed to
+   * open) and was closed. The forward keeps listening. Also logged and counted in `failed`.
+   */
+  error: (error: MccError) => void;
 }
 
 /** A running local port forward. */
-export interface Forward {
+export interface Forward extends EventEmitter<ForwardEvents> {
+  /** The service its connections reach. */
+  readonly name: string;
   /** The local address it listens on. */
   readonly address: Address;
   /** Connections currently forwarded. */
   readonly connections: number;
-  /** Stops listening and closes forwarded connections. */
+  /** Local connections closed because no provider could be reached. */
+  readonly failed: number;
+  /** Stops listening and closes forwarded connections. Takes no signal: it finishes locally. */
   close(): Promise<void>;
 }
 
@@ -146,8 +162,13 @@ export class TunnelService {
   async forward(name: string, options: ForwardOptions): Promise<Forward> {
     encodeServiceName(name);
     if (!options || !Number.isInteger(options.port) || options.port < 0 || options.port > 65535) throw invalidArgument('port', 'expected an integer 0..65535');
+    throwIfAborted(options.signal);
     const handle = new ForwardHandle(name, options, this, () => this.forwards.delete(handle));
     await handle.listen();
+    if (options.signal?.aborted) {
+      await handle.close();
+      throwIfAborted(options.signal);
+    }
     this.forwards.add(handle);
     return handle;
   }
@@ -334,20 +355,25 @@ export class TunnelService {
   }
 }
 
-class ForwardHandle implements Forward {
+class ForwardHandle extends EventEmitter<ForwardEvents> implements Forward {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly closing = new AbortController();
   private bound: Address | undefined;
-  /** Local connections closed because no provider could be reached. */
-  private failed = 0;
+  private failures = 0;
 
   constructor(
     readonly name: string,
     private readonly options: ForwardOptions,
     private readonly service: TunnelService,
     private readonly onClosed: () => void,
-  ) {}
+  ) {
+    super();
+  }
+
+  get failed(): number {
+    return this.failures;
+  }
 
   get address(): Address {
     return this.bound!;
@@ -378,15 +404,19 @@ class ForwardHandle implements Forward {
     this.service.openFor(this.name, this.options.strategy, this.closing.signal).then(
       (stream) => bridge(stream, socket),
       (error: unknown) => {
-        this.failed++;
-        if (!this.closing.signal.aborted) this.service.logForwardFailure(this.name, error);
         socket.destroy();
+        if (this.closing.signal.aborted) return;
+        this.failures++;
+        const failure = error instanceof MccError ? error : new MccError('ERR_UNREACHABLE', `could not forward a connection to "${this.name}"`, { cause: error });
+        this.service.logForwardFailure(this.name, failure);
+        // eventemitter3 does not throw on an unheard 'error': the log and the count still tell.
+        this.emit('error', failure);
       },
     );
   }
 
   info(): ForwardInfo {
-    return { name: this.name, address: { ...this.address }, connections: this.sockets.size, failed: this.failed };
+    return { name: this.name, address: { ...this.address }, connections: this.sockets.size, failed: this.failures };
   }
 
   async close(): Promise<void> {
