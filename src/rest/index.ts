@@ -32,6 +32,7 @@ import type { HandlerState, JsonReply, Route, RouteContext } from './route.js';
 
 export type * from './types.js';
 export type { AccessOptions } from './security.js';
+export type { Route, RouteContext, HandlerState, JsonReply, ResponseSpec, Schema } from './route.js';
 export { problemType } from './problem.js';
 
 /** A `node:http` request listener; also usable as `app.use('/mcc', handler)` middleware. */

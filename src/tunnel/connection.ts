@@ -321,73 +321,73 @@ export class Connection implements FrameSink, FrameOutcome {
 
   // ---- FrameSink: frames of the packet being processed ----
 
-  /** @internal */
+  /** Part of the FrameSink / FrameOutcome seam: called while frames are decoded and acknowledged. */
   onPing(): void {
     this.packetEliciting = true;
   }
 
-  /** @internal */
+  /** Part of the FrameSink / FrameOutcome seam: called while frames are decoded and acknowledged. */
   onPathChallenge(data: Uint8Array): void {
     this.packetEliciting = true;
     this.path.onChallenge(data);
   }
 
-  /** @internal */
+  /** Part of the FrameSink / FrameOutcome seam: called while frames are decoded and acknowledged. */
   onPathResponse(data: Uint8Array): void {
     this.packetEliciting = true;
     this.path.onResponse(data);
   }
 
-  /** @internal */
+  /** Part of the FrameSink / FrameOutcome seam: called while frames are decoded and acknowledged. */
   onAck(ranges: number[], ackDelayMicros: number): boolean {
     if (!this.recovery.onAck(ranges, ackDelayMicros / 1000, this.nextPn, this.now, this)) return false;
     this.acks.onPeerAck(ranges);
     return true;
   }
 
-  /** @internal */
+  /** Part of the FrameSink / FrameOutcome seam: called while frames are decoded and acknowledged. */
   onStream(id: number, offset: number, data: Uint8Array, fin: boolean): boolean {
     this.packetEliciting = true;
     return this.streams.onStream(id, offset, data, fin);
   }
 
-  /** @internal */
+  /** Part of the FrameSink / FrameOutcome seam: called while frames are decoded and acknowledged. */
   onResetStream(id: number, code: number, finalSize: number): boolean {
     this.packetEliciting = true;
     return this.streams.onResetStream(id, code, finalSize);
   }
 
-  /** @internal */
+  /** Part of the FrameSink / FrameOutcome seam: called while frames are decoded and acknowledged. */
   onStopSending(id: number, code: number): boolean {
     this.packetEliciting = true;
     return this.streams.onStopSending(id, code);
   }
 
-  /** @internal */
+  /** Part of the FrameSink / FrameOutcome seam: called while frames are decoded and acknowledged. */
   onMaxData(max: number): void {
     this.packetEliciting = true;
     this.streams.onMaxData(max);
   }
 
-  /** @internal */
+  /** Part of the FrameSink / FrameOutcome seam: called while frames are decoded and acknowledged. */
   onMaxStreamData(id: number, max: number): boolean {
     this.packetEliciting = true;
     return this.streams.onMaxStreamData(id, max);
   }
 
-  /** @internal */
+  /** Part of the FrameSink / FrameOutcome seam: called while frames are decoded and acknowledged. */
   onClose(code: number, reason: string): void {
     this.terminate(code, reason, true);
   }
 
   // ---- FrameOutcome: fate of frames we sent ----
 
-  /** @internal */
+  /** Part of the FrameSink / FrameOutcome seam: called while frames are decoded and acknowledged. */
   onFrameAcked(frame: SentFrame): void {
     this.streams.onFrameAcked(frame);
   }
 
-  /** @internal */
+  /** Part of the FrameSink / FrameOutcome seam: called while frames are decoded and acknowledged. */
   onFrameLost(frame: SentFrame): void {
     this.stats.framesLost++;
     if (frame.kind === 'ping') return;

@@ -143,7 +143,7 @@ export class TunnelConnection extends EventEmitter<TunnelConnectionEvents> imple
 
   // ---- StreamHost ----
 
-  /** @internal */
+  /** Part of the StreamHost seam: called by this connection's TunnelStreams. */
   streamWrite(id: number, data: Uint8Array): number {
     const n = this.core.streams.write(id, data);
     if (n > 0 && data.length <= SMALL_WRITE) this.scheduleWriteFlush();
@@ -151,31 +151,31 @@ export class TunnelConnection extends EventEmitter<TunnelConnectionEvents> imple
     return n;
   }
 
-  /** @internal */
+  /** Part of the StreamHost seam: called by this connection's TunnelStreams. */
   streamFinish(id: number): void {
     this.core.streams.finish(id);
     this.scheduleFlush();
   }
 
-  /** @internal */
+  /** Part of the StreamHost seam: called by this connection's TunnelStreams. */
   streamRead(id: number): Uint8Array | null {
     const chunk = this.core.streams.read(id);
     if (chunk !== null) this.scheduleFlush(); // may carry a credit update
     return chunk;
   }
 
-  /** @internal */
+  /** Part of the StreamHost seam: called by this connection's TunnelStreams. */
   streamTakeEnd(id: number): boolean {
     return this.core.streams.takeEnd(id);
   }
 
-  /** @internal */
+  /** Part of the StreamHost seam: called by this connection's TunnelStreams. */
   streamAbort(id: number, code: number): void {
     this.core.streams.abort(id, code);
     this.scheduleFlush();
   }
 
-  /** @internal */
+  /** Part of the StreamHost seam: called by this connection's TunnelStreams. */
   streamReleased(id: number): void {
     this.streams.delete(id);
   }

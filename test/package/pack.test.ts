@@ -37,9 +37,28 @@ await node.stop();
 `,
     );
     assert.equal(execFileSync(process.execPath, ['main.mjs'], { cwd: app, encoding: 'utf8' }).trim(), 'ok 64');
-    // Types resolve for TypeScript users through "exports".
+    // Types resolve for TypeScript users through "exports", check with skipLibCheck off, and hide internals.
     const types = readdirSync(join(app, 'node_modules', 'mcc-mesh', 'dist', 'rest'));
     assert.ok(types.includes('index.d.ts'));
+    writeFileSync(
+      join(app, 'main.ts'),
+      `import { MccNode, type Forward, type NatMapping, type ConnectCounts } from 'mcc-mesh';
+import { createRestHandler, type NodeInfo } from 'mcc-mesh/rest';
+const node: MccNode = await MccNode.create({ host: '127.0.0.1' });
+const mapping: NatMapping = node.stats().nat.mapping;
+const counts: ConnectCounts = node.stats().nat.connects;
+const info: NodeInfo | undefined = undefined;
+let forward: Forward | undefined;
+void [createRestHandler, mapping, counts, info, forward];
+// @ts-expect-error internals are not part of the published types
+void node.kad;
+`,
+    );
+    writeFileSync(
+      join(app, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: false, noEmit: true, types: ['node'], typeRoots: [join(root, 'node_modules', '@types')] }, files: ['main.ts'] }),
+    );
+    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', app], { cwd: app, encoding: 'utf8' });
     // The bin is installed and answers --help.
     const help = execFileSync(join(app, 'node_modules', '.bin', 'mcc'), ['--help'], { encoding: 'utf8' });
     assert.match(help, /mcc start/);
