@@ -12,11 +12,12 @@
 import { connect as tcpConnect, createServer, type Server, type Socket } from 'node:net';
 import { EventEmitter } from 'eventemitter3';
 import type { Duplex } from 'node:stream';
-import { MccError, invalidArgument, throwIfAborted } from './errors.js';
+import { MccError, abortError, invalidArgument, throwIfAborted } from './errors.js';
 import type { Address } from './util/address.js';
 import { formatAddress } from './util/address.js';
 import { bytesToHex, hexToBytes } from './util/bytes.js';
 import type { Logger } from './util/logger.js';
+import type { Clock } from './util/clock.js';
 import type { RpcLayer } from './session/rpc.js';
 import type { InboundMessage } from './session/session.js';
 import type { TunnelDriver } from './tunnel/driver.js';
@@ -37,8 +38,13 @@ export interface ConnectOptions {
   strategy?: Strategy;
   /** When the first argument is a node ID (64 hex characters): the service to reach on it. */
   service?: string;
-  /** Providers tried before giving up. Default 3. */
+  /** Most providers tried. Default: every provider, until one answers or `timeoutMs` ends. */
   maxAttempts?: number;
+  /**
+   * Total budget of the connect, ms: while it lasts, a connect whose providers all failed
+   * looks the service up again and keeps trying. Default 15,000.
+   */
+  timeoutMs?: number;
   signal?: AbortSignal;
 }
 
@@ -108,7 +114,8 @@ export interface TunnelServiceContext {
   failover: Failover;
   logger: Logger;
   defaultStrategy: () => Strategy;
-  lookup: (name: string, signal?: AbortSignal) => Promise<Provider[]>;
+  lookup: (name: string, signal?: AbortSignal, fresh?: boolean) => Promise<Provider[]>;
+  clock: Clock;
   /** Address of a node by ID when the node knows it (peer table, routing table). */
   addressOf: (nodeId: Uint8Array) => Address | undefined;
   /** NAT traversal: relayed paths and their upgrade. Without it, only listed addresses are tried. */
@@ -118,6 +125,14 @@ export interface TunnelServiceContext {
 const ACCEPT_OK = 0;
 /** Per-address budget of a tunnel handshake before the next address of a provider is tried. */
 const HANDSHAKE_TIMEOUT_MS = 3000;
+/** Default total budget of a connect to a service, ms. */
+const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
+/** First pause before a connect whose providers all failed looks them up again, ms (doubling). */
+const RELOOKUP_PAUSE_MS = 100;
+const MAX_RELOOKUP_PAUSE_MS = 2_000;
+/** Bounds of the stagger between parallel attempts on different providers, ms. */
+const MIN_STAGGER_MS = 25;
+const MAX_STAGGER_MS = 1_000;
 const NODE_ID_HEX = /^[0-9a-f]{64}$/i;
 
 /** Connect, serve and forward over tunnels. One per node. */
@@ -143,19 +158,59 @@ export class TunnelService {
       return this.openStream(nodeId, [address], [], options.service, options.signal);
     }
     encodeServiceName(target);
-    const providers = await this.context.lookup(target, options.signal);
-    if (providers.length === 0) throw new MccError('ERR_NOT_FOUND', `no provider of "${target}" found`);
-    const { result } = await this.context.failover.run(
-      providers,
-      (provider) => this.openStream(provider.nodeId, provider.addresses, provider.relays, target, options.signal),
-      {
-        strategy: options.strategy ?? this.context.defaultStrategy(),
-        service: target,
-        maxAttempts: options.maxAttempts ?? 3,
-        ...(options.signal ? { signal: options.signal } : {}),
-      },
-    );
-    return result;
+    const timeoutMs = options.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    if (!(timeoutMs > 0)) throw invalidArgument('timeoutMs', 'expected a positive number of ms');
+    const budget = deadlineSignal(this.context.clock, timeoutMs, options.signal);
+    try {
+      return await this.connectToService(target, options, budget.signal);
+    } catch (error) {
+      if (budget.expired() && !options.signal?.aborted) throw new MccError('ERR_TIMEOUT', `no provider of "${target}" answered within ${timeoutMs} ms`, { cause: error });
+      throw error;
+    } finally {
+      budget.dispose();
+    }
+  }
+
+  /**
+   * Tries providers until one answers or `signal` ends: when every provider of a lookup
+   * failed, the service is looked up again (fresh) after a short pause, since records of
+   * dead providers linger until they expire while live ones may have appeared.
+   */
+  private async connectToService(target: string, options: ConnectOptions, signal: AbortSignal): Promise<Duplex> {
+    let fresh = false;
+    let pauseMs = RELOOKUP_PAUSE_MS;
+    for (;;) {
+      const providers = await this.context.lookup(target, signal, fresh);
+      if (providers.length === 0) throw new MccError('ERR_NOT_FOUND', `no provider of "${target}" found`);
+      try {
+        const { result } = await this.context.failover.run(providers, (provider, attemptSignal) => this.openStream(provider.nodeId, provider.addresses, provider.relays, target, attemptSignal), {
+          strategy: options.strategy ?? this.context.defaultStrategy(),
+          service: target,
+          staggerMs: (provider) => this.staggerMs(provider.nodeId),
+          discard: (stream) => (stream as TunnelStream).destroy(),
+          signal,
+          ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
+        });
+        return result;
+      } catch (error) {
+        if (signal.aborted || options.maxAttempts !== undefined || !(error instanceof MccError) || error.code !== 'ERR_UNREACHABLE') throw error;
+        await sleep(this.context.clock, pauseMs, signal).catch(() => {
+          throw error;
+        });
+        pauseMs = Math.min(pauseMs * 2, MAX_RELOOKUP_PAUSE_MS);
+        fresh = true;
+      }
+    }
+  }
+
+  /**
+   * How long an attempt on a provider runs alone before the next provider is tried beside
+   * it: a few round trips when we have measured them, else the RPC layer's initial timeout.
+   */
+  private staggerMs(nodeId: Uint8Array): number {
+    const rtt = this.context.rpc.rtt(nodeId);
+    if (rtt === undefined) return Math.min(this.context.rpc.rto(nodeId), MAX_STAGGER_MS);
+    return Math.min(MAX_STAGGER_MS, Math.max(MIN_STAGGER_MS, 4 * rtt));
   }
 
   /** Opens a local TCP listener; each accepted connection becomes one stream to a provider of `name`. */
@@ -202,7 +257,9 @@ export class TunnelService {
   private async connectionTo(nodeId: Uint8Array, addresses: Address[], relays: Contact[], service: string, signal?: AbortSignal): Promise<TunnelConnection> {
     const existing = this.context.driver.connectionTo(nodeId);
     if (existing && !existing.closed) return existing;
-    const key = bytesToHex(nodeId);
+    // Keyed by service too: the handshake names its service, and a provider's refusal of one
+    // service must not fail a concurrent connect to another it offers.
+    const key = `${bytesToHex(nodeId)}/${service}`;
     let shared = this.connecting.get(key);
     if (!shared) {
       // The handshake has its own controller: it is cancelled only when every caller waiting
@@ -461,5 +518,42 @@ function waitFor(shared: SharedHandshake, signal: AbortSignal | undefined): Prom
       (connection) => leave() && resolve(connection),
       (error: unknown) => leave() && reject(error),
     );
+  });
+}
+
+/** A signal that fires when `parent` does or `timeoutMs` passes on `clock`. */
+function deadlineSignal(clock: Clock, timeoutMs: number, parent: AbortSignal | undefined): { signal: AbortSignal; expired: () => boolean; dispose: () => void } {
+  const controller = new AbortController();
+  let expired = false;
+  const timer = clock.setTimeout(() => {
+    expired = true;
+    controller.abort(new MccError('ERR_TIMEOUT', `timed out after ${timeoutMs} ms`));
+  }, timeoutMs);
+  const onAbort = (): void => controller.abort(parent!.reason);
+  if (parent?.aborted) controller.abort(parent.reason);
+  else parent?.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    expired: () => expired,
+    dispose: () => {
+      clock.clearTimeout(timer);
+      parent?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+/** Waits `ms` on `clock`; rejects when `signal` fires first. */
+function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(abortError(signal));
+    const onAbort = (): void => {
+      clock.clearTimeout(timer);
+      reject(abortError(signal));
+    };
+    const timer = clock.setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }

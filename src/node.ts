@@ -83,6 +83,8 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
   private readonly counters = new Stats();
   private readonly peerTable = new PeerTable();
   private readonly lookedUp = new RecentLookups();
+  /** Providers that failed to answer a connect, shared by every connect until they answer again. */
+  private readonly failover: Failover;
   private readonly wallClock: () => number;
   private readonly bootstrapAddresses: Address[];
   private state: State = 'created';
@@ -103,6 +105,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     this.clock = new TrackedClock(options.clock ?? systemClock);
     this.requestTimeoutMs = options.requestTimeoutMs ?? 4000;
     this.wallClock = options.wallClock ?? Date.now;
+    this.failover = new Failover({ clock: this.clock });
     this.resolvesIpOnly = options.transport === undefined;
     this.bootstrapAddresses = (options.bootstrap ?? []).map((entry, index) => this.checkHost(toAddress(entry, `bootstrap[${index}]`), `bootstrap[${index}]`));
     // Session and tunnel traffic may ride relay circuits: the socket is wrapped once, here.
@@ -183,10 +186,11 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
       driver: this.tunnels,
       rpc: this.rpc,
       services: this.services,
-      failover: new Failover({ clock: this.clock }),
+      failover: this.failover,
       logger: this.logger,
       defaultStrategy: () => this.strategy,
-      lookup: (name, signal) => this.discovery.lookup(name, signal ? { signal } : {}),
+      lookup: (name, signal, fresh) => this.discovery.lookup(name, { ...(signal ? { signal } : {}), ...(fresh ? { fresh } : {}) }),
+      clock: this.clock,
       addressOf: (nodeId) => this.addressOf(nodeId),
       paths: this.nat.paths,
     });
@@ -488,6 +492,8 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
 
   private observePeer(message: InboundMessage): void {
     const added = this.peerTable.observe(message.fromHex, message.from.address, this.clock.now());
+    // A provider a connect gave up on is tried first again once it shows life.
+    this.failover.succeed(message.fromHex);
     if (!added) return;
     try {
       this.emit('peer', { ...added });

@@ -1,9 +1,11 @@
 /**
  * Failover with per-provider back-off: `connect()` tries providers in the balancer's order,
- * skips the ones that failed recently (each failure doubles its back-off, a success clears
- * it), and gives up after a bounded number of attempts.
+ * moves the ones that failed recently to the end (each failure doubles its back-off, a
+ * success or any sign of life clears it), and starts the next provider while a slow one is
+ * still being tried (after a stagger derived from round trips), so a dead provider costs
+ * one stagger rather than a whole timeout. What one run learns steers the next ones.
  */
-import { MccError, abortError, invalidArgument, throwIfAborted } from '../errors.js';
+import { MccError, abortError, invalidArgument } from '../errors.js';
 import type { Clock } from '../util/clock.js';
 import { BalancerState, pickProviders, type Strategy } from './load-balancing.js';
 import type { Provider } from './provider-record.js';
@@ -32,8 +34,15 @@ export interface FailoverRunOptions {
   service?: string;
   /** Default 'random'. */
   strategy?: Strategy;
-  /** Most providers tried. Default 3. */
+  /** Most providers tried. Default: all of them. */
   maxAttempts?: number;
+  /**
+   * How long to wait for an attempt on `provider` before starting the next one in parallel
+   * (the slow one keeps going; the first success wins). Default: none, one at a time.
+   */
+  staggerMs?: (provider: Provider) => number;
+  /** Releases a result that arrived after another attempt had already won. */
+  discard?: (result: unknown) => void;
   signal?: AbortSignal;
 }
 
@@ -83,30 +92,64 @@ export class Failover {
   }
 
   /**
-   * Calls `attempt` on providers in {@link Failover.order} until one succeeds, at most
-   * `maxAttempts` of them. Failures and the success update the back-offs.
+   * Calls `attempt` on providers in {@link Failover.order} until one succeeds (at most
+   * `maxAttempts` of them), starting the next while one is slower than its stagger. The
+   * attempts still running when one succeeds are aborted through their signal, and a late
+   * success is handed to `discard`. Failures and the success update the back-offs.
    * @throws MccError `ERR_NOT_FOUND` with no providers, `ERR_UNREACHABLE` (cause: AggregateError
    *   of every attempt's error) when all attempts failed, `ERR_ABORTED` when `signal` fires.
    */
-  async run<T>(providers: readonly Provider[], attempt: (provider: Provider, signal?: AbortSignal) => Promise<T>, options: FailoverRunOptions = {}): Promise<{ provider: Provider; result: T }> {
-    const maxAttempts = options.maxAttempts ?? 3;
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw invalidArgument('maxAttempts', 'must be an integer >= 1');
-    throwIfAborted(options.signal);
+  run<T>(providers: readonly Provider[], attempt: (provider: Provider, signal: AbortSignal) => Promise<T>, options: FailoverRunOptions = {}): Promise<{ provider: Provider; result: T }> {
+    const maxAttempts = options.maxAttempts ?? Infinity;
+    if (maxAttempts !== Infinity && (!Number.isInteger(maxAttempts) || maxAttempts < 1)) return Promise.reject(invalidArgument('maxAttempts', 'must be an integer >= 1'));
+    if (options.signal?.aborted) return Promise.reject(abortError(options.signal));
     const order = this.order(providers, options).slice(0, maxAttempts);
-    if (order.length === 0) throw new MccError('ERR_NOT_FOUND', `no provider of "${options.service ?? ''}" to try`);
-    const errors: unknown[] = [];
-    for (const provider of order) {
-      throwIfAborted(options.signal);
-      try {
-        const result = await attempt(provider, options.signal);
-        this.succeed(provider.id);
-        return { provider, result };
-      } catch (error) {
-        if (options.signal?.aborted) throw abortError(options.signal);
-        this.fail(provider.id);
-        errors.push(error);
-      }
-    }
-    throw new MccError('ERR_UNREACHABLE', `all ${errors.length} provider(s) tried failed`, { cause: new AggregateError(errors) });
+    if (order.length === 0) return Promise.reject(new MccError('ERR_NOT_FOUND', `no provider of "${options.service ?? ''}" to try`));
+    const { clock } = this.options;
+    // Aborted when the run ends either way: losers stop, and so does everything on the caller's abort.
+    const running = new AbortController();
+    const onAbort = (): void => running.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    return new Promise((resolve, reject) => {
+      const errors: unknown[] = [];
+      let next = 0;
+      let pending = 0;
+      let done = false;
+      const finish = (settle: () => void): void => {
+        done = true;
+        options.signal?.removeEventListener('abort', onAbort);
+        running.abort(new MccError('ERR_ABORTED', 'another provider answered first'));
+        settle();
+      };
+      const launch = (): void => {
+        if (done || next >= order.length) return;
+        const provider = order[next++]!;
+        pending++;
+        const stagger = options.staggerMs?.(provider);
+        const timer = stagger !== undefined && next < order.length ? clock.setTimeout(launch, stagger) : undefined;
+        const settled = (): void => {
+          pending--;
+          if (timer !== undefined) clock.clearTimeout(timer);
+        };
+        attempt(provider, running.signal).then(
+          (result) => {
+            settled();
+            if (done) return options.discard?.(result);
+            this.succeed(provider.id);
+            finish(() => resolve({ provider, result }));
+          },
+          (error: unknown) => {
+            settled();
+            if (done) return;
+            if (options.signal?.aborted) return finish(() => reject(abortError(options.signal!)));
+            this.fail(provider.id);
+            errors.push(error);
+            if (next < order.length) launch();
+            else if (pending === 0) finish(() => reject(new MccError('ERR_UNREACHABLE', `all ${errors.length} provider(s) tried failed`, { cause: new AggregateError(errors) })));
+          },
+        );
+      };
+      launch();
+    });
   }
 }

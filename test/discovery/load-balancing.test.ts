@@ -94,3 +94,38 @@ test('failover skips backed-off providers, tries the next, and gives up after ma
   controller.abort();
   await assert.rejects(failover.run(five, attempt, { signal: controller.signal }), (e: unknown) => e instanceof MccError && e.code === 'ERR_ABORTED');
 });
+
+test('failover staggers: a silent provider costs one stagger, the first answer wins, the rest are aborted or discarded', async () => {
+  const clock = new VirtualClock();
+  const failover = new Failover({ clock });
+  const started: Array<[number, number]> = [];
+  const aborted: number[] = [];
+  const discarded: unknown[] = [];
+  // Provider 1 never answers (until aborted); 2 answers after 30 ms; 3 after 5 ms but is started last.
+  const delays = new Map([[2, 30], [3, 5]]);
+  const attempt = (p: Provider, signal: AbortSignal): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const id = p.nodeId[0]!;
+      started.push([id, clock.now()]);
+      let answered = false;
+      signal.addEventListener('abort', () => {
+        if (answered) return;
+        aborted.push(id);
+        reject(new Error('aborted'));
+      });
+      const delay = delays.get(id);
+      if (delay !== undefined)
+        clock.setTimeout(() => {
+          answered = true;
+          resolve(id);
+        }, delay);
+    });
+  const run = failover.run([1, 2, 3].map((n) => provider(n)), attempt, { strategy: (providers) => providers, service: 'stagger', staggerMs: () => 100, discard: (result) => discarded.push(result) });
+  await clock.run(1_000);
+  const { result } = await run;
+  assert.deepEqual(started, [[1, 0], [2, 100]], 'the second provider started one stagger after the first, the third never');
+  assert.equal(result, 2);
+  assert.deepEqual(aborted, [1], 'the silent attempt was aborted once another answered');
+  assert.deepEqual(discarded, []);
+  assert.equal(failover.isBackedOff(provider(1).id), false, 'an attempt aborted because another won is no failure');
+});
