@@ -26,6 +26,21 @@ export function bridge(stream: Duplex, socket: Socket): void {
   stream.once('close', () => {
     if (!socket.destroyed) socket.end();
   });
+  // Each tunnel packet arrives as its own chunk: written one by one to a no-delay socket, a
+  // 16 KiB answer would cost 15 write calls and 15 TCP segments. Corked until the check phase
+  // of this loop turn, the chunks of every datagram read in this poll phase leave in one
+  // writev. (Registered before pipe()'s listener, so the cork comes before the write.)
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    if (!socket.destroyed) socket.uncork();
+  };
+  stream.on('data', () => {
+    if (corked) return;
+    corked = true;
+    socket.cork();
+    setImmediate(uncork);
+  });
   stream.pipe(socket);
   socket.pipe(stream);
   socket.resume();

@@ -1,7 +1,7 @@
 /**
  * The streams of one connection: opening (implicitly for the peer, as in QUIC), the
  * application API (write, finish, read, abort), per-stream and per-connection flow
- * control, frame scheduling (round robin across streams), the fate of sent frames,
+ * control, frame scheduling (round robin across streams, a quantum each), the fate of sent frames,
  * and the event queue the IO layer drains. Sans-IO like the connection around it.
  *
  * Stream IDs: the initiator's streams are even, the responder's odd.
@@ -19,6 +19,14 @@ import { varintLength } from './varint.js';
 
 export { INITIAL_STREAM_CREDIT, StreamCode, type ConnectionEvent } from './stream-types.js';
 
+/**
+ * Bytes a stream sends before the next one's turn. Round robin per packet made 50
+ * concurrent 16 KiB HTTP answers finish together, each after all 50 were sent; served
+ * a quantum at a time they finish one after the other (mean wait halved), and each
+ * arrives in a few back-to-back packets that the receiver hands on in one write.
+ */
+const SEND_QUANTUM = 32 * 1024;
+
 /** Room a control frame may need: type byte and three 8-byte varints. */
 const CONTROL_ROOM = 25;
 
@@ -28,6 +36,8 @@ export class StreamTable {
   private readonly events: ConnectionEvent[] = [];
   private readonly sendQueue: StreamEntry[] = [];
   private readonly control = new Set<StreamEntry>();
+  /** Bytes the stream at the head of the send queue sent since it got there (see SEND_QUANTUM). */
+  private headSent = 0;
   private nextLocal: number;
   private nextPeer: number;
   private localOpen = 0;
@@ -161,8 +171,7 @@ export class StreamTable {
     while (this.sendQueue.length > 0) {
       const e = this.sendQueue[0]!;
       if (this.map.has(e.id) && e.send.wantsToSend(credit)) return true;
-      this.sendQueue.shift();
-      e.queued = false;
+      this.rotate();
     }
     return false;
   }
@@ -176,18 +185,22 @@ export class StreamTable {
     }
     if (this.control.size > 0) at = this.writeControlFrames(buf, at, end, frames);
     while (this.sendQueue.length > 0 && end - at > 32) {
-      const e = this.sendQueue.shift()!;
-      e.queued = false;
-      if (!this.map.has(e.id)) continue;
-      const header = 1 + varintLength(e.id) + varintLength(e.send.writeOffset) + 2;
-      const f = e.send.nextFrame(end - at - header, this.flow.txCredit);
-      if (f === null) continue;
+      const e = this.sendQueue[0]!;
+      const f = this.map.has(e.id) ? e.send.nextFrame(end - at - (1 + varintLength(e.id) + varintLength(e.send.writeOffset) + 2), this.flow.txCredit) : null;
+      if (f === null) {
+        this.rotate();
+        continue;
+      }
       at = writeStreamHeader(buf, at, e.id, f.offset, f.length, f.fin);
       e.send.copyOut(f.offset, f.length, buf, at);
       at += f.length;
       if (f.isNew) this.flow.txUsed += f.length;
       frames.push({ kind: 'stream', id: e.id, offset: f.offset, length: f.length, fin: f.fin });
-      this.enqueue(e); // back of the queue: round robin
+      this.headSent += f.length;
+      if (this.headSent >= SEND_QUANTUM || !e.send.wantsToSend(this.flow.txCredit)) {
+        this.rotate();
+        this.enqueue(e); // back of the queue
+      }
     }
     return at;
   }
@@ -387,6 +400,12 @@ export class StreamTable {
     }
     this.flow.consumed(e.recv.readOffset - readBefore);
     return true;
+  }
+
+  /** The head of the send queue leaves it (its quantum is spent, or it has nothing to send). */
+  private rotate(): void {
+    this.sendQueue.shift()!.queued = false;
+    this.headSent = 0;
   }
 
   private enqueue(e: StreamEntry): void {

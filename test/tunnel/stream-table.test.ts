@@ -42,3 +42,54 @@ test('a stream aborted unread after the peer\'s FIN arrived leaves the table: 1,
   assert.equal(client.streams.size, 0, 'the client keeps no entry');
   assert.equal(server.state, 'open');
 });
+
+/**
+ * Sends what the client wrote, one datagram at a time (acks flow back when the window
+ * is full), and returns the stream ID of every chunk the server received, in order.
+ */
+function arrivalOrder(client: Connection, server: Connection, total: number): number[] {
+  const order: number[] = [];
+  const ids = new Set<number>();
+  let received = 0;
+  let now = 1;
+  for (let round = 0; round < 10_000 && received < total; round++) {
+    const datagram = client.pollTransmit(now);
+    if (datagram === null) {
+      for (let d; (d = server.pollTransmit(now)) !== null; ) client.handleDatagram(now, d.slice());
+      now += 1;
+      continue;
+    }
+    server.handleDatagram(now, datagram.slice());
+    for (let event; (event = server.pollEvent()); ) if (event.type === 'stream') ids.add(event.id);
+    for (const id of ids) {
+      for (let chunk; (chunk = server.streams.read(id)) !== null; ) {
+        order.push(id);
+        received += chunk.length;
+      }
+    }
+  }
+  return order;
+}
+
+test('scheduling: a stream sends up to a 32 KiB quantum before the next one, so concurrent short answers arrive one after the other', () => {
+  const { client, server } = sansIoPair();
+  const ids = [client.streams.open(), client.streams.open(), client.streams.open()];
+  for (const id of ids) client.streams.write(id, new Uint8Array(16 * 1024));
+  const order = arrivalOrder(client, server, 3 * 16 * 1024);
+  // Each answer arrives whole before the next one starts (no interleaving).
+  const runs = order.filter((id, i) => i === 0 || order[i - 1] !== id);
+  assert.deepEqual(runs, ids);
+});
+
+test('scheduling: streams longer than the quantum take turns (no stream starves another)', () => {
+  const { client, server } = sansIoPair();
+  const ids = [client.streams.open(), client.streams.open()];
+  for (const id of ids) client.streams.write(id, new Uint8Array(200 * 1024));
+  const order = arrivalOrder(client, server, 2 * 200 * 1024);
+  const runs = order.filter((id, i) => i === 0 || order[i - 1] !== id);
+  assert.ok(runs.length >= 10, `the two streams alternated ${runs.length} times`);
+  // A turn is one quantum (32 KiB, about 29 packets) at most, plus the packet that crossed it.
+  let longest = 0;
+  for (let i = 0, run = 0; i < order.length; i++) longest = Math.max(longest, (run = i > 0 && order[i - 1] === order[i] ? run + 1 : 1));
+  assert.ok(longest <= 30, `longest turn ${longest} packets`);
+});
