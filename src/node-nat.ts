@@ -31,6 +31,7 @@ import type { RelayServerOptions, RelayServerStats } from './nat/relay-server.js
 import { isVirtualAddress } from './nat/relay-packet.js';
 import type { NatMapping, NatPeer, SocketFactory } from './nat/types.js';
 import { NatPaths, type ConnectCounts } from './node-nat-paths.js';
+import { NEVER_OVER_CIRCUIT } from './wire/registry.js';
 
 /** NAT options of a node (`MccNodeOptions.nat`). */
 export interface NodeNatOptions {
@@ -121,7 +122,6 @@ const JOIN_SETTLE_MS = 1000;
 const RECHECK_FIRST_MS = 5_000;
 const RECHECK_MAX_MS = 5 * 60_000;
 /** Kademlia requests never ride circuits (virtual addresses must not enter routing tables). */
-const KAD_BODIES = ['kadPing', 'findNode', 'findValue', 'store'] as const;
 
 /** NAT traversal of one node. */
 export class NodeNat extends EventEmitter<NodeNatEvents> {
@@ -243,7 +243,7 @@ export class NodeNat extends EventEmitter<NodeNatEvents> {
   isKademliaOverCircuit(message: InboundMessage): boolean {
     if (!isVirtualAddress(message.from.address)) return false;
     const envelope = message.envelope as Record<string, unknown>;
-    return KAD_BODIES.some((kind) => envelope[kind] != null);
+    return NEVER_OVER_CIRCUIT.some((kind) => envelope[kind] != null);
   }
 
   private async check(): Promise<void> {

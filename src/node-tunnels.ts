@@ -29,6 +29,7 @@ import type { Failover } from './discovery/failover.js';
 import type { Strategy } from './discovery/load-balancing.js';
 import type { ServiceTarget } from './service-targets.js';
 import { encodeServiceName } from './discovery/service-name.js';
+import { RemoteErrorCode } from './wire/registry.js';
 import { bridge, readStreamHeader, streamHeader } from './service-streams.js';
 import type { ForwardInfo } from './node-introspection.js';
 
@@ -356,12 +357,12 @@ export class TunnelService {
   /** Server side of the handshake: refuses services we do not offer, so the client fails over at once. */
   private acceptHandshake(request: InboundMessage) {
     const handshake = request.envelope.tunnelInit?.handshake;
-    if (!handshake) return { error: { code: 2, message: 'empty tunnel handshake' } };
+    if (!handshake) return { error: { code: RemoteErrorCode.InvalidArgument, message: 'empty tunnel handshake' } };
     const result = this.context.driver.accept(handshake, request.from.address, (_peer, payload) => {
       const name = new TextDecoder().decode(payload);
       return this.context.services.has(name) ? Uint8Array.of(ACCEPT_OK) : null;
     });
-    if (!result) return { error: { code: 4, message: 'service not offered or handshake refused' } };
+    if (!result) return { error: { code: RemoteErrorCode.NotFound, message: 'service not offered or handshake refused' } };
     return { tunnelAccept: { handshake: result.response } };
   }
 

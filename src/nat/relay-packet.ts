@@ -16,14 +16,14 @@
  */
 import type { Address } from '../util/address.js';
 import { hexToBytes } from '../util/bytes.js';
-import { MAX_DATAGRAM_SIZE, PACKET_RELAYED } from '../wire/constants.js';
+import { MAX_INNER_DATAGRAM_SIZE, PACKET_RELAYED, RELAY_HEADER_SIZE as WIRE_RELAY_HEADER_SIZE } from '../wire/constants.js';
 
 /** Bytes of a circuit (or probe) ID. */
 export const CIRCUIT_ID_SIZE = 8;
-/** Bytes a relay adds in front of the inner datagram. */
-export const RELAY_HEADER_SIZE = 1 + CIRCUIT_ID_SIZE;
+/** Bytes a relay adds in front of the inner datagram (the wire constant: kind byte + circuit ID). */
+export const RELAY_HEADER_SIZE = WIRE_RELAY_HEADER_SIZE;
 /** Largest inner datagram that still fits a relayed datagram within the 1200-byte limit. */
-export const MAX_RELAYED_INNER_SIZE = MAX_DATAGRAM_SIZE - RELAY_HEADER_SIZE;
+export const MAX_RELAYED_INNER_SIZE = MAX_INNER_DATAGRAM_SIZE;
 
 /** Datagrams a circuit set-up (`RelayConnect.early`, `RelayIncoming.early`) carries at most. */
 export const MAX_EARLY_DATAGRAMS = 4;

@@ -14,6 +14,7 @@
  * exception is a target that answers with a cookie (the RPC layer resends once at once): that
  * answer is sealed with the target's key, so it is a mesh node that asked for it.
  */
+import { RemoteErrorCode } from '../wire/registry.js';
 import type { Clock } from '../util/clock.js';
 import type { InboundMessage } from '../session/session.js';
 import { FIRST_CONTACT_SIZE } from '../session/padding.js';
@@ -65,7 +66,7 @@ export function unreservedConnectPadding(relayConnect: RelayConnect): Uint8Array
  */
 export function tokenRequest(request: InboundMessage): Envelope {
   const length = Math.max(0, Math.min(request.size - SESSION_OVERHEAD, MAX_ENVELOPE_SIZE - ERROR_ANSWER_ROOM));
-  return { error: { code: 3, message: 'validate your address first' }, padding: new Uint8Array(length) };
+  return { error: { code: RemoteErrorCode.Limit, message: 'validate your address first' }, padding: new Uint8Array(length) };
 }
 
 /** An announcement in progress (see {@link announceUnreserved}). */

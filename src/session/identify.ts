@@ -8,8 +8,10 @@
  * Request:  0x14 | nonce (8) | zero padding up to 64 bytes
  * Response: 0x15 | nonce (8) | node ID (32)          (41 bytes: never more than the request)
  */
-export const IDENTIFY_REQUEST = 0x14;
-export const IDENTIFY_RESPONSE = 0x15;
+import { PACKET_IDENTIFY_REQUEST, PACKET_IDENTIFY_RESPONSE } from '../wire/constants.js';
+
+export const IDENTIFY_REQUEST = PACKET_IDENTIFY_REQUEST;
+export const IDENTIFY_RESPONSE = PACKET_IDENTIFY_RESPONSE;
 export const IDENTIFY_REQUEST_SIZE = 64;
 export const IDENTIFY_RESPONSE_SIZE = 41;
 

@@ -3,7 +3,8 @@
  * an unvalidated address at most as many bytes as it received, so requests are padded to
  * the size their answer (or the cookie that replaces it) needs.
  */
-import type { Envelope } from '../wire/codec.js';
+import { envelopeBodyKind, type Envelope } from '../wire/codec.js';
+import { ENVELOPE_BODIES } from '../wire/registry.js';
 import { MAX_DATAGRAM_SIZE, MIN_FIRST_CONTACT_DATAGRAM_SIZE, SESSION_OVERHEAD } from '../wire/constants.js';
 
 /** Size first-contact requests are padded to, so a cookie answer always fits within them. */
@@ -18,7 +19,8 @@ export const FIRST_CONTACT_LARGE_ANSWER_SIZE = MAX_DATAGRAM_SIZE;
 
 /** Padded size of a first-contact request: a full datagram when its answer may be that large. */
 function firstContactSize(request: Envelope): number {
-  return request.findNode != null || request.findValue != null ? FIRST_CONTACT_LARGE_ANSWER_SIZE : FIRST_CONTACT_SIZE;
+  const kind = envelopeBodyKind(request);
+  return kind !== undefined && ENVELOPE_BODIES[kind].padding === 'large-answer' ? FIRST_CONTACT_LARGE_ANSWER_SIZE : FIRST_CONTACT_SIZE;
 }
 
 /** Requests carrying a token are padded to this size: a cookie answer (about 100 bytes) always fits. */

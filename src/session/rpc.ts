@@ -7,6 +7,7 @@ import type { Clock } from '../util/clock.js';
 import type { Stats } from '../util/stats.js';
 import { LruMap } from '../util/lru.js';
 import { MccError, invalidArgument, type MccErrorCode } from '../errors.js';
+import { RemoteErrorCode } from '../wire/registry.js';
 import { formatAddress } from '../util/address.js';
 import { envelopeBodyKind as bodyKind, type Envelope, type EnvelopeBodyKind } from '../wire/codec.js';
 import type { InboundMessage, SessionLayer, SessionPeer } from './session.js';
@@ -74,8 +75,17 @@ interface Pending {
 /** Error codes carried in `Error` answers. */
 // A peer's "invalid argument" becomes ERR_PEER locally: ERR_INVALID_ARGUMENT means *our caller*
 // passed something wrong, and a remote must not be able to make a valid call look like that.
-const REMOTE_ERROR_CODES: Record<number, MccErrorCode> = { 1: 'ERR_PEER', 2: 'ERR_PEER', 3: 'ERR_LIMIT', 4: 'ERR_NOT_FOUND' };
-const LOCAL_ERROR_CODES: Partial<Record<MccErrorCode, number>> = { ERR_INVALID_ARGUMENT: 2, ERR_LIMIT: 3, ERR_NOT_FOUND: 4 };
+const REMOTE_ERROR_CODES: Record<number, MccErrorCode> = {
+  [RemoteErrorCode.Internal]: 'ERR_PEER',
+  [RemoteErrorCode.InvalidArgument]: 'ERR_PEER',
+  [RemoteErrorCode.Limit]: 'ERR_LIMIT',
+  [RemoteErrorCode.NotFound]: 'ERR_NOT_FOUND',
+};
+const LOCAL_ERROR_CODES: Partial<Record<MccErrorCode, RemoteErrorCode>> = {
+  ERR_INVALID_ARGUMENT: RemoteErrorCode.InvalidArgument,
+  ERR_LIMIT: RemoteErrorCode.Limit,
+  ERR_NOT_FOUND: RemoteErrorCode.NotFound,
+};
 
 /** The RPC layer of one node. */
 export class RpcLayer {
@@ -264,7 +274,7 @@ export class RpcLayer {
     } catch (error) {
       // Only our own typed errors travel; anything else may carry internals, so it goes as a bare code.
       const typed = error instanceof MccError ? error : undefined;
-      const code = typed ? (LOCAL_ERROR_CODES[typed.code] ?? 1) : 1;
+      const code = typed ? (LOCAL_ERROR_CODES[typed.code] ?? RemoteErrorCode.Internal) : RemoteErrorCode.Internal;
       answer = { error: { code, message: typed ? typed.message.slice(0, 200) : 'internal error' } };
     }
     if (!answer || this.closed) return;

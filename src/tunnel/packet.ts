@@ -12,17 +12,18 @@
 
 import type { CryptoSuite } from '../crypto/types.js';
 import { CID_LENGTH } from './handshake.js';
+import { MAX_INNER_DATAGRAM_SIZE, PACKET_RELAYED, PACKET_TUNNEL } from '../wire/constants.js';
 
 /** First byte of a tunnel datagram. */
-export const TUNNEL_PACKET_TYPE = 0x12;
-/** First byte reserved for tunnel datagrams relayed through a third node. */
-export const RELAYED_PACKET_TYPE = 0x13;
+export const TUNNEL_PACKET_TYPE = PACKET_TUNNEL;
+/** First byte of a datagram relayed through a third node (which may carry a tunnel datagram). */
+export const RELAYED_PACKET_TYPE = PACKET_RELAYED;
 /** Header bytes: type, connection ID, packet number. */
 export const HEADER_LENGTH = 1 + CID_LENGTH + 8;
 /** AEAD tag bytes. */
 export const TAG_LENGTH = 16;
 /** Largest datagram the tunnel sends: 1200 less the 9-byte relay header, so tunnels fit relay circuits (src/nat). */
-export const MAX_DATAGRAM = 1191;
+export const MAX_DATAGRAM = MAX_INNER_DATAGRAM_SIZE;
 /** Largest frame payload per packet. */
 export const MAX_PAYLOAD = MAX_DATAGRAM - HEADER_LENGTH - TAG_LENGTH;
 /** Packet numbers per key generation (2^20 packets is about 1.2 GB). */

@@ -15,12 +15,22 @@ export const MAX_DATAGRAM_SIZE = 1200;
 /** High nibble of byte 0: the protocol version, so a v2 datagram is recognisable before any crypto. */
 export const VERSION_NIBBLE = PROTOCOL_VERSION << 4;
 
+// Byte 0 of every datagram kind; src/wire/registry.ts says what each is and who handles it.
 /** Byte 0 of a session datagram (sealed Envelope between two node identities). */
 export const PACKET_SESSION = VERSION_NIBBLE | 0x1; // 0x11
-/** Byte 0 of a tunnel datagram (reserved for the tunnel layer). */
+/** Byte 0 of a tunnel datagram. */
 export const PACKET_TUNNEL = VERSION_NIBBLE | 0x2; // 0x12
-/** Byte 0 of a relayed datagram (reserved for the relay layer). */
+/** Byte 0 of a relayed datagram or hole-punch probe. */
 export const PACKET_RELAYED = VERSION_NIBBLE | 0x3; // 0x13
+/** Byte 0 of an identify request (cleartext first-contact probe). */
+export const PACKET_IDENTIFY_REQUEST = VERSION_NIBBLE | 0x4; // 0x14
+/** Byte 0 of an identify response. */
+export const PACKET_IDENTIFY_RESPONSE = VERSION_NIBBLE | 0x5; // 0x15
+
+/** The relay header in front of a relayed datagram: kind byte and 8-byte circuit ID. */
+export const RELAY_HEADER_SIZE = 1 + 8;
+/** Largest datagram that fits a relay circuit (1191): tunnel datagrams are capped here on every path. */
+export const MAX_INNER_DATAGRAM_SIZE = MAX_DATAGRAM_SIZE - RELAY_HEADER_SIZE;
 
 /** Node ID length: a raw Ed25519 public key. */
 export const NODE_ID_SIZE = 32;
