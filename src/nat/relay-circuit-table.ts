@@ -1,18 +1,18 @@
 /**
  * The circuits a relay client is an end of (relay-client.ts), and which new circuit may take
  * a place in the table. Any relay can announce circuits to us (`RelayIncoming`) naming any
- * initiator, so making room must never cost a circuit that is in use: dropping the oldest, as
- * the table did, let 64 bogus announcements cut off every relayed connection (found in review).
+ * initiator, so making room must never cost a circuit that is in use: dropping the oldest would
+ * let 64 bogus announcements cut off every relayed connection.
  *
  * - In use: traffic went through the circuit both ways within {@link CIRCUIT_IDLE_MS}, it is
  *   younger than {@link SETUP_GRACE_MS}, or it is ours and its set-up still runs. Traffic is read
  *   from RelayTransport's per-circuit datagram counts every {@link TRAFFIC_READ_INTERVAL_MS} while
  *   the table holds circuits, and whenever a circuit is to be added: a count that moved since the
  *   previous reading moved "at this reading", at most one interval after it really did (so a
- *   circuit may look in use up to 10 s too long, never idle too early). Before, counts were read
- *   only when a circuit was to be added: after a quiet hour, traffic of an hour ago looked brand
- *   new and every circuit "in use" (found in review). The hot path stays as it was (one increment
- *   per datagram): stamping each datagram with the clock cost ~60 ns per received datagram,
+ *   circuit may look in use up to 10 s too long, never idle too early). Read only when a circuit
+ *   is to be added, traffic of an hour ago would look brand new after a quiet hour and every
+ *   circuit "in use". The hot path is one increment per datagram: stamping each datagram with the
+ *   clock would cost ~60 ns per received datagram,
  *   doubling the transport's own per-datagram cost; a timer every 10 s costs nothing measurable.
  * - Full: a circuit not in use makes room, the one idle longest; one that never carried anything
  *   (what a flood of announcements creates) before any other, oldest first. When every circuit
@@ -51,7 +51,7 @@ export const RELAY_SHARE_DIVISOR = 4;
  * Circuits others open to us take at most this share (3/4) of the table: the rest is for circuits
  * we open (`RelayClient.open`), which announcements can never crowd out. Every new circuit is in
  * use for {@link SETUP_GRACE_MS}, so without it four sybil relays (a quarter each) could refuse
- * our every connect, again every 10 s (found in review).
+ * our every connect, again every 10 s.
  */
 export const MAX_INCOMING_SHARE = 3 / 4;
 /**
