@@ -6,7 +6,7 @@
  *   node --import tsx examples/web-through-mesh.ts
  */
 import { createServer } from 'node:http';
-import { MccNode, formatAddress } from '../src/index.js';
+import { MccNode, formatAddress } from 'mcc-mesh';
 
 // An ordinary HTTP server on 127.0.0.1, knowing nothing of mcc-mesh.
 const web = createServer((request, response) => response.end(`hello from the web server, you asked for ${request.url}\n`));
