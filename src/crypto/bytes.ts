@@ -85,17 +85,6 @@ export function lowOrderError(cause?: unknown): MccError {
   return new MccError('ERR_CRYPTO', 'X25519 produced an all-zero shared secret (low-order public key)', { cause });
 }
 
-/** Lowercase hex encoding. */
-export function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}
-
-/** Decodes strict hex (even length, hex digits only); returns null on anything else. */
-export function fromHex(hex: string): Uint8Array | null {
-  if (typeof hex !== 'string' || hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) return null;
-  return Uint8Array.from(Buffer.from(hex, 'hex'));
-}
-
 /**
  * Copies a Node `Buffer` into a plain `Uint8Array`, so both suites return the same
  * type and callers never hold a view into Node's shared allocation pool.

@@ -8,7 +8,8 @@ import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { chmod, link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { MccError, invalidArgument } from '../errors.js';
-import { KEY_LENGTH, fromHex, hasLength, toHex } from './bytes.js';
+import { KEY_LENGTH, hasLength } from './bytes.js';
+import { bytesToHex, equalBytes, hexToBytes } from '../util/bytes.js';
 import { nodeCryptoSuite } from './node-suite.js';
 import type { CryptoSuite, KeyPair } from './types.js';
 
@@ -36,11 +37,11 @@ function identityError(message: string, path: string, cause?: unknown): MccError
  */
 export function protectKeyPair(publicKey: Uint8Array, secretKey: Uint8Array): KeyPair {
   const keyPair = { publicKey } as KeyPair;
-  const shown = (): { publicKey: string } => ({ publicKey: toHex(publicKey) });
+  const shown = (): { publicKey: string } => ({ publicKey: bytesToHex(publicKey) });
   Object.defineProperties(keyPair, {
     secretKey: { value: secretKey, enumerable: false },
     toJSON: { value: shown, enumerable: false },
-    [Symbol.for('nodejs.util.inspect.custom')]: { value: () => `KeyPair { publicKey: '${toHex(publicKey)}', secretKey: [hidden] }`, enumerable: false },
+    [Symbol.for('nodejs.util.inspect.custom')]: { value: () => `KeyPair { publicKey: '${bytesToHex(publicKey)}', secretKey: [hidden] }`, enumerable: false },
   });
   return keyPair;
 }
@@ -59,7 +60,7 @@ export function identityFromSecret(secretKey: Uint8Array, suite: CryptoSuite = n
 
 /** Lowercase hex form of a node ID (its 32-byte public key), for logs and the REST API. */
 export function nodeIdToHex(id: Uint8Array): string {
-  return toHex(id);
+  return bytesToHex(id);
 }
 
 /** The node's position in the DHT key space: SHA-256 of its public key. */
@@ -68,16 +69,21 @@ export function dhtPosition(suite: CryptoSuite, publicKey: Uint8Array): Uint8Arr
 }
 
 /** True when both arrays hold the same bytes (not secret-dependent timing: used on public keys). */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+/** Strict hex (even length, hex digits only), or null. */
+function hexOrNull(hex: string): Uint8Array | null {
+  try {
+    return hexToBytes(hex);
+  } catch {
+    return null;
+  }
 }
 
 function serialise(keyPair: KeyPair): string {
   const body = {
     type: IDENTITY_FILE_TYPE,
     version: IDENTITY_FILE_VERSION,
-    secretKey: toHex(keyPair.secretKey),
-    publicKey: toHex(keyPair.publicKey),
+    secretKey: bytesToHex(keyPair.secretKey),
+    publicKey: bytesToHex(keyPair.publicKey),
   };
   return `${JSON.stringify(body, null, 2)}\n`;
 }
@@ -87,7 +93,7 @@ function checkKeyPair(keyPair: KeyPair, suite: CryptoSuite, argument: string): v
   if (keyPair === null || typeof keyPair !== 'object') throw invalidArgument(argument, 'must be a key pair');
   if (!hasLength(keyPair.secretKey, KEY_LENGTH)) throw invalidArgument(argument, `secretKey must be ${KEY_LENGTH} bytes`);
   if (!hasLength(keyPair.publicKey, KEY_LENGTH)) throw invalidArgument(argument, `publicKey must be ${KEY_LENGTH} bytes`);
-  if (!sameBytes(suite.ed25519PublicKey(keyPair.secretKey), keyPair.publicKey)) {
+  if (!equalBytes(suite.ed25519PublicKey(keyPair.secretKey), keyPair.publicKey)) {
     throw invalidArgument(argument, 'publicKey does not match secretKey');
   }
 }
@@ -142,11 +148,11 @@ function parseIdentity(text: string, path: string, suite: CryptoSuite): KeyPair 
   const record = body as Record<string, unknown>;
   if (record.type !== IDENTITY_FILE_TYPE) throw identityError(`identity file type is not "${IDENTITY_FILE_TYPE}"`, path);
   if (record.version !== IDENTITY_FILE_VERSION) throw identityError(`unsupported identity file version ${String(record.version)}`, path);
-  const secretKey = typeof record.secretKey === 'string' ? fromHex(record.secretKey) : null;
-  const publicKey = typeof record.publicKey === 'string' ? fromHex(record.publicKey) : null;
+  const secretKey = typeof record.secretKey === 'string' ? hexOrNull(record.secretKey) : null;
+  const publicKey = typeof record.publicKey === 'string' ? hexOrNull(record.publicKey) : null;
   if (secretKey === null || secretKey.length !== KEY_LENGTH) throw identityError('identity file secretKey is not 32 bytes of hex', path);
   if (publicKey === null || publicKey.length !== KEY_LENGTH) throw identityError('identity file publicKey is not 32 bytes of hex', path);
-  if (!sameBytes(suite.ed25519PublicKey(secretKey), publicKey)) {
+  if (!equalBytes(suite.ed25519PublicKey(secretKey), publicKey)) {
     throw identityError('identity file publicKey does not match its secretKey', path);
   }
   return protectKeyPair(publicKey, secretKey);

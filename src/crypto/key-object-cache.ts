@@ -13,7 +13,7 @@
  */
 
 import { createHash, type KeyObject } from 'node:crypto';
-import { toHex } from './bytes.js';
+import { bytesToHex } from '../util/bytes.js';
 
 /** Options of a {@link KeyObjectCache}. */
 export interface KeyObjectCacheOptions {
@@ -53,7 +53,7 @@ export class KeyObjectCache {
 
   /** Returns the cached KeyObject for `raw`, building it on a miss (and caching it once admitted). */
   get(raw: Uint8Array): KeyObject {
-    const id = this.secret ? createHash('sha256').update(FINGERPRINT_PREFIX).update(raw).digest('base64') : toHex(raw);
+    const id = this.secret ? createHash('sha256').update(FINGERPRINT_PREFIX).update(raw).digest('base64') : bytesToHex(raw);
     const hit = this.entries.get(id);
     if (hit !== undefined) {
       // Re-insert to mark as most recently used (Map keeps insertion order).

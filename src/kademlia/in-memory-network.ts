@@ -7,6 +7,7 @@
  */
 import { abortError } from '../errors.js';
 import type { Clock } from '../util/clock.js';
+import { equalBytes } from '../util/bytes.js';
 import type { Contact, FindNodeResult, FindValuePage, FindValueResult, KadNetwork, ObserveOptions, SignedRecord, StoreResult } from './types.js';
 import { CONTACT_WIRE_BYTES, recordWireBytes } from './wire-size.js';
 import { mulberry32 } from '../util/random.js';
@@ -56,12 +57,6 @@ function inClientMode(member: Member): boolean {
   return member.handlers?.clientMode ?? member.clientMode;
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** Deterministic PRNG (mulberry32) for reproducible simulations. */
 export const seededRandom: (seed: number) => () => number = mulberry32;
 
@@ -97,7 +92,7 @@ export class InMemoryKadHub {
   private find(id: Uint8Array): Member | undefined {
     const list = this.members.get(idSlot(id));
     if (list === undefined) return undefined;
-    for (const member of list) if (sameBytes(member.contact.id, id)) return member;
+    for (const member of list) if (equalBytes(member.contact.id, id)) return member;
     return undefined;
   }
 
@@ -111,7 +106,7 @@ export class InMemoryKadHub {
   leave(id: Uint8Array): void {
     const list = this.members.get(idSlot(id));
     if (list === undefined) return;
-    const at = list.findIndex((member) => sameBytes(member.contact.id, id));
+    const at = list.findIndex((member) => equalBytes(member.contact.id, id));
     if (at >= 0) list.splice(at, 1);
     if (list.length === 0) this.members.delete(idSlot(id));
   }

@@ -35,7 +35,6 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import type { Address } from '../util/address.js';
-import { formatAddress } from '../util/address.js';
 import type { TimerHandle } from '../util/clock.js';
 import type { Transport } from '../transport/types.js';
 import { bytesToHex } from '../util/bytes.js';
@@ -378,9 +377,4 @@ export class HolePuncher extends EventEmitter<HolePuncherEvents> {
     attempt.begin();
     return answer;
   }
-}
-
-/** For logs: "a.b.c.d:p via socket" descriptions. */
-export function describePunch(result: PunchResult): string {
-  return `${formatAddress(result.address)}${result.transport ? ' (extra socket)' : ''} after ${result.elapsedMs} ms`;
 }

@@ -15,7 +15,6 @@
  * virtual address that somehow reached a real socket would be discarded by routers.
  */
 import type { Address } from '../util/address.js';
-import { hexToBytes } from '../util/bytes.js';
 import { MAX_INNER_DATAGRAM_SIZE, PACKET_RELAYED, RELAY_HEADER_SIZE as WIRE_RELAY_HEADER_SIZE } from '../wire/constants.js';
 
 /** Bytes of a circuit (or probe) ID. */
@@ -101,9 +100,4 @@ export function circuitIdOf(address: Address): string | undefined {
     hex += group.padStart(4, '0');
   }
   return hex;
-}
-
-/** Circuit ID bytes from hex (for messages). */
-export function circuitIdBytes(hex: string): Uint8Array {
-  return hexToBytes(hex);
 }

@@ -381,9 +381,3 @@ function validEarly(early: Uint8Array[]): boolean {
   }
   return bytes <= MAX_EARLY_BYTES;
 }
-
-/** The observed address in a relay answer, if well-formed. */
-export function observedFrom(message: InboundMessage): Address | undefined {
-  const socket = message.envelope.relayReservation?.observed ?? message.envelope.relayCircuit?.observed;
-  return fromSocketAddress(socket) ?? undefined;
-}

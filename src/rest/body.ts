@@ -57,10 +57,6 @@ export function requiredString(body: Record<string, unknown>, field: string, max
   return value;
 }
 
-export function optionalString(body: Record<string, unknown>, field: string, maxLength = 1024): string | undefined {
-  return body[field] === undefined ? undefined : requiredString(body, field, maxLength);
-}
-
 export function integer(value: unknown, field: string, min: number, max: number): number {
   const number = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
   if (typeof number !== 'number' || !Number.isInteger(number) || number < min || number > max) throw bad(field, `expected an integer ${min}..${max}`);

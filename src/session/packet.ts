@@ -127,8 +127,3 @@ export function openSessionDatagram(suite: CryptoSuite, key: Uint8Array, bytes: 
     return null;
   }
 }
-
-/** Size of the sealed datagram for an Envelope of `envelopeLength` bytes (header + ciphertext + tag). */
-export function sessionDatagramSize(envelopeLength: number): number {
-  return SESSION_OVERHEAD + envelopeLength;
-}

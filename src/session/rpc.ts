@@ -11,7 +11,7 @@ import { RemoteErrorCode } from '../wire/registry.js';
 import { formatAddress } from '../util/address.js';
 import { envelopeBodyKind as bodyKind, type Envelope, type EnvelopeBodyKind } from '../wire/codec.js';
 import type { InboundMessage, SessionLayer, SessionPeer } from './session.js';
-import { DEFAULT_RTT_LIMITS, RttEstimator } from './rtt.js';
+import { DEFAULT_RTO_LIMITS, RttEstimator } from '../util/rtt.js';
 import { bytesToHex, equalBytes } from '../util/bytes.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { PROTOCOL_VERSION } from '../wire/constants.js';
@@ -129,7 +129,7 @@ export class RpcLayer {
 
   /** {@link RpcLayer.rto} keyed by hex ID; peeks so that asking does not refresh the peer's place in the LRU. */
   private rtoOf(peerHex: string): number {
-    return this.rtts.peek(peerHex)?.rto() ?? DEFAULT_RTT_LIMITS.initialRtoMs;
+    return this.rtts.peek(peerHex)?.rto() ?? DEFAULT_RTO_LIMITS.initialRtoMs;
   }
 
   /** Sends a request and resolves with the authenticated answer. */

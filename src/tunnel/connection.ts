@@ -16,7 +16,7 @@ import { HEADER_LENGTH, KEY_GENERATION_PACKETS, MAX_DATAGRAM, MAX_PAYLOAD, Packe
 import { Pacer } from './pacer.js';
 import { PATH_FRAME_LENGTH, PathValidator, type PathOutcome } from './path-validation.js';
 import { Recovery, type FrameOutcome, type SentFrame } from './recovery.js';
-import { RttEstimator } from './rtt.js';
+import { RttEstimator } from '../util/rtt.js';
 import { StreamTable, type ConnectionEvent } from './stream-table.js';
 
 import { CloseCode, type ConnectionStats } from './connection-types.js';

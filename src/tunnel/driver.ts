@@ -4,7 +4,7 @@
  * Transport and Clock, and demultiplexes inbound 0x12 datagrams by connection ID.
  */
 
-import { EventEmitter } from 'node:events';
+import { EventEmitter } from 'eventemitter3';
 import type { CryptoSuite, KeyPair } from '../crypto/types.js';
 import { invalidArgument } from '../errors.js';
 import type { Transport } from '../transport/types.js';

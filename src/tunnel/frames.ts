@@ -43,14 +43,6 @@ export interface FrameSink {
   onClose(code: number, reason: string): void;
 }
 
-/** Largest STREAM frame header: type + three 8-byte varints. */
-export const MAX_STREAM_HEADER = 1 + 8 + 8 + 8;
-
-/** Bytes a STREAM frame header takes for these fields. */
-export function streamHeaderLength(id: number, offset: number, length: number): number {
-  return 1 + varintLength(id) + varintLength(offset) + varintLength(length);
-}
-
 /** Writes a STREAM frame header (the caller copies `length` data bytes right after). */
 export function writeStreamHeader(buf: Uint8Array, at: number, id: number, offset: number, length: number, fin: boolean): number {
   buf[at++] = fin ? FrameType.STREAM_FIN : FrameType.STREAM;

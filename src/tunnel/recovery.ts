@@ -6,7 +6,7 @@
  */
 
 import type { CongestionController } from './congestion.js';
-import type { RttEstimator } from './rtt.js';
+import type { RttEstimator } from '../util/rtt.js';
 
 /** What a sent packet carried, so it can be resent or released on loss or ack. */
 export type SentFrame =
@@ -134,7 +134,7 @@ export class Recovery {
     if (newlyAckedLargestTime !== -Infinity) {
       const sample = Math.max(now - newlyAckedLargestTime, 0.001);
       if (this.firstRttSampleAt === Infinity) this.firstRttSampleAt = now;
-      this.rtt.update(sample, Math.min(ackDelayMs, this.peerMaxAckDelayMs));
+      this.rtt.sample(sample, Math.min(ackDelayMs, this.peerMaxAckDelayMs));
       this.cc.onRttSample?.(sample, largest, nextPn);
       this.ptoCount = 0;
     }

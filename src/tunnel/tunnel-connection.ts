@@ -4,7 +4,7 @@
  * injected Clock for its next deadline, and turns its events into Duplex streams.
  */
 
-import { EventEmitter } from 'node:events';
+import { EventEmitter } from 'eventemitter3';
 import { MccError } from '../errors.js';
 import { sameAddress, type Address } from '../util/address.js';
 import type { Clock, TimerHandle } from '../util/clock.js';

@@ -1,22 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RttEstimator } from '../../src/session/rtt.js';
+import { RttEstimator } from '../../src/util/rtt.js';
 import { createSimMesh } from '../helpers/sim-mesh.js';
 
 test('RTT estimation follows RFC 6298: first sample, smoothing, RTO floor and cap', () => {
-  const rtt = new RttEstimator({ initialRtoMs: 1000, minRtoMs: 50, maxRtoMs: 10_000 });
-  assert.equal(rtt.rto(), 1000, 'initial RTO before any sample');
+  const limits = { initialRtoMs: 1000, minRtoMs: 50, maxRtoMs: 10_000 };
+  const rtt = new RttEstimator();
+  assert.equal(rtt.rto(limits), 1000, 'initial RTO before any sample');
+  assert.equal(rtt.srtt, undefined);
   rtt.sample(100);
   assert.equal(rtt.srtt, 100);
-  assert.equal(rtt.rttvar, 50);
-  assert.equal(rtt.rto(), 300); // 100 + 4 * 50
+  assert.equal(rtt.variance, 50);
+  assert.equal(rtt.rto(limits), 300); // 100 + 4 * 50
   rtt.sample(200);
-  assert.equal(rtt.rttvar, 0.75 * 50 + 0.25 * 100);
+  assert.equal(rtt.variance, 0.75 * 50 + 0.25 * 100);
   assert.equal(rtt.srtt, 0.875 * 100 + 0.125 * 200);
   for (let i = 0; i < 100; i++) rtt.sample(1);
-  assert.equal(rtt.rto(), 50, 'floored');
+  assert.equal(rtt.rto(limits), 50, 'floored');
   for (let i = 0; i < 100; i++) rtt.sample(60_000);
-  assert.equal(rtt.rto(), 10_000, 'capped');
+  assert.equal(rtt.rto(limits), 10_000, 'capped');
   rtt.sample(Number.NaN);
   rtt.sample(-5);
   assert.equal(rtt.samples, 202, 'nonsense samples are ignored');

@@ -4,9 +4,9 @@
  * redirect the connection (that would let an on-path observer aim our traffic at a victim).
  */
 import { test } from 'node:test';
+import { once } from 'node:events';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import { once } from 'node:events';
 import type { Connection } from '../../src/tunnel/connection.js';
 import { UdpTransport } from '../../src/transport/udp.js';
 import { systemClock, TrackedClock } from '../../src/util/clock.js';
@@ -47,7 +47,7 @@ test('a packet replayed from another address (real UDP) does not move the connec
   const serverTransport = new UdpTransport({ host: '127.0.0.1' });
   const pair = await connectPair(clientTransport, serverTransport, clock);
   t.after(() => pair.close());
-  const serverSide: Promise<TunnelStream> = once(pair.serverConnection, 'stream').then(([stream]) => stream as TunnelStream);
+  const serverSide: Promise<TunnelStream> = new Promise<TunnelStream>((resolve) => pair.serverConnection.once('stream', resolve));
   const stream = pair.clientConnection.openStream();
   stream.on('error', () => {}); // close() below destroys open streams with ERR_STREAM
   stream.write('hello');

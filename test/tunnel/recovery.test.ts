@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NewReno } from '../../src/tunnel/congestion.js';
 import { Recovery, type FrameOutcome, type SentFrame } from '../../src/tunnel/recovery.js';
-import { RttEstimator } from '../../src/tunnel/rtt.js';
+import { RttEstimator } from '../../src/util/rtt.js';
 
 const MSS = 1200;
 const MAX_ACK_DELAY = 25;

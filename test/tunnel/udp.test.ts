@@ -11,7 +11,7 @@ async function udpPair(clock = new TrackedClock(systemClock)): Promise<TunnelPai
   return Object.assign(pair, { clock });
 }
 
-function once<T = unknown>(emitter: NodeJS.EventEmitter, event: string): Promise<T> {
+function once<T = unknown>(emitter: { once: (...args: any[]) => unknown }, event: string): Promise<T> {
   return new Promise((resolve) => emitter.once(event, resolve as (v: T) => void));
 }
 
