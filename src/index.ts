@@ -19,7 +19,7 @@ export type { Registration, RegistrationState } from './discovery/registration.j
 export type { Provider, ServiceMetadata } from './discovery/provider-record.js';
 export type { WatchEvent } from './discovery/watch.js';
 export type { Strategy, StrategyFunction } from './discovery/load-balancing.js';
-export type { PutOptions, PutResult, GetOptions, GetResult } from './kademlia/values.js';
+export type { PutOptions, PutResult, GetOptions, GetResult } from './kademlia/dht.js';
 export type { SignedRecord, Contact } from './kademlia/types.js';
 export { MccError, type MccErrorCode } from './errors.js';
 export type { Address } from './util/address.js';

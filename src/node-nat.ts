@@ -21,7 +21,7 @@ import { localAddresses } from './util/interfaces.js';
 import type { CryptoSuite } from './crypto/types.js';
 import type { InboundMessage, SessionLayer } from './session/session.js';
 import type { RpcLayer } from './session/rpc.js';
-import type { Dht } from './kademlia/values.js';
+import type { Dht } from './kademlia/dht.js';
 import type { Contact } from './kademlia/types.js';
 import type { TunnelDriver } from './tunnel/driver.js';
 import { NatService, type NatServiceOptions } from './nat/nat-service.js';

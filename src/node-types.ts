@@ -5,7 +5,7 @@ import type { Logger } from './util/logger.js';
 import type { MccError } from './errors.js';
 import type { CryptoSuite, KeyPair } from './crypto/types.js';
 import type { Transport } from './transport/types.js';
-import type { GetOptions, GetResult, PutOptions, PutResult } from './kademlia/values.js';
+import type { GetOptions, GetResult, PutOptions, PutResult } from './kademlia/dht.js';
 import type { Strategy } from './discovery/load-balancing.js';
 import type { TunnelConfig } from './tunnel/config.js';
 import type { RelayServerOptions } from './nat/relay-server.js';

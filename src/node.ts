@@ -17,7 +17,7 @@ import { UdpTransport } from './transport/udp.js';
 import { SessionLayer, type InboundMessage, type SessionPeer } from './session/session.js';
 import { RpcLayer } from './session/rpc.js';
 import { toSocketAddress } from './wire/address.js';
-import { Dht } from './kademlia/values.js';
+import { Dht } from './kademlia/dht.js';
 import type { Contact } from './kademlia/types.js';
 import { RpcKadNetwork, serveKademlia } from './kademlia/rpc-network.js';
 import { Discovery } from './discovery/discovery.js';

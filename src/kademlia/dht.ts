@@ -1,390 +1,391 @@
 /**
- * One node's Kademlia DHT: routing-table upkeep, the server side of the four RPCs,
- * iterative lookups, and timers for bucket refresh, expiry, author republish and holder
- * refresh. Network-agnostic: outgoing RPCs go through {@link KadNetwork}, time through the
- * injected {@link Clock}; the node calls `observe` and the `handle*` methods for inbound
- * authenticated messages. Value put/get lives in `values.ts` on top of this class.
+ * Values on the DHT: `put` (immutable or signed mutable), `putRecord` (any signed record,
+ * e.g. discovery's provider records), `get` (the highest valid seq wins) and `getRecords`
+ * (the whole 1-to-many set), plus author republish and holder refresh on the maintenance
+ * tick. Storing goes to the k closest nodes, each with the write token it issued during
+ * the lookup.
  */
-import { subnetGroup } from './subnet.js';
-import type { CryptoSuite } from '../crypto/types.js';
-import { MccError, invalidArgument } from '../errors.js';
+import type { KeyPair } from '../crypto/types.js';
+import { MccError, invalidArgument, throwIfAborted } from '../errors.js';
 import { bytesToHex } from '../util/bytes.js';
-import type { Clock, TimerHandle } from '../util/clock.js';
-import { LruMap } from '../util/lru.js';
-import { deadline, linkedController, type Deadline } from './deadline.js';
-import { Positions, isId, randomPositionInBucket, sameId } from './keyspace.js';
-import { iterativeLookup, validContact, type LookupParams, type LookupResult, type QueryAnswer } from './lookup.js';
-import { RoutingTable, type ContactEncoder, type TableEntry } from './routing-table.js';
-import { snapshotTable, type RoutingSnapshot } from './snapshot.js';
-import { RecordStore, type RecordStoreOptions } from './storage.js';
-import { ID_LENGTH, type Contact, type FindNodeResult, type FindValueResult, type KadNetwork, type ObserveOptions, type SignedRecord, type StoreResult } from './types.js';
-import { WriteTokens } from './write-tokens.js';
+import { DhtCore, type DhtOptions } from './dht-core.js';
+import { Slots, fetchRemainingPages, type PagedHolder, type PagingParams } from './paging.js';
+import { compareDistance, isId, mutableKey } from './keyspace.js';
+import { authorKey, checkRecord, createImmutableRecord, isBoundMutable, isImmutable, signRecord, supersedes } from './record.js';
+import type { Contact, FindValueResult, SignedRecord } from './types.js';
+import { MAX_VALUE_SIZE } from './types.js';
+import { recordFitsDatagram } from './wire-size.js';
 
-/** Options of a {@link DhtCore}. Only `id`, `suite`, `clock` and `network` are required. */
-export interface DhtOptions {
-  /** Our node ID (Ed25519 public key). */
-  id: Uint8Array;
-  suite: CryptoSuite;
-  clock: Clock;
-  network: KadNetwork;
-  /** Wall-clock ms since the epoch, for record expiry. Default `Date.now` (inject a virtual one in simulations). */
-  wallClock?: () => number;
-  /** Client mode: we query but ask others not to add us (we are not reachable). Default false. */
-  clientMode?: boolean;
-  /** Bucket size and replication factor. Default 20. */
-  k?: number;
-  /** Size multipliers of the first (widest-range) buckets; default [8, 4, 2] (see RoutingTable.capacity). */
-  wideBuckets?: readonly number[];
-  /** Lookup tuning (alpha, caps, timeouts). */
-  lookup?: LookupParams;
-  /** Storage limits (see {@link RecordStoreOptions}). */
-  storage?: Omit<RecordStoreOptions, 'suite' | 'wallClock'>;
-  /** Refresh a bucket no lookup touched for this long, ms. Default 15 min. */
-  bucketRefreshMs?: number;
-  /** Period of the maintenance tick (expiry sweep, refresh, republish), ms. Default 60 s. */
-  maintenanceMs?: number;
-  /** Deadline of a liveness ping or STORE, ms. Default 2,000. */
-  rpcTimeoutMs?: number;
-  /** After the join lookup, also refresh the non-full buckets farther out (Kademlia's join). Default true. */
-  refreshOnJoin?: boolean;
+/** Options of {@link Dht.put}. Without `keyPair` the value is immutable (key = hash of value). */
+export interface PutOptions {
+  /** Author key pair: makes the value mutable, keyed by hash of public key and salt. */
+  keyPair?: KeyPair;
+  salt?: Uint8Array;
   /**
-   * Most buckets the join refreshes, nearest first from our closest neighbour's bucket
-   * outward. Default 3. The far buckets (half, a quarter, ... of the network) fill by
-   * themselves from the traffic of others' lookups and from maintenance refresh.
+   * Sequence number of a mutable value; the highest seq wins on read. Default: the wall
+   * clock in ms, or one more than our last put of this key in this process if that is
+   * higher, so a put after a restart still supersedes what the previous process stored.
+   * A put whose seq holders refuse as stale (they hold a seq at least as high for this
+   * key) rejects with `ERR_PEER` (`details.reason` = 'stale').
    */
-  joinRefreshBuckets?: number;
-  /** Most routing-table contacts told when this node switches to client mode. Default 2k. */
-  clientModeAnnounce?: number;
+  seq?: number;
+  /** Lifetime, ms. Default {@link DhtValueOptions.defaultTtlMs}. */
+  ttlMs?: number;
+  /** Republish before expiry while the node runs. Default true. */
+  republish?: boolean;
+  signal?: AbortSignal;
 }
 
-/** Counters for diagnostics and tests. */
-export interface DhtStats {
-  lookups: number;
-  queries: number;
-  storesReceived: number;
-  storesRejected: number;
-  malformedContacts: number;
+/** Outcome of a put. */
+export interface PutResult {
+  key: Uint8Array;
+  record: SignedRecord;
+  /** Nodes that accepted the record (ourselves included when we are among the k closest). */
+  stored: number;
 }
 
-/** Client-mode peers remembered (see DhtCore.observe). */
-const CLIENT_MODE_MEMORY = 1024;
+/** Outcome of a get: the winning value. */
+export interface GetResult {
+  key: Uint8Array;
+  value: Uint8Array;
+  record: SignedRecord;
+}
 
-/** Empty answer object for handlers, so hot paths allocate nothing when nothing is found. */
-const NO_RECORDS: SignedRecord[] = [];
+/** Options of reads. */
+export interface GetOptions {
+  signal?: AbortSignal;
+  /** Stop once this many holders answered with valid records (immutable values stop at the first). Default 3. */
+  quorum?: number;
+}
 
-/** The Kademlia core of one node. */
-export class DhtCore {
-  readonly id: Uint8Array;
-  readonly idHex: string;
-  /** Our position: SHA-256 of our ID. */
-  readonly position: Uint8Array;
-  readonly k: number;
-  readonly positions: Positions;
-  readonly table: RoutingTable;
-  readonly store: RecordStore;
-  private mode: boolean;
-  readonly stats: DhtStats = { lookups: 0, queries: 0, storesReceived: 0, storesRejected: 0, malformedContacts: 0 };
-  /** Hooks run on every maintenance tick (values.ts registers republish and holder refresh). */
-  readonly maintenanceHooks: Array<() => void> = [];
-  private readonly tokens: WriteTokens;
-  private readonly wall: () => number;
-  private typicalRtt: number | undefined;
-  private tick: TimerHandle | undefined;
-  private running = false;
-  /** Peers whose last request said client mode (hex IDs, least recently flagged evicted first): answers do not re-add them. */
-  private readonly clientModePeers = new LruMap<string, true>(CLIENT_MODE_MEMORY);
-  /** Lookups and RPC deadlines in progress, aborted by {@link DhtCore.stop}. */
-  private readonly inflight = new Set<{ abort(reason?: unknown): void }>();
+/** Value-related options on top of {@link DhtOptions}. */
+export interface DhtValueOptions extends DhtOptions {
+  /** Default record lifetime, ms. Default 1 h. */
+  defaultTtlMs?: number;
+  /** A holder re-stores a record to the current k closest when nobody re-stored it for this long, ms. Default 30 min. */
+  holderRefreshMs?: number;
+  /** Keys refreshed by a holder per maintenance tick. Default 8. */
+  holderRefreshPerTick?: number;
+  /** Fetching the rest of large record sets after a read's lookup (see paging.ts). */
+  paging?: PagingParams & {
+    /** Page requests in flight across all reads of this node. Default 48. */
+    maxInFlight?: number;
+  };
+}
 
-  constructor(readonly options: DhtOptions) {
-    if (!isId(options.id)) throw invalidArgument('id', 'must be a 32-byte node ID');
-    this.id = Uint8Array.from(options.id);
-    this.idHex = bytesToHex(this.id);
-    this.k = options.k ?? 20;
-    this.mode = options.clientMode ?? false;
-    this.positions = new Positions(options.suite);
-    this.position = this.positions.of(this.id);
-    this.wall = options.wallClock ?? (() => Date.now());
-    this.table = new RoutingTable({ self: this.position, clock: options.clock, k: this.k, ...(options.wideBuckets ? { wideBuckets: options.wideBuckets } : {}) });
-    this.store = new RecordStore({ suite: options.suite, wallClock: this.wall, ...options.storage });
-    this.tokens = new WriteTokens(options.suite, options.clock);
-  }
+interface Published {
+  record: SignedRecord;
+  keyPair: KeyPair | undefined;
+  ttlMs: number;
+  republishAt: number;
+}
 
-  /** Client mode: query, but stay out of others' routing tables. Settable: the node switches it when its reachability changes. */
-  get clientMode(): boolean {
-    return this.mode;
+/** The DHT of one node: {@link DhtCore} plus values. This is what `node.dht` exposes. */
+export class Dht extends DhtCore {
+  private readonly published = new Map<string, Published>();
+  private readonly defaultTtlMs: number;
+  private readonly pageSlots: Slots;
+
+  constructor(readonly valueOptions: DhtValueOptions) {
+    super(valueOptions);
+    this.defaultTtlMs = valueOptions.defaultTtlMs ?? 3600_000;
+    this.pageSlots = new Slots(Math.max(1, valueOptions.paging?.maxInFlight ?? 48));
+    this.maintenanceHooks.push(() => this.republishDue(), () => this.refreshHeld());
   }
 
   /**
-   * Switching to client mode (a NAT verdict says we are unreachable) tells our nearest
-   * contacts at once with a KAD_PING that carries the flag: they drop us from their tables
-   * (see {@link DhtCore.observe}) instead of routing lookups to us until requests time out.
+   * Stores `value` (at most 1000 bytes): immutable by default, mutable and signed with `keyPair`.
+   * @throws MccError `ERR_INVALID_ARGUMENT` on bad arguments; `ERR_UNREACHABLE` when no node
+   * accepted the record; `ERR_PEER` with `details.reason` 'stale' when at least as many
+   * holders refused it as stale (they hold the same or a higher seq) as accepted it.
    */
-  set clientMode(value: boolean) {
-    const was = this.mode;
-    this.mode = value;
-    if (value && !was && this.running) this.announceClientMode();
+  async put(value: Uint8Array, options: PutOptions = {}): Promise<PutResult> {
+    if (!(value instanceof Uint8Array) || value.length > MAX_VALUE_SIZE) throw invalidArgument('value', `must be a Uint8Array of at most ${MAX_VALUE_SIZE} bytes`);
+    const ttlMs = this.checkTtl(options.ttlMs);
+    const expiresAt = Math.floor(this.wallNow() + ttlMs);
+    let record: SignedRecord;
+    if (options.keyPair === undefined) {
+      record = createImmutableRecord(this.options.suite, value, expiresAt);
+    } else {
+      const key = mutableKey(this.options.suite, options.keyPair.publicKey, options.salt);
+      const previous = this.published.get(publishedId(key, options.keyPair.publicKey));
+      // Wall-clock ms keep the default monotonic across restarts (as discovery's provider seq does).
+      const seq = options.seq ?? Math.max(previous ? previous.record.seq + 1 : 0, Math.floor(this.wallNow()));
+      record = signRecord(this.options.suite, options.keyPair, { key, seq, expiresAt, value, ...(options.salt ? { salt: options.salt } : {}) });
+    }
+    if (!recordFitsDatagram(record)) {
+      throw invalidArgument('value', `too large for one datagram as a ${options.keyPair ? 'signed' : 'immutable'} record (${value.length} bytes; immutable values may have 1000, signed ones about 900 less the salt)`);
+    }
+    return this.publish(record, options.keyPair, ttlMs, options);
   }
 
-  private announceClientMode(): void {
-    for (const contact of this.closestContacts(this.position, undefined, this.options.clientModeAnnounce ?? 2 * this.k)) {
-      const limit = this.rpcDeadline();
-      this.options.network.ping(contact, limit.signal).then(
-        () => limit.dispose(),
-        () => limit.dispose(),
+  /**
+   * Publishes a record signed elsewhere (discovery's provider records, withdrawals). With
+   * `keyPair` it is re-signed with a fresh expiry on republish; without, it is republished
+   * as is until it expires.
+   */
+  async putRecord(record: SignedRecord, options: { keyPair?: KeyPair; republish?: boolean; signal?: AbortSignal } = {}): Promise<PutResult> {
+    const now = this.wallNow();
+    let problem = checkRecord(this.options.suite, record, record?.key, now, this.store.maxTtlMs);
+    // Holders refuse open-set records (provider records) that expire further ahead than they need.
+    if (problem === null && record.expiresAt > now + this.store.maxTtlFor(record)) problem = 'ttl';
+    if (problem !== null) throw invalidArgument('record', `not a valid record (${problem})`);
+    if (!recordFitsDatagram(record)) throw invalidArgument('record', 'too large to travel in one datagram');
+    return this.publish(record, options.keyPair, Math.max(1, record.expiresAt - this.wallNow()), options);
+  }
+
+  /** Stops republishing what we published under `key` (by any of our authors). The records live until expiry. */
+  unpublish(key: Uint8Array): void {
+    const prefix = bytesToHex(key);
+    for (const id of [...this.published.keys()]) if (id.startsWith(prefix)) this.published.delete(id);
+  }
+
+  /**
+   * Reads `key`: an immutable value (verified against its key) or the mutable value with the
+   * highest valid seq from the author the key names. Null when nothing valid is found or the
+   * latest record is a withdrawal.
+   */
+  async get(key: Uint8Array, options: GetOptions = {}): Promise<GetResult | null> {
+    const records = await this.collect(key, options, true);
+    let best: SignedRecord | undefined;
+    for (const record of records) {
+      if (isImmutable(record)) return { key, value: record.value, record };
+      if (!isBoundMutable(this.options.suite, record)) continue;
+      if (best === undefined || supersedes(record, best)) best = record;
+    }
+    if (best === undefined || best.withdrawn) return null;
+    return { key, value: best.value, record: best };
+  }
+
+  /** Every author's latest valid record under `key` (1-to-many), withdrawals included so callers can drop them. */
+  getRecords(key: Uint8Array, options: GetOptions = {}): Promise<SignedRecord[]> {
+    return this.collect(key, options, false);
+  }
+
+  private async collect(key: Uint8Array, options: GetOptions, stopAtImmutable: boolean): Promise<SignedRecord[]> {
+    if (!isId(key)) throw invalidArgument('key', 'must be 32 bytes');
+    throwIfAborted(options.signal);
+    const quorum = options.quorum ?? 3;
+    const found = new Map<string, SignedRecord>();
+    let immutableFound = false;
+    const merge = (records: SignedRecord[]): boolean => {
+      let any = false;
+      const now = this.wallNow();
+      const limit = Math.min(records.length, this.store.maxPerKeyLimit);
+      for (let i = 0; i < limit; i++) {
+        const record = records[i]!;
+        if (record === null || typeof record !== 'object' || !(record.author instanceof Uint8Array)) continue;
+        const author = authorKey(record);
+        const known = found.get(author);
+        // An identical record was verified already; skip the signature check.
+        if (known !== undefined && known.seq === record.seq && known.expiresAt === record.expiresAt && Buffer.compare(known.signature, record.signature) === 0) {
+          any = true;
+          continue;
+        }
+        if (known !== undefined && !supersedes(record, known)) continue;
+        // A single-value read ignores other authors' records: they must not count towards the quorum.
+        if (stopAtImmutable && !isImmutable(record) && !isBoundMutable(this.options.suite, record)) continue;
+        if (checkRecord(this.options.suite, record, key, now, this.store.maxTtlMs) !== null) continue;
+        found.set(author, record);
+        any = true;
+        if (isImmutable(record)) immutableFound = true;
+      }
+      return any;
+    };
+    // Set sizes of the holders that answered with valid records. Only the most complete
+    // count towards the quorum: a node that just became a holder (after churn) may have
+    // only a few of the key's records, and three of those must not end a 1-to-many read.
+    const sizes: number[] = [];
+    let largest = 0;
+    const counted = () => sizes.reduce((n, size) => (size >= largest ? n + 1 : n), 0);
+    const held = this.store.get(key);
+    if (merge(held)) {
+      sizes.push(held.length);
+      largest = held.length;
+    }
+    const paged: PagedHolder[] = [];
+    if (!(stopAtImmutable && immutableFound) && counted() < quorum) {
+      await this.lookupValue(
+        key,
+        (from: Contact, answer: FindValueResult) => {
+          const records = Array.isArray(answer.records) ? answer.records : [];
+          const total = answer.total;
+          const pagedTotal = typeof total === 'number' && Number.isSafeInteger(total) && total > records.length ? Math.min(total, this.store.maxPerKeyLimit) : 0;
+          if (pagedTotal > 0) paged.push({ contact: from, total: pagedTotal, have: records.length, sample: records.slice(0, 8) });
+          if (records.length > 0 && merge(records)) {
+            const size = Math.max(records.length, pagedTotal);
+            sizes.push(size);
+            largest = Math.max(largest, size);
+          }
+          return (stopAtImmutable && immutableFound) || counted() >= quorum;
+        },
+        options.signal ? { signal: options.signal } : {},
       );
     }
-  }
-
-  /** Wall-clock ms since the epoch as this DHT sees it. */
-  wallNow(): number {
-    return this.wall();
-  }
-
-  /** True between {@link DhtCore.start} and {@link DhtCore.stop}. */
-  get started(): boolean {
-    return this.running;
+    if (paged.length > 0 && !(stopAtImmutable && immutableFound)) await this.fetchPages(key, paged, quorum, merge, options.signal);
+    throwIfAborted(options.signal);
+    return [...found.values()];
   }
 
   /**
-   * Starts the maintenance timer and joins through `seeds` (bootstrap contacts or a
-   * restored snapshot). Resolves once the join lookup ended; a failed join is not an
-   * error (a lone first node is normal), the routing table just stays empty.
+   * After the lookup: the rest of the record sets of the best holders (largest sets first,
+   * up to `quorum` of them), all in parallel under one phase deadline.
    */
-  async start(seeds: Contact[] = [], signal?: AbortSignal): Promise<void> {
-    if (this.running) throw new MccError('ERR_ALREADY_STARTED', 'DHT already started');
-    this.running = true;
-    this.schedule();
-    if (seeds.length > 0) await this.bootstrap(seeds, signal);
-  }
-
-  /** Stops timers and aborts every lookup and RPC this DHT started. */
-  stop(): void {
-    this.running = false;
-    if (this.tick !== undefined) this.options.clock.clearTimeout(this.tick);
-    this.tick = undefined;
-    const reason = new MccError('ERR_STOPPED', 'DHT stopped');
-    for (const operation of [...this.inflight]) operation.abort(reason);
-    this.inflight.clear();
-  }
-
-  /**
-   * Joins the network: looks up our own position through `seeds` (filling the table with
-   * whoever answers), then refreshes a few non-full buckets just outside our nearest
-   * neighbour's, nearest first. Those ranges are small, so few other nodes' traffic lands
-   * there by chance; the wide far buckets fill from the requests of others' lookups (a
-   * random node falls into bucket i with probability 2^-(i+1)) and from maintenance refresh.
-   * Refreshing every non-full bucket instead cost a lookup of ~20 queries per bucket.
-   */
-  async bootstrap(seeds: Contact[], signal?: AbortSignal): Promise<LookupResult> {
-    const result = await this.lookup(this.position, { signal, seeds });
-    const nearest = result.closest[0];
-    if (nearest !== undefined && this.options.refreshOnJoin !== false) {
-      const upTo = this.table.bucketIndex(nearest.position);
-      const limit = this.options.joinRefreshBuckets ?? 3;
-      const refreshes: Promise<unknown>[] = [];
-      for (let i = upTo - 1; i >= 0 && refreshes.length < limit; i--) {
-        if (this.table.bucketSize(i) < this.k) refreshes.push(this.refreshBucket(i, signal).catch(() => undefined));
-      }
-      await Promise.all(refreshes);
-    }
-    return result;
-  }
-
-  /**
-   * An authenticated message arrived from `contact`. Adds or refreshes it in the routing
-   * table; a full bucket triggers a liveness ping of its least-recently-seen entry, evicted
-   * only if that ping fails. A contact that says it runs in client mode is removed: it
-   * became unreachable (its NAT verdict changed), so lookups must stop being routed to it.
-   */
-  observe(contact: Contact, options?: ObserveOptions): void {
-    if (!validContact(contact) || sameId(contact.id, this.id)) return;
-    const flag = options?.clientMode;
-    if (flag === true) {
-      this.table.remove(contact.id, this.positions.of(contact.id));
-      this.rememberClientMode(contact.id);
-      return;
-    }
-    if (this.clientModePeers.size > 0) {
-      // An answer (no flag) from a peer that said it runs in client mode does not bring it back;
-      // a request of its own that says server mode (flag false) does.
-      const key = bytesToHex(contact.id);
-      if (flag === false) this.clientModePeers.delete(key);
-      else if (this.clientModePeers.has(key)) return;
-    }
-    const outcome = this.table.observe(contact, this.positions.of(contact.id));
-    if (outcome.kind === 'ping') this.checkLiveness(outcome.stale);
-  }
-
-  private rememberClientMode(id: Uint8Array): void {
-    this.clientModePeers.set(bytesToHex(id), true);
-  }
-
-  private checkLiveness(stale: TableEntry): void {
-    const limit = this.rpcDeadline();
-    this.options.network.ping(stale.contact, limit.signal).then(
-      () => this.table.pingResult(stale, true),
-      () => this.table.pingResult(stale, false),
-    ).finally(() => limit.dispose());
-  }
-
-  /** Server side of FIND_NODE: our k closest to `target` (never the requester) and a write token. */
-  handleFindNode(from: Contact, target: Uint8Array): FindNodeResult {
-    if (!isId(target)) return { contacts: [] };
-    return { contacts: this.closestContacts(target, from.id), token: this.tokens.issue(from) };
-  }
-
-  /** Server side of FIND_VALUE: records held under `key` (maybe none), closer contacts, and a write token. */
-  handleFindValue(from: Contact, key: Uint8Array): FindValueResult {
-    if (!isId(key)) return { contacts: [], records: NO_RECORDS };
-    const records = this.store.get(key);
-    return { contacts: this.closestContacts(key, from.id), records: records.length > 0 ? records : NO_RECORDS, token: this.tokens.issue(from) };
-  }
-
-  /** {@link DhtCore.handleFindNode} with contacts as `encode` makes them, each once per table entry (the wire server's answers). */
-  handleFindNodeEncoded<T>(from: Contact, target: Uint8Array, encode: ContactEncoder<T>): { contacts: T[]; token?: Uint8Array } {
-    if (!isId(target)) return { contacts: [] };
-    return { contacts: this.table.closestEncoded(target, this.k, from.id, encode), token: this.tokens.issue(from) };
-  }
-
-  /** {@link DhtCore.handleFindValue} with contacts as `encode` makes them (see {@link DhtCore.handleFindNodeEncoded}). */
-  handleFindValueEncoded<T>(from: Contact, key: Uint8Array, encode: ContactEncoder<T>): { contacts: T[]; records: SignedRecord[]; token?: Uint8Array } {
-    if (!isId(key)) return { contacts: [], records: NO_RECORDS };
-    const records = this.store.get(key);
-    return { contacts: this.table.closestEncoded(key, this.k, from.id, encode), records: records.length > 0 ? records : NO_RECORDS, token: this.tokens.issue(from) };
-  }
-
-  /** Unexpired records held under `key` (what FIND_VALUE pages serve). */
-  heldRecords(key: Uint8Array): SignedRecord[] {
-    return isId(key) ? this.store.get(key) : NO_RECORDS;
-  }
-
-  /** Server side of STORE: checks the write token, then verifies and stores the record. Never throws. */
-  handleStore(from: Contact, key: Uint8Array, record: SignedRecord, token: Uint8Array): StoreResult {
-    this.stats.storesReceived++;
-    if (!this.tokens.verify(from, token)) {
-      this.stats.storesRejected++;
-      return { ok: false, reason: 'token' };
-    }
-    if (!isId(key)) {
-      this.stats.storesRejected++;
-      return { ok: false, reason: 'invalid' };
-    }
-    const net = subnetGroup(from.address.host);
-    const result = this.store.put(key, record, bytesToHex(from.id), net === undefined ? undefined : String(net));
-    if (!result.ok) this.stats.storesRejected++;
-    return result;
-  }
-
-  /** The routing table's contacts for a fast restart (feed them back with `contactsFromSnapshot` to {@link DhtCore.start}). */
-  snapshot(): RoutingSnapshot {
-    return snapshotTable(this.table);
-  }
-
-  /** Our k closest known contacts to `target`, excluding `exclude`. */
-  closestContacts(target: Uint8Array, exclude?: Uint8Array, count = this.k): Contact[] {
-    return this.table.closestContacts(target, count, exclude);
-  }
-
-  /** Iterative FIND_NODE lookup of `target` (a 32-byte position or key). */
-  lookup(target: Uint8Array, options: { signal?: AbortSignal; seeds?: Contact[] } = {}): Promise<LookupResult> {
-    return this.runLookup(target, (to, signal) => this.options.network.findNode(to, target, signal), options);
-  }
-
-  /**
-   * Iterative FIND_VALUE lookup of `key`; `onAnswer` sees every answer (records included)
-   * and ends the lookup by returning true.
-   */
-  lookupValue(key: Uint8Array, onAnswer: (from: Contact, answer: FindValueResult) => boolean, options: { signal?: AbortSignal } = {}): Promise<LookupResult> {
-    return this.runLookup(key, (to, signal) => this.options.network.findValue(to, key, signal), { ...options, onAnswer });
-  }
-
-  private async runLookup<A extends QueryAnswer>(
-    target: Uint8Array,
-    query: (to: Contact, signal: AbortSignal) => Promise<A>,
-    options: { signal?: AbortSignal; seeds?: Contact[]; onAnswer?: (from: Contact, answer: A) => boolean },
-  ): Promise<LookupResult> {
-    if (!isId(target)) throw invalidArgument('target', 'must be 32 bytes');
-    this.stats.lookups++;
-    this.table.touch(target);
-    // Linked through a shared listener: many lookups on one caller signal add one listener to it, not one each.
-    const linked = linkedController(options.signal);
-    const own = linked.controller;
-    this.inflight.add(own);
-    const network = this.options.network;
-    const seeds = [...this.closestContacts(target, undefined, this.k), ...(options.seeds ?? [])];
+  private async fetchPages(key: Uint8Array, paged: PagedHolder[], quorum: number, merge: (records: SignedRecord[]) => boolean, signal?: AbortSignal): Promise<void> {
+    const best = [...paged].sort((a, b) => b.total - a.total).slice(0, Math.max(1, quorum));
+    const params = this.valueOptions.paging ?? {};
+    const phase = this.rpcDeadline(signal, params.timeoutMs ?? 15_000);
     try {
-      const result = await iterativeLookup<A>({
-        ...this.options.lookup,
-        k: this.k,
-        target,
-        seeds,
-        query,
-        positions: this.positions,
-        clock: this.options.clock,
-        self: this.id,
-        signal: own.signal,
-        defaultRttMs: this.options.lookup?.defaultRttMs ?? (this.typicalRtt !== undefined ? this.typicalRtt * 1.5 : undefined),
-        ...(network.rtt ? { rtt: (to: Contact) => network.rtt!(to) } : {}),
-        ...(options.onAnswer ? { onAnswer: options.onAnswer } : {}),
-        onFailure: (to) => this.table.recordFailure(to.id, this.positions.of(to.id)),
-        onRtt: (_to, ms) => {
-          this.typicalRtt = this.typicalRtt === undefined ? ms : 0.9 * this.typicalRtt + 0.1 * ms;
-        },
-      });
-      this.stats.queries += result.queries;
-      this.stats.malformedContacts += result.malformed;
-      return result;
+      await Promise.all(
+        best.map((holder) =>
+          fetchRemainingPages(holder, {
+            network: this.options.network,
+            clock: this.options.clock,
+            key,
+            maxRecords: this.store.maxPerKeyLimit,
+            onRecords: (records) => void merge(records),
+            signal: phase.signal,
+            slots: this.pageSlots,
+            params: { pageTimeoutMs: this.options.rpcTimeoutMs ?? 2_000, ...params },
+          }),
+        ),
+      );
     } finally {
-      linked.dispose();
-      this.inflight.delete(own);
+      phase.dispose();
     }
   }
 
-  /** Looks up a random position inside bucket `index` (keeps far buckets populated). */
-  refreshBucket(index: number, signal?: AbortSignal): Promise<LookupResult> {
-    const target = randomPositionInBucket(this.position, index, this.options.suite.randomBytes(ID_LENGTH));
-    return this.lookup(target, signal ? { signal } : {});
+  private checkTtl(ttlMs: number | undefined): number {
+    const ttl = ttlMs ?? this.defaultTtlMs;
+    if (!Number.isFinite(ttl) || ttl <= 0 || ttl > this.store.maxTtlMs) throw invalidArgument('ttlMs', `must be in (0, ${this.store.maxTtlMs}] ms`);
+    return ttl;
   }
 
-  /**
-   * A deadline signal for one outgoing RPC (or, with `ms`, one phase of several), aborted
-   * by `parent` and by {@link DhtCore.stop} as well.
-   */
-  rpcDeadline(parent?: AbortSignal, ms = this.options.rpcTimeoutMs ?? 2000): Deadline {
-    const limit = deadline(this.options.clock, ms, parent);
-    this.inflight.add(limit);
-    return {
-      signal: limit.signal,
-      abort: limit.abort,
-      dispose: () => {
-        limit.dispose();
-        this.inflight.delete(limit);
-      },
-    };
+  /** Lookup of the k closest, STORE to each with its token, and a local copy when we are among them. */
+  private async publish(record: SignedRecord, keyPair: KeyPair | undefined, ttlMs: number, options: { republish?: boolean; signal?: AbortSignal }): Promise<PutResult> {
+    throwIfAborted(options.signal);
+    if (options.republish !== false) {
+      const id = publishedId(record.key, record.author);
+      // Withdrawals are kept alive only until the record they replace would have expired.
+      this.published.set(id, { record, keyPair: record.withdrawn ? undefined : keyPair, ttlMs, republishAt: this.wallNow() + ttlMs / 2 });
+    }
+    const outcome = await this.storeCounted(record.key, [record], options.signal);
+    // Holders that hold a seq at least as high will win every read: resolving would lose the
+    // value silently. A lone holder's refusal is outvoted (it may lie) by more acceptances.
+    if (outcome.stale > 0 && outcome.stale >= outcome.remote) {
+      const id = publishedId(record.key, record.author);
+      if (this.published.get(id)?.record === record) this.published.delete(id);
+      throw new MccError('ERR_PEER', `${outcome.stale} holder(s) refused the record as stale: they hold seq ${record.seq} or higher for this key`, {
+        details: { reason: 'stale', seq: record.seq, stale: outcome.stale, stored: outcome.stored },
+      });
+    }
+    if (outcome.stored === 0) throw new MccError('ERR_UNREACHABLE', 'no node accepted the record');
+    return { key: record.key, record, stored: outcome.stored };
   }
 
-  private schedule(): void {
-    if (!this.running) return;
-    this.tick = this.options.clock.setTimeout(() => {
-      this.tick = undefined;
-      this.maintain();
-      this.schedule();
-    }, this.options.maintenanceMs ?? 60_000);
+  /** Stores `records` (all under `key`) on the k closest nodes; returns how many nodes accepted them. */
+  async storeToClosest(key: Uint8Array, records: SignedRecord[], signal?: AbortSignal): Promise<number> {
+    return (await this.storeCounted(key, records, signal)).stored;
   }
 
-  /** One maintenance tick: expiry sweep, stale-bucket refresh, then the registered hooks. */
-  private maintain(): void {
-    this.store.sweep();
-    // Refresh at most a few buckets per tick so a node that slept does not burst hundreds of lookups.
-    const stale = this.table.staleBuckets(this.options.bucketRefreshMs ?? 15 * 60_000).slice(0, 4);
-    for (const index of stale) this.refreshBucket(index).catch(() => undefined);
-    for (const hook of this.maintenanceHooks) {
-      try {
-        hook();
-      } catch {
-        // A hook's failure must not stop the timer chain.
+  /** {@link Dht.storeToClosest}, also counting remote acceptances and refusals as stale. */
+  private async storeCounted(key: Uint8Array, records: SignedRecord[], signal?: AbortSignal): Promise<{ stored: number; remote: number; stale: number }> {
+    const result = await this.lookup(key, signal ? { signal } : {});
+    const hits = result.closest.filter((hit) => hit.token !== undefined);
+    let remote = 0;
+    let stale = 0;
+    const network = this.options.network;
+    await Promise.all(
+      hits.map(async (hit) => {
+        let accepted = 0;
+        let refusedStale = false;
+        // One deadline per STORE: a holder refresh sends a whole set (up to 1,000 records) in turn.
+        for (const record of records) {
+          const limit = this.rpcDeadline(signal);
+          try {
+            await network.store(hit.contact, key, record, hit.token!, limit.signal);
+            accepted++;
+          } catch (error) {
+            const reason = refusalReason(error);
+            // A refused record (stale, limit) does not stop the rest; silence or a failure does,
+            // and is counted by its absence (a STORE lost here is repaired by republish).
+            if (reason === undefined) break;
+            if (reason === 'stale') refusedStale = true;
+          } finally {
+            limit.dispose();
+          }
+        }
+        if (accepted === records.length) remote++;
+        else if (refusedStale) stale++;
+      }),
+    );
+    let stored = remote;
+    const kth = hits[this.k - 1];
+    if (!this.clientMode && (kth === undefined || compareDistance(this.position, kth.position, key) < 0)) {
+      let ok = true;
+      for (const record of records) ok = this.store.put(key, record, this.idHex).ok && ok;
+      if (ok) stored++;
+    }
+    return { stored, remote, stale };
+  }
+
+  /** Author republish: re-sign (or re-date, for immutable values) what is due and store it again. */
+  private republishDue(): void {
+    const now = this.wallNow();
+    for (const [id, entry] of this.published) {
+      if (entry.republishAt > now) continue;
+      let record = entry.record;
+      if (isImmutable(record)) {
+        record = createImmutableRecord(this.options.suite, record.value, Math.floor(now + entry.ttlMs));
+      } else if (entry.keyPair !== undefined) {
+        const { key, seq, value, salt } = record;
+        record = signRecord(this.options.suite, entry.keyPair, { key, seq, value, expiresAt: Math.floor(now + entry.ttlMs), ...(salt ? { salt } : {}) });
+      } else if (record.expiresAt <= now) {
+        this.published.delete(id);
+        continue;
       }
+      entry.record = record;
+      entry.republishAt = now + entry.ttlMs / 2;
+      this.storeToClosest(record.key, [record]).catch(() => undefined);
     }
   }
+
+  /** Holder refresh: records nobody re-stored for a while go again to the current k closest of their key. */
+  private refreshHeld(): void {
+    const now = this.wallNow();
+    const due = now - (this.valueOptions.holderRefreshMs ?? 30 * 60_000);
+    const byKey = new Map<string, { key: Uint8Array; records: SignedRecord[] }>();
+    const maxKeys = this.valueOptions.holderRefreshPerTick ?? 8;
+    for (const held of this.store.held()) {
+      if (held.storedAt > due || held.record.expiresAt <= now) continue;
+      const keyHex = bytesToHex(held.record.key);
+      let group = byKey.get(keyHex);
+      if (group === undefined) {
+        if (byKey.size >= maxKeys) continue;
+        group = { key: held.record.key, records: [] };
+        byKey.set(keyHex, group);
+      }
+      group.records.push(held.record);
+      held.storedAt = now;
+    }
+    for (const group of byKey.values()) this.storeToClosest(group.key, group.records).catch(() => undefined);
+  }
+}
+
+/**
+ * Why a STORE was refused ('stale' when the holder has the same or a newer record), or
+ * undefined when it failed otherwise (timeout, abort, transport). The wire network rejects
+ * with an MccError carrying `details.reason`; the in-memory one with an Error whose message
+ * ends in the reason.
+ */
+function refusalReason(error: unknown): string | undefined {
+  if (error instanceof MccError) {
+    const reason = error.details?.['reason'];
+    return typeof reason === 'string' ? reason : error.code === 'ERR_PEER' && /^store refused/.test(error.message) ? 'unknown' : undefined;
+  }
+  return error instanceof Error ? /^store refused: (\w+)$/.exec(error.message)?.[1] : undefined;
+}
+
+function publishedId(key: Uint8Array, author: Uint8Array): string {
+  return bytesToHex(key) + bytesToHex(author);
 }

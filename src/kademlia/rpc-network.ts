@@ -3,7 +3,7 @@
  * sessions), and the server side that answers FIND_NODE / FIND_VALUE / STORE / KAD_PING
  * from a `DhtCore`. Answers are cut to fit one datagram; FIND_VALUE pages its records:
  * page 0 answers the lookup (contacts, first records, the record count), and the reader
- * fetches further pages by offset after its lookup ended (values.ts, paging.ts).
+ * fetches further pages by offset after its lookup ended (dht.ts, paging.ts).
  */
 import type { RpcLayer } from '../session/rpc.js';
 import type { InboundMessage } from '../session/session.js';
@@ -12,7 +12,7 @@ import { fromSocketAddress, ipToBytes, toSocketAddress } from '../wire/address.j
 import { encodeContactEntry, withEncodedContacts, type Contact as WireContact, type DhtRecord, type Envelope } from '../wire/codec.js';
 import { DhtRecordCodec } from '../wire/generated/mcc.types.js';
 import type { Contact, FindNodeResult, FindValuePage, FindValueResult, KadNetwork, SignedRecord } from './types.js';
-import type { DhtCore } from './dht.js';
+import type { DhtCore } from './dht-core.js';
 import type { ContactEncoder } from './routing-table.js';
 
 /** Bytes of an answer body we allow; the rest of the 1135-byte envelope budget covers rid, tokens and framing. */

@@ -9,7 +9,7 @@ import { VirtualClock } from '../util/virtual-clock.js';
 import { commonPrefixLength } from './keyspace.js';
 import { InMemoryKadHub, seededRandom, type InMemoryEndpoint } from './in-memory-network.js';
 import type { Contact } from './types.js';
-import { Dht, type DhtValueOptions } from './values.js';
+import { Dht, type DhtValueOptions } from './dht.js';
 
 /** Parameters of a {@link KadSimulation}. */
 export interface KadSimulationOptions {

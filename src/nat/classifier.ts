@@ -6,7 +6,7 @@
  * local socket: every observer sees our bound address (public), all see the same
  * public ip:port (consistent, endpoint-independent mapping), or they see different
  * ports or ips (random, symmetric NAT). Whether *unsolicited* packets reach us is a
- * separate fact learnt by a dial-back (see dialback.ts) and stored here too.
+ * separate fact learnt by a dial-back (see probe-service.ts) and stored here too.
  *
  * This class is pure state: no timers, no IO. It keeps the newest observation per
  * observer (bounded, expiring), recomputes on every change and emits `change`.

@@ -8,7 +8,7 @@
  *
  * 1. Start at `initialMs` (15 s): safe for nearly every NAT.
  * 2. Test an idle length t: ask a peer we are otherwise silent towards to send us a
- *    packet after t (delayed echo, dialback.ts). It arrives iff the mapping towards
+ *    packet after t (delayed echo, probe-service.ts). It arrives iff the mapping towards
  *    that peer survived t of silence.
  * 3. Without a failure yet, grow t by 1.5x from the longest success; after a failure,
  *    bisect between the longest success and the shortest failure. Stop when the

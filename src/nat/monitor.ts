@@ -8,7 +8,7 @@ import type { TimerHandle } from '../util/clock.js';
 import { bytesToHex } from '../util/bytes.js';
 import { fromSocketAddress } from '../wire/address.js';
 import type { NatClassifier, NatState } from './classifier.js';
-import type { NatProbeService } from './dialback.js';
+import type { NatProbeService } from './probe-service.js';
 import { isVirtualAddress } from './relay-packet.js';
 import type { NatContext, NatPeer } from './types.js';
 

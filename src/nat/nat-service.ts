@@ -11,7 +11,7 @@ import type { Address } from '../util/address.js';
 import { bytesToHex } from '../util/bytes.js';
 import { NatClassifier, shouldServeDht, type NatState } from './classifier.js';
 import { NatConnector, type NatConnectorOptions } from './connector.js';
-import { NatProbeService, type NatProbeServiceOptions } from './dialback.js';
+import { NatProbeService, type NatProbeServiceOptions } from './probe-service.js';
 import { HolePuncher, type HolePunchOptions, type LocalNatInfo } from './holepunch.js';
 import { KeepaliveLearner, KeepaliveScheduler, type KeepaliveLearnerOptions } from './keepalive.js';
 import { NatMonitor, type NatMonitorOptions } from './monitor.js';
