@@ -117,6 +117,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
       transport: this.transport,
       clock: this.clock,
       stats: this.counters,
+      logger: this.logger,
     });
     this.rpc = new RpcLayer(this.session, this.clock, this.counters, { defaultTimeoutMs: this.requestTimeoutMs });
     this.session.onMessage((message) => {

@@ -14,6 +14,8 @@ import type { Clock } from '../util/clock.js';
 import type { CryptoSuite, KeyPair } from '../crypto/types.js';
 import type { Transport } from '../transport/types.js';
 import type { Stats } from '../util/stats.js';
+import { InternalErrors, isDecodeError } from '../util/internal-errors.js';
+import { defaultLogger, type Logger } from '../util/logger.js';
 import { LruMap } from '../util/lru.js';
 import { RateLimiter } from '../util/rate-limiter.js';
 import { MccError } from '../errors.js';
@@ -69,6 +71,8 @@ export interface SessionLayerOptions {
   maxPeers?: number;
   /** First-contact key agreements allowed per source IP per second. Default 50 (burst 100). */
   newPeersPerSecond?: number;
+  /** Where exceptions caught on the receive path are reported (once per kind). Default: silent unless `MCC_LOG`. */
+  logger?: Logger;
 }
 
 /** The layer that seals, opens and validates datagrams. One per node. */
@@ -93,9 +97,11 @@ export class SessionLayer {
   private readonly pendingIdentify = new Map<string, { resolve: (id: Uint8Array) => void; reject: (error: Error) => void }>();
   private readonly rawHandlers = new Map<number, RawDatagramHandler>();
   private handler: (message: InboundMessage) => void = () => {};
+  private readonly internalErrors: InternalErrors;
 
   constructor(private readonly options: SessionLayerOptions) {
     const maxPeers = options.maxPeers ?? 10_000;
+    this.internalErrors = new InternalErrors(options.stats, options.logger ?? defaultLogger('mcc session'), 'the session receive path');
     this.bootId = newBootId(options.suite);
     this.idHex = bytesToHex(options.identity.publicKey);
     this.keys = new PeerKeyCache(options.suite, options.identity, { capacity: maxPeers });
@@ -287,9 +293,12 @@ export class SessionLayer {
         if (raw) raw(data, from);
         else stats.drop('malformed');
       }
-    } catch {
-      // The receive path never throws: a handler bug or hostile input costs one datagram.
-      stats.drop('malformed');
+    } catch (error) {
+      // The receive path never throws: hostile input or a bug costs one datagram. Decoders
+      // report bad input by returning null or throwing ERR_DECODE (malformed); anything
+      // else thrown from here down is a bug of ours, counted and logged apart.
+      if (isDecodeError(error)) stats.drop('malformed');
+      else this.internalErrors.record(error);
     }
   }
 
@@ -310,8 +319,10 @@ export class SessionLayer {
       if (!this.newPeerLimiter.take(from.host) || !this.globalKeyLimiter.take(ANY_SOURCE)) return stats.drop('rate-limited');
       try {
         key = this.keys.receiveKey(header.senderId, header.bootId);
-      } catch {
-        return stats.drop('unauthenticated'); // invalid public key (not a curve point, low order)
+      } catch (error) {
+        // An invalid public key (not canonical, neutral, low order) is ERR_CRYPTO; anything else is a bug.
+        if (error instanceof MccError && error.code === 'ERR_CRYPTO') return stats.drop('unauthenticated');
+        throw error;
       }
     }
     const plaintext = openSessionDatagram(this.options.suite, key, data);
@@ -325,8 +336,9 @@ export class SessionLayer {
     let envelope: Envelope;
     try {
       envelope = decodeEnvelope(plaintext);
-    } catch {
-      return stats.drop('undecodable');
+    } catch (error) {
+      if (isDecodeError(error)) return stats.drop('undecodable'); // decodeEnvelope throws ERR_DECODE only
+      throw error;
     }
     if (envelope.version !== PROTOCOL_VERSION) return stats.drop('undecodable');
     const peer: SessionPeer = { id: header.senderId, address: from };

@@ -9,7 +9,8 @@ export type DropReason =
   | 'undecodable' // authenticated but the Envelope did not decode
   | 'rate-limited' // the source exceeded its budget
   | 'unexpected' // a response nobody waits for, or a message type nobody handles
-  | 'self'; // a datagram claiming our own node ID
+  | 'self' // a datagram claiming our own node ID
+  | 'internal'; // an exception inside a decoder or handler: a bug of ours, not the peer's fault (logged once per kind)
 
 /** A snapshot of a node's counters. */
 export interface StatsSnapshot {
@@ -42,6 +43,7 @@ export class Stats {
     'rate-limited': 0,
     unexpected: 0,
     self: 0,
+    internal: 0,
   };
   readonly rpc = { sent: 0, answered: 0, timeouts: 0, retransmits: 0, failedReplies: 0 };
 
