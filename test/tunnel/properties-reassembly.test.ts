@@ -83,17 +83,22 @@ function applyToModel(model: Set<number>, op: RangeOp): [number, number] | null 
 function applyToSet(set: RangeSet, op: RangeOp): [number, number] | null | undefined {
   switch (op.op) {
     case 'add':
-      return set.add(op.start, op.end);
+      set.add(op.start, op.end);
+      return undefined;
     case 'remove':
-      return set.remove(op.start, op.end);
+      set.remove(op.start, op.end);
+      return undefined;
     case 'removeBelow':
-      return set.removeBelow(op.value);
+      set.removeBelow(op.value);
+      return undefined;
     case 'truncate':
-      return set.truncate(op.max);
+      set.truncate(op.max);
+      return undefined;
     case 'shift':
       return set.shift(op.limit);
     case 'clear':
-      return set.clear();
+      set.clear();
+      return undefined;
   }
 }
 
