@@ -46,6 +46,7 @@ export interface ConnectOptions {
    * looks the service up again and keeps trying. Default 15,000.
    */
   timeoutMs?: number;
+  /** Aborts the connect (it rejects with `ERR_ABORTED`). */
   signal?: AbortSignal;
 }
 
@@ -55,6 +56,7 @@ export interface ForwardOptions {
   port: number;
   /** Local host to listen on. Default `127.0.0.1` (never exposed beyond this machine unless asked). */
   host?: string;
+  /** How each local connection picks among providers. Default: the node's. */
   strategy?: Strategy;
   /** Cancels opening the listener. */
   signal?: AbortSignal;
