@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { MccNode } from '../../src/index.js';
 import { RawPeer } from '../helpers/raw-peer.js';
 import { createSimMesh } from '../helpers/sim-mesh.js';
@@ -75,16 +76,30 @@ test('padding never makes a request datagram larger than the datagram limit', ()
 });
 
 test('a lookup between fresh nodes on UDP needs no cookie round trip', async (t) => {
-  const nodes = await Promise.all(Array.from({ length: 4 }, () => MccNode.create({ host: '127.0.0.1' })));
-  await nodes[0]!.start();
-  for (const node of nodes.slice(1)) {
-    const seeded = await MccNode.create({ host: '127.0.0.1', bootstrap: [nodes[0]!.address] });
-    await seeded.start();
-    nodes.push(seeded);
-  }
+  // Seven nodes, all started: a seed and six that join through it, so that FIND_NODE answers
+  // carry several contacts (more bytes than an unpadded first-contact request) and go to
+  // addresses that have not proven themselves yet.
+  const seed = await MccNode.create({ host: '127.0.0.1' });
+  const nodes = [seed];
   t.after(() => Promise.all(nodes.map((node) => node.stop())));
+  await seed.start();
+  for (let i = 0; i < 6; i++) {
+    const joined = await MccNode.create({ host: '127.0.0.1', bootstrap: [seed.address] });
+    nodes.push(joined);
+    await joined.start();
+  }
+  assert.equal(nodes.length, 7);
+  const before = nodes.map((node) => node.stats().rpc.answered);
   await nodes[nodes.length - 1]!.kad.lookup(new Uint8Array(32).fill(3));
-  for (const node of nodes) assert.equal(node.stats().amplificationLimited, 0);
+  for (const [i, node] of nodes.entries()) {
+    const stats = node.stats();
+    assert.equal(node.toJSON().state, 'started', `node ${i} runs`);
+    assert.ok(stats.datagramsIn > 0 && stats.datagramsOut > 0, `node ${i} took part: ${stats.datagramsIn} in, ${stats.datagramsOut} out`);
+    assert.equal(stats.amplificationLimited, 0, `node ${i} never had to send a cookie instead of an answer`);
+  }
+  assert.ok(nodes.at(-1)!.stats().rpc.answered > before.at(-1)!, 'the lookup got answers');
+  // The seed knows all six: its FIND_NODE answers are larger than a 256-byte unpadded request.
+  assert.equal(seed.kad.table.size, 6);
 });
 
 test('peers that stay quiet past the token lifetime still reach each other', async (t) => {
@@ -104,9 +119,10 @@ test('a pending identify rejects with ERR_STOPPED when the node stops', async ()
   const { createSocket } = await import('node:dgram');
   const silent = createSocket('udp4');
   await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
+  const probed = once(silent, 'message');
   const pending = node.ping({ host: '127.0.0.1', port: silent.address().port }, { timeoutMs: 60_000 });
   const outcome = assert.rejects(pending, { code: 'ERR_STOPPED' });
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await probed; // the identify probe is out: the ping is pending on it
   await node.stop();
   await outcome;
   silent.close();
