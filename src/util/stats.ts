@@ -14,9 +14,13 @@ export type DropReason =
 
 /** A snapshot of a node's counters. */
 export interface StatsSnapshot {
+  /** UDP datagrams received on the node's socket, since start (dropped ones included). */
   datagramsIn: number;
+  /** UDP datagrams sent (session and tunnel traffic), since start. */
   datagramsOut: number;
+  /** Bytes of the datagrams received (UDP payload), since start. */
   bytesIn: number;
+  /** Bytes of the datagrams sent (UDP payload), since start. */
   bytesOut: number;
   /** Dropped inbound datagrams by reason. */
   dropped: Record<DropReason, number>;
@@ -24,7 +28,19 @@ export interface StatsSnapshot {
   droppedTotal: number;
   /** Outbound datagrams refused by the anti-amplification rule (replaced by a cookie or not sent). */
   amplificationLimited: number;
-  rpc: { sent: number; answered: number; timeouts: number; retransmits: number; failedReplies: number };
+  /** Requests to peers and answers to theirs, since start. */
+  rpc: {
+    /** Request datagrams sent, retransmissions included. */
+    sent: number;
+    /** Requests that got an answer (an error answer included). */
+    answered: number;
+    /** Requests that got no answer within their budget, after every retry. */
+    timeouts: number;
+    /** Requests sent again because no answer came in time. */
+    retransmits: number;
+    /** Answers to peers' requests that could not be sent (e.g. too large to seal). */
+    failedReplies: number;
+  };
 }
 
 /** Mutable counters shared by the layers of one node. */
