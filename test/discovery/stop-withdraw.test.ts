@@ -18,6 +18,10 @@ test('stop() while a background withdrawal retry is in flight leaves no timer be
   assert.ok(registration.inflight !== undefined, 'the background retry is in flight');
   await a.stop();
   assert.equal(internals.clock.pending, 0, 'no timer right after stop()');
-  await sleep(1500); // the in-flight put settles meanwhile
+  // Wait for the in-flight put to settle (its `finally` clears `inflight`), then for what its
+  // settling may schedule: an event, not a guessed sleep.
+  for (let i = 0; i < 1500 && registration.inflight !== undefined; i++) await sleep(2);
+  assert.equal(registration.inflight, undefined, 'the in-flight put settled after stop()');
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
   assert.equal(internals.clock.pending, 0, 'and none scheduled by the put that settled after stop()');
 });
