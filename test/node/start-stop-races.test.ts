@@ -22,8 +22,9 @@ const rejectsWithCode = (code: string) => (error: unknown) => error instanceof M
 test('stop() while start() waits for a silent bootstrap node: start rejects ERR_STOPPED and no timer re-arms afterwards', async (t) => {
   const silent = await silentPeer(t);
   const node = await MccNode.create({ host: '127.0.0.1', bootstrap: [`127.0.0.1:${silent.address().port}`], requestTimeoutMs: 300 });
+  const probed = once(silent, 'message');
   const starting = node.start();
-  await sleep(20);
+  await probed; // start() is waiting for the silent bootstrap node
   await node.stop();
   await assert.rejects(starting, rejectsWithCode('ERR_STOPPED'));
   assert.equal(node.running, false);
@@ -35,8 +36,9 @@ test('an abort during start() rejects ERR_ABORTED and leaves the node stopped, s
   const silent = await silentPeer(t);
   const node = await MccNode.create({ host: '127.0.0.1', bootstrap: [`127.0.0.1:${silent.address().port}`], requestTimeoutMs: 2000 });
   const controller = new AbortController();
+  const probed = once(silent, 'message');
   const starting = node.start({ signal: controller.signal });
-  await sleep(20);
+  await probed; // start() is waiting for the silent bootstrap node
   controller.abort();
   await assert.rejects(starting, rejectsWithCode('ERR_ABORTED'));
   assert.equal(node.running, false);
@@ -130,8 +132,9 @@ test('a start aborted before the join does not overwrite the saved routing table
   const silent = await silentPeer(t);
   const node = await MccNode.create({ host: '127.0.0.1', bootstrap: [`127.0.0.1:${silent.address().port}`], routingTable: file });
   const controller = new AbortController();
+  const probed = once(silent, 'message');
   const starting = node.start({ signal: controller.signal });
-  await sleep(50);
+  await probed; // start() is waiting for the silent bootstrap node
   controller.abort();
   await assert.rejects(starting, rejectsWithCode('ERR_ABORTED'));
   assert.equal(await readFile(file, 'utf8'), saved, 'the saved peers are still there');
