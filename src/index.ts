@@ -11,9 +11,14 @@ export type { ConnectOptions, ForwardOptions, Forward, ForwardEvents } from './n
 export type { ServiceInfo, ForwardInfo, TunnelInfo, LookupInfo } from './node-introspection.js';
 export type { TunnelConfig } from './tunnel/config.js';
 export type { NatStatus, NodeNatOptions } from './node-nat.js';
-export type { NatMapping, SocketFactory } from './nat/types.js';
+export type { NatMapping, SocketFactory, RandomFn } from './nat/types.js';
 export type { ConnectCounts } from './node-nat-paths.js';
-export type { NatServiceOptions } from './nat/nat-service.js';
+export type { NatTuning } from './nat/nat-service.js';
+export type { NatMonitorTuning } from './nat/monitor.js';
+export type { RelayClientOptions } from './nat/relay-client-types.js';
+export type { HolePunchOptions } from './nat/holepunch-options.js';
+export type { ProbeBudgetOptions } from './nat/probe-budget.js';
+export type { KeepaliveLearnerOptions } from './nat/keepalive.js';
 export type { RelayServerOptions, RelayServerStats } from './nat/relay-server.js';
 export type { Registration, RegistrationState } from './discovery/registration.js';
 export type { Provider, ServiceMetadata } from './discovery/provider-record.js';

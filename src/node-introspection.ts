@@ -10,13 +10,27 @@ import type { RegistrationState } from './discovery/registration.js';
 import type { TunnelConnection } from './tunnel/tunnel-connection.js';
 import { isVirtualAddress } from './nat/relay-packet.js';
 
-/** One service this node provides, as {@link MccNode.services} lists it. */
+/** One service this node provides, as {@link MccNode.registrations} lists it. */
 export interface ServiceInfo {
+  /** The service name. */
   name: string;
   /** Publish state of the signed record. */
   state: RegistrationState;
   /** Where incoming streams go: a TCP service or an in-process handler. */
-  target: { kind: 'tcp'; host: string; port: number } | { kind: 'handler' };
+  target:
+    | {
+        /** Streams are piped to a TCP service. */
+        kind: 'tcp';
+        /** The TCP service's host. */
+        host: string;
+        /** The TCP service's port. */
+        port: number;
+      }
+    | {
+        /** Streams go to a `StreamHandler` in this process. */
+        kind: 'handler';
+      };
+  /** Metadata published in the record; undefined when none. */
   metadata: ServiceMetadata | undefined;
   /** Record lifetime, ms. */
   ttlMs: number;
@@ -42,19 +56,35 @@ export interface TunnelInfo {
   peer: string;
   /** Where the peer's datagrams go (a relay circuit when `relayed`). */
   address: Address;
+  /** True when the connection runs through a relay circuit. */
   relayed: boolean;
   /** Smoothed round trip, ms. */
   rttMs: number;
+  /** Bytes sent over the connection. */
   bytesSent: number;
+  /** Bytes received over the connection. */
   bytesReceived: number;
 }
 
 /** The providers one lookup found, as {@link MccNode.recentLookups} remembers them. */
 export interface LookupInfo {
+  /** The service name looked up. */
   name: string;
   /** Wall-clock ms when the lookup answered. */
   at: number;
-  providers: Array<{ id: string; addresses: Address[]; relays: number; metadata: ServiceMetadata | undefined; rttMs: number | undefined }>;
+  /** The providers it found (a summary of each {@link Provider}). */
+  providers: Array<{
+    /** The provider's node ID, hex. */
+    id: string;
+    /** Addresses the provider advertises. */
+    addresses: Address[];
+    /** How many relays the provider lists. */
+    relays: number;
+    /** The provider's metadata; undefined when none. */
+    metadata: ServiceMetadata | undefined;
+    /** Round trip to the provider in ms; undefined when not measured. */
+    rttMs: number | undefined;
+  }>;
 }
 
 /** How many looked-up names a node remembers (the oldest is forgotten first). */

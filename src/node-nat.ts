@@ -24,7 +24,7 @@ import type { RpcLayer } from './session/rpc.js';
 import type { Dht } from './kademlia/dht.js';
 import type { Contact } from './kademlia/types.js';
 import type { TunnelDriver } from './tunnel/driver.js';
-import { NatService, type NatServiceOptions } from './nat/nat-service.js';
+import { NatService, type NatTuning } from './nat/nat-service.js';
 import type { NatState } from './nat/classifier.js';
 import type { RelayTransport } from './nat/relay-transport.js';
 import type { RelayServerOptions, RelayServerStats } from './nat/relay-server.js';
@@ -44,7 +44,7 @@ export interface NodeNatOptions {
   /** Upgrade relayed connections to direct ones by hole punching. Default true. */
   punch?: boolean;
   /** Fine-tuning of the NAT machinery (check intervals, limits, punch strategy). */
-  tuning?: Pick<NatServiceOptions, 'monitor' | 'relayClient' | 'holepunch' | 'keepalive'>;
+  tuning?: NatTuning;
 }
 
 /** What `node.stats().nat` reports and the `nat` event carries. */
@@ -60,11 +60,28 @@ export interface NatStatus {
   /** The DHT mode the verdict chose. */
   dht: 'server' | 'client';
   /** Relays we hold reservations with (listed in our provider records). */
-  relays: Array<{ id: string; address: Address }>;
+  relays: Array<{
+    /** The relay's node ID, hex. */
+    id: string;
+    /** The relay's address. */
+    address: Address;
+  }>;
   /** Our relay role. */
-  relayServer: RelayServerStats & { enabled: boolean };
+  relayServer: RelayServerStats & {
+    /** True while this node offers relaying (reachable and not turned off). */
+    enabled: boolean;
+  };
   /** Circuits this node is an end of, and datagrams through them. */
-  circuits: { open: number; relayedIn: number; relayedOut: number; dropped: number };
+  circuits: {
+    /** Circuits open now. */
+    open: number;
+    /** Datagrams received through circuits. */
+    relayedIn: number;
+    /** Datagrams sent through circuits. */
+    relayedOut: number;
+    /** Circuit datagrams dropped: sent to a closed circuit, too large to wrap, beyond what an opening circuit holds, or inbound from an unknown circuit or wrong source. */
+    dropped: number;
+  };
   /** Outcomes of connects: direct at once, relayed, upgraded by a hole punch, punches that failed. */
   connects: ConnectCounts;
 }

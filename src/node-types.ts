@@ -80,9 +80,13 @@ export interface PingResult {
 
 /** A peer this node has exchanged authenticated messages with. */
 export interface PeerInfo {
+  /** The peer's node ID, hex. */
   id: string;
+  /** The address its last authenticated message came from. */
   address: Address;
+  /** When that was: ms on the node's clock (`MccNodeOptions.clock`). */
   lastSeen: number;
+  /** Smoothed round trip to the peer in ms; undefined until a request to it was answered. */
   rttMs: number | undefined;
 }
 

@@ -206,7 +206,14 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
   }
 
   /** The JSON form of a node: its ID, state and address (no keys, no internals). */
-  toJSON(): { id: string; state: string; address: string | null } {
+  toJSON(): {
+    /** Node ID, hex. */
+    id: string;
+    /** Lifecycle state: `created`, `starting`, `started`, `stopping` or `stopped`. */
+    state: string;
+    /** The bound UDP address as `host:port`; null when not bound. */
+    address: string | null;
+  } {
     return { id: this.idHex, state: this.state, address: this.bound ? formatAddress(this.bound) : null };
   }
 
@@ -470,7 +477,12 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
   }
 
   /** A snapshot of the node's counters. */
-  stats(): StatsSnapshot & { peers: number; nat: NatStatus } {
+  stats(): StatsSnapshot & {
+    /** Peers this node has exchanged authenticated messages with. */
+    peers: number;
+    /** The NAT verdict, relays, relay role and connect outcomes. */
+    nat: NatStatus;
+  } {
     return { ...this.counters.snapshot(), peers: this.peerTable.size, nat: this.nat.status() };
   }
 

@@ -29,7 +29,6 @@ function identityError(message: string, path: string, cause?: unknown): MccError
   return new MccError('ERR_IDENTITY', `${message}: ${path}`, { cause, details: { path } });
 }
 
-/** Creates a fresh random identity. */
 /**
  * A key pair whose secret stays out of logs: `secretKey` is not enumerable, and
  * `util.inspect`, `console.log` and `JSON.stringify` show the public key only. The
@@ -46,6 +45,7 @@ export function protectKeyPair(publicKey: Uint8Array, secretKey: Uint8Array): Ke
   return keyPair;
 }
 
+/** Creates a fresh random identity (an Ed25519 key pair from `suite`'s random source). */
 export function generateIdentity(suite: CryptoSuite = nodeCryptoSuite): KeyPair {
   const secretKey = suite.randomBytes(KEY_LENGTH);
   return protectKeyPair(suite.ed25519PublicKey(secretKey), secretKey);

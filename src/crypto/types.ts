@@ -5,7 +5,9 @@
 
 /** An Ed25519 key pair. `secretKey` is the 32-byte seed (RFC 8032 private key), `publicKey` the 32-byte public key. */
 export interface KeyPair {
+  /** The 32-byte Ed25519 public key: the node ID. */
   publicKey: Uint8Array;
+  /** The 32-byte seed; keep it secret (`protectKeyPair` hides it from logs). */
   secretKey: Uint8Array;
 }
 

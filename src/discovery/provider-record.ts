@@ -42,8 +42,11 @@ export interface Provider {
   nodeId: Uint8Array;
   /** Hex of {@link Provider.nodeId}: handy as a map key. */
   id: string;
+  /** Where it listens, public first, then LAN (IP literals only). */
   addresses: Address[];
+  /** Relays that reach it when it is behind NAT; empty when it needs none. */
   relays: Contact[];
+  /** Its small JSON metadata; undefined when it published none. */
   metadata: ServiceMetadata | undefined;
   /** Sequence number of the record (higher is newer). */
   seq: number;

@@ -16,7 +16,9 @@ export const MIN_WATCH_INTERVAL_MS = 100;
 
 /** A change in a service's providers. `updated`: same provider, different addresses, relays or metadata. */
 export interface WatchEvent {
+  /** What happened: a new provider, one gone (withdrawn or expired), or a changed record. */
   type: 'added' | 'removed' | 'updated';
+  /** The provider as now seen; for `removed`, as last seen. */
   provider: Provider;
 }
 

@@ -16,10 +16,11 @@ import type { Contact, FindValueResult, SignedRecord } from './types.js';
 import { MAX_VALUE_SIZE } from './types.js';
 import { recordFitsDatagram } from './wire-size.js';
 
-/** Options of {@link Dht.put}. Without `keyPair` the value is immutable (key = hash of value). */
+/** Options of {@link MccDht.put}. Without `keyPair` the value is immutable (key = hash of value). */
 export interface PutOptions {
   /** Author key pair: makes the value mutable, keyed by hash of public key and salt. */
   keyPair?: KeyPair;
+  /** Salt of a mutable value (at most 64 bytes): one key pair can own many keys. Default: none. */
   salt?: Uint8Array;
   /**
    * Sequence number of a mutable value; the highest seq wins on read. Default: the wall
@@ -29,16 +30,19 @@ export interface PutOptions {
    * key) rejects with `ERR_PEER` (`details.reason` = 'stale').
    */
   seq?: number;
-  /** Lifetime, ms. Default {@link DhtValueOptions.defaultTtlMs}. */
+  /** Lifetime, ms. Default: the DHT's default record lifetime (1 h on a node). */
   ttlMs?: number;
   /** Republish before expiry while the node runs. Default true. */
   republish?: boolean;
+  /** Aborts the put (it rejects with `ERR_ABORTED`). */
   signal?: AbortSignal;
 }
 
 /** Outcome of a put. */
 export interface PutResult {
+  /** The 32-byte key the value is stored under (pass it to `get`). */
   key: Uint8Array;
+  /** The signed record that was stored. */
   record: SignedRecord;
   /** Nodes that accepted the record (ourselves included when we are among the k closest). */
   stored: number;
@@ -46,13 +50,17 @@ export interface PutResult {
 
 /** Outcome of a get: the winning value. */
 export interface GetResult {
+  /** The 32-byte key asked for. */
   key: Uint8Array;
+  /** The value (the record's payload). */
   value: Uint8Array;
+  /** The verified record the value came from (author, seq, expiry). */
   record: SignedRecord;
 }
 
 /** Options of reads. */
 export interface GetOptions {
+  /** Aborts the read (it rejects with `ERR_ABORTED`). */
   signal?: AbortSignal;
   /** Stop once this many holders answered with valid records (immutable values stop at the first). Default 3. */
   quorum?: number;

@@ -11,13 +11,14 @@ export const ID_LENGTH = 32;
 export interface Contact {
   /** 32-byte node ID (Ed25519 public key). Its key-space position is SHA-256 of it. */
   id: Uint8Array;
+  /** The address its authenticated messages come from. */
   address: Address;
 }
 
 /**
  * A value stored in the DHT. A key holds a set of records, at most one per author
  * (immutable values have an empty author and are their own proof: key = hash of value).
- * The signature covers {@link encodeRecordForSigning} of every other field.
+ * The signature covers every other field (`encodeRecordForSigning` in record.ts).
  */
 export interface SignedRecord {
   /** 32-byte DHT key the record is stored under. */
@@ -28,7 +29,7 @@ export interface SignedRecord {
   seq: number;
   /** Absolute wall-clock expiry, milliseconds since the Unix epoch. */
   expiresAt: number;
-  /** Payload, at most {@link MAX_VALUE_SIZE} bytes; empty when `withdrawn`. */
+  /** Payload, at most 1000 bytes (`MAX_VALUE_SIZE`); empty when `withdrawn`. */
   value: Uint8Array;
   /** Optional salt of a mutable value (key = hash of author and salt). */
   salt?: Uint8Array;

@@ -2,7 +2,7 @@
 import type { ProbeBudgetOptions } from './probe-budget.js';
 import type { RandomFn, SocketFactory } from './types.js';
 
-/** Options of a `HolePuncher` (holepunch.ts). */
+/** Hole punching: timing, probe budgets and the strategies for random-mapping NATs (`NatTuning.holepunch`). */
 export interface HolePunchOptions {
   /** Budget of the rendezvous, and of one attempt after it. Default 4000 ms. */
   timeoutMs?: number;

@@ -26,7 +26,7 @@
 import type { TimerHandle, Clock } from '../util/clock.js';
 import { invalidArgument } from '../errors.js';
 
-/** Options of a {@link KeepaliveLearner}. */
+/** How the keep-alive interval towards relays and peers is learned (`NatTuning.keepalive`). */
 export interface KeepaliveLearnerOptions {
   /** Starting interval. Default 15 000 ms. */
   initialMs?: number;

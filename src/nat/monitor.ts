@@ -12,14 +12,8 @@ import type { NatProbeService } from './probe-service.js';
 import { isVirtualAddress } from './relay-packet.js';
 import type { NatContext, NatPeer } from './types.js';
 
-/** Options of a {@link NatMonitor}. */
-export interface NatMonitorOptions {
-  /** Candidate observers (peers with real addresses); the first few distinct ones are pinged. */
-  observers: () => NatPeer[];
-  /** Candidate dial-back helpers (they pick the third node). Default: the observers. */
-  helpers?: () => NatPeer[];
-  /** Nodes we talked to lately (besides the observers): excluded as dial-back third parties. Default none. */
-  recentContacts?: () => Uint8Array[];
+/** Timing of the NAT checks (`NatTuning.monitor`). */
+export interface NatMonitorTuning {
   /** Observers pinged per check. Default 2. */
   observersPerCheck?: number;
   /** Periodic re-check. Default 10 minutes. */
@@ -28,6 +22,16 @@ export interface NatMonitorOptions {
   networkChangeDelayMs?: number;
   /** Time budget of a ping and of waiting for a dial-back probe. Default 3000 ms. */
   probeTimeoutMs?: number;
+}
+
+/** Options of a {@link NatMonitor}. */
+export interface NatMonitorOptions extends NatMonitorTuning {
+  /** Candidate observers (peers with real addresses); the first few distinct ones are pinged. */
+  observers: () => NatPeer[];
+  /** Candidate dial-back helpers (they pick the third node). Default: the observers. */
+  helpers?: () => NatPeer[];
+  /** Nodes we talked to lately (besides the observers): excluded as dial-back third parties. Default none. */
+  recentContacts?: () => Uint8Array[];
 }
 
 /** Schedules and runs NAT checks for one node. */

@@ -14,11 +14,26 @@ import { NatConnector, type NatConnectorOptions } from './connector.js';
 import { NatProbeService, type NatProbeServiceOptions } from './probe-service.js';
 import { HolePuncher, type HolePunchOptions, type LocalNatInfo } from './holepunch.js';
 import { KeepaliveLearner, KeepaliveScheduler, type KeepaliveLearnerOptions } from './keepalive.js';
-import { NatMonitor, type NatMonitorOptions } from './monitor.js';
+import { NatMonitor, type NatMonitorOptions, type NatMonitorTuning } from './monitor.js';
 import { RelayClient, type RelayClientOptions } from './relay-client.js';
 import { RelayServer, type RelayServerOptions } from './relay-server.js';
 import type { RelayTransport } from './relay-transport.js';
 import type { NatContext, NatPeer, NatSendOneWay } from './types.js';
+
+/** Fine-tuning of a node's NAT machinery (`NodeNatOptions.tuning`); every field has a default. */
+export interface NatTuning {
+  /** Timing of the NAT checks (mapping and reachability). */
+  monitor?: NatMonitorTuning;
+  /** Relay reservations and circuits while this node is unreachable. */
+  relayClient?: RelayClientOptions;
+  /** Hole punching: timeouts, probe rates and budgets, birthday and spray strategies. */
+  holepunch?: HolePunchOptions;
+  /** Keep-alive interval learning. */
+  keepalive?: KeepaliveLearnerOptions & {
+    /** Learn the NAT's idle timeout by delayed-echo tests; false keeps `initialMs` and runs no tests. Default true. */
+    learn?: boolean;
+  };
+}
 
 /** Options of a {@link NatService}. */
 export interface NatServiceOptions {

@@ -14,7 +14,7 @@ import { formatAddress } from '../util/address.js';
 import type { Clock } from '../util/clock.js';
 import { LruMap } from '../util/lru.js';
 
-/** Options of a {@link ProbeBudget}. */
+/** Per-target budget of hole-punch probes to unconfirmed addresses (`HolePunchOptions.probeBudget`). */
 export interface ProbeBudgetOptions {
   /** Probes a target may get at once (bucket size). Default 20. */
   burst?: number;

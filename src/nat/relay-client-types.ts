@@ -5,7 +5,7 @@
 import type { Address } from '../util/address.js';
 import type { NatPeer } from './types.js';
 
-/** Options of a `RelayClient` (relay-client.ts). */
+/** Relay reservations and circuits of a node behind NAT (`NatTuning.relayClient`). */
 export interface RelayClientOptions {
   /** Reservations to keep while reservations are wanted. Default 2. */
   minRelays?: number;

@@ -34,7 +34,7 @@ import { CIRCUIT_ID_SIZE, MAX_EARLY_BYTES, MAX_EARLY_DATAGRAMS, MAX_RELAYED_INNE
 import type { NatContext, NatSendRaw } from './types.js';
 import { announceUnreserved, announcementSize, tokenRequest } from './relay-unreserved.js';
 
-/** Limits of a {@link RelayServer}. */
+/** Limits of the relay role (`MccNodeOptions.relay`): what this node offers peers behind NAT. */
 export interface RelayServerOptions {
   /** Offer relaying at all. Default true. */
   enabled?: boolean;
@@ -58,11 +58,15 @@ export interface RelayServerOptions {
   incomingTimeoutMs?: number;
 }
 
-/** Counters of a {@link RelayServer}. */
+/** Counters of the relay role (`node.stats().nat.relayServer`). */
 export interface RelayServerStats {
+  /** Clients holding a reservation now. */
   reservations: number;
+  /** Circuits open through this node now. */
   circuits: number;
+  /** Datagrams forwarded between circuit ends, since start. */
   forwardedPackets: number;
+  /** Bytes forwarded between circuit ends, since start. */
   forwardedBytes: number;
   /** Dropped: over the circuit's byte budget. */
   droppedRate: number;

@@ -11,16 +11,21 @@ export type Schema = Record<string, unknown>;
 
 /** What a route needs to answer. */
 export interface RouteContext {
+  /** The node the handler serves. */
   node: MccNode;
+  /** The HTTP request being answered. */
   request: IncomingMessage;
+  /** Its response: routes that stream (SSE, text) write to it directly. */
   response: ServerResponse;
   /** Path parameters, decoded. */
   params: Record<string, string>;
+  /** The request target as a URL (on a placeholder origin: only path and query are meaningful). */
   url: URL;
   /** Fires when the client goes away before the answer is complete. */
   signal: AbortSignal;
   /** Shared state of one handler (forwards it opened, open event streams). */
   shared: HandlerState;
+  /** The access options the handler was created with. */
   options: AccessOptions;
 }
 
@@ -32,31 +37,52 @@ export interface HandlerState {
 
 /** A JSON answer. */
 export interface JsonReply {
+  /** The HTTP status code. */
   status: number;
+  /** Serialized as JSON; undefined sends an empty body. */
   body?: unknown;
+  /** Extra response headers (content type and caching are set by the handler). */
   headers?: Record<string, string>;
 }
 
 /** A documented answer of a route. */
 export interface ResponseSpec {
+  /** What the answer means, for the OpenAPI document. */
   description: string;
   /** JSON body schema, or another media type with its schema. */
   schema?: Schema;
+  /** Media type of the body. Default `application/json`. */
   contentType?: string;
 }
 
 /** One route of the API. */
 export interface Route {
+  /** The HTTP method it answers. */
   method: 'GET' | 'POST' | 'DELETE';
   /** Path template relative to the mount point, e.g. `/v1/services/{name}`. */
   path: string;
+  /** Unique name of the operation in the OpenAPI document (client generators use it). */
   operationId: string;
+  /** One line on what the route does, for the OpenAPI document. */
   summary: string;
+  /** OpenAPI tag that groups it (`node`, `services`, …). */
   tag: string;
   /** Path and query parameters. */
-  parameters?: Array<{ name: string; in: 'path' | 'query'; description: string; schema: Schema; required?: boolean }>;
+  parameters?: Array<{
+    /** The parameter's name. */
+    name: string;
+    /** Where it travels: a path segment or the query string. */
+    in: 'path' | 'query';
+    /** What it means, for the OpenAPI document. */
+    description: string;
+    /** JSON Schema of its value. */
+    schema: Schema;
+    /** Must be present; OpenAPI wants true on every path parameter. Default false. */
+    required?: boolean;
+  }>;
   /** JSON request body schema. */
   requestBody?: Schema;
+  /** Documented answers by HTTP status code. */
   responses: Record<number, ResponseSpec>;
   /** Needs no token (the API description). */
   public?: boolean;

@@ -4,7 +4,9 @@ import { invalidArgument } from '../errors.js';
 
 /** A transport-level endpoint. `host` is an IP literal (v4 or v6) or, for the simulated network, any label. */
 export interface Address {
+  /** IP literal without brackets (or a simulated-network label). */
   host: string;
+  /** UDP or TCP port, 0 to 65535. */
   port: number;
 }
 

@@ -5,9 +5,13 @@
 
 /** The four levels mcc-mesh logs at. */
 export interface Logger {
+  /** Protocol detail, for debugging (noisy). */
   debug(message: string, ...details: unknown[]): void;
+  /** Lifecycle events (e.g. the address the node listens on). */
   info(message: string, ...details: unknown[]): void;
+  /** Something failed but the node carries on (a bootstrap node did not answer, a handler threw). */
   warn(message: string, ...details: unknown[]): void;
+  /** Failures; mcc-mesh itself does not log at this level at present. */
   error(message: string, ...details: unknown[]): void;
 }
 
