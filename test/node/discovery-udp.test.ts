@@ -27,15 +27,21 @@ test('discovery over real UDP with three nodes, through the public API only', as
   // Watch sees an update and a removal, in order.
   const controller = new AbortController();
   const events: WatchEvent[] = [];
+  const has = (type: WatchEvent['type'], id: string): boolean => events.some((e) => e.type === type && e.provider.id === id);
+  // Resolves once the events seen satisfy `predicate` (checked after each event): no guessed sleeps.
+  let onEvent = (): void => {};
+  const until = (predicate: () => boolean): Promise<void> =>
+    predicate() ? Promise.resolve() : new Promise((resolve) => (onEvent = () => predicate() && resolve()));
   const watching = (async () => {
     for await (const event of c.watch('web', { signal: controller.signal, intervalMs: 100 })) {
       events.push(event);
+      onEvent();
       if (events.some((e) => e.type === 'removed')) controller.abort();
     }
   })();
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await until(() => has('added', a.idHex) && has('added', b.idHex)); // the first poll reported both
   await regB.update({ zone: 'b2' });
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await until(() => has('updated', b.idHex));
   await regA.unregister();
   await watching;
   const kinds = events.map((e) => `${e.type}:${e.provider.id.slice(0, 6)}`);
