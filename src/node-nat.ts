@@ -171,7 +171,7 @@ export class NodeNat extends EventEmitter<NodeNatEvents> {
         },
         mappedTowards: (address) => transport.sentRecently(address, MAPPING_WINDOW_MS),
         monitor: { recentContacts: () => this.recentContacts(), ...tuning.monitor },
-        relay: { ...(context.relay === false ? {} : context.relay), enabled: context.relay !== false },
+        relay: { ...(context.relay === false ? {} : context.relay), enabled: context.relay !== false && context.relay?.enabled !== false },
         ...(tuning.relayClient ? { relayClient: tuning.relayClient } : {}),
         ...(tuning.keepalive ? { keepalive: tuning.keepalive } : {}),
         holepunch: { ...(options.openSocket ? { openSocket: options.openSocket } : {}), ...tuning.holepunch },

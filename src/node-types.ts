@@ -84,7 +84,7 @@ export interface PeerInfo {
   id: string;
   /** The address its last authenticated message came from. */
   address: Address;
-  /** When that was: ms on the node's clock (`MccNodeOptions.clock`). */
+  /** When that was: wall-clock ms since the epoch (`MccNodeOptions.wallClock`). */
   lastSeen: number;
   /** Smoothed round trip to the peer in ms; undefined until a request to it was answered. */
   rttMs: number | undefined;

@@ -473,7 +473,9 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
 
   /** Peers this node has exchanged authenticated messages with, most recent last. */
   peers(): PeerInfo[] {
-    return [...this.peerTable.values()].map((peer) => ({ ...peer, rttMs: this.rpc.rtt(hexToBytes(peer.id)) }));
+    // lastSeen is kept on the node's clock; callers get wall-clock ms, comparable with Date.now().
+    const offset = this.wallClock() - this.clock.now();
+    return [...this.peerTable.values()].map((peer) => ({ ...peer, lastSeen: Math.round(peer.lastSeen + offset), rttMs: this.rpc.rtt(hexToBytes(peer.id)) }));
   }
 
   /** A snapshot of the node's counters. */
@@ -509,7 +511,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     this.failover.succeed(message.fromHex);
     if (!added) return;
     try {
-      this.emit('peer', { ...added });
+      this.emit('peer', { ...added, lastSeen: this.wallClock() });
     } catch (error) {
       // A throwing 'peer' listener must not cost the message that introduced the peer.
       this.logger.warn(`a 'peer' listener threw: ${(error as Error)?.message ?? error}`);

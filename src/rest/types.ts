@@ -48,7 +48,7 @@ export interface PeerJson {
   id: string;
   /** `host:port` the peer last wrote from. */
   address: string;
-  /** Clock ms of the last authenticated message. */
+  /** Wall-clock ms (since the epoch) of its last authenticated message. */
   lastSeen: number;
   /** Smoothed round trip to the peer in ms; null when not measured yet. */
   rttMs: number | null;

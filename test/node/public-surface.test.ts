@@ -89,3 +89,18 @@ test('forward() and unregister() take an AbortSignal', async (t) => {
   assert.deepEqual(registration.metadata, { v: 2 });
   assert.equal(await node.unregister('web', { signal: AbortSignal.timeout(5000) }), true);
 });
+
+test('relay: { enabled: false } turns relaying off like relay: false; peers() dates contacts on the wall clock', async (t) => {
+  const off = await MccNode.create({ host: '127.0.0.1', relay: { enabled: false } });
+  await off.start();
+  const on = await MccNode.create({ host: '127.0.0.1', bootstrap: [off.address] });
+  await on.start();
+  t.after(async () => {
+    await on.stop();
+    await off.stop();
+  });
+  assert.equal(off.stats().nat.relayServer.enabled, false);
+  assert.equal(on.stats().nat.relayServer.enabled, true);
+  const [peer] = on.peers();
+  assert.ok(peer && Math.abs(peer.lastSeen - Date.now()) < 60_000, `lastSeen ${peer?.lastSeen} is a wall-clock time`);
+});
