@@ -32,6 +32,7 @@ test('forged datagrams from many spoofed sources neither evict real peers keys n
   assert.equal(keys.size, before, 'no forged (peer, boot) key was cached');
   assert.ok(stats.dropped['rate-limited'] - rateLimitedBefore > 15_000, `rate-limited ${stats.dropped['rate-limited']}`);
   assert.ok(stats.dropped.unauthenticated <= 2_500, `key agreements spent on forgeries: ${stats.dropped.unauthenticated}`);
+  assert.equal(stats.dropped.internal, 0, 'a flood is dropped by the rules, never by an exception');
   assert.equal((await mesh.drive(friend.ping(target.address))).id, target.idHex, 'the real peer still gets through');
   await Promise.all(sources.map((source) => source.close()));
 });

@@ -92,6 +92,7 @@ test('forged, truncated and garbage datagrams are dropped and counted, and the n
   assert.equal(dropped.unauthenticated, 1);
   assert.equal(dropped.malformed, 2);
   assert.equal(dropped.oversized, 1);
+  assert.equal(dropped.internal, 0);
   assert.equal(peer.received.length, 0);
   peer.send(node.address, good);
   await peer.waitFor(1);
