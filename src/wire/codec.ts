@@ -35,13 +35,28 @@ export function encodeEnvelope(envelope: Envelope, maxBytes: number = MAX_ENVELO
 }
 
 /**
+ * What protobufjs' reader and the generated decoders throw on bad wire bytes: a plain
+ * `Error` or `RangeError` with one of these messages (protobufjs/src/reader.js, mcc.pb.ts).
+ */
+const WIRE_ERROR_MESSAGE =
+  /^(index out of range|invalid varint encoding|invalid tag encoding|invalid length encoding|invalid wire type|invalid end group tag|illegal tag|missing end group|max depth exceeded)/;
+
+/** True when `error` is protobufjs reporting malformed input (not a bug in the decoder or its caller). */
+function isWireError(error: unknown): boolean {
+  return error instanceof Error && (error.constructor === Error || error.constructor === RangeError) && WIRE_ERROR_MESSAGE.test(error.message);
+}
+
+/**
  * Decodes protobuf bytes into an Envelope. Unknown fields (from newer peers) are skipped.
  * @throws MccError `ERR_DECODE` on malformed input; receive paths catch it, drop and count.
+ *   Any other exception (a `TypeError`, say) is a bug, not bad input, and propagates as it is:
+ *   the session layer counts it as an `internal` drop.
  */
 export function decodeEnvelope(bytes: Uint8Array): Envelope {
   try {
     return EnvelopeCodec.decode(bytes);
   } catch (cause) {
+    if (!isWireError(cause)) throw cause;
     throw new MccError('ERR_DECODE', 'malformed envelope', { cause });
   }
 }

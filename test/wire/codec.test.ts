@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MccError } from '../../src/errors.js';
 import { decodeEnvelope, encodeEnvelope, envelopeBodyKind, EnvelopeBodyKinds, type Envelope } from '../../src/wire/codec.js';
+import { EnvelopeCodec } from '../../src/wire/generated/mcc.types.js';
 import {
   MAX_DATAGRAM_SIZE,
   MAX_ENVELOPE_SIZE,
@@ -114,6 +115,24 @@ test('random bytes either decode or throw ERR_DECODE, never anything else', () =
       assert.ok(isDecodeError(err), `unexpected ${String(err)}`);
     }
   }
+});
+
+test('an exception from the decoder that is not a wire error is a bug: it propagates as it is, not as ERR_DECODE', () => {
+  const codec = EnvelopeCodec as unknown as { decode: (bytes: Uint8Array) => Envelope };
+  const decode = codec.decode;
+  try {
+    codec.decode = () => {
+      throw new TypeError("Cannot read properties of undefined (reading 'pos')");
+    };
+    assert.throws(() => decodeEnvelope(new Uint8Array([0x08, 0x01])), (err: unknown) => err instanceof TypeError && !isDecodeError(err));
+    codec.decode = () => {
+      throw new Error('something else went wrong');
+    };
+    assert.throws(() => decodeEnvelope(new Uint8Array([0x08, 0x01])), (err: unknown) => err instanceof Error && !isDecodeError(err));
+  } finally {
+    codec.decode = decode;
+  }
+  assert.throws(() => decodeEnvelope(new Uint8Array([0x08])), isDecodeError, 'wire errors still are ERR_DECODE');
 });
 
 test('encoding refuses envelopes that cannot fit in one datagram', () => {
