@@ -34,10 +34,17 @@ interface Run {
   stderr: string;
 }
 
+/**
+ * The children's environment: without the variable that tells a `node --test` process it runs
+ * under another test runner (it would then report to that runner instead of printing TAP).
+ */
+const childEnv: NodeJS.ProcessEnv = { ...process.env };
+delete childEnv.NODE_TEST_CONTEXT;
+
 /** Runs a command from the repository root to its end (killed after `timeoutMs`). */
 function run(command: string, args: string[], timeoutMs: number): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: root, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -75,7 +82,7 @@ test('examples/demo.ts: a REST lookup lists the provider, a page comes through t
 
 test('examples/demo.ts --keep: serves the dashboard until SIGTERM, then stops cleanly within 5 s', { timeout: 120_000 }, async () => {
   const [command, args] = tsx('demo.ts', '--keep');
-  const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { cwd: root, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
@@ -140,6 +147,16 @@ test('examples/express-rest.ts: the Express app answers its own routes and the R
   assert.match(out, /^GET \/mcc\/no-such-route \(with token\) -> 404 \{"app":"express-rest example","error":"not found"\}$/m);
   assert.match(out, /^GET \/ -> 200 \{.*"services":\["shop"\]\}$/m);
   assert.match(out, /Stopped\./);
+});
+
+test('examples/testnet.ts: the node:test suite of a service on createTestnet passes', { timeout: 120_000 }, async () => {
+  const result = await run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', join('examples', 'testnet.ts')], 90_000);
+  assertSucceeded(result);
+  const out = result.stdout;
+  assert.match(out, /^ok 1 - clients anywhere in the mesh find the key-value service and share its data$/m);
+  assert.match(out, /^ok 2 - a provider that unregisters disappears from lookups at once; another one takes over$/m);
+  assert.match(out, /^# pass 2$/m);
+  assert.match(out, /^# fail 0$/m);
 });
 
 test('examples/curl-walkthrough.sh: two mcc daemons driven with curl; the page comes through the forward', { timeout: 120_000 }, async () => {
