@@ -100,6 +100,7 @@ export class RelayTransport implements Transport {
   private lastRoute: { host: string; port: number; socket: Transport | undefined } | undefined;
   private readonly claims = new Map<string, DatagramHandler>();
   private fallback: RelayFallback | undefined;
+  private internalError: ((error: unknown) => void) | undefined;
   private readonly routes = new Map<string, Transport>();
   private readonly recent = new Map<string, number>();
   private now: () => number = () => 0;
@@ -355,6 +356,11 @@ export class RelayTransport implements Transport {
     this.fallback = fallback;
   }
 
+  /** See {@link Transport.onInternalError}: exceptions thrown by a claimant or the relay fallback go here. */
+  onInternalError(handler: (error: unknown) => void): void {
+    this.internalError = handler;
+  }
+
   private remember(to: Address): void {
     const key = routeKey(to);
     this.recent.delete(key); // re-insert: newest last
@@ -383,8 +389,15 @@ export class RelayTransport implements Transport {
     // Rare from here on (hole-punch probes, and datagrams a relay server forwards): string keys.
     const id = relayedIdHex(data)!;
     const claimant = this.claims.get(id);
-    if (claimant) return claimant(data, from);
-    if (!this.fallback?.(data, from, id)) this.counters.droppedInbound++;
+    try {
+      if (claimant) return claimant(data, from);
+      if (!this.fallback?.(data, from, id)) this.counters.droppedInbound++;
+    } catch (error) {
+      // A bug in a claimant or the relay server: one datagram lost, the owner counts and logs it.
+      if (this.internalError === undefined) throw error;
+      this.counters.droppedInbound++;
+      this.internalError(error);
+    }
   }
 }
 

@@ -101,7 +101,8 @@ export class SessionLayer {
 
   constructor(private readonly options: SessionLayerOptions) {
     const maxPeers = options.maxPeers ?? 10_000;
-    this.internalErrors = new InternalErrors(options.stats, options.logger ?? defaultLogger('mcc session'), 'the session receive path');
+    const logger = options.logger ?? defaultLogger('mcc session');
+    this.internalErrors = new InternalErrors(options.stats, logger, 'the session receive path');
     this.bootId = newBootId(options.suite);
     this.idHex = bytesToHex(options.identity.publicKey);
     this.keys = new PeerKeyCache(options.suite, options.identity, { capacity: maxPeers });
@@ -115,6 +116,10 @@ export class SessionLayer {
     this.identifyLimiter = new RateLimiter(options.clock, { ratePerSecond: 20, burst: 40 });
     this.globalKeyLimiter = new RateLimiter(options.clock, { ratePerSecond: rate * 20, burst: rate * 40, maxKeys: 1 });
     options.transport.onDatagram((data, from) => this.receive(data, from));
+    // Datagrams a relay transport hands to hole punches or the relay server never reach
+    // receive(): their handlers' exceptions are counted and logged here all the same.
+    const transportErrors = new InternalErrors(options.stats, logger, 'the relay transport receive path (hole punch, relay server)');
+    options.transport.onInternalError?.((error) => transportErrors.record(error));
   }
 
   /** Installs the handler of authenticated messages. */

@@ -21,6 +21,13 @@ export interface Transport {
   sendParts?(to: Address, header: Uint8Array, body: Uint8Array): void;
   /** Installs the single receive handler (replaces any previous one). */
   onDatagram(handler: DatagramHandler): void;
+  /**
+   * Optional: installs the handler for exceptions the transport caught in the receive handlers
+   * it dispatches to other than the `onDatagram` one (a relay transport's hole-punch claims and
+   * relay-server fallback). Such an exception is a bug, not bad input: the owner counts and logs
+   * it. Without a handler installed, it propagates.
+   */
+  onInternalError?(handler: (error: unknown) => void): void;
   /** The bound local address (throws before `bind`). */
   localAddress(): Address;
   /** Closes the socket; idempotent. */

@@ -5,6 +5,8 @@ import { Stats } from '../../src/util/stats.js';
 import { VirtualClock } from '../../src/util/virtual-clock.js';
 import { nodeCryptoSuite, generateIdentity } from '../../src/crypto/index.js';
 import { MccError } from '../../src/errors.js';
+import { RelayTransport } from '../../src/nat/relay-transport.js';
+import { PACKET_RELAYED } from '../../src/wire/constants.js';
 import type { Address } from '../../src/util/address.js';
 import type { DatagramHandler, Transport } from '../../src/transport/types.js';
 import type { Logger } from '../../src/util/logger.js';
@@ -94,4 +96,39 @@ test("garbage never counts as 'internal'", () => {
   const snapshot = statsB.snapshot();
   assert.equal(snapshot.dropped.internal, 0, JSON.stringify(snapshot.dropped));
   assert.ok(snapshot.droppedTotal > 1500, JSON.stringify(snapshot.dropped));
+});
+
+test("an exception in a relay transport's hole-punch claim or relay fallback is an 'internal' drop of the session layer above it", () => {
+  const [inner, peer] = linkedTransports();
+  const relay = new RelayTransport(inner);
+  const stats = new Stats();
+  const logger = recordingLogger();
+  new SessionLayer({ identity: generateIdentity(nodeCryptoSuite), suite: nodeCryptoSuite, transport: relay, clock: new VirtualClock(), stats, logger });
+  const id = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);
+  const relayed = (circuit: Uint8Array): Uint8Array => new Uint8Array([PACKET_RELAYED, ...circuit, 0xaa, 0xbb]);
+  const unclaim = relay.claim(Buffer.from(id).toString('hex'), () => {
+    throw new TypeError('claimant bug');
+  });
+  peer.send(inner.localAddress(), relayed(id));
+  unclaim();
+  relay.setRelayFallback(() => {
+    throw new RangeError('relay server bug');
+  });
+  peer.send(inner.localAddress(), relayed(new Uint8Array(8).fill(9)));
+  peer.send(inner.localAddress(), relayed(new Uint8Array(8).fill(9)));
+  assert.equal(stats.snapshot().dropped.internal, 3);
+  assert.equal(relay.counters.droppedInbound, 3);
+  assert.equal(logger.warnings.length, 2, 'one warning per kind');
+  assert.match(logger.warnings[0]!, /relay transport.*TypeError/);
+  assert.match(logger.warnings[1]!, /RangeError/);
+});
+
+test('without an internal-error handler, a relay transport lets a claimant exception propagate (no silent swallowing)', () => {
+  const [inner, peer] = linkedTransports();
+  const relay = new RelayTransport(inner);
+  relay.onDatagram(() => {});
+  relay.claim('0102030405060708', () => {
+    throw new TypeError('claimant bug');
+  });
+  assert.throws(() => peer.send(inner.localAddress(), new Uint8Array([PACKET_RELAYED, 1, 2, 3, 4, 5, 6, 7, 8, 0])), TypeError);
 });
