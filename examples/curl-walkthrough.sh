@@ -13,6 +13,8 @@ cd "$(dirname "$0")/.."
 if [ -f dist/cli/mcc.js ]; then mcc=(node dist/cli/mcc.js); else mcc=(node --import tsx src/cli/mcc.ts); fi
 # Only the flags below configure the daemons, not the caller's environment.
 unset MCC_HOST MCC_PORT MCC_BOOTSTRAP MCC_IDENTITY MCC_EXPOSE MCC_FORWARD MCC_REST MCC_TOKEN MCC_CONFIG MCC_CONFIG_DIR
+# Everything here is on 127.0.0.1: never through a proxy the caller's environment names.
+export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
 
 work=$(mktemp -d)
 pids=()

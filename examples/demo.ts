@@ -23,8 +23,9 @@ async function step<T>(label: string, action: () => Promise<T>, describe: (resul
   const result = await action();
   const ms = performance.now() - started;
   const [first = '', ...rest] = describe(result);
-  console.log(`  ${String(++stepNumber).padStart(2)}  ${label.padEnd(40)}${ms.toFixed(0).padStart(5)} ms   ${first}`);
-  for (const line of rest) console.log(`${' '.repeat(57)}${line}`);
+  const head = `  ${String(++stepNumber).padStart(2)}  ${label.padEnd(42)}${ms.toFixed(0).padStart(5)} ms   `;
+  console.log(`${head}${first}`);
+  for (const line of rest) console.log(`${' '.repeat(head.length)}${line}`);
   return result;
 }
 
