@@ -130,7 +130,7 @@ export class NatPaths extends EventEmitter<NatPathsEvents> implements TunnelPath
    * caller's tunnel handshake) rides it.
    */
   async relayed(provider: { nodeId: Uint8Array; addresses: Address[]; relays: Contact[] }, signal?: AbortSignal): Promise<TunnelPath> {
-    const circuit = this.context.service.connector.startCircuit(
+    const circuit = this.context.service.openCircuit(
       { id: provider.nodeId, addresses: provider.addresses, relays: provider.relays, reachable: provider.relays.length > 0 ? false : undefined },
       signal,
     );

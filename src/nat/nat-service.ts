@@ -1,7 +1,8 @@
 /**
  * The NAT module of one node, assembled: classification and reachability checks,
- * keep-alives, the relay role, relay reservations, hole punching and path
- * selection. `MccNode` builds one and feeds it peers; tests build one per simulated node.
+ * keep-alives, the relay role, relay reservations, hole punching, and the relay circuits
+ * `connect()` opens (src/node-nat-paths.ts). `MccNode` builds one and feeds it peers;
+ * HolePuncher and relay tests build one per simulated node.
  *
  * Policy: an unreachable node keeps relay reservations (and keep-alives towards its
  * relays); a reachable node offers relaying (unless turned off) and serves the DHT.
@@ -10,12 +11,12 @@ import { EventEmitter } from 'eventemitter3';
 import type { Address } from '../util/address.js';
 import { bytesToHex } from '../util/bytes.js';
 import { NatClassifier, shouldServeDht, type NatState } from './classifier.js';
-import { NatConnector, type NatConnectorOptions } from './connector.js';
+import { circuitRoutes, type PeerContact } from './circuit-routes.js';
 import { NatProbeService, type NatProbeServiceOptions } from './probe-service.js';
 import { HolePuncher, type HolePunchOptions, type LocalNatInfo } from './holepunch.js';
 import { KeepaliveLearner, KeepaliveScheduler, type KeepaliveLearnerOptions } from './keepalive.js';
 import { NatMonitor, type NatMonitorOptions, type NatMonitorTuning } from './monitor.js';
-import { RelayClient, type RelayClientOptions } from './relay-client.js';
+import { RelayClient, type OpeningCircuit, type RelayClientOptions } from './relay-client.js';
 import { RelayServer, type RelayServerOptions } from './relay-server.js';
 import type { RelayTransport } from './relay-transport.js';
 import type { NatContext, NatPeer, NatSendOneWay } from './types.js';
@@ -55,7 +56,6 @@ export interface NatServiceOptions {
   relay?: RelayServerOptions;
   relayClient?: RelayClientOptions;
   holepunch?: HolePunchOptions;
-  connector?: Omit<NatConnectorOptions, 'ownRelays'>;
   keepalive?: KeepaliveLearnerOptions & { learn?: boolean };
 }
 
@@ -75,7 +75,6 @@ export class NatService extends EventEmitter<NatServiceEvents> {
   readonly relayServer: RelayServer;
   readonly relayClient: RelayClient;
   readonly puncher: HolePuncher;
-  readonly connector: NatConnector;
   readonly keepalive: KeepaliveScheduler;
   private started = false;
   private assumed = false;
@@ -99,7 +98,10 @@ export class NatService extends EventEmitter<NatServiceEvents> {
     transport.setRelayFallback((data, from, id) => this.relayServer.handlePacket(data, from, id));
     this.relayClient = new RelayClient(context, transport, options.relayClient);
     this.puncher = new HolePuncher(context, transport, () => this.localInfo(), options.holepunch);
-    this.connector = new NatConnector(context, this.relayClient, this.puncher, { ...options.connector, ownRelays: () => this.relayClient.relays });
+    // The accepting end learns where the relay saw the peer of each circuit: a punch through
+    // it sprays that host only, free of the per-host budget (holepunch-guard.ts). Registered
+    // before anything else listens, so it precedes the offer that rides the circuit's set-up.
+    this.relayClient.on('incoming', (circuit) => this.puncher.observe(circuit));
     this.keepalive = new KeepaliveScheduler(context.clock, new KeepaliveLearner(options.keepalive), {
       sendKeepalive: () => this.sendKeepalives(),
       testIdle: options.keepalive?.learn === false ? undefined : (idle) => this.testIdle(idle),
@@ -126,6 +128,16 @@ export class NatService extends EventEmitter<NatServiceEvents> {
     if (state.publicAddress) addresses.push(state.publicAddress);
     for (const local of this.localAddresses()) if (!addresses.some((a) => a.host === local.host && a.port === local.port)) addresses.push(local);
     return { mapping: state.mapping, reachable: state.reachable, addresses };
+  }
+
+  /**
+   * Registers a circuit to `target` (its virtual address can be sent to at once) over its
+   * routes (circuit-routes.ts); `launch()` sends the set-up, carrying what was sent to the
+   * circuit before (the hole-punch offer, the tunnel handshake), and rejects with
+   * ERR_UNREACHABLE when no relay gets through. Throws ERR_UNREACHABLE when there is no route.
+   */
+  openCircuit(target: PeerContact, signal?: AbortSignal): OpeningCircuit {
+    return this.relayClient.open(target.id, circuitRoutes(target, this.relayClient.relays), signal ? { signal } : {});
   }
 
   /** Starts checks (bind the transport first). */

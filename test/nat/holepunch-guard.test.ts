@@ -1,16 +1,23 @@
+/**
+ * What one node's hole punches may send to addresses nobody confirmed (holepunch-guard.ts):
+ * the PunchGuard itself, the HolePuncher against a hostile peer, and the product's connect
+ * pipeline (whole MccNodes calling `connect()` on the simulated network) against a hostile
+ * provider and between honest ones.
+ */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ConnectResult } from '../../src/nat/connector.js';
 import { BULK_REFILL_MS, PunchGuard } from '../../src/nat/holepunch-guard.js';
 import type { HolePunchOptions } from '../../src/nat/holepunch.js';
 import { PROBE_SIZE } from '../../src/nat/holepunch-probe.js';
 import type { RelayedConnection } from '../../src/nat/relay-client.js';
+import type { RequestHandler } from '../../src/session/rpc.js';
 import type { Address } from '../../src/util/address.js';
 import { bytesToHex } from '../../src/util/bytes.js';
 import { VirtualClock } from '../../src/util/virtual-clock.js';
 import { toSocketAddress } from '../../src/wire/address.js';
 import { PACKET_RELAYED } from '../../src/wire/constants.js';
-import { SimWorld, type NatKind } from './sim-world.js';
+import { SimWorld } from './sim-world.js';
+import { NodeWorld, addressKey, type NatKind } from './node-world.js';
 
 const isProbe = (data: Uint8Array): boolean => data.length === PROBE_SIZE && data[0] === PACKET_RELAYED;
 
@@ -157,48 +164,130 @@ describe('a hostile initiator cannot aim a responder\'s spray at a third party w
   });
 });
 
-/** Connects an `initiatorKind` node to a `targetKind` node; returns the circuits the target accepted too. */
-async function connect(initiatorKind: NatKind, targetKind: NatKind) {
-  const world = new SimWorld(41);
+type HostileAnswer = Answer;
+
+/** How a hostile provider answers a punch offer (its own handler replaces the HolePuncher's). */
+function hostileAnswer(answer: HostileAnswer, bystander: Address): RequestHandler {
+  return (request) => {
+    const offer = request.envelope.holepunchOffer!;
+    if (answer === 'never') return new Promise(() => {}) as never;
+    const addresses = answer === 'random at a bystander' ? [toSocketAddress(bystander)] : [];
+    return { holepunchOffer: { punchId: offer.punchId, punchKey: offer.punchKey, addresses, mapping: 3, reachable: false } };
+  };
+}
+
+/** Time a connect's punches may take: the first attempt, and the retries 30 s and 60 s after a failure (node-nat-paths.ts). */
+const PUNCH_RETRIES_MS = 110_000;
+
+/**
+ * The product path against a hostile provider: a whole MccNode behind a port-restricted NAT
+ * whose provider record lists four bystanders (and its relays, so clients reach it through
+ * one and punch), answering offers as `answer` says. One client (port-restricted: it probes
+ * the record's addresses, and sprays when told the provider's mapping is random) calls
+ * `connect()`, uses the stream, and keeps the connection while the node retries its punch.
+ */
+async function hostileProviderConnect(answer: HostileAnswer, holepunch: HolePunchOptions = {}) {
+  const world = new NodeWorld(17);
   try {
-    await world.addInfrastructure(4);
-    const initiator = await world.addNode({ kind: initiatorKind });
-    const target = await world.addNode({ kind: targetKind });
-    const observed: RelayedConnection[] = [];
-    target.nat.relayClient.on('incoming', (circuit) => observed.push(circuit));
-    for (const node of [initiator, target]) node.nat.start();
-    await world.settle(Promise.all([initiator.nat.monitor.check(), target.nat.monitor.check()]));
-    await world.clock.run(3000);
-    await world.settle(Promise.all([initiator.nat.relayClient.settled(), target.nat.relayClient.settled()]));
-    const contact = { id: target.id, addresses: target.nat.localInfo().addresses, relays: target.nat.relayClient.relays, reachable: target.nat.state.reachable };
-    const result: ConnectResult = await world.settle(initiator.nat.connector.connect(contact), 30_000);
-    return { result, observed, initiator, target };
+    await world.addInfrastructure();
+    const client = await world.addNode('port-restricted', { nat: { tuning: { holepunch } } });
+    const hostile = await world.addNode('port-restricted');
+    const bystanders: Address[] = [];
+    for (let i = 0; i < 4; i++) bystanders.push(await world.network.createTransport().bind());
+    const real = hostile.nat.selfInfo.bind(hostile.nat);
+    hostile.nat.selfInfo = (fallback) => ({ ...real(fallback), addresses: bystanders });
+    hostile.rpc.handle('holepunchOffer', hostileAnswer(answer, bystanders[0]!));
+    await world.drive(hostile.register('hostile', { handler: (stream) => stream.pipe(stream) }));
+    const probes = world.countProbes();
+    const started = world.clock.now();
+    const stream = await world.drive(client.connect('hostile'));
+    assert.equal(await world.roundTrip(stream, 'hello'), 'hello', 'the relayed tunnel works whatever the punch does');
+    await world.clock.run(PUNCH_RETRIES_MS);
+    probes.stop();
+    const connects = client.stats().nat.connects;
+    stream.destroy();
+    return {
+      perBystander: bystanders.map((address) => probes.toAddress.get(addressKey(address)) ?? 0),
+      toSprayedHost: probes.toHost.get(bystanders[0]!.host) ?? 0,
+      seconds: (world.clock.now() - started) / 1000,
+      suppressed: client.nat.service.puncher.probesSuppressed,
+      connects,
+    };
   } finally {
     await world.close();
   }
 }
 
-describe('honest punches within the budgets', () => {
+describe('connect() to a hostile provider: its record and answers cannot aim the client\'s probes at third parties', () => {
+  for (const answer of ['never', 'at once', 'random at a bystander'] as const) {
+    test(`provider answers ${answer}: over a connect and its punch retries, each bystander gets at most the per-address burst`, async () => {
+      // No refill: whatever the retries, a bystander's bound is the burst alone.
+      const { perBystander, toSprayedHost, seconds, suppressed, connects } = await hostileProviderConnect(answer, { probeBudget: { burst: 20, perSecond: 0 } });
+      assert.equal(connects.relayed, 1, 'the connect went through the relay');
+      assert.equal(connects.punched, 0, 'no punch moved it (the bystanders are not the provider)');
+      assert.equal(connects.punchFailed, 3, 'the first punch and both retries ran, and failed');
+      for (const probes of perBystander) {
+        assert.ok(probes <= 20, `${probes} probes to one bystander`);
+        assert.ok(probes >= 10, `${probes} probes: the early window is still used`);
+      }
+      assert.ok(suppressed > 0, 'the budget held probes back');
+      // Three sprays wanted (6,000 probes at that host): one spray's worth plus what the host's bulk budget regained meanwhile.
+      const sprayBound = answer === 'random at a bystander' ? 2000 + Math.ceil((2000 * seconds * 1000) / BULK_REFILL_MS) : 0;
+      assert.ok(toSprayedHost <= 20 + sprayBound, `${toSprayedHost} probes to the first bystander's host`);
+      if (answer === 'random at a bystander') assert.ok(toSprayedHost >= 2000, 'the first spray was whole');
+    });
+  }
+
+  test('with the default budgets (20, then 2/s per address; 2,000 per host per 5 min)', async () => {
+    const { perBystander, toSprayedHost, seconds } = await hostileProviderConnect('random at a bystander');
+    for (const probes of perBystander) assert.ok(probes <= 20 + 2 * seconds, `${probes} probes in ${seconds} s`);
+    const bulkBound = 2000 + Math.ceil((2000 * seconds * 1000) / BULK_REFILL_MS);
+    assert.ok(toSprayedHost <= bulkBound + 20 + 2 * seconds, `${toSprayedHost} probes to the sprayed host in ${seconds} s`);
+    assert.ok(toSprayedHost >= 2000, 'the first spray was whole');
+  });
+});
+
+/** `connect()` from an `clientKind` node to an `providerKind` node (whole MccNodes); also returns the circuits the provider accepted. */
+async function connect(clientKind: NatKind, providerKind: NatKind) {
+  const world = new NodeWorld(41);
+  try {
+    await world.addInfrastructure();
+    const client = await world.addNode(clientKind);
+    const provider = await world.addNode(providerKind);
+    const observed: RelayedConnection[] = [];
+    provider.nat.service.relayClient.on('incoming', (circuit) => observed.push(circuit));
+    await world.drive(provider.register('echo', { handler: (stream) => stream.pipe(stream) }));
+    const outcome = await world.connect(client, provider, 'echo');
+    assert.equal(await world.roundTrip(outcome.stream, 'hello'), 'hello');
+    outcome.stream.destroy();
+    return { ...outcome, observed, client, provider };
+  } finally {
+    await world.close();
+  }
+}
+
+describe('connect(): honest punches within the budgets', () => {
   test('port-restricted -> port-restricted: punched, no probe held back', async () => {
-    const { result } = await connect('port-restricted', 'port-restricted');
-    assert.equal(result.path, 'punched');
-    assert.equal(result.punch?.probesSuppressed, 0);
+    const { path, clientPunch, client } = await connect('port-restricted', 'port-restricted');
+    assert.equal(path, 'punched');
+    assert.equal(clientPunch?.probesSuppressed, 0);
+    assert.equal(client.nat.service.puncher.probesSuppressed, 0, 'nor by any attempt of the node');
   });
 
-  test('symmetric -> port-restricted (birthday + spray), the relay vouches for the initiator\'s host (NatConnector wires it): punched, the spray free', async () => {
-    const { result, observed, target } = await connect('symmetric', 'port-restricted');
-    assert.equal(result.path, 'punched');
-    assert.ok(result.transport, 'over a birthday socket');
+  test('symmetric -> port-restricted (birthday + spray), the relay vouches for the client\'s host (NatService wires it): punched, the spray free', async () => {
+    const { path, clientPunch, observed, provider } = await connect('symmetric', 'port-restricted');
+    assert.equal(path, 'punched');
+    assert.ok(clientPunch?.transport, 'over a birthday socket');
     const seen = observed[0]?.peerObserved;
-    assert.ok(seen, 'the relay told the target where it saw the initiator');
-    assert.equal(target.nat.puncher.guard.bulkProbes(seen, 2000, undefined), 2000, 'the spray at the vouched host cost no bulk budget');
+    assert.ok(seen, 'the relay told the provider where it saw the client');
+    assert.equal(provider.nat.service.puncher.guard.bulkProbes(seen, 2000, undefined), 2000, 'the spray at the vouched host cost no bulk budget');
   });
 
   test('port-restricted -> symmetric (spray at an unvouched host): punched, charged to the host\'s bulk budget', async () => {
-    const { result, initiator, target } = await connect('port-restricted', 'symmetric');
-    assert.equal(result.path, 'punched');
-    const host: Address | undefined = target.nat.localInfo().addresses[0];
+    const { path, client, provider } = await connect('port-restricted', 'symmetric');
+    assert.equal(path, 'punched');
+    const host = provider.stats().nat.publicAddress;
     assert.ok(host);
-    assert.ok(initiator.nat.puncher.guard.bulkProbes(host, 2000, undefined) < 2000, 'the spray was charged');
+    assert.ok(client.nat.service.puncher.guard.bulkProbes(host, 2000, undefined) < 2000, 'the spray was charged');
   });
 });

@@ -1,9 +1,11 @@
 /**
  * The NAT matrix with whole MccNodes on the simulated network: a provider behind every
  * NAT kind registers a service, a client behind every NAT kind reaches it with
- * `connect()`. Every pair must connect and move data; the path (direct at once,
- * relayed then upgraded by a hole punch, or relayed) must be the one the NATs allow,
- * and data on a direct or punched path must not pass any relay.
+ * `connect()` (the one connect pipeline, as the product runs it). Every pair must connect
+ * and move data both ways; the path (direct at once, relayed then upgraded by a hole
+ * punch, or relayed) must be the one the NATs allow, a birthday pair must run over the
+ * random-mapping side's extra socket, and data on a direct or punched path must not pass
+ * any relay.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -20,6 +22,9 @@ const EXPECTED: Record<NatKind, Record<NatKind, NodePath>> = {
   symmetric: { none: 'direct', 'full-cone': 'direct', 'port-restricted': 'punched', symmetric: 'relayed', 'udp-blocked': 'relayed' },
   'udp-blocked': { none: 'relayed', 'full-cone': 'relayed', 'port-restricted': 'relayed', symmetric: 'relayed', 'udp-blocked': 'relayed' },
 };
+
+/** Punched pairs that need the birthday strategy (consistent/random): the random side's punch runs over an extra socket. */
+const BIRTHDAY = new Set(['port-restricted|symmetric', 'symmetric|port-restricted']);
 
 describe('MccNode connect() across the NAT matrix (simulated network)', () => {
   const world = new NodeWorld(7);
@@ -76,25 +81,26 @@ describe('MccNode connect() across the NAT matrix (simulated network)', () => {
   for (const clientKind of NAT_KINDS) {
     for (const providerKind of NAT_KINDS) {
       const want = EXPECTED[clientKind][providerKind];
-      test(`${clientKind} -> ${providerKind}: ${want}`, async () => {
+      const birthday = BIRTHDAY.has(`${clientKind}|${providerKind}`);
+      test(`${clientKind} -> ${providerKind}: ${want}${birthday ? ' (birthday)' : ''}`, async () => {
         const client = clients.get(clientKind)!;
         const provider = providers.get(providerKind)!;
-        const counts = client.stats().nat.connects;
-        const stream = await world.drive(client.connect(`echo-${providerKind}`));
+        // The hole punch runs in the background; connect() gives it its time budget.
+        const { stream, path, clientPunch, providerPunch } = await world.connect(client, provider, `echo-${providerKind}`);
         try {
           assert.equal(await world.roundTrip(stream, `first ${clientKind}->${providerKind}`), `first ${clientKind}->${providerKind}`);
-          // The hole punch runs in the background; give it its time budget.
-          await world.until(() => client.stats().nat.connects.punched > counts.punched || client.stats().nat.connects.punchFailed > counts.punchFailed, 10_000);
-          const path = NodeWorld.pathOf(counts, client.stats().nat.connects);
-          table.push(`${clientKind.padEnd(16)} -> ${providerKind.padEnd(16)} ${path}`);
+          const extraSocket = clientPunch?.transport !== undefined || providerPunch?.transport !== undefined;
+          table.push(`${clientKind.padEnd(16)} -> ${providerKind.padEnd(16)} ${path}${extraSocket ? ' (birthday socket)' : ''}`);
           const connection = client.tunnels.connectionTo(provider.id)!;
           assert.equal(isVirtualAddress(connection.address), path === 'relayed', 'the connection runs where the path says');
+          if (path === 'punched') assert.ok(providerPunch, 'the provider saw the punch succeed too');
           const relayed = world.relayedBytes();
           const payload = 'x'.repeat(20_000);
-          assert.equal(await world.roundTrip(stream, payload), payload, 'data flows after the path was chosen');
-          if (path !== 'relayed') assert.equal(world.relayedBytes(), relayed, 'direct data does not pass a relay');
+          assert.equal(await world.roundTrip(stream, payload), payload, 'data flows both ways after the path was chosen');
+          if (path !== 'relayed') assert.equal(world.relayedBytes(), relayed, 'direct data does not pass a relay, either way');
           else assert.ok(world.relayedBytes() > relayed + payload.length, 'relayed data passes the relay');
           assert.equal(path, want);
+          assert.equal(extraSocket, birthday, birthday ? 'the random side punched from an extra (birthday) socket' : 'the main sockets carry the path');
         } finally {
           stream.destroy();
           // Connections of earlier pairs would keep sending keep-alives (every 10 s) through

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ConnectResult } from '../../src/nat/connector.js';
 import type { HolePunchOptions } from '../../src/nat/holepunch.js';
 import { PROBE_SIZE } from '../../src/nat/holepunch-probe.js';
 import { ProbeBudget } from '../../src/nat/probe-budget.js';
 import { PACKET_RELAYED } from '../../src/wire/constants.js';
 import type { Address } from '../../src/util/address.js';
 import { VirtualClock } from '../../src/util/virtual-clock.js';
-import { SimWorld, type NatKind } from './sim-world.js';
+import { SimWorld } from './sim-world.js';
+import { NodeWorld, type ConnectOutcome, type NatKind } from './node-world.js';
 
 /** Takes from `budget` towards `address` until it says no (at most `max` times); returns how many it allowed. */
 function drain(budget: ProbeBudget, address: Address, max = 1000): number {
@@ -167,35 +167,39 @@ describe('early probes before the rendezvous answer', () => {
   });
 });
 
-/** Connects two NATed nodes through the connector (as test/nat/holepunch.test.ts does). */
-async function connect(kind: NatKind, holepunch: HolePunchOptions, latencyMs: number): Promise<ConnectResult> {
-  const world = new SimWorld(31, latencyMs);
+/**
+ * `connect()` between two whole MccNodes behind `kind` NATs (the product pipeline: relayed
+ * tunnel, hole punch riding the circuit's set-up, then the move); `holepunch` tunes the client.
+ */
+async function connect(kind: NatKind, holepunch: HolePunchOptions, latencyMs: number): Promise<ConnectOutcome & { suppressed: number }> {
+  const world = new NodeWorld(31, latencyMs);
   try {
-    await world.addInfrastructure(4);
-    const initiator = await world.addNode({ kind, nat: { holepunch } });
-    const target = await world.addNode({ kind });
-    for (const node of [initiator, target]) node.nat.start();
-    await world.settle(Promise.all([initiator.nat.monitor.check(), target.nat.monitor.check()]));
-    await world.clock.run(3000);
-    await world.settle(Promise.all([initiator.nat.relayClient.settled(), target.nat.relayClient.settled()]));
-    const contact = { id: target.id, addresses: target.nat.localInfo().addresses, relays: target.nat.relayClient.relays, reachable: target.nat.state.reachable };
-    return await world.settle(initiator.nat.connector.connect(contact), 30_000);
+    await world.addInfrastructure();
+    const client = await world.addNode(kind, { nat: { tuning: { holepunch } } });
+    const provider = await world.addNode(kind);
+    await world.drive(provider.register('echo', { handler: (stream) => stream.pipe(stream) }));
+    const outcome = await world.connect(client, provider, 'echo');
+    assert.equal(await world.roundTrip(outcome.stream, 'hello'), 'hello');
+    outcome.stream.destroy();
+    return { ...outcome, suppressed: client.nat.service.puncher.probesSuppressed };
   } finally {
     await world.close();
   }
 }
 
-describe('punching after the early window', () => {
+describe('connect(): punching after the early window', () => {
   test('an answer after the window resumes probing: port-restricted pair, no early probes at all', async () => {
-    // Without early probes the initiator's NAT stays closed towards the target until the
-    // answer; only the probing that configure() resumes can let the target's probes in.
+    // Without early probes the client's NAT stays closed towards the provider until the
+    // answer; only the probing that configure() resumes can let the provider's probes in.
     const result = await connect('port-restricted', { earlyProbeRounds: 0 }, 25);
     assert.equal(result.path, 'punched');
-    assert.equal(result.punch?.probesSuppressed, 0);
+    assert.equal(result.clientPunch?.probesSuppressed, 0);
+    assert.equal(result.suppressed, 0);
   });
 
   test('a slow rendezvous (answer after ~600 ms, past the 500 ms window) still punches', async () => {
     const result = await connect('port-restricted', {}, 150);
     assert.equal(result.path, 'punched');
+    assert.ok(result.providerPunch, 'both ends moved');
   });
 });
