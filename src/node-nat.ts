@@ -268,13 +268,23 @@ export class NodeNat extends EventEmitter<NodeNatEvents> {
     if (!this.running) return;
     this.context.logger.debug(`NAT check: ${state.mapping}, reachable ${state.reachable}, ${state.observers} observers`);
     if (state.reachable !== undefined || state.mapping === 'public') this.inconclusive = 0;
-    else if (state.publicAddress !== undefined && ++this.inconclusive >= INCONCLUSIVE_CHECKS) this.service.assumeUnreachable(true);
+    // A node seen at its own socket address is not behind NAT: an inconclusive dial-back there is
+    // a lost probe, not a firewall, and assuming otherwise would switch a public relay off.
+    else if (state.publicAddress !== undefined && !this.seenAtOwnAddress(state.publicAddress) && ++this.inconclusive >= INCONCLUSIVE_CHECKS) this.service.assumeUnreachable(true);
     // Until the verdict is complete (two observers, a conclusive dial-back), check again with backoff.
     if (state.observers < 2 || state.reachable === undefined) {
       this.context.clock.clearTimeout(this.recheckTimer);
       this.recheckTimer = this.context.clock.setTimeout(() => void this.check(), this.recheckDelay);
       this.recheckDelay = Math.min(RECHECK_MAX_MS, this.recheckDelay * 2);
     }
+  }
+
+  /** True when `observed` is one of this node's own socket addresses (no NAT in between). */
+  private seenAtOwnAddress(observed: Address): boolean {
+    const bound = this.context.bound();
+    if (!bound) return false;
+    const plain = (host: string): string => (host.startsWith('::ffff:') ? host.slice(7) : host).toLowerCase();
+    return localAddresses(bound).some((own) => own.port === observed.port && plain(own.host) === plain(observed.host));
   }
 
   private onChange(state: NatState): void {

@@ -20,6 +20,20 @@ export type LabHost = 'pub' | 'pub2' | 'hostA' | 'hostB';
 export const LAB = { pub: '10.99.0.1', pub2: '10.99.0.4', natA: '10.99.0.2', natB: '10.99.0.3', hostA: '192.168.1.2', hostB: '192.168.2.2' } as const;
 
 /** Why the lab cannot run here, or undefined when it can. */
+/**
+ * The `skip` option of a lab test: the reason the lab cannot run here, or false. Under CI
+ * (`CI=true`) as root the lab must run, so there a missing tool fails the test instead of
+ * skipping it: a lab test that passes by skipping proves nothing.
+ */
+export function labSkip(): string | false {
+  const reason = labUnavailableReason();
+  if (reason === undefined) return false;
+  if (process.env['CI'] === 'true' && process.getuid?.() === 0) {
+    throw new Error(`the NAT lab must run under CI as root, but ${reason}`);
+  }
+  return reason;
+}
+
 export function labUnavailableReason(): string | undefined {
   if (process.platform !== 'linux') return `the NAT lab needs Linux network namespaces (this is ${process.platform})`;
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'the NAT lab needs root (network namespaces and iptables need CAP_NET_ADMIN)';

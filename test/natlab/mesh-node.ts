@@ -43,6 +43,17 @@ Socket.prototype.emit = function (this: Socket, event: string | symbol, ...args:
   return Reflect.apply(emitSocketEvent, this, [event, ...args]) as boolean;
 } as typeof Socket.prototype.emit;
 
+/** One line per tunnel connection (stderr): where it sends, window, bytes in flight, RTT/PTO, counters. */
+function dumpTunnels(node: MccNode, why: string): void {
+  for (const connection of node.tunnels.connections) {
+    const core = connection.core;
+    console.error(
+      `[${Date.now()}] tunnel ${why}: peer ${Buffer.from(connection.peer).toString('hex').slice(0, 8)} at ${connection.address.host}:${connection.address.port} state ${core.state} ` +
+        `cwnd ${core.cc.window} inflight ${core.cc.bytesInFlight} srtt ${core.rtt.smoothed.toFixed(1)} pto ${core.rtt.pto(5).toFixed(1)} ${JSON.stringify(core.stats)} circuits ${JSON.stringify(node.stats().nat.circuits)}`,
+    );
+  }
+}
+
 function print(value: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);
 }
@@ -86,7 +97,10 @@ function fetchText(url: string): Promise<{ status: number; body: string }> {
 }
 
 function keepReporting(node: MccNode): void {
-  const timer = setInterval(() => print({ stats: node.stats().nat }), 500);
+  const timer = setInterval(() => {
+    print({ stats: node.stats().nat });
+    if (process.env['NATLAB_LOG_DIR']) dumpTunnels(node, 'report');
+  }, 500);
   const stop = async (): Promise<void> => {
     clearInterval(timer);
     await node.stop();
@@ -144,7 +158,9 @@ if (role === 'seed') {
   const upgradeWaitMs = Date.now() - waitStarted;
   await sleep(300); // let datagrams that were in flight on the relay drain
   const before = node.stats().nat.circuits;
-  const second = await fetchText(`${base}/big`);
+  // While the large transfer runs, the tunnel's state once a second (stderr: in the failure message of a stall).
+  const watch = setInterval(() => dumpTunnels(node, 'during /big'), 1000);
+  const second = await fetchText(`${base}/big`).finally(() => clearInterval(watch));
   const after = node.stats().nat.circuits;
   print({
     client: {

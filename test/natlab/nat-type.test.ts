@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LAB, labUnavailableReason, withLab } from './lab.js';
+import { LAB, labSkip, withLab } from './lab.js';
 
-const skip = labUnavailableReason();
+const skip = labSkip();
 
 test('real NAT: cone maps consistently, symmetric randomly (two public observers)', { skip, timeout: 180_000 }, async () => {
   await withLab({ a: 'cone', b: 'sym' }, async (lab) => {
