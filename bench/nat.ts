@@ -1,46 +1,72 @@
 /**
- * NAT traversal on the simulated network (50 ms round trips, virtual clock):
- * 1. path and punch success over the NAT matrix (several seeds per pair);
- * 2. time to a working path in round trips, per strategy (connect() start to the
- *    first authenticated probe; the rendezvous runs over a relay circuit);
+ * NAT traversal on the simulated network (50 ms round trips, virtual clock), through the one
+ * connect pipeline the product runs: whole MccNodes calling `connect()` (TunnelService
+ * handshake, 3 s per attempt; NatPaths.relayed; the hole punch riding the circuit's set-up
+ * and the move onto the punched path). The path is read from `stats().nat.connects`.
+ * 1. path and punch success over the NAT matrix (one world per seed: a provider and a
+ *    client behind every NAT kind; every client connects to every provider);
+ * 2. time to a working path in round trips, per strategy: `connect()` resolving (the first
+ *    stream usable), the move onto the punched path, the client's probing, probes sent
+ *    (both ends, every socket) per connect;
  * 3. relay forwarding cost: relay CPU per datagram and bytes added;
- * 4. whole MccNodes (sim, 50 ms round trips): connect() to the first byte at the provider
- *    for direct, punched (first byte relayed, then moved) and relayed paths, in round trips;
+ * 4. connect() to the first byte at the provider for direct, punched (first byte relayed,
+ *    then moved) and relayed paths, in round trips.
  * (Relayed throughput on real UDP, a relay node between: bench/nat-relay.ts.)
  * Run: node --import tsx bench/nat.ts
  */
 import { nodeCryptoSuite } from '../src/crypto/index.js';
+import type { MccNode } from '../src/index.js';
 import { RelayServer } from '../src/nat/relay-server.js';
 import { RELAY_HEADER_SIZE, encodeRelayed } from '../src/nat/relay-packet.js';
 import type { NatContext } from '../src/nat/types.js';
 import { VirtualClock } from '../src/util/virtual-clock.js';
-import { NAT_KINDS, SimWorld, type NatKind } from '../test/nat/sim-world.js';
 import { median, printTable } from './util.js';
-import { NodeWorld } from '../test/nat/node-world.js';
+import { NAT_KINDS, NodeWorld, type NatKind } from '../test/nat/node-world.js';
 
 const RTT_MS = 50;
-const MATRIX_SEEDS = Number(process.env.NAT_BENCH_SEEDS ?? 3);
-const RANDOM_PAIR_SEEDS = Number(process.env.NAT_BENCH_RANDOM_SEEDS ?? 12);
+const MATRIX_SEEDS = Number(process.env.NAT_BENCH_SEEDS ?? 12);
 
 interface Outcome {
   path: string;
+  /** connect() call to its resolution. */
   connectMs: number;
+  /** connect() call to the move onto the punched path (punched only). */
+  directMs: number | undefined;
+  /** The client's probing until its punch succeeded (punched only). */
   punchMs: number | undefined;
+  /** Hole-punch probes both ends handed to the network, every socket. */
+  probes: number;
 }
 
-async function connectOnce(a: NatKind, b: NatKind, seed: number): Promise<Outcome> {
-  const world = new SimWorld(seed, RTT_MS / 2);
+/** One world per seed: every client kind connects to every provider kind, one pair after the other. */
+async function matrixWorld(seed: number, outcomes: Map<string, Outcome[]>): Promise<void> {
+  const world = new NodeWorld(seed, RTT_MS / 2);
   try {
-    await world.addInfrastructure(4);
-    const initiator = await world.addNode({ kind: a });
-    const target = await world.addNode({ kind: b });
-    for (const node of [initiator, target]) node.nat.start();
-    await world.settle(Promise.all([initiator.nat.monitor.check(), target.nat.monitor.check()]));
-    await world.clock.run(3000);
-    await world.settle(Promise.all([initiator.nat.relayClient.settled(), target.nat.relayClient.settled()]));
-    const contact = { id: target.id, addresses: target.nat.localInfo().addresses, relays: target.nat.relayClient.relays, reachable: target.nat.state.reachable };
-    const result = await world.settle(initiator.nat.connector.connect(contact), 30_000);
-    return { path: result.path, connectMs: result.elapsedMs, punchMs: result.punch?.elapsedMs };
+    await world.addInfrastructure();
+    const providers = new Map<NatKind, MccNode>();
+    const clients = new Map<NatKind, MccNode>();
+    for (const kind of NAT_KINDS) {
+      const provider = await world.addNode(kind);
+      await world.drive(provider.register(`bench-${kind}`, { handler: (stream) => stream.pipe(stream) }));
+      providers.set(kind, provider);
+    }
+    for (const kind of NAT_KINDS) clients.set(kind, await world.addNode(kind));
+    for (const a of NAT_KINDS) {
+      for (const b of NAT_KINDS) {
+        const client = clients.get(a)!;
+        const provider = providers.get(b)!;
+        await world.drive(client.lookup(`bench-${b}`)); // connect() then uses the fresh lookup: its time is the path's
+        const probes = world.countProbes();
+        const outcome = await world.connect(client, provider, `bench-${b}`);
+        probes.stop();
+        outcome.stream.destroy();
+        client.tunnels.connectionTo(provider.id)?.close(); // no keep-alives or punch retries into the next pair
+        await world.clock.run(100);
+        const list = outcomes.get(`${a}|${b}`) ?? [];
+        list.push({ path: outcome.path, connectMs: outcome.connectMs, directMs: outcome.directMs, punchMs: outcome.clientPunch?.elapsedMs, probes: probes.total });
+        outcomes.set(`${a}|${b}`, list);
+      }
+    }
   } finally {
     await world.close();
   }
@@ -48,14 +74,7 @@ async function connectOnce(a: NatKind, b: NatKind, seed: number): Promise<Outcom
 
 async function matrix(): Promise<Map<string, Outcome[]>> {
   const outcomes = new Map<string, Outcome[]>();
-  for (const a of NAT_KINDS) {
-    for (const b of NAT_KINDS) {
-      const seeds = (a === 'symmetric') !== (b === 'symmetric') && a !== 'udp-blocked' && b !== 'udp-blocked' ? RANDOM_PAIR_SEEDS : MATRIX_SEEDS;
-      const list: Outcome[] = [];
-      for (let s = 0; s < seeds; s++) list.push(await connectOnce(a, b, 1000 + s * 31 + NAT_KINDS.indexOf(a) * 7 + NAT_KINDS.indexOf(b)));
-      outcomes.set(`${a}|${b}`, list);
-    }
-  }
+  for (let s = 0; s < MATRIX_SEEDS; s++) await matrixWorld(1000 + s * 31, outcomes);
   return outcomes;
 }
 
@@ -99,36 +118,41 @@ for (const a of NAT_KINDS) {
   }
   rows.push(row);
 }
-console.log(`Paths over the NAT matrix (rows: initiator, columns: target; d = direct, p = punched, r = relayed; ${MATRIX_SEEDS} seeds, ${RANDOM_PAIR_SEEDS} for consistent/random pairs)`);
-printTable(['initiator \\ target', ...NAT_KINDS], rows);
+console.log(`Paths over the NAT matrix, MccNode.connect() (rows: client, columns: provider; d = direct, p = punched, r = relayed; ${MATRIX_SEEDS} seeds)`);
+printTable(['client \\ provider', ...NAT_KINDS], rows);
 
 const byStrategy: Array<[string, Array<[NatKind, NatKind]>]> = [
-  ['direct (target reachable)', [['port-restricted', 'full-cone'], ['none', 'none']]],
+  ['direct (provider reachable)', [['port-restricted', 'full-cone'], ['none', 'none']]],
   ['punched, consistent/consistent', [['port-restricted', 'port-restricted'], ['none', 'port-restricted']]],
   ['punched, public/random', [['none', 'symmetric'], ['full-cone', 'symmetric']]],
   ['punched, birthday (consistent/random)', [['symmetric', 'port-restricted'], ['port-restricted', 'symmetric']]],
   ['relayed, random/random (no punch tried)', [['symmetric', 'symmetric']]],
   ['relayed, UDP blocked (punch times out)', [['udp-blocked', 'port-restricted'], ['port-restricted', 'udp-blocked']]],
 ];
+const rtts = (values: number[]): string => (values.length ? (median(values) / RTT_MS).toFixed(1) : '-');
 const timing: string[][] = [];
 for (const [name, pairs] of byStrategy) {
   const list = pairs.flatMap(([a, b]) => outcomes.get(`${a}|${b}`)!);
-  const punched = list.filter((o) => o.punchMs !== undefined);
   const success = list.filter((o) => o.path !== 'relayed').length / list.length;
   timing.push([
     name,
     String(list.length),
     `${Math.round(success * 100)}%`,
-    (median(list.map((o) => o.connectMs)) / RTT_MS).toFixed(1),
-    punched.length ? (median(punched.map((o) => o.punchMs!)) / RTT_MS).toFixed(1) : '-',
+    rtts(list.map((o) => o.connectMs)),
+    rtts(list.flatMap((o) => (o.directMs === undefined ? [] : [o.directMs]))),
+    rtts(list.flatMap((o) => (o.punchMs === undefined ? [] : [o.punchMs]))),
+    String(median(list.map((o) => o.probes))),
   ]);
 }
-console.log(`\nTime to a working path, in ${RTT_MS} ms round trips (median)`);
-printTable(['strategy', 'runs', 'off-relay', 'connect() RTTs', 'probing RTTs'], timing);
+console.log(`\nTime to a working path, in ${RTT_MS} ms round trips (median); probes: both ends, every socket, per connect (median)`);
+printTable(['strategy', 'runs', 'off-relay', 'connect() RTTs', 'to punched path RTTs', 'probing RTTs', 'probes'], timing);
 
 const all = [...outcomes.values()].flat();
 const punchable = [...outcomes].filter(([key]) => !key.includes('udp-blocked') && key !== 'symmetric|symmetric').flatMap(([, list]) => list);
-console.log(`\nOff-relay rate where physics allows (no udp-blocked, not random/random): ${Math.round((100 * punchable.filter((o) => o.path !== 'relayed').length) / punchable.length)}% of ${punchable.length}; every one of ${all.length} runs connected.`);
+const relayedShare = all.filter((o) => o.path === 'relayed').length / all.length;
+const punchedShare = all.filter((o) => o.path === 'punched').length / all.length;
+console.log(`\nOff-relay rate where physics allows (no udp-blocked, not random/random): ${Math.round((100 * punchable.filter((o) => o.path !== 'relayed').length) / punchable.length)}% of ${punchable.length}; every one of ${all.length} connects resolved.`);
+console.log(`Share of all ${all.length} connects: direct ${Math.round(100 * (1 - relayedShare - punchedShare))}%, punched ${Math.round(100 * punchedShare)}%, relayed ${Math.round(100 * relayedShare)}%; probes sent in all: ${all.reduce((sum, o) => sum + o.probes, 0).toLocaleString('en')}.`);
 
 const cost = relayCost();
 console.log('\nRelay forwarding cost');

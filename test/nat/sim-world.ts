@@ -1,5 +1,5 @@
 /**
- * A small simulated internet for NAT tests and the NAT benchmark: real SessionLayer
+ * A small simulated internet for the NAT unit tests (relays, HolePuncher, classifier): real SessionLayer
  * and RpcLayer instances over simulated transports (wrapped in RelayTransport), each
  * with a NatService, on a VirtualClock.
  */
