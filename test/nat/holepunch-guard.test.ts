@@ -226,9 +226,10 @@ describe('connect() to a hostile provider: its record and answers cannot aim the
       assert.equal(connects.relayed, 1, 'the connect went through the relay');
       assert.equal(connects.punched, 0, 'no punch moved it (the bystanders are not the provider)');
       assert.equal(connects.punchFailed, 3, 'the first punch and both retries ran, and failed');
-      for (const probes of perBystander) {
-        assert.ok(probes <= 20, `${probes} probes to one bystander`);
+      for (const [i, probes] of perBystander.entries()) {
         assert.ok(probes >= 10, `${probes} probes: the early window is still used`);
+        // A spray at the first bystander's host may hit its very port by chance (2,000+ random ports): its host bound covers it.
+        if (i > 0 || answer !== 'random at a bystander') assert.ok(probes <= 20, `${probes} probes to one bystander`);
       }
       assert.ok(suppressed > 0, 'the budget held probes back');
       // Three sprays wanted (6,000 probes at that host): one spray's worth plus what the host's bulk budget regained meanwhile.
@@ -277,7 +278,8 @@ describe('connect(): honest punches within the budgets', () => {
   test('symmetric -> port-restricted (birthday + spray), the relay vouches for the client\'s host (NatService wires it): punched, the spray free', async () => {
     const { path, clientPunch, observed, provider } = await connect('symmetric', 'port-restricted');
     assert.equal(path, 'punched');
-    assert.ok(clientPunch?.transport, 'over a birthday socket');
+    // Its punch usually runs over one of them; a spray may also hit the main socket's mapping towards the provider (1 in ~257).
+    assert.ok(clientPunch && clientPunch.probesSent >= 200, `the client's birthday sockets each sent their probe (${clientPunch?.probesSent} probes)`);
     const seen = observed[0]?.peerObserved;
     assert.ok(seen, 'the relay told the provider where it saw the client');
     assert.equal(provider.nat.service.puncher.guard.bulkProbes(seen, 2000, undefined), 2000, 'the spray at the vouched host cost no bulk budget');

@@ -3,8 +3,8 @@
  * NAT kind registers a service, a client behind every NAT kind reaches it with
  * `connect()` (the one connect pipeline, as the product runs it). Every pair must connect
  * and move data both ways; the path (direct at once, relayed then upgraded by a hole
- * punch, or relayed) must be the one the NATs allow, a birthday pair must run over the
- * random-mapping side's extra socket, and data on a direct or punched path must not pass
+ * punch, or relayed) must be the one the NATs allow, in a birthday pair the random-mapping
+ * side must open its extra sockets, and data on a direct or punched path must not pass
  * any relay.
  */
 import assert from 'node:assert/strict';
@@ -23,7 +23,7 @@ const EXPECTED: Record<NatKind, Record<NatKind, NodePath>> = {
   'udp-blocked': { none: 'relayed', 'full-cone': 'relayed', 'port-restricted': 'relayed', symmetric: 'relayed', 'udp-blocked': 'relayed' },
 };
 
-/** Punched pairs that need the birthday strategy (consistent/random): the random side's punch runs over an extra socket. */
+/** Punched pairs that need the birthday strategy (consistent/random): the random side's punch opens extra sockets. */
 const BIRTHDAY = new Set(['port-restricted|symmetric', 'symmetric|port-restricted']);
 
 describe('MccNode connect() across the NAT matrix (simulated network)', () => {
@@ -100,7 +100,12 @@ describe('MccNode connect() across the NAT matrix (simulated network)', () => {
           if (path !== 'relayed') assert.equal(world.relayedBytes(), relayed, 'direct data does not pass a relay, either way');
           else assert.ok(world.relayedBytes() > relayed + payload.length, 'relayed data passes the relay');
           assert.equal(path, want);
-          assert.equal(extraSocket, birthday, birthday ? 'the random side punched from an extra (birthday) socket' : 'the main sockets carry the path');
+          if (birthday) {
+            // The random side opened its extra sockets; the path usually runs over one of them (a
+            // spray may also hit the main socket's mapping towards the other side, 1 in ~257).
+            const randomSide = clientKind === 'symmetric' ? clientPunch : providerPunch;
+            assert.ok(randomSide && randomSide.probesSent >= 200, `the random side's birthday sockets each sent their probe (${randomSide?.probesSent} probes)`);
+          } else assert.equal(extraSocket, false, 'the main sockets carry the path');
         } finally {
           stream.destroy();
           // Connections of earlier pairs would keep sending keep-alives (every 10 s) through
