@@ -14,7 +14,23 @@ import type { Address } from '../../src/util/address.js';
 import type { TunnelStream } from '../../src/tunnel/stream.js';
 import { connectPair, sansIoPair } from './helpers.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Collects what `stream` reads; `reached(n)` resolves once n bytes have arrived (an event, not a poll). */
+function collect(stream: TunnelStream): { chunks: Buffer[]; reached: (bytes: number) => Promise<void> } {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  const waiters: Array<{ bytes: number; resolve: () => void }> = [];
+  stream.on('data', (chunk: Buffer) => {
+    chunks.push(chunk);
+    length += chunk.length;
+    for (const waiter of waiters.splice(0)) {
+      if (length >= waiter.bytes) waiter.resolve();
+      else waiters.push(waiter);
+    }
+  });
+  const reached = (bytes: number): Promise<void> =>
+    length >= bytes ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ bytes, resolve }));
+  return { chunks, reached };
+}
 
 test('Connection.lastWasLargest: true only for a new packet above every earlier one', () => {
   const { client, server } = sansIoPair();
@@ -53,9 +69,7 @@ test('a packet replayed from another address (real UDP) does not move the connec
   stream.write('hello');
   const accepted = await serverSide;
   accepted.on('error', () => {});
-  const received: Buffer[] = [];
-  accepted.on('data', (chunk: Buffer) => received.push(chunk));
-  for (let i = 0; i < 100 && Buffer.concat(received).length < 5; i++) await sleep(10);
+  await collect(accepted).reached(5);
   const home = { ...pair.serverConnection.address };
   assert.equal(home.port, clientTransport.localAddress().port);
 
@@ -68,17 +82,27 @@ test('a packet replayed from another address (real UDP) does not move the connec
   attacker.on('message', (message) => atAttacker.push(message));
   const duplicatesBefore = pair.serverConnection.core.stats.duplicates;
   const serverAddress = serverTransport.localAddress();
-  for (const datagram of captured.slice(-3)) attacker.send(datagram, serverAddress.port, serverAddress.host);
-  for (let i = 0; i < 100 && pair.serverConnection.core.stats.duplicates === duplicatesBefore; i++) await sleep(10);
+  const replays = captured.slice(-3);
+  // Resolves once the server connection has processed every replay from the attacker's port.
+  const replaysProcessed = new Promise<void>((resolve) => {
+    const connection = pair.serverConnection;
+    const receive = connection.receive.bind(connection);
+    let seen = 0;
+    connection.receive = (datagram: Uint8Array, from: Address): void => {
+      receive(datagram, from);
+      if (from.port === attackerPort && ++seen === replays.length) resolve();
+    };
+  });
+  for (const datagram of replays) attacker.send(datagram, serverAddress.port, serverAddress.host);
+  await replaysProcessed;
   assert.ok(pair.serverConnection.core.stats.duplicates > duplicatesBefore, 'the replays reached the connection (and were recognised as duplicates)');
   assert.deepEqual(pair.serverConnection.address, home, 'still the client\'s address');
 
   // The server answers; nothing goes to the attacker, everything to the client.
-  const reply: Buffer[] = [];
-  stream.on('data', (chunk: Buffer) => reply.push(chunk));
+  const reply = collect(stream);
   accepted.write(Buffer.alloc(50_000, 7));
-  for (let i = 0; i < 200 && Buffer.concat(reply).length < 50_000; i++) await sleep(10);
-  assert.equal(Buffer.concat(reply).length, 50_000);
+  await reply.reached(50_000);
+  assert.equal(Buffer.concat(reply.chunks).length, 50_000);
   assert.equal(atAttacker.length, 0, 'the attacker\'s address received nothing');
   assert.notEqual(pair.serverConnection.address.port, attackerPort);
 });
