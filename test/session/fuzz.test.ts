@@ -73,7 +73,13 @@ test(`fuzz: ${TOTAL} random and mutated-valid datagrams never crash a node, whic
       assert.equal(target.stats().dropped.internal, 0, 'no internal exceptions so far');
     }
   }
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  // The fuzzer's last datagram is a fresh, authentic ping: once its answer (a pong, or a cookie)
+  // is back, the node has processed everything the fuzzer sent before it (one socket pair on
+  // loopback keeps order). An event instead of a guessed sleep; bounded if the answer is lost.
+  const LAST_RID = 0x7fff_fff0;
+  fuzzer.send(target.address, fuzzer.seal(target.id, { rid: LAST_RID, ping: {}, padding: new Uint8Array(200) }));
+  for (let i = 0; i < 20 && !fuzzer.received.some((r) => r.envelope?.rid === LAST_RID); i++) await fuzzer.waitFor(fuzzer.received.length + 1, 250);
+  assert.ok(fuzzer.received.some((r) => r.envelope?.rid === LAST_RID), 'the last ping was answered');
   const stats = target.stats();
   assert.ok(stats.datagramsIn > TOTAL * 0.5, `the node saw ${stats.datagramsIn} datagrams`);
   assert.ok(stats.droppedTotal > TOTAL * 0.4, `drops are counted: ${JSON.stringify(stats.dropped)}`);
