@@ -8,7 +8,7 @@ test('a public node whose dial-backs stay inconclusive (too few peers) keeps rel
   const testnet = await createTestnet({ size: 1, bootstrapNodes: 1 });
   t.after(() => testnet.stop());
   const [node] = testnet.nodes;
-  await testnet.run(new Promise((resolve) => testnet.clock.setTimeout(resolve, 120_000)), 130_000);
+  await testnet.run(new Promise<void>((resolve) => testnet.clock.setTimeout(() => resolve(), 120_000)), 130_000);
   const status = node!.stats().nat;
   assert.equal(status.reachable, undefined, 'the dial-back never concluded');
   assert.equal(status.relayServer.enabled, true, 'still offers relaying');
