@@ -22,15 +22,10 @@ const nameParameter = { name: 'name', in: 'path' as const, required: true, descr
 
 /** The `name` path parameter, checked as the node checks service names. */
 function serviceName(context: RouteContext): string {
-  const name = context.params['name']!;
-  try {
-    encodeServiceName(name);
-  } catch (error) {
-    throw new HttpProblem('ERR_INVALID_ARGUMENT', (error as Error).message, 'name');
-  }
-  return name;
+  return checkedName(context.params['name']!);
 }
 
+/** A service name checked as the node checks it; a bad one is a 400 naming `name`. */
 function checkedName(value: string): string {
   try {
     encodeServiceName(value);
