@@ -4,15 +4,15 @@
  *
  * @packageDocumentation
  */
-export { MccNode } from './node.js';
-export type { MccNodeOptions, MccNodeEvents, PingResult, PeerInfo, MccDht } from './node.js';
-export type { RegisterServiceOptions, StreamHandler } from './service-targets.js';
-export type { ConnectOptions, ForwardOptions, Forward, ForwardEvents } from './node-tunnels.js';
-export type { ServiceInfo, ForwardInfo, TunnelInfo, LookupInfo } from './node-introspection.js';
+export { MccNode } from './node/node.js';
+export type { MccNodeOptions, MccNodeEvents, PingResult, PeerInfo, MccDht } from './node/node.js';
+export type { RegisterServiceOptions, StreamHandler } from './node/service-targets.js';
+export type { ConnectOptions, ForwardOptions, Forward, ForwardEvents } from './node/tunnel-service.js';
+export type { ServiceInfo, ForwardInfo, TunnelInfo, LookupInfo } from './node/introspection.js';
 export type { TunnelConfig } from './tunnel/config.js';
-export type { NatStatus, NodeNatOptions } from './node-nat.js';
+export type { NatStatus, NodeNatOptions } from './node/nat.js';
 export type { NatMapping, SocketFactory, RandomFn } from './nat/types.js';
-export type { ConnectCounts } from './node-nat-paths.js';
+export type { ConnectCounts } from './node/nat-paths.js';
 export type { NatTuning } from './nat/nat-service.js';
 export type { NatMonitorTuning } from './nat/monitor.js';
 export type { RelayClientOptions } from './nat/relay-client-types.js';

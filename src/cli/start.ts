@@ -5,7 +5,7 @@
  */
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MccNode } from '../node.js';
+import { MccNode } from '../node/node.js';
 import { createRestHandler } from '../rest/index.js';
 import { formatAddress, type Address } from '../util/address.js';
 import type { StartFlags } from './args.js';

@@ -1,5 +1,5 @@
 /**
- * The routes of a relay circuit to a peer, as `connect()` opens one (src/node-nat-paths.ts,
+ * The routes of a relay circuit to a peer, as `connect()` opens one (src/node/nat-paths.ts,
  * through `NatService.openCircuit`): the peer's relays, the ones we hold a reservation with
  * first, then our own relays to the peer's first listed address when the peer may be
  * reachable there (e.g. our firewall lets UDP reach our relays only).

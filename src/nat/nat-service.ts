@@ -1,7 +1,7 @@
 /**
  * The NAT module of one node, assembled: classification and reachability checks,
  * keep-alives, the relay role, relay reservations, hole punching, and the relay circuits
- * `connect()` opens (src/node-nat-paths.ts). `MccNode` builds one and feeds it peers;
+ * `connect()` opens (src/node/nat-paths.ts). `MccNode` builds one and feeds it peers;
  * HolePuncher and relay tests build one per simulated node.
  *
  * Policy: an unreachable node keeps relay reservations (and keep-alives towards its

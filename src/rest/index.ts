@@ -17,7 +17,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
-import type { MccNode } from '../node.js';
+import type { MccNode } from '../node/node.js';
 import { invalidArgument } from '../errors.js';
 import { HttpProblem, sendProblem } from './problem.js';
 import { Router, routePath } from './router.js';

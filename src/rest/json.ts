@@ -1,8 +1,8 @@
 /** Converts the node's objects to the JSON shapes of types.ts (addresses as text, bytes as hex/base64). */
-import type { MccNode } from '../node.js';
+import type { MccNode } from '../node/node.js';
 import type { Provider } from '../discovery/provider-record.js';
-import type { ForwardInfo, LookupInfo, ServiceInfo, TunnelInfo } from '../node-introspection.js';
-import type { PeerInfo } from '../node-types.js';
+import type { ForwardInfo, LookupInfo, ServiceInfo, TunnelInfo } from '../node/introspection.js';
+import type { PeerInfo } from '../node/types.js';
 import { formatAddress } from '../util/address.js';
 import { bytesToHex } from '../util/bytes.js';
 import type { ForwardJson, LookupJson, NodeInfo, PeerJson, ProviderJson, ServiceJson, StateJson, TunnelJson } from './types.js';

@@ -2,7 +2,7 @@
  * `GET /metrics` in the Prometheus text exposition format: every numeric counter of
  * `node.stats()`, flattened into `mcc_`-prefixed names, with HELP and TYPE lines.
  */
-import type { MccNode } from '../node.js';
+import type { MccNode } from '../node/node.js';
 
 /** Counters that go down as well as up are gauges; everything else only grows. */
 const GAUGES = new Set(['peers', 'running', 'relay_server_reservations', 'relay_server_circuits', 'circuits_open']);

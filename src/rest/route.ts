@@ -3,7 +3,7 @@
  * handler dispatches on and the OpenAPI document is generated from, so the two cannot drift.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { MccNode } from '../node.js';
+import type { MccNode } from '../node/node.js';
 import type { AccessOptions } from './security.js';
 
 /** A JSON Schema (2020-12, as OpenAPI 3.1 uses it). */

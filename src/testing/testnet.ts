@@ -4,9 +4,9 @@
  * clock by default so that hundreds of nodes and minutes of protocol time run in
  * seconds, deterministically for a given seed.
  */
-import { MccNode } from '../node.js';
-import type { MccNodeOptions } from '../node-types.js';
-import type { NatStatus } from '../node-nat.js';
+import { MccNode } from '../node/node.js';
+import type { MccNodeOptions } from '../node/types.js';
+import type { NatStatus } from '../node/nat.js';
 import { invalidArgument } from '../errors.js';
 import type { Address } from '../util/address.js';
 import { systemClock, type Clock } from '../util/clock.js';

@@ -176,7 +176,7 @@ function hostileAnswer(answer: HostileAnswer, bystander: Address): RequestHandle
   };
 }
 
-/** Time a connect's punches may take: the first attempt, and the retries 30 s and 60 s after a failure (node-nat-paths.ts). */
+/** Time a connect's punches may take: the first attempt, and the retries 30 s and 60 s after a failure (src/node/nat-paths.ts). */
 const PUNCH_RETRIES_MS = 110_000;
 
 /**

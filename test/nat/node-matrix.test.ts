@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { MccNode } from '../../src/index.js';
-import type { NatStatus } from '../../src/node-nat.js';
+import type { NatStatus } from '../../src/node/nat.js';
 import { isVirtualAddress } from '../../src/nat/relay-packet.js';
 import { NAT_KINDS, NodeWorld, type NatKind, type NodePath } from './node-world.js';
 

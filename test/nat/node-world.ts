@@ -11,7 +11,7 @@ import { MccNode, type MccNodeOptions } from '../../src/index.js';
 import { SimNetwork, type SimNat } from '../../src/transport/sim/index.js';
 import { VirtualClock } from '../../src/util/virtual-clock.js';
 import type { Address } from '../../src/util/address.js';
-import type { NatStatus } from '../../src/node-nat.js';
+import type { NatStatus } from '../../src/node/nat.js';
 import type { PunchResult } from '../../src/nat/holepunch.js';
 import { PROBE_SIZE } from '../../src/nat/holepunch-probe.js';
 import type { NatKind } from './sim-world.js';

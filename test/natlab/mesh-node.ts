@@ -22,7 +22,7 @@
 import { createServer, get as httpGet } from 'node:http';
 import { Socket, type AddressInfo } from 'node:net';
 import { MccNode } from '../../src/index.js';
-import type { NatStatus } from '../../src/node-nat.js';
+import type { NatStatus } from '../../src/node/nat.js';
 import { isVirtualAddress } from '../../src/nat/relay-packet.js';
 
 const [role, portText, ...rest] = process.argv.slice(2);

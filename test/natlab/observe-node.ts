@@ -4,7 +4,7 @@
  *   observe PORT OBS1 OBS2 ...   ping each observer ("host:port"), classify, print {"observations":[...],"state":{...}}
  * Runs until killed (serve) or after printing (observe).
  */
-import { MccNode } from '../../src/node.js';
+import { MccNode } from '../../src/node/node.js';
 import { NatClassifier } from '../../src/nat/classifier.js';
 import { systemClock } from '../../src/util/clock.js';
 import { parseAddress } from '../../src/util/address.js';

@@ -4,7 +4,7 @@ import { createServer, request as httpRequest, Agent } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { MccNode } from '../../src/index.js';
-import { streamHeader } from '../../src/service-streams.js';
+import { streamHeader } from '../../src/node/service-streams.js';
 
 async function trio(t: { after: (fn: () => unknown) => void }): Promise<[MccNode, MccNode, MccNode]> {
   const a = await MccNode.create({ host: '127.0.0.1' });

@@ -5,8 +5,8 @@
  */
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { MccError } from './errors.js';
-import { encodeServiceName } from './discovery/service-name.js';
+import { MccError } from '../errors.js';
+import { encodeServiceName } from '../discovery/service-name.js';
 
 /**
  * Joins a tunnel stream and a TCP socket both ways, with backpressure, half-close and error propagation.

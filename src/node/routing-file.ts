@@ -5,8 +5,8 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { contactsFromSnapshot, type RoutingSnapshot } from './kademlia/snapshot.js';
-import type { Contact } from './kademlia/types.js';
+import { contactsFromSnapshot, type RoutingSnapshot } from '../kademlia/snapshot.js';
+import type { Contact } from '../kademlia/types.js';
 
 /** Contacts saved in `path`; none when the file is missing or unreadable (a first start is normal). */
 export async function readRoutingFile(path: string): Promise<Contact[]> {

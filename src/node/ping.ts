@@ -2,15 +2,15 @@
  * Pinging a node by address: who is there (identify, or the ID last heard from that
  * address), the round trip, and the address it sees us at.
  */
-import type { Address } from './util/address.js';
-import type { Clock } from './util/clock.js';
-import { bytesToHex } from './util/bytes.js';
-import { MccError } from './errors.js';
-import type { SessionLayer, InboundMessage } from './session/session.js';
-import type { RpcLayer } from './session/rpc.js';
-import { fromSocketAddress } from './wire/address.js';
-import type { PeerTable } from './node-peers.js';
-import type { PingResult } from './node-types.js';
+import type { Address } from '../util/address.js';
+import type { Clock } from '../util/clock.js';
+import { bytesToHex } from '../util/bytes.js';
+import { MccError } from '../errors.js';
+import type { SessionLayer, InboundMessage } from '../session/session.js';
+import type { RpcLayer } from '../session/rpc.js';
+import { fromSocketAddress } from '../wire/address.js';
+import type { PeerTable } from './peers.js';
+import type { PingResult } from './types.js';
 
 /** What a ping needs from its node. */
 export interface PingContext {

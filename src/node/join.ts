@@ -2,13 +2,13 @@
  * Who a starting node joins the mesh through: the bootstrap nodes that answer a ping, then
  * the peers saved at the last stop (the routing-table snapshot).
  */
-import type { Address } from './util/address.js';
-import { formatAddress } from './util/address.js';
-import { bytesToHex, hexToBytes } from './util/bytes.js';
-import { MccError } from './errors.js';
-import type { Contact } from './kademlia/types.js';
+import type { Address } from '../util/address.js';
+import { formatAddress } from '../util/address.js';
+import { bytesToHex, hexToBytes } from '../util/bytes.js';
+import { MccError } from '../errors.js';
+import type { Contact } from '../kademlia/types.js';
 import { readRoutingFile } from './routing-file.js';
-import type { PingResult } from './node-types.js';
+import type { PingResult } from './types.js';
 
 /**
  * Saved peers used as join seeds at most when a bootstrap node answered. The join lookup

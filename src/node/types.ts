@@ -1,15 +1,15 @@
 /** The public types of `MccNode`: options, events and results. */
-import type { Address } from './util/address.js';
-import type { Clock } from './util/clock.js';
-import type { Logger } from './util/logger.js';
-import type { MccError } from './errors.js';
-import type { CryptoSuite, KeyPair } from './crypto/types.js';
-import type { Transport } from './transport/types.js';
-import type { GetOptions, GetResult, PutOptions, PutResult } from './kademlia/dht.js';
-import type { Strategy } from './discovery/load-balancing.js';
-import type { TunnelConfig } from './tunnel/config.js';
-import type { RelayServerOptions } from './nat/relay-server.js';
-import type { NatStatus, NodeNatOptions } from './node-nat.js';
+import type { Address } from '../util/address.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+import type { MccError } from '../errors.js';
+import type { CryptoSuite, KeyPair } from '../crypto/types.js';
+import type { Transport } from '../transport/types.js';
+import type { GetOptions, GetResult, PutOptions, PutResult } from '../kademlia/dht.js';
+import type { Strategy } from '../discovery/load-balancing.js';
+import type { TunnelConfig } from '../tunnel/config.js';
+import type { RelayServerOptions } from '../nat/relay-server.js';
+import type { NatStatus, NodeNatOptions } from './nat.js';
 
 /** Options of {@link MccNode.create}. Every option has a default. */
 export interface MccNodeOptions {

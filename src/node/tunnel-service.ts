@@ -12,26 +12,26 @@
 import { connect as tcpConnect, createServer, type Server, type Socket } from 'node:net';
 import { EventEmitter } from 'eventemitter3';
 import type { Duplex } from 'node:stream';
-import { MccError, abortError, invalidArgument, throwIfAborted } from './errors.js';
-import type { Address } from './util/address.js';
-import { formatAddress } from './util/address.js';
-import { bytesToHex, hexToBytes } from './util/bytes.js';
-import type { Logger } from './util/logger.js';
-import type { Clock } from './util/clock.js';
-import type { RpcLayer } from './session/rpc.js';
-import type { InboundMessage } from './session/session.js';
-import type { TunnelDriver } from './tunnel/driver.js';
-import type { TunnelConnection } from './tunnel/tunnel-connection.js';
-import type { TunnelStream } from './tunnel/stream.js';
-import type { Provider } from './discovery/provider-record.js';
-import type { Contact } from './kademlia/types.js';
-import type { Failover } from './discovery/failover.js';
-import type { Strategy } from './discovery/load-balancing.js';
+import { MccError, abortError, invalidArgument, throwIfAborted } from '../errors.js';
+import type { Address } from '../util/address.js';
+import { formatAddress } from '../util/address.js';
+import { bytesToHex, hexToBytes } from '../util/bytes.js';
+import type { Logger } from '../util/logger.js';
+import type { Clock } from '../util/clock.js';
+import type { RpcLayer } from '../session/rpc.js';
+import type { InboundMessage } from '../session/session.js';
+import type { TunnelDriver } from '../tunnel/driver.js';
+import type { TunnelConnection } from '../tunnel/tunnel-connection.js';
+import type { TunnelStream } from '../tunnel/stream.js';
+import type { Provider } from '../discovery/provider-record.js';
+import type { Contact } from '../kademlia/types.js';
+import type { Failover } from '../discovery/failover.js';
+import type { Strategy } from '../discovery/load-balancing.js';
 import type { ServiceTarget } from './service-targets.js';
-import { encodeServiceName } from './discovery/service-name.js';
-import { RemoteErrorCode } from './wire/registry.js';
+import { encodeServiceName } from '../discovery/service-name.js';
+import { RemoteErrorCode } from '../wire/registry.js';
 import { bridge, readStreamHeader, streamHeader } from './service-streams.js';
-import type { ForwardInfo } from './node-introspection.js';
+import type { ForwardInfo } from './introspection.js';
 
 /** Options of `MccNode.connect`. */
 export interface ConnectOptions {
@@ -99,7 +99,7 @@ export interface TunnelPath {
   open?: () => Promise<void>;
 }
 
-/** NAT traversal as the tunnel service uses it (src/node-nat.ts). */
+/** NAT traversal as the tunnel service uses it (src/node/nat.ts). */
 export interface TunnelPaths {
   /** A relayed path to the provider; rejects when no relay gets through. */
   relayed(provider: { nodeId: Uint8Array; addresses: Address[]; relays: Contact[] }, signal?: AbortSignal): Promise<TunnelPath>;

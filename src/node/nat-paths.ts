@@ -1,6 +1,6 @@
 /**
  * The relayed path of `connect()` and its upgrade (part of the node's NAT glue, see
- * src/node-nat.ts): a circuit through one of the provider's relays (or ours) carries the
+ * src/node/nat.ts): a circuit through one of the provider's relays (or ours) carries the
  * tunnel at once. The hole-punch offer and the tunnel handshake are sent into the circuit
  * before its set-up leaves, so both ride the set-up to the provider (one relayed trip for
  * circuit, handshake and rendezvous together), and we probe the provider's listed
@@ -16,21 +16,21 @@
  * - once confirmed, the circuit is closed after a linger. Failed punches are retried, bounded.
  */
 import { EventEmitter } from 'eventemitter3';
-import type { Address } from './util/address.js';
-import { sameAddress } from './util/address.js';
-import type { Clock, TimerHandle } from './util/clock.js';
-import { bytesToHex, hexToBytes } from './util/bytes.js';
-import type { Logger } from './util/logger.js';
-import type { Contact } from './kademlia/types.js';
-import type { TunnelDriver } from './tunnel/driver.js';
-import type { TunnelConnection } from './tunnel/tunnel-connection.js';
-import type { NatService } from './nat/nat-service.js';
-import type { RelayTransport } from './nat/relay-transport.js';
-import type { OpeningCircuit } from './nat/relay-client.js';
-import type { NatPeer } from './nat/types.js';
-import type { PunchResult } from './nat/holepunch.js';
-import { circuitIdOf, isVirtualAddress } from './nat/relay-packet.js';
-import type { TunnelPath, TunnelPaths } from './node-tunnels.js';
+import type { Address } from '../util/address.js';
+import { sameAddress } from '../util/address.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import { bytesToHex, hexToBytes } from '../util/bytes.js';
+import type { Logger } from '../util/logger.js';
+import type { Contact } from '../kademlia/types.js';
+import type { TunnelDriver } from '../tunnel/driver.js';
+import type { TunnelConnection } from '../tunnel/tunnel-connection.js';
+import type { NatService } from '../nat/nat-service.js';
+import type { RelayTransport } from '../nat/relay-transport.js';
+import type { OpeningCircuit } from '../nat/relay-client.js';
+import type { NatPeer } from '../nat/types.js';
+import type { PunchResult } from '../nat/holepunch.js';
+import { circuitIdOf, isVirtualAddress } from '../nat/relay-packet.js';
+import type { TunnelPath, TunnelPaths } from './tunnel-service.js';
 
 /** What {@link NatPaths} needs from the node. */
 export interface NatPathsContext {

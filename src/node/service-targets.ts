@@ -4,8 +4,8 @@
  * the tunnel layer asks this table where an incoming stream for that name goes.
  */
 import type { Duplex } from 'node:stream';
-import { invalidArgument } from './errors.js';
-import type { ServiceMetadata } from './discovery/provider-record.js';
+import { invalidArgument } from '../errors.js';
+import type { ServiceMetadata } from '../discovery/provider-record.js';
 
 /** Handles one incoming stream of a service registered with `handler`. */
 export type StreamHandler = (stream: Duplex, info: { service: string; peer: string }) => void;

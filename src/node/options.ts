@@ -1,10 +1,10 @@
 /** Argument checks of `MccNode.create()`: typed errors that name the option. */
-import { invalidArgument } from './errors.js';
-import type { CryptoSuite } from './crypto/types.js';
-import { createCryptoSuite, defaultCryptoSuite } from './crypto/index.js';
-import type { MccNodeOptions } from './node-types.js';
-import { checkStrategy } from './discovery/load-balancing.js';
-import { MccError } from './errors.js';
+import { invalidArgument } from '../errors.js';
+import type { CryptoSuite } from '../crypto/types.js';
+import { createCryptoSuite, defaultCryptoSuite } from '../crypto/index.js';
+import type { MccNodeOptions } from './types.js';
+import { checkStrategy } from '../discovery/load-balancing.js';
+import { MccError } from '../errors.js';
 
 /** Every option `create()` knows: a misspelt one is refused rather than silently ignored. */
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof MccNodeOptions>([

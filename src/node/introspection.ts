@@ -3,12 +3,12 @@
  * its registrations, forwards, tunnel connections and the providers it looked up lately.
  * Plain JSON-friendly objects; nothing here holds a reference into live state.
  */
-import type { Address } from './util/address.js';
-import { bytesToHex } from './util/bytes.js';
-import type { ServiceMetadata, Provider } from './discovery/provider-record.js';
-import type { RegistrationState } from './discovery/registration.js';
-import type { TunnelConnection } from './tunnel/tunnel-connection.js';
-import { isVirtualAddress } from './nat/relay-packet.js';
+import type { Address } from '../util/address.js';
+import { bytesToHex } from '../util/bytes.js';
+import type { ServiceMetadata, Provider } from '../discovery/provider-record.js';
+import type { RegistrationState } from '../discovery/registration.js';
+import type { TunnelConnection } from '../tunnel/tunnel-connection.js';
+import { isVirtualAddress } from '../nat/relay-packet.js';
 
 /** One service this node provides, as {@link MccNode.registrations} lists it. */
 export interface ServiceInfo {

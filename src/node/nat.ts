@@ -8,30 +8,30 @@
  *   relay reservations while unreachable and offers relaying while reachable.
  * - Its verdict drives the DHT mode (server when reachable, client when not), the relay
  *   server, and what provider records advertise (addresses, relays; republished on change).
- * - For `connect()`, {@link NatPaths} (src/node-nat-paths.ts) supplies the relayed path
+ * - For `connect()`, {@link NatPaths} (src/node/nat-paths.ts) supplies the relayed path
  *   and upgrades a relayed tunnel to a hole-punched direct path without breaking streams.
  */
 import { EventEmitter } from 'eventemitter3';
-import type { Address } from './util/address.js';
-import { sameAddress } from './util/address.js';
-import type { Clock, TimerHandle } from './util/clock.js';
-import { bytesToHex, hexToBytes } from './util/bytes.js';
-import type { Logger } from './util/logger.js';
-import { localAddresses } from './util/interfaces.js';
-import type { CryptoSuite } from './crypto/types.js';
-import type { InboundMessage, SessionLayer } from './session/session.js';
-import type { RpcLayer } from './session/rpc.js';
-import type { Dht } from './kademlia/dht.js';
-import type { Contact } from './kademlia/types.js';
-import type { TunnelDriver } from './tunnel/driver.js';
-import { NatService, type NatTuning } from './nat/nat-service.js';
-import type { NatState } from './nat/classifier.js';
-import type { RelayTransport } from './nat/relay-transport.js';
-import type { RelayServerOptions, RelayServerStats } from './nat/relay-server.js';
-import { isVirtualAddress } from './nat/relay-packet.js';
-import type { NatMapping, NatPeer, SocketFactory } from './nat/types.js';
-import { NatPaths, type ConnectCounts } from './node-nat-paths.js';
-import { NEVER_OVER_CIRCUIT } from './wire/registry.js';
+import type { Address } from '../util/address.js';
+import { sameAddress } from '../util/address.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import { bytesToHex, hexToBytes } from '../util/bytes.js';
+import type { Logger } from '../util/logger.js';
+import { localAddresses } from '../util/interfaces.js';
+import type { CryptoSuite } from '../crypto/types.js';
+import type { InboundMessage, SessionLayer } from '../session/session.js';
+import type { RpcLayer } from '../session/rpc.js';
+import type { Dht } from '../kademlia/dht.js';
+import type { Contact } from '../kademlia/types.js';
+import type { TunnelDriver } from '../tunnel/driver.js';
+import { NatService, type NatTuning } from '../nat/nat-service.js';
+import type { NatState } from '../nat/classifier.js';
+import type { RelayTransport } from '../nat/relay-transport.js';
+import type { RelayServerOptions, RelayServerStats } from '../nat/relay-server.js';
+import { isVirtualAddress } from '../nat/relay-packet.js';
+import type { NatMapping, NatPeer, SocketFactory } from '../nat/types.js';
+import { NatPaths, type ConnectCounts } from './nat-paths.js';
+import { NEVER_OVER_CIRCUIT } from '../wire/registry.js';
 
 /** NAT options of a node (`MccNodeOptions.nat`). */
 export interface NodeNatOptions {

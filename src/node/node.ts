@@ -3,49 +3,49 @@
  * modules, with one tracked clock so that `stop()` leaves no timer behind.
  */
 import { EventEmitter } from 'eventemitter3';
-import type { Address } from './util/address.js';
-import { formatAddress, isIpLiteral, toAddress } from './util/address.js';
-import { TrackedClock, systemClock } from './util/clock.js';
-import { Stats, type StatsSnapshot } from './util/stats.js';
-import { defaultLogger, type Logger } from './util/logger.js';
-import { bytesToHex, hexToBytes } from './util/bytes.js';
-import { MccError, invalidArgument, throwIfAborted } from './errors.js';
-import type { CryptoSuite, KeyPair } from './crypto/types.js';
-import { resolveIdentity } from './crypto/identity.js';
-import type { Transport } from './transport/types.js';
-import { UdpTransport } from './transport/udp.js';
-import { SessionLayer, type InboundMessage, type SessionPeer } from './session/session.js';
-import { RpcLayer } from './session/rpc.js';
-import { toSocketAddress } from './wire/address.js';
-import { Dht } from './kademlia/dht.js';
-import type { Contact } from './kademlia/types.js';
-import { RpcKadNetwork, serveKademlia } from './kademlia/rpc-network.js';
-import { Discovery } from './discovery/discovery.js';
-import type { Registration } from './discovery/registration.js';
-import type { Provider } from './discovery/provider-record.js';
-import type { WatchEvent } from './discovery/watch.js';
+import type { Address } from '../util/address.js';
+import { formatAddress, isIpLiteral, toAddress } from '../util/address.js';
+import { TrackedClock, systemClock } from '../util/clock.js';
+import { Stats, type StatsSnapshot } from '../util/stats.js';
+import { defaultLogger, type Logger } from '../util/logger.js';
+import { bytesToHex, hexToBytes } from '../util/bytes.js';
+import { MccError, invalidArgument, throwIfAborted } from '../errors.js';
+import type { CryptoSuite, KeyPair } from '../crypto/types.js';
+import { resolveIdentity } from '../crypto/identity.js';
+import type { Transport } from '../transport/types.js';
+import { UdpTransport } from '../transport/udp.js';
+import { SessionLayer, type InboundMessage, type SessionPeer } from '../session/session.js';
+import { RpcLayer } from '../session/rpc.js';
+import { toSocketAddress } from '../wire/address.js';
+import { Dht } from '../kademlia/dht.js';
+import type { Contact } from '../kademlia/types.js';
+import { RpcKadNetwork, serveKademlia } from '../kademlia/rpc-network.js';
+import { Discovery } from '../discovery/discovery.js';
+import type { Registration } from '../discovery/registration.js';
+import type { Provider } from '../discovery/provider-record.js';
+import type { WatchEvent } from '../discovery/watch.js';
 import { serviceTarget, type RegisterServiceOptions, type ServiceTarget } from './service-targets.js';
-import { localAddresses } from './util/interfaces.js';
+import { localAddresses } from '../util/interfaces.js';
 import { writeRoutingFile } from './routing-file.js';
-import { gatherSeeds } from './node-join.js';
-import { TunnelDriver } from './tunnel/driver.js';
-import { TunnelService, type ConnectOptions, type Forward, type ForwardOptions } from './node-tunnels.js';
-import { Failover } from './discovery/failover.js';
-import { checkStrategy, type Strategy } from './discovery/load-balancing.js';
-import { PACKET_TUNNEL } from './wire/constants.js';
+import { gatherSeeds } from './join.js';
+import { TunnelDriver } from '../tunnel/driver.js';
+import { TunnelService, type ConnectOptions, type Forward, type ForwardOptions } from './tunnel-service.js';
+import { Failover } from '../discovery/failover.js';
+import { checkStrategy, type Strategy } from '../discovery/load-balancing.js';
+import { PACKET_TUNNEL } from '../wire/constants.js';
 import type { Duplex } from 'node:stream';
-import { RelayTransport } from './nat/relay-transport.js';
-import { isVirtualAddress } from './nat/relay-packet.js';
-import { NodeNat, type NatStatus } from './node-nat.js';
-import { PeerTable } from './node-peers.js';
-import { pingAddress } from './node-ping.js';
-import { checkNodeOptions } from './node-options.js';
+import { RelayTransport } from '../nat/relay-transport.js';
+import { isVirtualAddress } from '../nat/relay-packet.js';
+import { NodeNat, type NatStatus } from './nat.js';
+import { PeerTable } from './peers.js';
+import { pingAddress } from './ping.js';
+import { checkNodeOptions } from './options.js';
 import { inspect } from 'node:util';
-import { countedSends } from './transport/counted.js';
-import { RecentLookups, tunnelInfo, type ForwardInfo, type LookupInfo, type ServiceInfo, type TunnelInfo } from './node-introspection.js';
+import { countedSends } from '../transport/counted.js';
+import { RecentLookups, tunnelInfo, type ForwardInfo, type LookupInfo, type ServiceInfo, type TunnelInfo } from './introspection.js';
 
-export type { MccNodeOptions, MccDht, PingResult, PeerInfo, MccNodeEvents } from './node-types.js';
-import type { MccNodeOptions, MccDht, PingResult, PeerInfo, MccNodeEvents } from './node-types.js';
+export type { MccNodeOptions, MccDht, PingResult, PeerInfo, MccNodeEvents } from './types.js';
+import type { MccNodeOptions, MccDht, PingResult, PeerInfo, MccNodeEvents } from './types.js';
 
 /** How long stop() waits for withdrawals to reach the network. */
 const STOP_WITHDRAW_MS = 2000;
@@ -73,7 +73,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
   readonly services = new Map<string, ServiceTarget>();
   /** @internal tunnel connections of this node. */
   readonly tunnels: TunnelDriver;
-  /** @internal NAT traversal (src/node-nat.ts). */
+  /** @internal NAT traversal (src/node/nat.ts). */
   readonly nat: NodeNat;
   private readonly tunnelService: TunnelService;
   private readonly strategy: Strategy;

@@ -2,11 +2,11 @@
  * The peers a node has exchanged authenticated messages with: their last address and
  * when they were last heard. Bounded (least recently heard forgotten first).
  */
-import type { Address } from './util/address.js';
-import { sameAddress } from './util/address.js';
-import { hexToBytes } from './util/bytes.js';
-import { LruMap } from './util/lru.js';
-import type { PeerInfo } from './node-types.js';
+import type { Address } from '../util/address.js';
+import { sameAddress } from '../util/address.js';
+import { hexToBytes } from '../util/bytes.js';
+import { LruMap } from '../util/lru.js';
+import type { PeerInfo } from './types.js';
 
 /** Peers remembered at most. */
 const MAX_PEERS = 4096;
