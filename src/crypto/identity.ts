@@ -5,7 +5,7 @@
  */
 
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
-import { chmod, link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { chmod, link, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { MccError, invalidArgument } from '../errors.js';
 import { KEY_LENGTH, hasLength } from './bytes.js';

@@ -13,11 +13,12 @@ import { bytesToHex } from '../util/bytes.js';
 import { NatClassifier, shouldServeDht, type NatState } from './classifier.js';
 import { circuitRoutes, type PeerContact } from './circuit-routes.js';
 import { NatProbeService, type NatProbeServiceOptions } from './probe-service.js';
-import { HolePuncher, type HolePunchOptions, type LocalNatInfo } from './holepunch.js';
+import { HolePuncher, type HolePunchOptions, type LocalNatInfo, type PunchResult } from './holepunch.js';
 import { KeepaliveLearner, KeepaliveScheduler, type KeepaliveLearnerOptions } from './keepalive.js';
 import { NatMonitor, type NatMonitorOptions, type NatMonitorTuning } from './monitor.js';
 import { RelayClient, type OpeningCircuit, type RelayClientOptions } from './relay-client.js';
-import { RelayServer, type RelayServerOptions } from './relay-server.js';
+import type { RelayedConnection } from './relay-client-types.js';
+import { RelayServer, type RelayServerOptions, type RelayServerStats } from './relay-server.js';
 import type { RelayTransport } from './relay-transport.js';
 import type { NatContext, NatPeer, NatSendOneWay } from './types.js';
 
@@ -65,10 +66,40 @@ export interface NatServiceEvents {
   change: (state: NatState) => void;
   /** The relays we hold reservations with changed (update provider records). */
   relays: (relays: NatPeer[]) => void;
+  /** A hole punch finished (either side). */
+  punched: (result: PunchResult) => void;
+  /** A peer opened a relay circuit to us. */
+  circuit: (connection: RelayedConnection) => void;
+}
+
+/**
+ * What the node's glue (src/node/nat.ts, src/node/nat-paths.ts) may use of the NAT module:
+ * the node never reaches into the classifier, monitor, relays or puncher behind it.
+ */
+export interface NatControl extends Pick<EventEmitter<NatServiceEvents>, 'on'> {
+  readonly state: NatState;
+  /** Our relays (reservations held). */
+  readonly relays: NatPeer[];
+  start(): void;
+  stop(): void;
+  /** A peer reported the address it sees us at. */
+  observe(observerHex: string, observerAddress: Address, observed: Address): void;
+  /** Runs a mapping and reachability check now. */
+  check(): Promise<NatState>;
+  /** What the hole puncher advertises about us (addresses, mapping). */
+  localInfo(): LocalNatInfo;
+  assumeUnreachable(assume: boolean): void;
+  actsUnreachable(state?: NatState): boolean;
+  /** Relay serving: its counters and whether it is on. */
+  relayServing(): RelayServerStats & { enabled: boolean };
+  setRelayServing(enabled: boolean): void;
+  openCircuit(target: PeerContact, signal?: AbortSignal): OpeningCircuit;
+  closeCircuit(id: string): void;
+  punch(peer: NatPeer, options: { known: Address[]; signal?: AbortSignal }): Promise<PunchResult>;
 }
 
 /** All NAT traversal of one node. */
-export class NatService extends EventEmitter<NatServiceEvents> {
+export class NatService extends EventEmitter<NatServiceEvents> implements NatControl {
   readonly classifier: NatClassifier;
   readonly probes: NatProbeService;
   readonly monitor: NatMonitor;
@@ -109,6 +140,36 @@ export class NatService extends EventEmitter<NatServiceEvents> {
     this.classifier.on('change', (state) => this.onChange(state));
     this.classifier.on('network-change', () => this.keepalive.networkChanged());
     this.relayClient.on('reservations', () => this.emit('relays', this.relayClient.relays));
+    this.relayClient.on('incoming', (connection) => this.emit('circuit', connection));
+    this.puncher.on('punched', (result) => this.emit('punched', result));
+  }
+
+  get relays(): NatPeer[] {
+    return this.relayClient.relays;
+  }
+
+  observe(observerHex: string, observerAddress: Address, observed: Address): void {
+    this.classifier.observe(observerHex, observerAddress, observed);
+  }
+
+  check(): Promise<NatState> {
+    return this.monitor.check();
+  }
+
+  relayServing(): RelayServerStats & { enabled: boolean } {
+    return { ...this.relayServer.stats, enabled: this.relayServer.enabled };
+  }
+
+  setRelayServing(enabled: boolean): void {
+    if (this.relayServer.enabled !== enabled) this.relayServer.setEnabled(enabled);
+  }
+
+  closeCircuit(id: string): void {
+    this.relayClient.closeCircuit(id);
+  }
+
+  punch(peer: NatPeer, options: { known: Address[]; signal?: AbortSignal }): Promise<PunchResult> {
+    return this.puncher.punch(peer, options);
   }
 
   /** Current verdict. */

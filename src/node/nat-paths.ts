@@ -24,7 +24,7 @@ import type { Logger } from '../util/logger.js';
 import type { Contact } from '../kademlia/types.js';
 import type { TunnelDriver } from '../tunnel/driver.js';
 import type { TunnelConnection } from '../tunnel/tunnel-connection.js';
-import type { NatService } from '../nat/nat-service.js';
+import type { NatControl } from '../nat/nat-service.js';
 import type { RelayTransport } from '../nat/relay-transport.js';
 import type { OpeningCircuit } from '../nat/relay-client.js';
 import type { NatPeer } from '../nat/types.js';
@@ -34,7 +34,7 @@ import type { TunnelPath, TunnelPaths } from './tunnel-service.js';
 
 /** What {@link NatPaths} needs from the node. */
 export interface NatPathsContext {
-  service: NatService;
+  service: NatControl;
   transport: RelayTransport;
   clock: Clock;
   tunnels: TunnelDriver;
@@ -101,11 +101,11 @@ export class NatPaths extends EventEmitter<NatPathsEvents> implements TunnelPath
 
   constructor(private readonly context: NatPathsContext) {
     super();
-    context.service.puncher.on('punched', (result) => {
+    context.service.on('punched', (result) => {
       if (!result.initiator) this.followPunch(result);
     });
     context.tunnels.on('connection', (connection) => this.onAccepted(connection));
-    context.service.relayClient.on('incoming', (circuit) => {
+    context.service.on('circuit', (circuit) => {
       this.incoming.set(addressKey(circuit.address), bytesToHex(circuit.peer));
       if (this.incoming.size > MAX_INCOMING_CIRCUITS) this.incoming.delete(this.incoming.keys().next().value!);
     });
@@ -189,7 +189,7 @@ export class NatPaths extends EventEmitter<NatPathsEvents> implements TunnelPath
 
   /** One hole punch to `peer` (at a circuit's virtual address); undefined when it failed. */
   private tryPunch(peer: NatPeer, known: Address[], signal?: AbortSignal): Promise<PunchResult | undefined> {
-    return this.context.service.puncher.punch(peer, { known, ...(signal ? { signal } : {}) }).then(
+    return this.context.service.punch(peer, { known, ...(signal ? { signal } : {}) }).then(
       (result) => result,
       (error: Error) => {
         if (!signal?.aborted) this.counts.punchFailed++;
@@ -260,7 +260,7 @@ export class NatPaths extends EventEmitter<NatPathsEvents> implements TunnelPath
     this.moved.delete(key);
     this.incoming.delete(key);
     const id = circuitIdOf(virtual);
-    if (id !== undefined) this.context.service.relayClient.closeCircuit(id);
+    if (id !== undefined) this.context.service.closeCircuit(id);
   }
 
   private dropPending(peerHex: string): void {

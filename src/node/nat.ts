@@ -222,7 +222,7 @@ export class NodeNat extends EventEmitter<NodeNatEvents> {
 
   /** A peer reported the address it sees us at (the node's ping). */
   observed(observerHex: string, observerAddress: Address, observed: Address): void {
-    this.service.classifier.observe(observerHex, observerAddress, observed);
+    this.service.observe(observerHex, observerAddress, observed);
   }
 
   /** The current status (for `stats()` and the `nat` event). */
@@ -235,8 +235,8 @@ export class NodeNat extends EventEmitter<NodeNatEvents> {
       publicAddress: state.publicAddress,
       observers: state.observers,
       dht: this.context.kad.clientMode ? 'client' : 'server',
-      relays: this.service.relayClient.relays.map((relay) => ({ id: bytesToHex(relay.id), address: relay.address })),
-      relayServer: { ...this.service.relayServer.stats, enabled: this.service.relayServer.enabled },
+      relays: this.service.relays.map((relay) => ({ id: bytesToHex(relay.id), address: relay.address })),
+      relayServer: this.service.relayServing(),
       circuits: {
         open: this.context.transport.circuitCount,
         relayedIn: counters.relayedIn,
@@ -253,7 +253,7 @@ export class NodeNat extends EventEmitter<NodeNatEvents> {
     for (const address of [...this.service.localInfo().addresses, ...fallback]) {
       if (!isVirtualAddress(address) && !addresses.some((known) => sameAddress(known, address))) addresses.push(address);
     }
-    return { addresses, relays: this.service.relayClient.relays };
+    return { addresses, relays: this.service.relays };
   }
 
   /** True for Kademlia requests that arrive through a circuit: the node drops them. */
@@ -264,7 +264,7 @@ export class NodeNat extends EventEmitter<NodeNatEvents> {
   }
 
   private async check(): Promise<void> {
-    const state = await this.service.monitor.check();
+    const state = await this.service.check();
     if (!this.running) return;
     this.context.logger.debug(`NAT check: ${state.mapping}, reachable ${state.reachable}, ${state.observers} observers`);
     if (state.reachable !== undefined || state.mapping === 'public') this.inconclusive = 0;
@@ -296,7 +296,7 @@ export class NodeNat extends EventEmitter<NodeNatEvents> {
     if (!this.context.forceClientMode && reachable !== undefined) kad.clientMode = !reachable;
     if (this.context.relay !== false) {
       const offer = !unreachable;
-      if (this.service.relayServer.enabled !== offer) this.service.relayServer.setEnabled(offer);
+      this.service.setRelayServing(offer);
     }
     this.emit('change', this.status());
     this.republishIfChanged();

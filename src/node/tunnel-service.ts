@@ -9,10 +9,9 @@
  * user data, so opening a stream on an existing connection costs no round trip; the
  * provider resets streams for services it does not offer.
  */
-import { connect as tcpConnect, createServer, type Server, type Socket } from 'node:net';
-import { EventEmitter } from 'eventemitter3';
+import { connect as tcpConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { MccError, abortError, invalidArgument, throwIfAborted } from '../errors.js';
+import { MccError, invalidArgument, throwIfAborted } from '../errors.js';
 import type { Address } from '../util/address.js';
 import { formatAddress } from '../util/address.js';
 import { bytesToHex, hexToBytes } from '../util/bytes.js';
@@ -32,6 +31,8 @@ import { encodeServiceName } from '../discovery/service-name.js';
 import { RemoteErrorCode } from '../wire/registry.js';
 import { bridge, readStreamHeader, streamHeader } from './service-streams.js';
 import type { ForwardInfo } from './introspection.js';
+import { ForwardHandle, type Forward, type ForwardOpener, type ForwardOptions } from './forward.js';
+import { deadlineSignal, sleep, waitFor, type SharedHandshake } from './connect-waits.js';
 
 /** Options of `MccNode.connect`. */
 export interface ConnectOptions {
@@ -48,41 +49,6 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** Aborts the connect (it rejects with `ERR_ABORTED`). */
   signal?: AbortSignal;
-}
-
-/** Options of `MccNode.forward`. */
-export interface ForwardOptions {
-  /** Local TCP port to listen on (0 = any free port). */
-  port: number;
-  /** Local host to listen on. Default `127.0.0.1` (never exposed beyond this machine unless asked). */
-  host?: string;
-  /** How each local connection picks among providers. Default: the node's. */
-  strategy?: Strategy;
-  /** Cancels opening the listener. */
-  signal?: AbortSignal;
-}
-
-/** Events of a {@link Forward}. */
-export interface ForwardEvents {
-  /**
-   * A local connection could not be forwarded (no provider answered, or the stream failed to
-   * open) and was closed. The forward keeps listening. Also logged and counted in `failed`.
-   */
-  error: (error: MccError) => void;
-}
-
-/** A running local port forward. */
-export interface Forward extends EventEmitter<ForwardEvents> {
-  /** The service its connections reach. */
-  readonly name: string;
-  /** The local address it listens on. */
-  readonly address: Address;
-  /** Connections currently forwarded. */
-  readonly connections: number;
-  /** Local connections closed because no provider could be reached. */
-  readonly failed: number;
-  /** Stops listening and closes forwarded connections. Takes no signal: it finishes locally. */
-  close(): Promise<void>;
 }
 
 /** A way to reach a provider that is not a listed address (a relay circuit). */
@@ -139,7 +105,7 @@ const MAX_STAGGER_MS = 1_000;
 const NODE_ID_HEX = /^[0-9a-f]{64}$/i;
 
 /** Connect, serve and forward over tunnels. One per node. */
-export class TunnelService {
+export class TunnelService implements ForwardOpener {
   private readonly forwards = new Set<ForwardHandle>();
   private readonly connecting = new Map<string, SharedHandshake>();
 
@@ -413,150 +379,4 @@ export class TunnelService {
   openFor(name: string, strategy: Strategy | undefined, signal: AbortSignal): Promise<Duplex> {
     return this.connect(name, { ...(strategy ? { strategy } : {}), signal });
   }
-}
-
-class ForwardHandle extends EventEmitter<ForwardEvents> implements Forward {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  private readonly closing = new AbortController();
-  private bound: Address | undefined;
-  private failures = 0;
-
-  constructor(
-    readonly name: string,
-    private readonly options: ForwardOptions,
-    private readonly service: TunnelService,
-    private readonly onClosed: () => void,
-  ) {
-    super();
-  }
-
-  get failed(): number {
-    return this.failures;
-  }
-
-  get address(): Address {
-    return this.bound!;
-  }
-
-  get connections(): number {
-    return this.sockets.size;
-  }
-
-  listen(): Promise<void> {
-    // noDelay on every accepted socket: see bridge().
-    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) => this.accept(socket));
-    this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', (error) => reject(new MccError('ERR_TRANSPORT', `cannot listen on ${this.options.host ?? '127.0.0.1'}:${this.options.port}: ${error.message}`, { cause: error })));
-      server.listen(this.options.port, this.options.host ?? '127.0.0.1', () => {
-        const info = server.address() as { address: string; port: number };
-        this.bound = { host: info.address, port: info.port };
-        resolve();
-      });
-    });
-  }
-
-  private accept(socket: Socket): void {
-    this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-    this.service.openFor(this.name, this.options.strategy, this.closing.signal).then(
-      (stream) => bridge(stream, socket),
-      (error: unknown) => {
-        socket.destroy();
-        if (this.closing.signal.aborted) return;
-        this.failures++;
-        const failure = error instanceof MccError ? error : new MccError('ERR_UNREACHABLE', `could not forward a connection to "${this.name}"`, { cause: error });
-        this.service.logForwardFailure(this.name, failure);
-        // eventemitter3 does not throw on an unheard 'error': the log and the count still tell.
-        this.emit('error', failure);
-      },
-    );
-  }
-
-  info(): ForwardInfo {
-    return { name: this.name, address: { ...this.address }, connections: this.sockets.size, failed: this.failures };
-  }
-
-  async close(): Promise<void> {
-    this.closing.abort();
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    this.onClosed();
-  }
-}
-
-/** A handshake in progress that several connect() calls may wait on. */
-interface SharedHandshake {
-  promise: Promise<TunnelConnection>;
-  controller: AbortController;
-  waiting: number;
-}
-
-/** Waits for a shared handshake; the caller's abort rejects only this caller, and the last one out cancels it. */
-function waitFor(shared: SharedHandshake, signal: AbortSignal | undefined): Promise<TunnelConnection> {
-  if (!signal) {
-    shared.waiting++;
-    return shared.promise.finally(() => shared.waiting--);
-  }
-  throwIfAborted(signal);
-  shared.waiting++;
-  return new Promise<TunnelConnection>((resolve, reject) => {
-    let settled = false;
-    const leave = (): boolean => {
-      if (settled) return false;
-      settled = true;
-      shared.waiting--;
-      signal.removeEventListener('abort', onAbort);
-      return true;
-    };
-    const onAbort = (): void => {
-      if (!leave()) return;
-      if (shared.waiting === 0) shared.controller.abort(signal.reason);
-      reject(new MccError('ERR_ABORTED', 'connect aborted', { cause: signal.reason }));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    shared.promise.then(
-      (connection) => leave() && resolve(connection),
-      (error: unknown) => leave() && reject(error),
-    );
-  });
-}
-
-/** A signal that fires when `parent` does or `timeoutMs` passes on `clock`. */
-function deadlineSignal(clock: Clock, timeoutMs: number, parent: AbortSignal | undefined): { signal: AbortSignal; expired: () => boolean; dispose: () => void } {
-  const controller = new AbortController();
-  let expired = false;
-  const timer = clock.setTimeout(() => {
-    expired = true;
-    controller.abort(new MccError('ERR_TIMEOUT', `timed out after ${timeoutMs} ms`));
-  }, timeoutMs);
-  const onAbort = (): void => controller.abort(parent!.reason);
-  if (parent?.aborted) controller.abort(parent.reason);
-  else parent?.addEventListener('abort', onAbort, { once: true });
-  return {
-    signal: controller.signal,
-    expired: () => expired,
-    dispose: () => {
-      clock.clearTimeout(timer);
-      parent?.removeEventListener('abort', onAbort);
-    },
-  };
-}
-
-/** Waits `ms` on `clock`; rejects when `signal` fires first. */
-function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(abortError(signal));
-    const onAbort = (): void => {
-      clock.clearTimeout(timer);
-      reject(abortError(signal));
-    };
-    const timer = clock.setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -41,8 +41,6 @@ export type RestHandler = (request: IncomingMessage, response: ServerResponse, n
 /** Options of {@link createRestHandler}. */
 export interface RestHandlerOptions extends AccessOptions {}
 
-const problem = { description: 'problem details', schema: ref('Problem'), contentType: 'application/problem+json' };
-
 function packageVersion(): string {
   try {
     return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;

@@ -14,7 +14,7 @@ import { FrameType, ackFrameLength, decodeFrames, encodeClose, type FrameSink, w
 import type { TunnelKeys } from './handshake.js';
 import { HEADER_LENGTH, KEY_GENERATION_PACKETS, MAX_DATAGRAM, MAX_PAYLOAD, PacketOpener, PacketSealer } from './packet.js';
 import { Pacer } from './pacer.js';
-import { PATH_FRAME_LENGTH, PathValidator, type PathOutcome } from './path-validation.js';
+import { PathValidator, type PathOutcome } from './path-validation.js';
 import { Recovery, type FrameOutcome, type SentFrame } from './recovery.js';
 import { RttEstimator } from '../util/rtt.js';
 import { StreamTable, type ConnectionEvent } from './stream-table.js';

@@ -10,7 +10,7 @@
 import { MccError } from '../errors.js';
 import type { TunnelConfig } from './config.js';
 import { ConnectionFlow } from './flow-control.js';
-import { FrameType, varintFrameLength, writeStreamHeader, writeVarintFrame } from './frames.js';
+import { FrameType, writeStreamHeader, writeVarintFrame } from './frames.js';
 import { MAX_CONNECTION_RUNS, RecvStream, RunBudget, TOO_MANY_GAPS, type RecvResult } from './recv-stream.js';
 import type { SentFrame } from './recovery.js';
 import { SendStream } from './send-stream.js';
