@@ -55,16 +55,17 @@ const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 // ---- 1. codec: static vs reflection ------------------------------------------------------
 // Reflection setup is part of its cost: parse + fromJSON + the first encode/decode (codegen).
 const setupStart = process.hrtime.bigint();
-const reflectionRoot = protobuf.Root.fromJSON(
-  protobuf.parse(readFileSync(join(root, 'proto/mcc.proto'), 'utf8'), { keepCase: false }).root.toJSON(),
-);
+const reflectionRoot = protobuf.Root.fromJSON(protobuf.parse(readFileSync(join(root, 'proto/mcc.proto'), 'utf8'), { keepCase: false }).root.toJSON());
 const ReflectEnvelope = reflectionRoot.lookupType('mcc.v1.Envelope');
 ReflectEnvelope.decode(ReflectEnvelope.encode({ ping: {} }).finish());
 const reflectSetupMs = Number(process.hrtime.bigint() - setupStart) / 1e6;
 
 const samples: Array<[string, Envelope]> = [
   ['ping (6 B)', { version: 1, rid: 7, ping: {} }],
-  ['pong+token', { version: 1, rid: 7, response: true, newToken: new Uint8Array(16).fill(1), pong: { observed: { ip: new Uint8Array([203, 0, 113, 7]), port: 4100 } } }],
+  [
+    'pong+token',
+    { version: 1, rid: 7, response: true, newToken: new Uint8Array(16).fill(1), pong: { observed: { ip: new Uint8Array([203, 0, 113, 7]), port: 4100 } } },
+  ],
   ['padded 256 B', { version: 1, rid: 9, ping: {}, padding: new Uint8Array(250) }],
 ];
 
@@ -106,12 +107,15 @@ for (const suite of [nodeCryptoSuite, nobleCryptoSuite] as CryptoSuite[]) {
   const bootId = new Uint8Array(8).fill(2);
   const key = new Uint8Array(32).fill(3);
   let counter = 0;
-  const rate = measure((n) => {
-    for (let i = 0; i < n; i++) {
-      const datagram = sealSessionDatagram({ suite, senderId, bootId, counter: counter++, key, envelopeBytes });
-      if (datagram.length !== MAX_DATAGRAM_SIZE || !openSessionDatagram(suite, key, datagram)) throw new Error('bench: open failed');
-    }
-  }, suite.name === 'node' ? 10_000 : 4_000);
+  const rate = measure(
+    (n) => {
+      for (let i = 0; i < n; i++) {
+        const datagram = sealSessionDatagram({ suite, senderId, bootId, counter: counter++, key, envelopeBytes });
+        if (datagram.length !== MAX_DATAGRAM_SIZE || !openSessionDatagram(suite, key, datagram)) throw new Error('bench: open failed');
+      }
+    },
+    suite.name === 'node' ? 10_000 : 4_000,
+  );
   console.log(`| ${suite.name} | ${fmt(rate)} | ${((rate * MAX_ENVELOPE_SIZE) / 1e6).toFixed(1)} |`);
 }
 

@@ -44,7 +44,10 @@ function placeRecords(service: string, providers: DiscoveryNode[]): void {
   const holders = [...nodes].sort((a, b) => compareDistance(a.sim.dht.position, b.sim.dht.position, key)).slice(0, 20);
   const now = Math.floor(sim.kad.wallClock());
   providers.forEach((provider, j) => {
-    const value = encodeProviderValue({ addresses: [provider.sim.contact.address, { host: '192.168.1.10', port: 4000 }], relays: [] }, encodeMetadata({ region: `r${j % 8}`, weight: 1 }));
+    const value = encodeProviderValue(
+      { addresses: [provider.sim.contact.address, { host: '192.168.1.10', port: 4000 }], relays: [] },
+      encodeMetadata({ region: `r${j % 8}`, weight: 1 }),
+    );
     const record = signRecord(suite, provider.keyPair, { key, seq: now, expiresAt: now + 120_000, value });
     for (const holder of holders) holder.sim.dht.store.put(key, record, provider.sim.dht.idHex);
   });

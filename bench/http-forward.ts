@@ -65,13 +65,22 @@ interface Run {
 function cannon(url: string, connections: number): Promise<Run> {
   const cli = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, '--json', '--connections', String(connections), '--duration', String(SECONDS), url], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, [cli, '--json', '--connections', String(connections), '--duration', String(SECONDS), url], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk));
     child.once('error', reject);
     child.once('close', () => {
       try {
-        const r = JSON.parse(out) as { requests: { average: number }; latency: { p50: number; p99: number }; errors: number; timeouts: number; non2xx: number; throughput: { average: number } };
+        const r = JSON.parse(out) as {
+          requests: { average: number };
+          latency: { p50: number; p99: number };
+          errors: number;
+          timeouts: number;
+          non2xx: number;
+          throughput: { average: number };
+        };
         resolve({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx, mbps: r.throughput.average / MB });
       } catch (error) {
         reject(new Error(`autocannon gave no result: ${(error as Error).message}`));
@@ -109,13 +118,32 @@ const rows: string[][] = [];
 const ratios: string[][] = [];
 const started = performance.now();
 for (const connections of [1, 50]) {
-  for (const [label, path] of [['~100 B', '/small'], ['16 KiB', '/16k']] as const) {
+  for (const [label, path] of [
+    ['~100 B', '/small'],
+    ['16 KiB', '/16k'],
+  ] as const) {
     const direct = await cannon(`http://127.0.0.1:${serverPort}${path}`, connections);
     const tunnel = await cannon(`http://127.0.0.1:${forwardPort}${path}`, connections);
-    for (const [how, r] of [['direct', direct], ['forward', tunnel]] as const) {
-      rows.push([`${connections} conn, ${label}, ${how}`, r.rps.toFixed(0), (connections / r.rps * 1000).toFixed(2), String(r.p50), String(r.p99), String(r.errors), r.mbps.toFixed(1)]);
+    for (const [how, r] of [
+      ['direct', direct],
+      ['forward', tunnel],
+    ] as const) {
+      rows.push([
+        `${connections} conn, ${label}, ${how}`,
+        r.rps.toFixed(0),
+        ((connections / r.rps) * 1000).toFixed(2),
+        String(r.p50),
+        String(r.p99),
+        String(r.errors),
+        r.mbps.toFixed(1),
+      ]);
     }
-    ratios.push([`${connections} conn, ${label}`, (tunnel.rps / direct.rps).toFixed(3), (direct.rps / tunnel.rps).toFixed(1), (tunnel.mbps / direct.mbps).toFixed(3)]);
+    ratios.push([
+      `${connections} conn, ${label}`,
+      (tunnel.rps / direct.rps).toFixed(3),
+      (direct.rps / tunnel.rps).toFixed(1),
+      (tunnel.mbps / direct.mbps).toFixed(3),
+    ]);
   }
 }
 const bulk = [await download(forwardPort, BULK_MB), await download(forwardPort, BULK_MB)];
@@ -130,7 +158,9 @@ console.log('');
 printTable(['tunnel / direct', 'req/s', 'mean latency (x)', 'MB/s'], ratios);
 console.log('');
 const fifty = rows.find((row) => row[0] === '50 conn, 16 KiB, forward')!;
-console.log(`bulk download through the forward (${BULK_MB} MiB, best of 2): ${bulkMbps.toFixed(1)} MB/s (runs ${bulk.map((v) => v.toFixed(1)).join(', ')}); direct ${bulkDirect.toFixed(0)} MB/s`);
+console.log(
+  `bulk download through the forward (${BULK_MB} MiB, best of 2): ${bulkMbps.toFixed(1)} MB/s (runs ${bulk.map((v) => v.toFixed(1)).join(', ')}); direct ${bulkDirect.toFixed(0)} MB/s`,
+);
 console.log(`50 connections, 16 KiB through the forward: ${fifty[6]} MB/s = ${((Number(fifty[6]) / bulkMbps) * 100).toFixed(0)}% of bulk`);
 console.log(`runs took ${((performance.now() - started) / 1000).toFixed(1)} s`);
 

@@ -70,7 +70,13 @@ async function measure(count: number, run: (i: number) => Promise<Sample>): Prom
 function summary(samples: Sample[] & { cpuMs: number }) {
   const ms = samples.map((s) => s.ms);
   const messages = samples.map((s) => s.messages);
-  return { median: median(ms), p90: percentile(ms, 90), messages: median(messages), meanMessages: messages.reduce((a, b) => a + b, 0) / messages.length, cpuMs: samples.cpuMs };
+  return {
+    median: median(ms),
+    p90: percentile(ms, 90),
+    messages: median(messages),
+    meanMessages: messages.reduce((a, b) => a + b, 0) / messages.length,
+    cpuMs: samples.cpuMs,
+  };
 }
 
 async function benchMcc() {
@@ -80,7 +86,9 @@ async function benchMcc() {
   const nodes = [first];
   // Joins a few at a time: all nodes share this process's one CPU, as hyperdht's testnet joins one by one.
   for (let i = 1; i < N; i += JOIN_BATCH) {
-    const batch = await Promise.all(Array.from({ length: Math.min(JOIN_BATCH, N - i) }, () => MccNode.create({ host: '127.0.0.1', bootstrap: [first.address] })));
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(JOIN_BATCH, N - i) }, () => MccNode.create({ host: '127.0.0.1', bootstrap: [first.address] })),
+    );
     await Promise.all(batch.map((node) => node.start()));
     nodes.push(...batch);
   }
@@ -154,9 +162,26 @@ const row = (name: string, m: ReturnType<typeof summary>, h: ReturnType<typeof s
   m.cpuMs.toFixed(1),
   h.cpuMs.toFixed(1),
 ];
-console.log(`\nmcc-mesh vs hyperdht, N = ${N} nodes each, loopback UDP, one process; ${LOOKUPS} lookups / ${GETS} gets, ${CONCURRENCY} at a time (ratio = mcc / hyperdht, lower is better for mcc)`);
+console.log(
+  `\nmcc-mesh vs hyperdht, N = ${N} nodes each, loopback UDP, one process; ${LOOKUPS} lookups / ${GETS} gets, ${CONCURRENCY} at a time (ratio = mcc / hyperdht, lower is better for mcc)`,
+);
 printTable(
-  ['operation', 'mcc median ms', 'hyper median ms', 'ratio', 'mcc p90 ms', 'hyper p90 ms', 'ratio', 'mcc msgs median (mean)', 'hyper msgs median (mean)', 'msgs ratio (mean)', 'mcc CPU ms/op', 'hyper CPU ms/op'],
+  [
+    'operation',
+    'mcc median ms',
+    'hyper median ms',
+    'ratio',
+    'mcc p90 ms',
+    'hyper p90 ms',
+    'ratio',
+    'mcc msgs median (mean)',
+    'hyper msgs median (mean)',
+    'msgs ratio (mean)',
+    'mcc CPU ms/op',
+    'hyper CPU ms/op',
+  ],
   [row('lookup (random target)', mcc.lookups, hyper.lookups), row('get (immutable value)', mcc.gets, hyper.gets)],
 );
-console.log(`\nsetup: mcc ${mcc.setupS.toFixed(1)} s, hyperdht ${hyper.setupS.toFixed(1)} s; values found: mcc ${mcc.found}/${GETS}, hyperdht ${hyper.found}/${GETS}; wall ${((performance.now() - started) / 1000).toFixed(1)} s`);
+console.log(
+  `\nsetup: mcc ${mcc.setupS.toFixed(1)} s, hyperdht ${hyper.setupS.toFixed(1)} s; values found: mcc ${mcc.found}/${GETS}, hyperdht ${hyper.found}/${GETS}; wall ${((performance.now() - started) / 1000).toFixed(1)} s`,
+);

@@ -78,7 +78,9 @@ if (PROFILE) {
 }
 await Promise.all(nodes.map((node) => node.stop()));
 
-console.log(`\nN = ${N}, join ${joinS.toFixed(1)} s wall, ${((joinUsed.user + joinUsed.system) / 1000 / (N - 1)).toFixed(1)} ms CPU and ${(joinRequests / (N - 1)).toFixed(0)} requests per join`);
+console.log(
+  `\nN = ${N}, join ${joinS.toFixed(1)} s wall, ${((joinUsed.user + joinUsed.system) / 1000 / (N - 1)).toFixed(1)} ms CPU and ${(joinRequests / (N - 1)).toFixed(0)} requests per join`,
+);
 console.log(
   `lookups: ${LOOKUPS}, median ${median(ms).toFixed(2)} ms, p90 ${percentile(ms, 90).toFixed(2)} ms, messages median ${median(messages)} (mean ${(messages.reduce((a, b) => a + b, 0) / LOOKUPS).toFixed(1)}), ` +
     `all queries ${(queriesAll / LOOKUPS).toFixed(1)} and datagrams ${(datagramsAll / LOOKUPS).toFixed(1)} per lookup, CPU ${((used.user + used.system) / 1000 / LOOKUPS).toFixed(2)} ms per lookup${PROFILE ? ' (profiled)' : ''}`,
@@ -113,7 +115,10 @@ if (profile) {
     for (let at: ProfileNode | undefined = node; at; at = byId.get(parent.get(at.id) ?? -1)) seen.add(label(at));
     for (const name of seen) inclusive.set(name, (inclusive.get(name) ?? 0) + node.hitCount);
   }
-  const top = [...inclusive.entries()].filter(([name]) => /src\/|node_modules/.test(name)).sort((a, b) => b[1] - a[1]).slice(0, TOP);
+  const top = [...inclusive.entries()]
+    .filter(([name]) => /src\/|node_modules/.test(name))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, TOP);
   printTable(
     ['function (inclusive time)', 'share'],
     top.map(([name, hits]) => [name.slice(0, 110), `${((100 * hits) / total).toFixed(1)}%`]),

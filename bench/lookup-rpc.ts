@@ -97,5 +97,7 @@ await Promise.all([server, ...requesters].map((n) => n.stop()));
 console.log('\nCPU per request/answer pair, both ends, above the socket (median of 3 rounds)');
 printTable(
   ['exchange', 'CPU us'],
-  Object.entries(rows).filter(([, values]) => values.length > 0).map(([name, values]) => [name, median(values).toFixed(0)]),
+  Object.entries(rows)
+    .filter(([, values]) => values.length > 0)
+    .map(([name, values]) => [name, median(values).toFixed(0)]),
 );

@@ -17,8 +17,16 @@ const LOOKUPS = 300;
 const WAVE = 50;
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-const median = (values: number[]) => quantile([...values].sort((a, b) => a - b), 0.5);
-const p99 = (values: number[]) => quantile([...values].sort((a, b) => a - b), 0.99);
+const median = (values: number[]) =>
+  quantile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
+const p99 = (values: number[]) =>
+  quantile(
+    [...values].sort((a, b) => a - b),
+    0.99,
+  );
 
 async function run(n: number) {
   const started = performance.now();
@@ -72,12 +80,19 @@ async function run(n: number) {
   };
 }
 
-const sizes = process.argv.slice(2).map(Number).filter((x) => x > 0);
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((x) => x > 0);
 const rows = [];
 for (const n of sizes.length > 0 ? sizes : [100, 1000, 10_000]) rows.push(await run(n));
 const rt = (ms: number) => (ms / MEAN_RTT).toFixed(2);
-console.log(`\nKademlia lookups, simulated ${LATENCY} ms one-way + <=${JITTER} ms jitter (mean RTT ${MEAN_RTT} ms), k=20, alpha=3, ${LOOKUPS} lookups and ${LOOKUPS} gets per N`);
-console.log('| N | lookup median ms (RT) | lookup p99 ms (RT) | msgs/lookup median (p99) | get median ms (RT) | get p99 ms (RT) | msgs/get mean | gets found | heap/node | run s |');
+console.log(
+  `\nKademlia lookups, simulated ${LATENCY} ms one-way + <=${JITTER} ms jitter (mean RTT ${MEAN_RTT} ms), k=20, alpha=3, ${LOOKUPS} lookups and ${LOOKUPS} gets per N`,
+);
+console.log(
+  '| N | lookup median ms (RT) | lookup p99 ms (RT) | msgs/lookup median (p99) | get median ms (RT) | get p99 ms (RT) | msgs/get mean | gets found | heap/node | run s |',
+);
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   console.log(

@@ -223,7 +223,19 @@ async function main(): Promise<void> {
       relayedCost.push((1000 * r.endsCpu) / r.mbps);
       const share = `${Math.round((100 * r.mbps) / d.mbps)}%`;
       const cpuPct = (x: number): string => `${Math.round(100 * x)}%`;
-      rows.push([String(round + 1), round % 2 === 0 ? 'direct first' : 'relayed first', d.mbps.toFixed(1), r.mbps.toFixed(1), share, `${cpuPct(d.endsCpu)} / ${cpuPct(r.endsCpu)}`, `${cpuPct(d.endsWaiting)} / ${cpuPct(r.endsWaiting)}`, cpuPct(relayCpu!), `${d.lost} / ${r.lost}`, `${d.windowKiB.toFixed(0)} / ${r.windowKiB.toFixed(0)}`, `${d.srttMs.toFixed(2)} / ${r.srttMs.toFixed(2)}`]);
+      rows.push([
+        String(round + 1),
+        round % 2 === 0 ? 'direct first' : 'relayed first',
+        d.mbps.toFixed(1),
+        r.mbps.toFixed(1),
+        share,
+        `${cpuPct(d.endsCpu)} / ${cpuPct(r.endsCpu)}`,
+        `${cpuPct(d.endsWaiting)} / ${cpuPct(r.endsWaiting)}`,
+        cpuPct(relayCpu!),
+        `${d.lost} / ${r.lost}`,
+        `${d.windowKiB.toFixed(0)} / ${r.windowKiB.toFixed(0)}`,
+        `${d.srttMs.toFixed(2)} / ${r.srttMs.toFixed(2)}`,
+      ]);
       console.log(`round ${round + 1}/${ROUNDS}: direct ${d.mbps.toFixed(1)} MB/s, relayed ${r.mbps.toFixed(1)} MB/s, ${share}`);
     }
     const after = await relay.forwarded();
@@ -235,25 +247,53 @@ async function main(): Promise<void> {
     profiler?.disconnect();
   }
   const pct = (x: number): string => `${Math.round(100 * x)}%`;
-  console.log(`\nRelayed tunnel throughput vs direct (real UDP on loopback, client -> relay node (own process) -> provider; ${(BYTES / 1e6).toFixed(0)} MB per transfer)`);
-  printTable(['round', 'order', 'direct MB/s', 'relayed MB/s', 'relayed / direct', 'ends CPU (direct / relayed)', 'ends waiting for a CPU (d / r)', 'relay CPU', 'frames lost (d / r)', 'cwnd KiB (d / r)', 'srtt ms (d / r)'], rows);
-  console.log('');
-  printTable(['rounds', 'direct MB/s (median)', 'relayed MB/s (median)', 'share (median of rounds)', 'share min..max', 'share p25..p75', 'relay datagrams, avg bytes'], [
+  console.log(
+    `\nRelayed tunnel throughput vs direct (real UDP on loopback, client -> relay node (own process) -> provider; ${(BYTES / 1e6).toFixed(0)} MB per transfer)`,
+  );
+  printTable(
     [
-      String(ROUNDS),
-      median(direct).toFixed(1),
-      median(relayed).toFixed(1),
-      pct(median(shares)),
-      `${pct(Math.min(...shares))}..${pct(Math.max(...shares))}`,
-      `${pct(percentile(shares, 25))}..${pct(percentile(shares, 75))}`,
-      `${forwarded.packets.toLocaleString('en')}, ${Math.round(forwarded.bytes / Math.max(1, forwarded.packets))}`,
+      'round',
+      'order',
+      'direct MB/s',
+      'relayed MB/s',
+      'relayed / direct',
+      'ends CPU (direct / relayed)',
+      'ends waiting for a CPU (d / r)',
+      'relay CPU',
+      'frames lost (d / r)',
+      'cwnd KiB (d / r)',
+      'srtt ms (d / r)',
     ],
-  ]);
+    rows,
+  );
   console.log('');
-  printTable(['CPU cost (medians)', 'direct', 'relayed', 'relayed / direct'], [
-    ['ends (client + provider process), ms per MB', median(directCost).toFixed(1), median(relayedCost).toFixed(1), `${(median(relayedCost) / median(directCost)).toFixed(2)}x`],
-    ['relay process, us per forwarded datagram', '-', ((1000 * forwarded.cpuMs) / Math.max(1, forwarded.packets)).toFixed(1), '-'],
-  ]);
+  printTable(
+    ['rounds', 'direct MB/s (median)', 'relayed MB/s (median)', 'share (median of rounds)', 'share min..max', 'share p25..p75', 'relay datagrams, avg bytes'],
+    [
+      [
+        String(ROUNDS),
+        median(direct).toFixed(1),
+        median(relayed).toFixed(1),
+        pct(median(shares)),
+        `${pct(Math.min(...shares))}..${pct(Math.max(...shares))}`,
+        `${pct(percentile(shares, 25))}..${pct(percentile(shares, 75))}`,
+        `${forwarded.packets.toLocaleString('en')}, ${Math.round(forwarded.bytes / Math.max(1, forwarded.packets))}`,
+      ],
+    ],
+  );
+  console.log('');
+  printTable(
+    ['CPU cost (medians)', 'direct', 'relayed', 'relayed / direct'],
+    [
+      [
+        'ends (client + provider process), ms per MB',
+        median(directCost).toFixed(1),
+        median(relayedCost).toFixed(1),
+        `${(median(relayedCost) / median(directCost)).toFixed(2)}x`,
+      ],
+      ['relay process, us per forwarded datagram', '-', ((1000 * forwarded.cpuMs) / Math.max(1, forwarded.packets)).toFixed(1), '-'],
+    ],
+  );
   console.log(`\n(${((performance.now() - started) / 1000).toFixed(1)} s)`);
 }
 

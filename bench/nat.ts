@@ -63,7 +63,13 @@ async function matrixWorld(seed: number, outcomes: Map<string, Outcome[]>): Prom
         client.tunnels.connectionTo(provider.id)?.close(); // no keep-alives or punch retries into the next pair
         await world.clock.run(100);
         const list = outcomes.get(`${a}|${b}`) ?? [];
-        list.push({ path: outcome.path, connectMs: outcome.connectMs, directMs: outcome.directMs, punchMs: outcome.clientPunch?.elapsedMs, probes: probes.total });
+        list.push({
+          path: outcome.path,
+          connectMs: outcome.connectMs,
+          directMs: outcome.directMs,
+          punchMs: outcome.clientPunch?.elapsedMs,
+          probes: probes.total,
+        });
         outcomes.set(`${a}|${b}`, list);
       }
     }
@@ -88,7 +94,17 @@ function relayCost(): { opsPerSecond: number; overheadBytes: number } {
   const a = { host: '10.0.0.1', port: 1 };
   const b = { host: '10.0.0.2', port: 2 };
   (server as unknown as { circuits: Map<string, object> }).circuits.set('0102030405060708', {
-    idHex: '0102030405060708', clientHex: '', initiatorHex: '', accepted: true, reserved: false, initiator: a, client: b, created: 0, lastActive: 0, tokens: 1e12, refilledAt: 0,
+    idHex: '0102030405060708',
+    clientHex: '',
+    initiatorHex: '',
+    accepted: true,
+    reserved: false,
+    initiator: a,
+    client: b,
+    created: 0,
+    lastActive: 0,
+    tokens: 1e12,
+    refilledAt: 0,
   });
   const packet = encodeRelayed(id, new Uint8Array(1100));
   const count = 2_000_000;
@@ -100,122 +116,160 @@ function relayCost(): { opsPerSecond: number; overheadBytes: number } {
 }
 
 async function main(): Promise<void> {
-const started = performance.now();
-if (process.env.NAT_BENCH_ONLY === 'nodes') {
-  // Only section 4 (connect() timing with whole nodes): the quick check while tuning the connect path.
-  await printFirstByte();
-  return;
-}
-const outcomes = await matrix();
-const rows: string[][] = [];
-for (const a of NAT_KINDS) {
-  const row: string[] = [a];
-  for (const b of NAT_KINDS) {
-    const list = outcomes.get(`${a}|${b}`)!;
-    const counts = new Map<string, number>();
-    for (const o of list) counts.set(o.path, (counts.get(o.path) ?? 0) + 1);
-    row.push([...counts].map(([path, n]) => `${path[0]}${n === list.length ? '' : ` ${Math.round((100 * n) / list.length)}%`}`).join(' / '));
+  const started = performance.now();
+  if (process.env.NAT_BENCH_ONLY === 'nodes') {
+    // Only section 4 (connect() timing with whole nodes): the quick check while tuning the connect path.
+    await printFirstByte();
+    return;
   }
-  rows.push(row);
-}
-console.log(`Paths over the NAT matrix, MccNode.connect() (rows: client, columns: provider; d = direct, p = punched, r = relayed; ${MATRIX_SEEDS} seeds)`);
-printTable(['client \\ provider', ...NAT_KINDS], rows);
-
-const byStrategy: Array<[string, Array<[NatKind, NatKind]>]> = [
-  ['direct (provider reachable)', [['port-restricted', 'full-cone'], ['none', 'none']]],
-  ['punched, consistent/consistent', [['port-restricted', 'port-restricted'], ['none', 'port-restricted']]],
-  ['punched, public/random', [['none', 'symmetric'], ['full-cone', 'symmetric']]],
-  ['punched, birthday (consistent/random)', [['symmetric', 'port-restricted'], ['port-restricted', 'symmetric']]],
-  ['relayed, random/random (no punch tried)', [['symmetric', 'symmetric']]],
-  ['relayed, UDP blocked (punch times out)', [['udp-blocked', 'port-restricted'], ['port-restricted', 'udp-blocked']]],
-];
-const rtts = (values: number[]): string => (values.length ? (median(values) / RTT_MS).toFixed(1) : '-');
-const timing: string[][] = [];
-for (const [name, pairs] of byStrategy) {
-  const list = pairs.flatMap(([a, b]) => outcomes.get(`${a}|${b}`)!);
-  const success = list.filter((o) => o.path !== 'relayed').length / list.length;
-  timing.push([
-    name,
-    String(list.length),
-    `${Math.round(success * 100)}%`,
-    rtts(list.map((o) => o.connectMs)),
-    rtts(list.flatMap((o) => (o.directMs === undefined ? [] : [o.directMs]))),
-    rtts(list.flatMap((o) => (o.punchMs === undefined ? [] : [o.punchMs]))),
-    String(median(list.map((o) => o.probes))),
-  ]);
-}
-console.log(`\nTime to a working path, in ${RTT_MS} ms round trips (median); probes: both ends, every socket, per connect (median)`);
-printTable(['strategy', 'runs', 'off-relay', 'connect() RTTs', 'to punched path RTTs', 'probing RTTs', 'probes'], timing);
-
-const all = [...outcomes.values()].flat();
-const punchable = [...outcomes].filter(([key]) => !key.includes('udp-blocked') && key !== 'symmetric|symmetric').flatMap(([, list]) => list);
-const relayedShare = all.filter((o) => o.path === 'relayed').length / all.length;
-const punchedShare = all.filter((o) => o.path === 'punched').length / all.length;
-console.log(`\nOff-relay rate where physics allows (no udp-blocked, not random/random): ${Math.round((100 * punchable.filter((o) => o.path !== 'relayed').length) / punchable.length)}% of ${punchable.length}; every one of ${all.length} connects resolved.`);
-console.log(`Share of all ${all.length} connects: direct ${Math.round(100 * (1 - relayedShare - punchedShare))}%, punched ${Math.round(100 * punchedShare)}%, relayed ${Math.round(100 * relayedShare)}%; probes sent in all: ${all.reduce((sum, o) => sum + o.probes, 0).toLocaleString('en')}.`);
-
-const cost = relayCost();
-console.log('\nRelay forwarding cost');
-printTable(['relay datagrams/s (one core, 1109 B)', 'bytes added per datagram', 'share of a 1200 B datagram'], [
-  [Math.round(cost.opsPerSecond).toLocaleString('en'), String(cost.overheadBytes), `${((100 * cost.overheadBytes) / 1200).toFixed(2)}%`],
-]);
-
-// ---- 4. whole nodes: connect() to first byte ----
-
-/** Per path: connect() to the first byte at the provider, and (punched) to the move onto the direct path. */
-async function firstByte(runs: number): Promise<string[][]> {
-  const world = new NodeWorld(11, RTT_MS / 2);
+  const outcomes = await matrix();
   const rows: string[][] = [];
-  try {
-    await world.addInfrastructure();
-    const cases: Array<[string, NatKind, NatKind]> = [
-      ['direct (provider reachable)', 'port-restricted', 'full-cone'],
-      ['punched (relayed first, then moved)', 'port-restricted', 'port-restricted'],
-      ['relayed (random/random)', 'symmetric', 'symmetric'],
-    ];
-    for (const [name, clientKind, providerKind] of cases) {
-      const provider = await world.addNode(providerKind);
-      const service = `bench-${providerKind}`;
-      let firstAt = 0;
-      await world.drive(provider.register(service, { handler: (stream) => stream.once('data', () => (firstAt = world.clock.now())) }));
-      const lookups: number[] = [];
-      const firsts: number[] = [];
-      const moves: number[] = [];
-      for (let run = 0; run < runs; run++) {
-        const client = await world.addNode(clientKind);
-        let t0 = world.clock.now();
-        await world.drive(client.lookup(service));
-        lookups.push(world.clock.now() - t0);
-        let movedAt = 0;
-        client.nat.paths.once('upgraded', () => (movedAt = world.clock.now()));
-        firstAt = 0;
-        t0 = world.clock.now();
-        const stream = await world.drive(client.connect(service));
-        stream.write('x');
-        await world.until(() => firstAt > 0, 30_000);
-        firsts.push(firstAt - t0);
-        if (clientKind === providerKind && clientKind === 'port-restricted') {
-          await world.until(() => movedAt > 0, 10_000);
-          if (movedAt > 0) moves.push(movedAt - t0);
-        }
-        stream.destroy();
-      }
-      const rtts = (values: number[]): string => (values.length ? (median(values) / RTT_MS).toFixed(1) : '-');
-      rows.push([name, String(runs), rtts(lookups), rtts(firsts), rtts(moves)]);
+  for (const a of NAT_KINDS) {
+    const row: string[] = [a];
+    for (const b of NAT_KINDS) {
+      const list = outcomes.get(`${a}|${b}`)!;
+      const counts = new Map<string, number>();
+      for (const o of list) counts.set(o.path, (counts.get(o.path) ?? 0) + 1);
+      row.push([...counts].map(([path, n]) => `${path[0]}${n === list.length ? '' : ` ${Math.round((100 * n) / list.length)}%`}`).join(' / '));
     }
-  } finally {
-    await world.close();
+    rows.push(row);
   }
-  return rows;
-}
+  console.log(`Paths over the NAT matrix, MccNode.connect() (rows: client, columns: provider; d = direct, p = punched, r = relayed; ${MATRIX_SEEDS} seeds)`);
+  printTable(['client \\ provider', ...NAT_KINDS], rows);
 
-async function printFirstByte(): Promise<void> {
-  console.log(`\nWhole nodes (MccNode on the simulated network, ${RTT_MS} ms round trips; medians in round trips)`);
-  printTable(['path', 'runs', 'lookup', 'connect() to first byte', 'connect() to direct path'], await firstByte(Number(process.env.NAT_BENCH_NODE_RUNS ?? 5)));
-}
-await printFirstByte();
+  const byStrategy: Array<[string, Array<[NatKind, NatKind]>]> = [
+    [
+      'direct (provider reachable)',
+      [
+        ['port-restricted', 'full-cone'],
+        ['none', 'none'],
+      ],
+    ],
+    [
+      'punched, consistent/consistent',
+      [
+        ['port-restricted', 'port-restricted'],
+        ['none', 'port-restricted'],
+      ],
+    ],
+    [
+      'punched, public/random',
+      [
+        ['none', 'symmetric'],
+        ['full-cone', 'symmetric'],
+      ],
+    ],
+    [
+      'punched, birthday (consistent/random)',
+      [
+        ['symmetric', 'port-restricted'],
+        ['port-restricted', 'symmetric'],
+      ],
+    ],
+    ['relayed, random/random (no punch tried)', [['symmetric', 'symmetric']]],
+    [
+      'relayed, UDP blocked (punch times out)',
+      [
+        ['udp-blocked', 'port-restricted'],
+        ['port-restricted', 'udp-blocked'],
+      ],
+    ],
+  ];
+  const rtts = (values: number[]): string => (values.length ? (median(values) / RTT_MS).toFixed(1) : '-');
+  const timing: string[][] = [];
+  for (const [name, pairs] of byStrategy) {
+    const list = pairs.flatMap(([a, b]) => outcomes.get(`${a}|${b}`)!);
+    const success = list.filter((o) => o.path !== 'relayed').length / list.length;
+    timing.push([
+      name,
+      String(list.length),
+      `${Math.round(success * 100)}%`,
+      rtts(list.map((o) => o.connectMs)),
+      rtts(list.flatMap((o) => (o.directMs === undefined ? [] : [o.directMs]))),
+      rtts(list.flatMap((o) => (o.punchMs === undefined ? [] : [o.punchMs]))),
+      String(median(list.map((o) => o.probes))),
+    ]);
+  }
+  console.log(`\nTime to a working path, in ${RTT_MS} ms round trips (median); probes: both ends, every socket, per connect (median)`);
+  printTable(['strategy', 'runs', 'off-relay', 'connect() RTTs', 'to punched path RTTs', 'probing RTTs', 'probes'], timing);
 
-console.log(`\n(${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  const all = [...outcomes.values()].flat();
+  const punchable = [...outcomes].filter(([key]) => !key.includes('udp-blocked') && key !== 'symmetric|symmetric').flatMap(([, list]) => list);
+  const relayedShare = all.filter((o) => o.path === 'relayed').length / all.length;
+  const punchedShare = all.filter((o) => o.path === 'punched').length / all.length;
+  console.log(
+    `\nOff-relay rate where physics allows (no udp-blocked, not random/random): ${Math.round((100 * punchable.filter((o) => o.path !== 'relayed').length) / punchable.length)}% of ${punchable.length}; every one of ${all.length} connects resolved.`,
+  );
+  console.log(
+    `Share of all ${all.length} connects: direct ${Math.round(100 * (1 - relayedShare - punchedShare))}%, punched ${Math.round(100 * punchedShare)}%, relayed ${Math.round(100 * relayedShare)}%; probes sent in all: ${all.reduce((sum, o) => sum + o.probes, 0).toLocaleString('en')}.`,
+  );
+
+  const cost = relayCost();
+  console.log('\nRelay forwarding cost');
+  printTable(
+    ['relay datagrams/s (one core, 1109 B)', 'bytes added per datagram', 'share of a 1200 B datagram'],
+    [[Math.round(cost.opsPerSecond).toLocaleString('en'), String(cost.overheadBytes), `${((100 * cost.overheadBytes) / 1200).toFixed(2)}%`]],
+  );
+
+  // ---- 4. whole nodes: connect() to first byte ----
+
+  /** Per path: connect() to the first byte at the provider, and (punched) to the move onto the direct path. */
+  async function firstByte(runs: number): Promise<string[][]> {
+    const world = new NodeWorld(11, RTT_MS / 2);
+    const rows: string[][] = [];
+    try {
+      await world.addInfrastructure();
+      const cases: Array<[string, NatKind, NatKind]> = [
+        ['direct (provider reachable)', 'port-restricted', 'full-cone'],
+        ['punched (relayed first, then moved)', 'port-restricted', 'port-restricted'],
+        ['relayed (random/random)', 'symmetric', 'symmetric'],
+      ];
+      for (const [name, clientKind, providerKind] of cases) {
+        const provider = await world.addNode(providerKind);
+        const service = `bench-${providerKind}`;
+        let firstAt = 0;
+        await world.drive(provider.register(service, { handler: (stream) => stream.once('data', () => (firstAt = world.clock.now())) }));
+        const lookups: number[] = [];
+        const firsts: number[] = [];
+        const moves: number[] = [];
+        for (let run = 0; run < runs; run++) {
+          const client = await world.addNode(clientKind);
+          let t0 = world.clock.now();
+          await world.drive(client.lookup(service));
+          lookups.push(world.clock.now() - t0);
+          let movedAt = 0;
+          client.nat.paths.once('upgraded', () => (movedAt = world.clock.now()));
+          firstAt = 0;
+          t0 = world.clock.now();
+          const stream = await world.drive(client.connect(service));
+          stream.write('x');
+          await world.until(() => firstAt > 0, 30_000);
+          firsts.push(firstAt - t0);
+          if (clientKind === providerKind && clientKind === 'port-restricted') {
+            await world.until(() => movedAt > 0, 10_000);
+            if (movedAt > 0) moves.push(movedAt - t0);
+          }
+          stream.destroy();
+        }
+        const rtts = (values: number[]): string => (values.length ? (median(values) / RTT_MS).toFixed(1) : '-');
+        rows.push([name, String(runs), rtts(lookups), rtts(firsts), rtts(moves)]);
+      }
+    } finally {
+      await world.close();
+    }
+    return rows;
+  }
+
+  async function printFirstByte(): Promise<void> {
+    console.log(`\nWhole nodes (MccNode on the simulated network, ${RTT_MS} ms round trips; medians in round trips)`);
+    printTable(
+      ['path', 'runs', 'lookup', 'connect() to first byte', 'connect() to direct path'],
+      await firstByte(Number(process.env.NAT_BENCH_NODE_RUNS ?? 5)),
+    );
+  }
+  await printFirstByte();
+
+  console.log(`\n(${((performance.now() - started) / 1000).toFixed(1)} s)`);
 }
 
 await main();

@@ -44,7 +44,10 @@ export interface ChildPeer {
 
 /** Starts this file as a child process (with tsx, as the parent runs). */
 export async function startChildPeer(): Promise<ChildPeer> {
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--child'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--child'], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   let queue = Promise.resolve();
   const ask = (message: object): Promise<Record<string, any>> => {
     const answer = queue.then(async () => {
@@ -52,7 +55,10 @@ export async function startChildPeer(): Promise<ChildPeer> {
       child.send(message);
       return (await reply)[0] as Record<string, any>;
     });
-    queue = answer.then(() => undefined, () => undefined);
+    queue = answer.then(
+      () => undefined,
+      () => undefined,
+    );
     return answer;
   };
   return {

@@ -112,7 +112,9 @@ measured.forEach((r, i) => {
 for (const stream of echoStreams) stream.end();
 for (const r of measured) await r.endpoint.close();
 
-console.log(`loopback, ${TOTAL / MB} MB per bulk run, ${ECHO_ROUNDS} echo rounds (interleaved across transports); rows without "2 processes" run both ends on one JS thread; CPU counts both ends`);
+console.log(
+  `loopback, ${TOTAL / MB} MB per bulk run, ${ECHO_ROUNDS} echo rounds (interleaved across transports); rows without "2 processes" run both ends on one JS thread; CPU counts both ends`,
+);
 printTable(
   ['transport', '1 stream MB/s', '8 streams MB/s', 'echo RTT µs (median)', 'CPU ms/GB (1 stream)', 'CPU ms/GB (8 streams)'],
   Object.values(results).map((r) => [

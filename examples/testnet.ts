@@ -99,7 +99,10 @@ test('a provider that unregisters disappears from lookups at once; another one t
 
   await testnet.run(registration.unregister());
   const left = await testnet.run(client!.lookup('kv-ha', { fresh: true }));
-  assert.deepEqual(left.map((p) => p.id), [second!.idHex]);
+  assert.deepEqual(
+    left.map((p) => p.id),
+    [second!.idHex],
+  );
 
   const stream = await testnet.run(client!.connect('kv-ha'));
   assert.equal(await testnet.run(keyValueClient(stream).request('GET who')), 'second');

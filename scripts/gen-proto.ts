@@ -36,25 +36,47 @@ function runPbjs(protoFile: string): Promise<string> {
   const { pbjs } = require('protobufjs-cli') as {
     pbjs: { main(args: string[], cb: (err: Error | null, output?: string) => void): void };
   };
-  const args = [
-    '-t', 'static-module', '-w', 'es6',
-    '--no-create', '--no-verify', '--no-convert', '--no-delimited', '--no-typeurl', '--no-comments',
-    protoFile,
-  ];
+  const args = ['-t', 'static-module', '-w', 'es6', '--no-create', '--no-verify', '--no-convert', '--no-delimited', '--no-typeurl', '--no-comments', protoFile];
   return new Promise((resolvePromise, reject) => {
     pbjs.main(args, (err, output) => (err ? reject(err) : resolvePromise(output ?? '')));
   });
 }
 
 const SCALAR_TS: Record<string, string> = {
-  double: 'number', float: 'number',
-  int32: 'number', uint32: 'number', sint32: 'number', fixed32: 'number', sfixed32: 'number',
-  int64: 'Int64', uint64: 'Int64', sint64: 'Int64', fixed64: 'Int64', sfixed64: 'Int64',
-  bool: 'boolean', string: 'string', bytes: 'Uint8Array',
+  double: 'number',
+  float: 'number',
+  int32: 'number',
+  uint32: 'number',
+  sint32: 'number',
+  fixed32: 'number',
+  sfixed32: 'number',
+  int64: 'Int64',
+  uint64: 'Int64',
+  sint64: 'Int64',
+  fixed64: 'Int64',
+  sfixed64: 'Int64',
+  bool: 'boolean',
+  string: 'string',
+  bytes: 'Uint8Array',
 };
 
 /** Message names that would shadow a JavaScript global in TypeScript get a `Message` suffix. */
-const GLOBAL_NAMES = new Set(['Error', 'Object', 'Map', 'Set', 'Array', 'Function', 'Promise', 'String', 'Number', 'Boolean', 'Symbol', 'Date', 'RegExp', 'Uint8Array']);
+const GLOBAL_NAMES = new Set([
+  'Error',
+  'Object',
+  'Map',
+  'Set',
+  'Array',
+  'Function',
+  'Promise',
+  'String',
+  'Number',
+  'Boolean',
+  'Symbol',
+  'Date',
+  'RegExp',
+  'Uint8Array',
+]);
 
 /** TS name of a reflected type: nested names are joined with `_` (e.g. `Outer_Inner`); `Error` becomes `ErrorMessage`. */
 function tsName(type: protobuf.ReflectionObject, pkg: protobuf.Namespace): string {
@@ -67,9 +89,7 @@ function tsName(type: protobuf.ReflectionObject, pkg: protobuf.Namespace): strin
 function docComment(comment: string | null | undefined, indent: string): string {
   if (!comment) return '';
   const lines = comment.trim().split('\n');
-  return lines.length === 1
-    ? `${indent}/** ${lines[0]} */\n`
-    : `${indent}/**\n${lines.map((l) => `${indent} * ${l}`).join('\n')}\n${indent} */\n`;
+  return lines.length === 1 ? `${indent}/** ${lines[0]} */\n` : `${indent}/**\n${lines.map((l) => `${indent} * ${l}`).join('\n')}\n${indent} */\n`;
 }
 
 function fieldType(field: protobuf.Field, pkg: protobuf.Namespace): string {

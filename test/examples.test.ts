@@ -24,7 +24,11 @@ function distIsCurrent(): boolean {
 
 before(() => {
   if (distIsCurrent()) return;
-  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'pipe', timeout: 120_000 });
+  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
+    cwd: root,
+    stdio: 'pipe',
+    timeout: 120_000,
+  });
 });
 
 interface Run {
@@ -86,7 +90,9 @@ test('examples/demo.ts --keep: serves the dashboard until SIGTERM, then stops cl
   let stdout = '';
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   try {
     const dashboard = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no dashboard line within 90 s\n${stdout}\n${stderr}`)), 90_000);
@@ -141,9 +147,15 @@ test('examples/express-rest.ts: the Express app answers its own routes and the R
   const out = result.stdout;
   assert.match(out, /^GET \/ -> 200 \{"app":"express-rest example","node":"[0-9a-f]{64}","services":\[\]\}$/m);
   assert.match(out, /^GET \/mcc\/v1\/node -> 401 .*"code":"ERR_UNAUTHORIZED"/m);
-  assert.match(out, /^POST \/mcc\/v1\/services \(with token\) -> 201 \{"name":"shop","state":"published","target":"127\.0\.0\.1:\d+","metadata":\{"app":"express"\}/m);
+  assert.match(
+    out,
+    /^POST \/mcc\/v1\/services \(with token\) -> 201 \{"name":"shop","state":"published","target":"127\.0\.0\.1:\d+","metadata":\{"app":"express"\}/m,
+  );
   assert.match(out, /^GET \/mcc\/v1\/services \(with token\) -> 200 \{"services":\[\{"name":"shop"/m);
-  assert.match(out, /^GET \/mcc\/v1\/services\/shop\/providers \(with token\) -> 200 \{"name":"shop","providers":\[\{"id":"[0-9a-f]{64}","addresses":\["127\.0\.0\.1:\d+"\]/m);
+  assert.match(
+    out,
+    /^GET \/mcc\/v1\/services\/shop\/providers \(with token\) -> 200 \{"name":"shop","providers":\[\{"id":"[0-9a-f]{64}","addresses":\["127\.0\.0\.1:\d+"\]/m,
+  );
   assert.match(out, /^GET \/mcc\/no-such-route \(with token\) -> 404 \{"app":"express-rest example","error":"not found"\}$/m);
   assert.match(out, /^GET \/ -> 200 \{.*"services":\["shop"\]\}$/m);
   assert.match(out, /Stopped\./);

@@ -104,7 +104,10 @@ export function parseCommand(argv: string[]): Command {
   }
   if (first.startsWith('-')) throw new UsageError(`unknown option ${optionName(first)}; options go after the command`);
   if (!isCommand(first)) throw new UsageError(`unknown command "${first}"`);
-  const options = first === 'start' ? START_OPTIONS : { ...CLIENT_OPTIONS, ...(first === 'expose' ? { metadata: { type: 'string' as const }, ttl: { type: 'string' as const } } : {}) };
+  const options =
+    first === 'start'
+      ? START_OPTIONS
+      : { ...CLIENT_OPTIONS, ...(first === 'expose' ? { metadata: { type: 'string' as const }, ttl: { type: 'string' as const } } : {}) };
   const { values, positionals } = safeParse(first, rest, options);
   if (values.help) return { command: 'help', topic: first };
   if (first === 'start') {

@@ -3,9 +3,7 @@
  * `unforward`, `peers`): calls to a running daemon's REST API, printed as short aligned
  * tables or, with `--json`, as the API's JSON.
  */
-import type {
-  ForwardBody, ForwardJson, NodeInfo, PeerJson, Problem, ProviderJson, ProvidersPage, RegisterBody, ServiceJson,
-} from '../rest/types.js';
+import type { ForwardBody, ForwardJson, NodeInfo, PeerJson, Problem, ProviderJson, ProvidersPage, RegisterBody, ServiceJson } from '../rest/types.js';
 import { UsageError, checkServiceName, parseHostPort, parsePort, type ClientCommandName, type ClientFlags } from './args.js';
 import { configDir, daemonFilePath, processAlive, readDaemonFile } from './config.js';
 
@@ -57,7 +55,7 @@ export function findDaemon(flags: ClientFlags, env: Env = process.env): DaemonTa
   if (restText !== undefined) {
     const label = flags.rest !== undefined ? '--rest' : 'MCC_REST';
     const url = normaliseUrl(restText, label);
-    const token = explicitToken ?? (file && normaliseUrl(file.url, 'daemon.json url') === url ? file.token ?? undefined : undefined);
+    const token = explicitToken ?? (file && normaliseUrl(file.url, 'daemon.json url') === url ? (file.token ?? undefined) : undefined);
     return { url, token, source: label };
   }
   if (!file) {
@@ -97,7 +95,12 @@ export async function call<T>(target: DaemonTarget, method: string, path: string
 function unreachable(target: DaemonTarget, error: unknown): string {
   const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as { name?: string }).name;
   if (cause === 'TimeoutError') return `the daemon at ${target.url} did not answer in time`;
-  const stale = target.pid !== undefined ? (processAlive(target.pid) ? ` (${target.source} names pid ${target.pid})` : ` (${target.source} is stale: pid ${target.pid} is gone)`) : '';
+  const stale =
+    target.pid !== undefined
+      ? processAlive(target.pid)
+        ? ` (${target.source} names pid ${target.pid})`
+        : ` (${target.source} is stale: pid ${target.pid} is gone)`
+      : '';
   return `the daemon is not running: nothing answers at ${target.url}${stale}; start it with "mcc start"`;
 }
 
@@ -119,7 +122,14 @@ function problemMessage(response: Response, text: string, target: DaemonTarget):
 export function table(rows: string[][]): string {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, index) => (widths[index] = Math.max(widths[index] ?? 0, cell.length)));
-  return rows.map((row) => row.map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function print(text: string): void {
@@ -158,15 +168,20 @@ function prepare(command: ClientCommandName, args: string[], flags: ClientFlags)
           call<{ forwards: ForwardJson[] }>(target, 'GET', '/v1/forwards'),
         ]);
         const nat = info.nat;
-        print(table([
-          ['id', info.id],
-          ['address', info.address ?? '(not running)'],
-          ['rest', `${target.url}${target.pid !== undefined ? ` (pid ${target.pid})` : ''}`],
-          ['nat', `${nat.mapping}${nat.publicAddress ? `, public ${nat.publicAddress}` : ''}, reachable ${nat.reachable === null ? 'unknown' : nat.reachable ? 'yes' : 'no'}, dht ${nat.dht}${nat.relays.length ? `, relays ${nat.relays.map((relay) => relay.address).join(' ')}` : ''}`],
-          ['peers', String(info.peers)],
-          ['services', services.services.length === 0 ? '-' : services.services.map((s) => `${s.name} -> ${s.target ?? 'handler'} (${s.state})`).join(', ')],
-          ['forwards', forwards.forwards.length === 0 ? '-' : forwards.forwards.map((f) => `${formatHostPort(f.host, f.port)} -> ${f.name}`).join(', ')],
-        ]));
+        print(
+          table([
+            ['id', info.id],
+            ['address', info.address ?? '(not running)'],
+            ['rest', `${target.url}${target.pid !== undefined ? ` (pid ${target.pid})` : ''}`],
+            [
+              'nat',
+              `${nat.mapping}${nat.publicAddress ? `, public ${nat.publicAddress}` : ''}, reachable ${nat.reachable === null ? 'unknown' : nat.reachable ? 'yes' : 'no'}, dht ${nat.dht}${nat.relays.length ? `, relays ${nat.relays.map((relay) => relay.address).join(' ')}` : ''}`,
+            ],
+            ['peers', String(info.peers)],
+            ['services', services.services.length === 0 ? '-' : services.services.map((s) => `${s.name} -> ${s.target ?? 'handler'} (${s.state})`).join(', ')],
+            ['forwards', forwards.forwards.length === 0 ? '-' : forwards.forwards.map((f) => `${formatHostPort(f.host, f.port)} -> ${f.name}`).join(', ')],
+          ]),
+        );
       };
     case 'id':
       return async (target) => {
@@ -187,7 +202,17 @@ function prepare(command: ClientCommandName, args: string[], flags: ClientFlags)
         const page = await lookupAll(target, name);
         if (json) return printJson(page);
         if (page.providers.length === 0) return print(`no providers of ${name}`);
-        print(table([['ID', 'ADDRESSES', 'RTT', 'METADATA'], ...page.providers.map((p: ProviderJson) => [p.id, p.addresses.join(' ') || (p.relays.length ? `via relay ${p.relays[0]!.address}` : '-'), rtt(p.rttMs), metadataText(p.metadata)])]));
+        print(
+          table([
+            ['ID', 'ADDRESSES', 'RTT', 'METADATA'],
+            ...page.providers.map((p: ProviderJson) => [
+              p.id,
+              p.addresses.join(' ') || (p.relays.length ? `via relay ${p.relays[0]!.address}` : '-'),
+              rtt(p.rttMs),
+              metadataText(p.metadata),
+            ]),
+          ]),
+        );
       };
     }
     case 'expose': {
@@ -199,7 +224,9 @@ function prepare(command: ClientCommandName, args: string[], flags: ClientFlags)
       return async (target) => {
         const service = await call<ServiceJson>(target, 'POST', '/v1/services', body, 60_000);
         if (json) return printJson(service);
-        print(`exposing ${service.name} -> ${service.target ?? formatHostPort(address.host, address.port)} (stored on ${service.stored} node${service.stored === 1 ? '' : 's'})`);
+        print(
+          `exposing ${service.name} -> ${service.target ?? formatHostPort(address.host, address.port)} (stored on ${service.stored} node${service.stored === 1 ? '' : 's'})`,
+        );
       };
     }
     case 'unexpose': {

@@ -8,10 +8,7 @@ import { chmodSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSy
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import {
-  UsageError, isLoopbackHost, parseExpose, parseForward, parseHostPort, parsePort, parseRestListen,
-  type HostPort, type StartFlags,
-} from './args.js';
+import { UsageError, isLoopbackHost, parseExpose, parseForward, parseHostPort, parsePort, parseRestListen, type HostPort, type StartFlags } from './args.js';
 
 /** The default REST listen address of `mcc start`. */
 export const DEFAULT_REST = '127.0.0.1:7700';
@@ -69,7 +66,14 @@ interface ConfigFile {
 }
 
 const CONFIG_KEYS: Record<keyof ConfigFile, 'string' | 'port' | 'list' | 'rest'> = {
-  host: 'string', port: 'port', bootstrap: 'list', identity: 'string', rest: 'rest', token: 'string', expose: 'list', forward: 'list',
+  host: 'string',
+  port: 'port',
+  bootstrap: 'list',
+  identity: 'string',
+  rest: 'rest',
+  token: 'string',
+  expose: 'list',
+  forward: 'list',
 };
 
 /** Reads and checks a config file. `required` false: a missing file is an empty config. */
@@ -94,17 +98,24 @@ export function readConfigFile(path: string, required: boolean): ConfigFile {
     const where = `config file ${path}: "${key}"`;
     if (kind === undefined) throw new UsageError(`config file ${path}: unknown key "${key}" (known: ${Object.keys(CONFIG_KEYS).join(', ')})`);
     const ok =
-      kind === 'string' ? typeof value === 'string'
-        : kind === 'port' ? typeof value === 'number' || typeof value === 'string'
-          : kind === 'rest' ? typeof value === 'string' || value === false
+      kind === 'string'
+        ? typeof value === 'string'
+        : kind === 'port'
+          ? typeof value === 'number' || typeof value === 'string'
+          : kind === 'rest'
+            ? typeof value === 'string' || value === false
             : typeof value === 'string' || (Array.isArray(value) && value.every((item) => typeof item === 'string'));
-    if (!ok) throw new UsageError(`${where} has the wrong type (expected ${kind === 'list' ? 'an array of strings' : kind === 'port' ? 'a number' : 'a string'})`);
+    if (!ok)
+      throw new UsageError(`${where} has the wrong type (expected ${kind === 'list' ? 'an array of strings' : kind === 'port' ? 'a number' : 'a string'})`);
   }
   return config as ConfigFile;
 }
 
 function splitList(text: string): string[] {
-  return text.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
 }
 
 /** One setting's value and where it came from (the label error messages use). */
@@ -124,7 +135,14 @@ export function resolveStartOptions(flags: StartFlags, env: Env = process.env): 
   const file = configPath ? readConfigFile(resolve(configPath), true) : readConfigFile(join(dir, 'config.json'), false);
   const fileLabel = (key: string): string => `config file ${configPath ?? join(dir, 'config.json')}: "${key}"`;
 
-  function pick<T>(flag: T | undefined, flagLabel: string, envName: string, fromEnv: (text: string) => T, fileValue: T | undefined, key: string): Sourced<T> | undefined {
+  function pick<T>(
+    flag: T | undefined,
+    flagLabel: string,
+    envName: string,
+    fromEnv: (text: string) => T,
+    fileValue: T | undefined,
+    key: string,
+  ): Sourced<T> | undefined {
     if (flag !== undefined) return { value: flag, label: flagLabel };
     const envText = env[envName];
     if (envText !== undefined && envText !== '') return { value: fromEnv(envText), label: envName };
@@ -154,8 +172,16 @@ export function resolveStartOptions(flags: StartFlags, env: Env = process.env): 
   }
   const exposeList = (expose?.value ?? []).map((text) => parseExpose(text, expose!.label));
   const forwardList = (forward?.value ?? []).map((text) => parseForward(text, forward!.label));
-  checkUnique(exposeList.map((entry) => entry.name), expose?.label ?? '--expose', 'service');
-  checkUnique(forwardList.filter((entry) => entry.port !== 0).map((entry) => `${entry.host}:${entry.port}`), forward?.label ?? '--forward', 'listen address');
+  checkUnique(
+    exposeList.map((entry) => entry.name),
+    expose?.label ?? '--expose',
+    'service',
+  );
+  checkUnique(
+    forwardList.filter((entry) => entry.port !== 0).map((entry) => `${entry.host}:${entry.port}`),
+    forward?.label ?? '--forward',
+    'listen address',
+  );
   return {
     configDir: dir,
     host: host?.value,

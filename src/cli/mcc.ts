@@ -35,7 +35,7 @@ function report(argv: string[], error: unknown): number {
     console.error(`${prefix}: ${error.message} (see ${prefix} --help)`);
     return 2;
   }
-  const message = error instanceof MccError ? `${error.code}: ${error.message}` : (error as Error)?.message ?? String(error);
+  const message = error instanceof MccError ? `${error.code}: ${error.message}` : ((error as Error)?.message ?? String(error));
   console.error(`${prefix}: ${message}`);
   return 1;
 }

@@ -10,7 +10,13 @@ import { createRestHandler } from '../rest/index.js';
 import { formatAddress, type Address } from '../util/address.js';
 import type { StartFlags } from './args.js';
 import {
-  daemonFilePath, ensureConfigDir, processAlive, readDaemonFile, removeDaemonFile, resolveStartOptions, writeDaemonFile,
+  daemonFilePath,
+  ensureConfigDir,
+  processAlive,
+  readDaemonFile,
+  removeDaemonFile,
+  resolveStartOptions,
+  writeDaemonFile,
   type StartOptions,
 } from './config.js';
 
@@ -61,7 +67,11 @@ export async function runStart(flags: StartFlags): Promise<number> {
       server = await listenRest(node, options.rest, options.token);
       const bound = server.address() as AddressInfo;
       console.log(`mcc: rest on http://${formatAddress({ host: options.rest.host, port: bound.port })}`);
-      writeDaemonFile(options.configDir, { url: `http://${formatAddress(clientAddress({ host: options.rest.host, port: bound.port }))}`, token: options.token ?? null, pid: process.pid });
+      writeDaemonFile(options.configDir, {
+        url: `http://${formatAddress(clientAddress({ host: options.rest.host, port: bound.port }))}`,
+        token: options.token ?? null,
+        pid: process.pid,
+      });
     }
     if (!stopping.signal.aborted) await new Promise((resolve) => stopping.signal.addEventListener('abort', resolve, { once: true }));
   } catch (error) {
@@ -91,7 +101,9 @@ async function refuseSecondDaemon(dir: string): Promise<void> {
     () => false,
   );
   if (answered) {
-    throw new Error(`a daemon is already running for ${dir} (pid ${existing.pid}, ${existing.url}); stop it first, or give this one another --config-dir (see ${daemonFilePath(dir)})`);
+    throw new Error(
+      `a daemon is already running for ${dir} (pid ${existing.pid}, ${existing.url}); stop it first, or give this one another --config-dir (see ${daemonFilePath(dir)})`,
+    );
   }
 }
 

@@ -59,20 +59,15 @@ const hexToBase64url = (hex: string): string => Buffer.from(hex, 'hex').toString
 function jwkPrivateImportIsSound(): boolean {
   try {
     const alice = importPrivateJwk('X25519', Buffer.from('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a', 'hex'));
-    const aliceOk =
-      createPublicKey(alice).export({ format: 'jwk' }).x ===
-      hexToBase64url('8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a');
+    const aliceOk = createPublicKey(alice).export({ format: 'jwk' }).x === hexToBase64url('8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a');
     if (!aliceOk) return false;
     const secret = Buffer.from('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60', 'hex');
     const key = importPrivateJwk('Ed25519', secret);
-    const publicOk =
-      createPublicKey(key).export({ format: 'jwk' }).x ===
-      hexToBase64url('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a');
+    const publicOk = createPublicKey(key).export({ format: 'jwk' }).x === hexToBase64url('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a');
     const signature = sign(null, new Uint8Array(0), key).toString('hex');
     return (
       publicOk &&
-      signature ===
-        'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b'
+      signature === 'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b'
     );
   } catch {
     return false;

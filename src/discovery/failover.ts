@@ -99,9 +99,14 @@ export class Failover {
    * @throws MccError `ERR_NOT_FOUND` with no providers, `ERR_UNREACHABLE` (cause: AggregateError
    *   of every attempt's error) when all attempts failed, `ERR_ABORTED` when `signal` fires.
    */
-  run<T>(providers: readonly Provider[], attempt: (provider: Provider, signal: AbortSignal) => Promise<T>, options: FailoverRunOptions = {}): Promise<{ provider: Provider; result: T }> {
+  run<T>(
+    providers: readonly Provider[],
+    attempt: (provider: Provider, signal: AbortSignal) => Promise<T>,
+    options: FailoverRunOptions = {},
+  ): Promise<{ provider: Provider; result: T }> {
     const maxAttempts = options.maxAttempts ?? Infinity;
-    if (maxAttempts !== Infinity && (!Number.isInteger(maxAttempts) || maxAttempts < 1)) return Promise.reject(invalidArgument('maxAttempts', 'must be an integer >= 1'));
+    if (maxAttempts !== Infinity && (!Number.isInteger(maxAttempts) || maxAttempts < 1))
+      return Promise.reject(invalidArgument('maxAttempts', 'must be an integer >= 1'));
     if (options.signal?.aborted) return Promise.reject(abortError(options.signal));
     const order = this.order(providers, options).slice(0, maxAttempts);
     if (order.length === 0) return Promise.reject(new MccError('ERR_NOT_FOUND', `no provider of "${options.service ?? ''}" to try`));
@@ -145,7 +150,8 @@ export class Failover {
             this.fail(provider.id);
             errors.push(error);
             if (next < order.length) launch();
-            else if (pending === 0) finish(() => reject(new MccError('ERR_UNREACHABLE', `all ${errors.length} provider(s) tried failed`, { cause: new AggregateError(errors) })));
+            else if (pending === 0)
+              finish(() => reject(new MccError('ERR_UNREACHABLE', `all ${errors.length} provider(s) tried failed`, { cause: new AggregateError(errors) })));
           },
         );
       };

@@ -85,7 +85,10 @@ export function pickProviders(
     }
     case 'least-latency': {
       const measured = providers.filter((p) => p.rttMs !== undefined).sort((a, b) => a.rttMs! - b.rttMs!);
-      const unmeasured = shuffle(providers.filter((p) => p.rttMs === undefined), random);
+      const unmeasured = shuffle(
+        providers.filter((p) => p.rttMs === undefined),
+        random,
+      );
       return [...measured, ...unmeasured];
     }
     default:

@@ -107,7 +107,8 @@ export function encodeProviderValue(info: Pick<ProviderInfo, 'addresses' | 'rela
   const value: ProviderRecordValue = { addresses, relays, metadata };
   const bytes = ProviderRecordValueCodec.encode(value).finish();
   // Unreachable with the caps above; kept as the invariant the DHT relies on.
-  if (bytes.length > MAX_PROVIDER_VALUE_BYTES) throw invalidArgument('metadata', `provider record would be ${bytes.length} bytes, limit ${MAX_PROVIDER_VALUE_BYTES}`);
+  if (bytes.length > MAX_PROVIDER_VALUE_BYTES)
+    throw invalidArgument('metadata', `provider record would be ${bytes.length} bytes, limit ${MAX_PROVIDER_VALUE_BYTES}`);
   return bytes;
 }
 

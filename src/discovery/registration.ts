@@ -200,9 +200,13 @@ export class Registration {
       if (signal?.aborted) return;
     }
     if (this.liveUntil <= context.wallClock()) return;
-    this.schedule(this.backoff(), () => {
-      this.enqueue(() => this.withdrawOnce()).catch(() => undefined);
-    }, true);
+    this.schedule(
+      this.backoff(),
+      () => {
+        this.enqueue(() => this.withdrawOnce()).catch(() => undefined);
+      },
+      true,
+    );
   }
 
   /** One put, abortable both by the caller's signal and by {@link Registration.close}. */

@@ -187,7 +187,15 @@ export class ContactSlab {
 
   /** Copies slot `i` of `from` to the end of this slab. */
   pushFrom(from: ContactSlab, i: number): number {
-    return this.push(from.idView(i), from.data.subarray(from.positionOffset(i), from.positionOffset(i) + ID_LENGTH), from.hosts[i]!, from.port(i), from.groups[i], from.seen[i]!, from.failures(i));
+    return this.push(
+      from.idView(i),
+      from.data.subarray(from.positionOffset(i), from.positionOffset(i) + ID_LENGTH),
+      from.hosts[i]!,
+      from.port(i),
+      from.groups[i],
+      from.seen[i]!,
+      from.failures(i),
+    );
   }
 
   private grow(): void {

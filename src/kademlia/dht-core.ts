@@ -17,7 +17,16 @@ import { iterativeLookup, validContact, type LookupParams, type LookupResult, ty
 import { RoutingTable, type ContactEncoder, type TableEntry } from './routing-table.js';
 import { snapshotTable, type RoutingSnapshot } from './snapshot.js';
 import { RecordStore, type RecordStoreOptions } from './storage.js';
-import { ID_LENGTH, type Contact, type FindNodeResult, type FindValueResult, type KadNetwork, type ObserveOptions, type SignedRecord, type StoreResult } from './types.js';
+import {
+  ID_LENGTH,
+  type Contact,
+  type FindNodeResult,
+  type FindValueResult,
+  type KadNetwork,
+  type ObserveOptions,
+  type SignedRecord,
+  type StoreResult,
+} from './types.js';
 import { WriteTokens } from './write-tokens.js';
 
 /** Options of a {@link DhtCore}. Only `id`, `suite`, `clock` and `network` are required. */
@@ -105,7 +114,12 @@ export class DhtCore {
     this.positions = new Positions(options.suite);
     this.position = this.positions.of(this.id);
     this.wall = options.wallClock ?? (() => Date.now());
-    this.table = new RoutingTable({ self: this.position, clock: options.clock, k: this.k, ...(options.wideBuckets ? { wideBuckets: options.wideBuckets } : {}) });
+    this.table = new RoutingTable({
+      self: this.position,
+      clock: options.clock,
+      k: this.k,
+      ...(options.wideBuckets ? { wideBuckets: options.wideBuckets } : {}),
+    });
     this.store = new RecordStore({ suite: options.suite, wallClock: this.wall, ...options.storage });
     this.tokens = new WriteTokens(options.suite, options.clock);
   }
@@ -222,10 +236,13 @@ export class DhtCore {
 
   private checkLiveness(stale: TableEntry): void {
     const limit = this.rpcDeadline();
-    this.options.network.ping(stale.contact, limit.signal).then(
-      () => this.table.pingResult(stale, true),
-      () => this.table.pingResult(stale, false),
-    ).finally(() => limit.dispose());
+    this.options.network
+      .ping(stale.contact, limit.signal)
+      .then(
+        () => this.table.pingResult(stale, true),
+        () => this.table.pingResult(stale, false),
+      )
+      .finally(() => limit.dispose());
   }
 
   /** Server side of FIND_NODE: our k closest to `target` (never the requester) and a write token. */
@@ -251,7 +268,11 @@ export class DhtCore {
   handleFindValueEncoded<T>(from: Contact, key: Uint8Array, encode: ContactEncoder<T>): { contacts: T[]; records: SignedRecord[]; token?: Uint8Array } {
     if (!isId(key)) return { contacts: [], records: NO_RECORDS };
     const records = this.store.get(key);
-    return { contacts: this.table.closestEncoded(key, this.k, from.id, encode), records: records.length > 0 ? records : NO_RECORDS, token: this.tokens.issue(from) };
+    return {
+      contacts: this.table.closestEncoded(key, this.k, from.id, encode),
+      records: records.length > 0 ? records : NO_RECORDS,
+      token: this.tokens.issue(from),
+    };
   }
 
   /** Unexpired records held under `key` (what FIND_VALUE pages serve). */

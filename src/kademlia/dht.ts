@@ -98,7 +98,10 @@ export class Dht extends DhtCore {
     super(valueOptions);
     this.defaultTtlMs = valueOptions.defaultTtlMs ?? 3600_000;
     this.pageSlots = new Slots(Math.max(1, valueOptions.paging?.maxInFlight ?? 48));
-    this.maintenanceHooks.push(() => this.republishDue(), () => this.refreshHeld());
+    this.maintenanceHooks.push(
+      () => this.republishDue(),
+      () => this.refreshHeld(),
+    );
   }
 
   /**
@@ -108,7 +111,8 @@ export class Dht extends DhtCore {
    * holders refused it as stale (they hold the same or a higher seq) as accepted it.
    */
   async put(value: Uint8Array, options: PutOptions = {}): Promise<PutResult> {
-    if (!(value instanceof Uint8Array) || value.length > MAX_VALUE_SIZE) throw invalidArgument('value', `must be a Uint8Array of at most ${MAX_VALUE_SIZE} bytes`);
+    if (!(value instanceof Uint8Array) || value.length > MAX_VALUE_SIZE)
+      throw invalidArgument('value', `must be a Uint8Array of at most ${MAX_VALUE_SIZE} bytes`);
     const ttlMs = this.checkTtl(options.ttlMs);
     const expiresAt = Math.floor(this.wallNow() + ttlMs);
     let record: SignedRecord;
@@ -122,7 +126,10 @@ export class Dht extends DhtCore {
       record = signRecord(this.options.suite, options.keyPair, { key, seq, expiresAt, value, ...(options.salt ? { salt: options.salt } : {}) });
     }
     if (!recordFitsDatagram(record)) {
-      throw invalidArgument('value', `too large for one datagram as a ${options.keyPair ? 'signed' : 'immutable'} record (${value.length} bytes; immutable values may have 1000, signed ones about 900 less the salt)`);
+      throw invalidArgument(
+        'value',
+        `too large for one datagram as a ${options.keyPair ? 'signed' : 'immutable'} record (${value.length} bytes; immutable values may have 1000, signed ones about 900 less the salt)`,
+      );
     }
     return this.publish(record, options.keyPair, ttlMs, options);
   }
@@ -186,7 +193,12 @@ export class Dht extends DhtCore {
         const author = authorKey(record);
         const known = found.get(author);
         // An identical record was verified already; skip the signature check.
-        if (known !== undefined && known.seq === record.seq && known.expiresAt === record.expiresAt && Buffer.compare(known.signature, record.signature) === 0) {
+        if (
+          known !== undefined &&
+          known.seq === record.seq &&
+          known.expiresAt === record.expiresAt &&
+          Buffer.compare(known.signature, record.signature) === 0
+        ) {
           any = true;
           continue;
         }
@@ -218,7 +230,8 @@ export class Dht extends DhtCore {
         (from: Contact, answer: FindValueResult) => {
           const records = Array.isArray(answer.records) ? answer.records : [];
           const total = answer.total;
-          const pagedTotal = typeof total === 'number' && Number.isSafeInteger(total) && total > records.length ? Math.min(total, this.store.maxPerKeyLimit) : 0;
+          const pagedTotal =
+            typeof total === 'number' && Number.isSafeInteger(total) && total > records.length ? Math.min(total, this.store.maxPerKeyLimit) : 0;
           if (pagedTotal > 0) paged.push({ contact: from, total: pagedTotal, have: records.length, sample: records.slice(0, 8) });
           if (records.length > 0 && merge(records)) {
             const size = Math.max(records.length, pagedTotal);
@@ -239,7 +252,13 @@ export class Dht extends DhtCore {
    * After the lookup: the rest of the record sets of the best holders (largest sets first,
    * up to `quorum` of them), all in parallel under one phase deadline.
    */
-  private async fetchPages(key: Uint8Array, paged: PagedHolder[], quorum: number, merge: (records: SignedRecord[]) => boolean, signal?: AbortSignal): Promise<void> {
+  private async fetchPages(
+    key: Uint8Array,
+    paged: PagedHolder[],
+    quorum: number,
+    merge: (records: SignedRecord[]) => boolean,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const best = [...paged].sort((a, b) => b.total - a.total).slice(0, Math.max(1, quorum));
     const params = this.valueOptions.paging ?? {};
     const phase = this.rpcDeadline(signal, params.timeoutMs ?? 15_000);
@@ -270,7 +289,12 @@ export class Dht extends DhtCore {
   }
 
   /** Lookup of the k closest, STORE to each with its token, and a local copy when we are among them. */
-  private async publish(record: SignedRecord, keyPair: KeyPair | undefined, ttlMs: number, options: { republish?: boolean; signal?: AbortSignal }): Promise<PutResult> {
+  private async publish(
+    record: SignedRecord,
+    keyPair: KeyPair | undefined,
+    ttlMs: number,
+    options: { republish?: boolean; signal?: AbortSignal },
+  ): Promise<PutResult> {
     throwIfAborted(options.signal);
     if (options.republish !== false) {
       const id = publishedId(record.key, record.author);

@@ -352,5 +352,12 @@ export function validContact(contact: unknown): contact is Contact {
   if (contact === null || typeof contact !== 'object') return false;
   const { id, address } = contact as Contact;
   if (!isId(id) || address === null || typeof address !== 'object') return false;
-  return typeof address.host === 'string' && address.host.length > 0 && address.host.length <= 255 && Number.isInteger(address.port) && address.port > 0 && address.port <= 65535;
+  return (
+    typeof address.host === 'string' &&
+    address.host.length > 0 &&
+    address.host.length <= 255 &&
+    Number.isInteger(address.port) &&
+    address.port > 0 &&
+    address.port <= 65535
+  );
 }

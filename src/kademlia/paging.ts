@@ -123,7 +123,8 @@ export function fetchRemainingPages(holder: PagedHolder, context: PagingContext)
               if (records.length > 0) context.onRecords(records);
               const end = request.offset + records.length;
               // Shorter than asked (the page filled up): ask for the gap. Empty: the set shrank, stop here.
-              if (records.length > 0 && records.length < request.limit && end < total) queue.push({ offset: end, limit: request.limit - records.length, attempts: 0 });
+              if (records.length > 0 && records.length < request.limit && end < total)
+                queue.push({ offset: end, limit: request.limit - records.length, attempts: 0 });
             },
             () => {
               if (++request.attempts <= retries && !context.signal.aborted) queue.push(request);

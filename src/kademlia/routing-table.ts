@@ -252,7 +252,7 @@ export class RoutingTable {
     const order = sortKeys.subarray(0, n);
     if (n > 1) order.sort();
     const take = Math.min(n, count - out.length);
-    for (let i = 0; i < n && i < take; ) {
+    for (let i = 0; i < n && i < take;) {
       // A run of equal 32-bit keys (rare): order it on the full positions.
       let end = i + 1;
       const high = Math.floor(order[i]! / INDEX_SPAN);
@@ -260,7 +260,13 @@ export class RoutingTable {
       if (end - i > 1) {
         const run = Array.from(order.subarray(i, end), (packed) => packed % INDEX_SPAN);
         run.sort((x, y) =>
-          comparePacked(buckets[x]!.entries.bytes, buckets[x]!.entries.positionOffset(slots[x]!), buckets[y]!.entries.bytes, buckets[y]!.entries.positionOffset(slots[y]!), target),
+          comparePacked(
+            buckets[x]!.entries.bytes,
+            buckets[x]!.entries.positionOffset(slots[x]!),
+            buckets[y]!.entries.bytes,
+            buckets[y]!.entries.positionOffset(slots[y]!),
+            target,
+          ),
         );
         for (const index of run) if (out.length < count) out.push([buckets[index]!, slots[index]!]);
       } else {
@@ -325,7 +331,13 @@ export class RoutingTable {
   }
 
   private entryOf(slab: ContactSlab, slot: number): TableEntry {
-    return { contact: this.contactOf(slab, slot), position: slab.position(slot), lastSeen: slab.lastSeen(slot), failures: slab.failures(slot), group: slab.group(slot) };
+    return {
+      contact: this.contactOf(slab, slot),
+      position: slab.position(slot),
+      lastSeen: slab.lastSeen(slot),
+      failures: slab.failures(slot),
+      group: slab.group(slot),
+    };
   }
 
   private contactOf(slab: ContactSlab, slot: number): Contact {

@@ -43,6 +43,4 @@ export interface RoutingTableOptions {
 export type ContactEncoder<T> = (id: Uint8Array, host: string, port: number) => T | null;
 
 /** What `RoutingTable.observe` did. `ping` asks the caller to ping `stale` and report back. */
-export type ObserveOutcome =
-  | { kind: 'updated' | 'added' | 'replacement' | 'rejected' }
-  | { kind: 'ping'; stale: TableEntry };
+export type ObserveOutcome = { kind: 'updated' | 'added' | 'replacement' | 'rejected' } | { kind: 'ping'; stale: TableEntry };

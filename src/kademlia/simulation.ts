@@ -124,9 +124,7 @@ export class KadSimulation {
       const started = this.nodes.filter((n) => n.dht.started);
       for (let i = 0; i < Math.min(parallel, count); i++) batch.push(this.addNode());
       count -= batch.length;
-      await this.until(
-        Promise.all(batch.map((n) => n.dht.start([started[Math.floor(this.random() * started.length)]!.contact]))),
-      );
+      await this.until(Promise.all(batch.map((n) => n.dht.start([started[Math.floor(this.random() * started.length)]!.contact]))));
       added.push(...batch);
     }
     return added;

@@ -102,9 +102,7 @@ export interface ObserveOptions {
 }
 
 /** Outcome of a STORE on the receiving side. */
-export type StoreResult =
-  | { ok: true }
-  | { ok: false; reason: 'token' | 'invalid' | 'stale' | 'limit' | 'expired' };
+export type StoreResult = { ok: true } | { ok: false; reason: 'token' | 'invalid' | 'stale' | 'limit' | 'expired' };
 
 /** Largest record value in bytes. */
 export const MAX_VALUE_SIZE = 1000;

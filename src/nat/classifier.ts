@@ -144,7 +144,10 @@ export class NatClassifier extends EventEmitter<NatClassifierEvents> {
     for (const observation of observations) byObserver.set(formatAddress(observation.observerAddress), observation);
     const distinct = [...byObserver.values()];
     const next: NatState = {
-      mapping: classify(distinct.map((o) => o.observed), this.localAddresses),
+      mapping: classify(
+        distinct.map((o) => o.observed),
+        this.localAddresses,
+      ),
       reachable: this.reachability,
       // One vote per observer address, and a tie keeps the earlier report: one peer answering
       // many pings, or lying once after an honest bootstrap node, cannot move our public address.

@@ -16,14 +16,19 @@ export function offerOf(id: Uint8Array, key: Uint8Array, local: { mapping: NatMa
   return {
     punchId: id,
     punchKey: key,
-    addresses: local.addresses.filter((a) => !isVirtualAddress(a)).slice(0, MAX_OFFER_ADDRESSES).map((a) => toSocketAddress(a)),
+    addresses: local.addresses
+      .filter((a) => !isVirtualAddress(a))
+      .slice(0, MAX_OFFER_ADDRESSES)
+      .map((a) => toSocketAddress(a)),
     mapping: NAT_MAPPING_CODES[local.mapping],
     reachable: local.reachable === true,
   };
 }
 
 /** The checked contents of an offer, or undefined when it is malformed. Never throws. */
-export function parseOffer(offer: HolepunchOffer | null | undefined): { id: Uint8Array; key: Uint8Array; addresses: Address[]; mapping: NatMapping; reachable: boolean } | undefined {
+export function parseOffer(
+  offer: HolepunchOffer | null | undefined,
+): { id: Uint8Array; key: Uint8Array; addresses: Address[]; mapping: NatMapping; reachable: boolean } | undefined {
   if (!offer || !(offer.punchId instanceof Uint8Array) || offer.punchId.length !== CIRCUIT_ID_SIZE) return undefined;
   if (!(offer.punchKey instanceof Uint8Array) || offer.punchKey.length !== 32) return undefined;
   const addresses: Address[] = [];

@@ -60,7 +60,8 @@ export class KeepaliveLearner {
     this.maxMs = options.maxMs ?? 120_000;
     this.safety = options.safety ?? 0.8;
     this.maxTests = options.maxTests ?? 8;
-    if (!(this.minMs > 0 && this.minMs <= this.initialMs && this.initialMs <= this.maxMs)) throw invalidArgument('initialMs', 'expected 0 < minMs <= initialMs <= maxMs');
+    if (!(this.minMs > 0 && this.minMs <= this.initialMs && this.initialMs <= this.maxMs))
+      throw invalidArgument('initialMs', 'expected 0 < minMs <= initialMs <= maxMs');
     if (!(this.safety > 0 && this.safety <= 1)) throw invalidArgument('safety', 'expected 0 < safety <= 1');
     this.current = this.initialMs;
   }
@@ -208,10 +209,13 @@ export class KeepaliveScheduler {
   private async runTest(): Promise<void> {
     const idle = this.learner.nextTest();
     if (idle === undefined) {
-      this.testTimer = this.clock.setTimeout(() => {
-        this.learner.relearn();
-        void this.runTest();
-      }, this.options.relearnAfterMs ?? 60 * 60_000);
+      this.testTimer = this.clock.setTimeout(
+        () => {
+          this.learner.relearn();
+          void this.runTest();
+        },
+        this.options.relearnAfterMs ?? 60 * 60_000,
+      );
       return;
     }
     this.testing = true;

@@ -118,10 +118,12 @@ export class NatService extends EventEmitter<NatServiceEvents> implements NatCon
     const transport = options.transport;
     this.classifier = new NatClassifier({ clock: context.clock });
     this.probes = new NatProbeService(context, options.sendOneWay, {
-      pickThirdParty: options.pickThirdParty ?? ((exclude) => {
-        const excluded = new Set(exclude.map(bytesToHex));
-        return options.observers().find((peer) => !excluded.has(bytesToHex(peer.id)));
-      }),
+      pickThirdParty:
+        options.pickThirdParty ??
+        ((exclude) => {
+          const excluded = new Set(exclude.map(bytesToHex));
+          return options.observers().find((peer) => !excluded.has(bytesToHex(peer.id)));
+        }),
       ...(options.mappedTowards ? { mappedTowards: options.mappedTowards } : {}),
     });
     this.monitor = new NatMonitor(context, this.classifier, this.probes, { ...options.monitor, observers: options.observers });

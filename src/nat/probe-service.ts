@@ -165,7 +165,8 @@ export class NatProbeService {
     this.checkSource(request);
     const body = request.envelope.natDialBackRequest;
     const target = fromSocketAddress(body?.target);
-    if (!(body?.nonce instanceof Uint8Array) || body.nonce.length !== NONCE_SIZE || !target) throw new MccError('ERR_INVALID_ARGUMENT', 'malformed dial-back request');
+    if (!(body?.nonce instanceof Uint8Array) || body.nonce.length !== NONCE_SIZE || !target)
+      throw new MccError('ERR_INVALID_ARGUMENT', 'malformed dial-back request');
     // Only the requester's own address: the probe must not be aimable at anyone else.
     if (!sameAddress(target, request.from.address)) throw new MccError('ERR_INVALID_ARGUMENT', 'target must be your address as I see it');
     const exclude = (body.exclude ?? []).slice(0, MAX_EXCLUDE).filter((id) => id instanceof Uint8Array && id.length === 32);

@@ -145,7 +145,13 @@ export class CircuitTable {
     this.read(now);
     if (from) {
       this.limit(now, replacing, (entry) => entry.incoming?.relayHex === from.relayHex, this.maxPerRelay, 'too many circuits through this relay');
-      this.limit(now, replacing, (entry) => entry.incoming?.initiatorHex === from.initiatorHex, MAX_INCOMING_PER_INITIATOR, 'too many circuits from this initiator');
+      this.limit(
+        now,
+        replacing,
+        (entry) => entry.incoming?.initiatorHex === from.initiatorHex,
+        MAX_INCOMING_PER_INITIATOR,
+        'too many circuits from this initiator',
+      );
       if (from.unreserved) {
         this.limit(now, replacing, (entry) => entry.incoming?.unreserved === true, this.maxUnreserved, 'too many circuits through relays without reservation');
       }

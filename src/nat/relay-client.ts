@@ -35,7 +35,6 @@ import type { NatContext, NatPeer } from './types.js';
 import type { RelayClientOptions, RelayReservationInfo, RelayedConnection, RelayRoute, OpeningCircuit, RelayClientEvents } from './relay-client-types.js';
 export type { RelayClientOptions, RelayReservationInfo, RelayedConnection, RelayRoute, OpeningCircuit, RelayClientEvents } from './relay-client-types.js';
 
-
 /**
  * Round trips to the relay a RelayConnect answer needs (RequestOptions.rttFactor): the relay
  * answers after the target accepted, about 1.5 of our round trips to the relay, 2 when the
@@ -85,7 +84,12 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 4000;
     const maxCircuits = options.maxCircuits ?? 64;
     if (!(Number.isInteger(maxCircuits) && maxCircuits >= 1)) throw invalidArgument('maxCircuits', 'expected an integer >= 1');
-    this.circuits = new CircuitTable(context.clock, (id) => transport.circuitTraffic(id), maxCircuits, (id) => this.closeCircuit(id));
+    this.circuits = new CircuitTable(
+      context.clock,
+      (id) => transport.circuitTraffic(id),
+      maxCircuits,
+      (id) => this.closeCircuit(id),
+    );
     this.acceptIncoming = options.acceptIncoming ?? (() => true);
     this.acceptUnreserved = options.acceptUnreserved ?? true;
     context.rpc.handle('relayIncoming', (request) => this.onIncoming(request));
@@ -155,7 +159,11 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
   }
 
   /** Opens a circuit to `target` through `relay`; resolves with the virtual address that reaches it. */
-  async connect(relay: NatPeer, target: Uint8Array, options: { signal?: AbortSignal; timeoutMs?: number; targetAddress?: Address } = {}): Promise<RelayedConnection> {
+  async connect(
+    relay: NatPeer,
+    target: Uint8Array,
+    options: { signal?: AbortSignal; timeoutMs?: number; targetAddress?: Address } = {},
+  ): Promise<RelayedConnection> {
     return this.open(target, [{ relay, targetAddress: options.targetAddress }], options).launch();
   }
 
@@ -190,7 +198,13 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
         if (cancelled) break;
         this.transport.openCircuit(circuitId, early.length);
         this.circuits.opened(circuitId);
-        return { relay: { id: route.relay.id, address: { ...route.relay.address } }, circuitId, peer: target, address: { ...address }, peerObserved: undefined };
+        return {
+          relay: { id: route.relay.id, address: { ...route.relay.address } },
+          circuitId,
+          peer: target,
+          address: { ...address },
+          peerObserved: undefined,
+        };
       }
       this.closeCircuit(circuitId);
       if (options.signal?.aborted) throw new MccError('ERR_ABORTED', 'connect aborted', { cause: options.signal.reason });

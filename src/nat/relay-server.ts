@@ -290,7 +290,8 @@ export class RelayServer {
     if (!reservation) {
       if (!request.validated) return tokenRequest(request);
       if (request.size < size) return this.refuse(`a RelayConnect to an unreserved target must be at least ${size} bytes`, 'ERR_LIMIT');
-      if (!this.unreservedLimiter.take(request.from.address.host) || !this.unreservedTotal.take(ANY_INITIATOR)) return this.refuse('too many unreserved circuits', 'ERR_LIMIT');
+      if (!this.unreservedLimiter.take(request.from.address.host) || !this.unreservedTotal.take(ANY_INITIATOR))
+        return this.refuse('too many unreserved circuits', 'ERR_LIMIT');
     }
     // The circuit exists (unaccepted) before the target hears of it: the target's first
     // answers through it may overtake its acceptance.
@@ -314,7 +315,12 @@ export class RelayServer {
     const to = { id: target, address: circuit.client };
     const timeoutMs = this.limits.incomingTimeoutMs;
     const unreserved = reservation ? undefined : announceUnreserved(this.context.rpc, this.context.clock, to, { relayIncoming }, timeoutMs);
-    const accepted = unreserved?.accepted ?? this.context.rpc.request(to, { relayIncoming }, { timeoutMs }).then(() => true, () => false);
+    const accepted =
+      unreserved?.accepted ??
+      this.context.rpc.request(to, { relayIncoming }, { timeoutMs }).then(
+        () => true,
+        () => false,
+      );
     const answer = this.setUp(request, circuit, accepted, reservation).finally(() => this.setups.delete(idHex));
     this.setups.set(idHex, { initiatorHex: request.fromHex, answer, ...(unreserved ? { unreserved: { size, again: unreserved.again } } : {}) });
     return answer;

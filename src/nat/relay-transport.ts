@@ -140,7 +140,8 @@ export class RelayTransport implements Transport {
 
   send(to: Address, data: Uint8Array): void {
     const last = this.lastSent;
-    const circuit = last !== undefined && to.host === last.virtual.host && to.port === last.virtual.port ? last : isVirtualAddress(to) ? this.circuitTo(to) : null;
+    const circuit =
+      last !== undefined && to.host === last.virtual.host && to.port === last.virtual.port ? last : isVirtualAddress(to) ? this.circuitTo(to) : null;
     if (circuit === null) {
       if (data[0] === PACKET_SESSION) this.remember(to);
       if (this.routes.size > 0) {
@@ -276,7 +277,17 @@ export class RelayTransport implements Transport {
     const virtual = virtualAddress(circuitIdHex);
     const idBytes = hexToBytes(circuitIdHex);
     const header = relayedHeader(idBytes);
-    const circuit: CircuitEnd = { idBytes, high: relayedIdHigh(header), low: relayedIdLow(header), header, relay: { ...relay }, virtual, early: options.opening ? [] : undefined, received: 0, sent: 0 };
+    const circuit: CircuitEnd = {
+      idBytes,
+      high: relayedIdHigh(header),
+      low: relayedIdLow(header),
+      header,
+      relay: { ...relay },
+      virtual,
+      early: options.opening ? [] : undefined,
+      received: 0,
+      sent: 0,
+    };
     this.circuits.set(circuitIdHex, circuit);
     const bucket = this.byLowWord.get(circuit.low);
     if (bucket) bucket.push(circuit);

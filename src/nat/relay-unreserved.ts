@@ -47,7 +47,12 @@ export function announcementSize(relayIncoming: RelayIncoming): number {
  * as the announcement it asks for (whatever address the relay sees us at); undefined when it is already.
  */
 export function unreservedConnectPadding(relayConnect: RelayConnect): Uint8Array | undefined {
-  const needed = announcementSize({ circuitId: relayConnect.circuitId, initiator: new Uint8Array(NODE_ID_SIZE), initiatorAddress: LARGEST_ADDRESS, early: relayConnect.early });
+  const needed = announcementSize({
+    circuitId: relayConnect.circuitId,
+    initiator: new Uint8Array(NODE_ID_SIZE),
+    initiatorAddress: LARGEST_ADDRESS,
+    early: relayConnect.early,
+  });
   // Our smallest encoding: a one-byte request ID, no token.
   const bare = SESSION_OVERHEAD + encodeEnvelope({ version: PROTOCOL_VERSION, rid: 1, response: false, relayConnect }).length;
   const missing = needed - bare;

@@ -44,7 +44,11 @@ export function waitFor(shared: SharedHandshake, signal: AbortSignal | undefined
 }
 
 /** A signal that fires when `parent` does or `timeoutMs` passes on `clock`. */
-export function deadlineSignal(clock: Clock, timeoutMs: number, parent: AbortSignal | undefined): { signal: AbortSignal; expired: () => boolean; dispose: () => void } {
+export function deadlineSignal(
+  clock: Clock,
+  timeoutMs: number,
+  parent: AbortSignal | undefined,
+): { signal: AbortSignal; expired: () => boolean; dispose: () => void } {
   const controller = new AbortController();
   let expired = false;
   const timer = clock.setTimeout(() => {

@@ -87,7 +87,9 @@ export class ForwardHandle extends EventEmitter<ForwardEvents> implements Forwar
     const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) => this.accept(socket));
     this.server = server;
     return new Promise((resolve, reject) => {
-      server.once('error', (error) => reject(new MccError('ERR_TRANSPORT', `cannot listen on ${this.options.host ?? '127.0.0.1'}:${this.options.port}: ${error.message}`, { cause: error })));
+      server.once('error', (error) =>
+        reject(new MccError('ERR_TRANSPORT', `cannot listen on ${this.options.host ?? '127.0.0.1'}:${this.options.port}: ${error.message}`, { cause: error })),
+      );
       server.listen(this.options.port, this.options.host ?? '127.0.0.1', () => {
         const info = server.address() as { address: string; port: number };
         this.bound = { host: info.address, port: info.port };
@@ -106,7 +108,8 @@ export class ForwardHandle extends EventEmitter<ForwardEvents> implements Forwar
         socket.destroy();
         if (this.closing.signal.aborted) return;
         this.failures++;
-        const failure = error instanceof MccError ? error : new MccError('ERR_UNREACHABLE', `could not forward a connection to "${this.name}"`, { cause: error });
+        const failure =
+          error instanceof MccError ? error : new MccError('ERR_UNREACHABLE', `could not forward a connection to "${this.name}"`, { cause: error });
         this.service.logForwardFailure(this.name, failure);
         // eventemitter3 does not throw on an unheard 'error': the log and the count still tell.
         this.emit('error', failure);

@@ -270,7 +270,8 @@ export class NodeNat extends EventEmitter<NodeNatEvents> {
     if (state.reachable !== undefined || state.mapping === 'public') this.inconclusive = 0;
     // A node seen at its own socket address is not behind NAT: an inconclusive dial-back there is
     // a lost probe, not a firewall, and assuming otherwise would switch a public relay off.
-    else if (state.publicAddress !== undefined && !this.seenAtOwnAddress(state.publicAddress) && ++this.inconclusive >= INCONCLUSIVE_CHECKS) this.service.assumeUnreachable(true);
+    else if (state.publicAddress !== undefined && !this.seenAtOwnAddress(state.publicAddress) && ++this.inconclusive >= INCONCLUSIVE_CHECKS)
+      this.service.assumeUnreachable(true);
     // Until the verdict is complete (two observers, a conclusive dial-back), check again with backoff.
     if (state.observers < 2 || state.reachable === undefined) {
       this.context.clock.clearTimeout(this.recheckTimer);
@@ -356,4 +357,3 @@ export class NodeNat extends EventEmitter<NodeNatEvents> {
     return recent.slice(0, 12).map((peer) => hexToBytes(peer.id));
   }
 }
-

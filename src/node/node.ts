@@ -306,14 +306,16 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
       const registration = this.discovery.registration(name);
       const target = this.services.get(name);
       if (!registration || !target) return [];
-      return [{
-        name,
-        state: registration.state,
-        target: target.kind === 'tcp' ? { kind: 'tcp' as const, host: target.host, port: target.port } : { kind: 'handler' as const },
-        metadata: registration.metadata,
-        ttlMs: registration.ttlMs,
-        stored: registration.stored,
-      }];
+      return [
+        {
+          name,
+          state: registration.state,
+          target: target.kind === 'tcp' ? { kind: 'tcp' as const, host: target.host, port: target.port } : { kind: 'handler' as const },
+          metadata: registration.metadata,
+          ttlMs: registration.ttlMs,
+          stored: registration.stored,
+        },
+      ];
     });
   }
 

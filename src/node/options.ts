@@ -8,8 +8,22 @@ import { MccError } from '../errors.js';
 
 /** Every option `create()` knows: a misspelt one is refused rather than silently ignored. */
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof MccNodeOptions>([
-  'identity', 'host', 'port', 'bootstrap', 'transport', 'crypto', 'clock', 'logger', 'requestTimeoutMs',
-  'clientMode', 'wallClock', 'strategy', 'tunnel', 'relay', 'nat', 'routingTable',
+  'identity',
+  'host',
+  'port',
+  'bootstrap',
+  'transport',
+  'crypto',
+  'clock',
+  'logger',
+  'requestTimeoutMs',
+  'clientMode',
+  'wallClock',
+  'strategy',
+  'tunnel',
+  'relay',
+  'nat',
+  'routingTable',
 ]);
 
 /** Throws ERR_INVALID_ARGUMENT for a malformed option; returns the crypto suite the options pick. */
@@ -25,7 +39,8 @@ export function checkNodeOptions(options: MccNodeOptions): CryptoSuite {
   if (options.host !== undefined && typeof options.host !== 'string') throw invalidArgument('host', 'expected a string');
   if (options.bootstrap !== undefined && !Array.isArray(options.bootstrap)) throw invalidArgument('bootstrap', 'expected an array of "host:port"');
   if (options.requestTimeoutMs !== undefined && !(options.requestTimeoutMs > 0)) throw invalidArgument('requestTimeoutMs', 'expected a positive number');
-  if (options.routingTable !== undefined && (typeof options.routingTable !== 'string' || options.routingTable.length === 0)) throw invalidArgument('routingTable', 'expected a file path');
+  if (options.routingTable !== undefined && (typeof options.routingTable !== 'string' || options.routingTable.length === 0))
+    throw invalidArgument('routingTable', 'expected a file path');
   if (options.crypto === undefined) return defaultCryptoSuite;
   if (typeof options.crypto === 'string') {
     try {

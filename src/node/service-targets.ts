@@ -40,6 +40,7 @@ export function serviceTarget(options: RegisterServiceOptions): ServiceTarget {
     return { kind: 'handler', handler: options.handler! };
   }
   if (!Number.isInteger(options.port) || options.port! < 1 || options.port! > 65535) throw invalidArgument('port', 'expected an integer 1..65535');
-  if (options.host !== undefined && (typeof options.host !== 'string' || options.host.length === 0)) throw invalidArgument('host', 'expected a host name or IP');
+  if (options.host !== undefined && (typeof options.host !== 'string' || options.host.length === 0))
+    throw invalidArgument('host', 'expected a host name or IP');
   return { kind: 'tcp', host: options.host ?? '127.0.0.1', port: options.port! };
 }

@@ -133,7 +133,8 @@ export class TunnelService implements ForwardOpener {
     try {
       return await this.connectToService(target, options, budget.signal);
     } catch (error) {
-      if (budget.expired() && !options.signal?.aborted) throw new MccError('ERR_TIMEOUT', `no provider of "${target}" answered within ${timeoutMs} ms`, { cause: error });
+      if (budget.expired() && !options.signal?.aborted)
+        throw new MccError('ERR_TIMEOUT', `no provider of "${target}" answered within ${timeoutMs} ms`, { cause: error });
       throw error;
     } finally {
       budget.dispose();
@@ -152,14 +153,18 @@ export class TunnelService implements ForwardOpener {
       const providers = await this.context.lookup(target, signal, fresh);
       if (providers.length === 0) throw new MccError('ERR_NOT_FOUND', `no provider of "${target}" found`);
       try {
-        const { result } = await this.context.failover.run(providers, (provider, attemptSignal) => this.openStream(provider.nodeId, provider.addresses, provider.relays, target, attemptSignal), {
-          strategy: options.strategy ?? this.context.defaultStrategy(),
-          service: target,
-          staggerMs: (provider) => this.staggerMs(provider.nodeId),
-          discard: (stream) => (stream as TunnelStream).destroy(),
-          signal,
-          ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
-        });
+        const { result } = await this.context.failover.run(
+          providers,
+          (provider, attemptSignal) => this.openStream(provider.nodeId, provider.addresses, provider.relays, target, attemptSignal),
+          {
+            strategy: options.strategy ?? this.context.defaultStrategy(),
+            service: target,
+            staggerMs: (provider) => this.staggerMs(provider.nodeId),
+            discard: (stream) => (stream as TunnelStream).destroy(),
+            signal,
+            ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
+          },
+        );
         return result;
       } catch (error) {
         if (signal.aborted || options.maxAttempts !== undefined || !(error instanceof MccError) || error.code !== 'ERR_UNREACHABLE') throw error;
@@ -274,7 +279,9 @@ export class TunnelService implements ForwardOpener {
         try {
           // handshakeAt sends before its first await, so the handshake rides the path's set-up.
           const handshake = this.handshakeAt(nodeId, path.address, service, signal);
-          connection = path.open ? await this.handshakeWhileOpening(handshake, path.open(), () => this.handshakeAt(nodeId, path.address, service, signal)) : await handshake;
+          connection = path.open
+            ? await this.handshakeWhileOpening(handshake, path.open(), () => this.handshakeAt(nodeId, path.address, service, signal))
+            : await handshake;
         } catch (error) {
           paths.abandon(path);
           throw error;
@@ -297,10 +304,17 @@ export class TunnelService implements ForwardOpener {
    * works): when the handshake timed out while the path was still opening, it is run once
    * more, with a budget of its own, over the path once it is open.
    */
-  private async handshakeWhileOpening(handshake: Promise<TunnelConnection>, opening: Promise<void>, again: () => Promise<TunnelConnection>): Promise<TunnelConnection> {
+  private async handshakeWhileOpening(
+    handshake: Promise<TunnelConnection>,
+    opening: Promise<void>,
+    again: () => Promise<TunnelConnection>,
+  ): Promise<TunnelConnection> {
     let open = false;
     // Awaited below on every path; this keeps a set-up failure while the handshake is pending from being unhandled.
-    opening.then(() => (open = true), () => {});
+    opening.then(
+      () => (open = true),
+      () => {},
+    );
     try {
       return (await Promise.all([handshake, opening]))[0];
     } catch (error) {
@@ -314,7 +328,11 @@ export class TunnelService implements ForwardOpener {
   /** One tunnel handshake, carried in a session request to `address`. */
   private async handshakeAt(nodeId: Uint8Array, address: Address, service: string, signal?: AbortSignal): Promise<TunnelConnection> {
     const pending = this.context.driver.initiate(nodeId, address, encodeServiceName(service));
-    const answer = await this.context.rpc.request({ id: nodeId, address }, { tunnelInit: { handshake: pending.message } }, { signal, timeoutMs: HANDSHAKE_TIMEOUT_MS });
+    const answer = await this.context.rpc.request(
+      { id: nodeId, address },
+      { tunnelInit: { handshake: pending.message } },
+      { signal, timeoutMs: HANDSHAKE_TIMEOUT_MS },
+    );
     const response = answer.envelope.tunnelAccept?.handshake;
     const done = response ? pending.complete(response) : null;
     if (!done) throw new MccError('ERR_PEER', 'tunnel handshake answer did not authenticate');

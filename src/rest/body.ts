@@ -37,7 +37,8 @@ export async function readJsonBody(request: IncomingMessage): Promise<Record<str
   } catch (error) {
     throw new HttpProblem('ERR_INVALID_ARGUMENT', `invalid "body": not valid JSON (${(error as Error).message})`, 'body');
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new HttpProblem('ERR_INVALID_ARGUMENT', 'invalid "body": expected a JSON object', 'body');
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new HttpProblem('ERR_INVALID_ARGUMENT', 'invalid "body": expected a JSON object', 'body');
   return parsed as Record<string, unknown>;
 }
 

@@ -132,14 +132,18 @@ export function createRestHandler(node: MccNode, options: RestHandlerOptions = {
       return sendProblem(response, new HttpProblem('ERR_ROUTE_NOT_FOUND', `no route for ${String(request.method).slice(0, 20)} ${url.pathname.slice(0, 200)}`));
     }
     if (!('route' in match)) {
-      return sendProblem(response, new HttpProblem('ERR_METHOD_NOT_ALLOWED', `${String(request.method).slice(0, 20)} is not allowed here`, undefined, { allow: match.allowed.join(', ') }));
+      return sendProblem(
+        response,
+        new HttpProblem('ERR_METHOD_NOT_ALLOWED', `${String(request.method).slice(0, 20)} is not allowed here`, undefined, { allow: match.allowed.join(', ') }),
+      );
     }
     const { route, params } = match;
     const controller = new AbortController();
     response.once('close', () => controller.abort());
     const context: RouteContext = { node, request, response, params, url, signal: controller.signal, shared, options };
     void run(route, context).catch((error: unknown) => {
-      if (!(error instanceof HttpProblem) && !isMccError(error)) node.logger.warn(`rest: ${request.method} ${url.pathname.slice(0, 200)} failed: ${(error as Error)?.stack ?? String(error)}`);
+      if (!(error instanceof HttpProblem) && !isMccError(error))
+        node.logger.warn(`rest: ${request.method} ${url.pathname.slice(0, 200)} failed: ${(error as Error)?.stack ?? String(error)}`);
       sendProblem(response, error);
     });
   };
@@ -182,6 +186,11 @@ function sendJson(response: ServerResponse, reply: JsonReply): void {
     return;
   }
   const text = JSON.stringify(reply.body);
-  response.writeHead(reply.status, { ...reply.headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  response.writeHead(reply.status, {
+    ...reply.headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+  });
   response.end(text);
 }

@@ -8,7 +8,10 @@ import type { MccNode } from '../node/node.js';
 const GAUGES = new Set(['peers', 'running', 'relay_server_reservations', 'relay_server_circuits', 'circuits_open']);
 
 function snake(name: string): string {
-  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/[^a-zA-Z0-9_]/g, '_').toLowerCase();
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/[^a-zA-Z0-9_]/g, '_')
+    .toLowerCase();
 }
 
 function flatten(prefix: string, value: unknown, into: Array<[string, number]>): void {

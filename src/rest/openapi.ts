@@ -14,7 +14,9 @@ export function openApiDocument(routes: readonly Route[], options: { version: st
       responses: Object.fromEntries(
         Object.entries(route.responses).map(([status, spec]) => [
           status,
-          spec.schema ? { description: spec.description, content: { [spec.contentType ?? 'application/json']: { schema: spec.schema } } } : { description: spec.description },
+          spec.schema
+            ? { description: spec.description, content: { [spec.contentType ?? 'application/json']: { schema: spec.schema } } }
+            : { description: spec.description },
         ]),
       ),
     };

@@ -8,7 +8,15 @@ import { MccError, type MccErrorCode } from '../errors.js';
 import type { Problem } from './types.js';
 
 /** Problems that are about HTTP itself rather than an `MccError` of the node. */
-export type HttpProblemCode = 'ERR_ROUTE_NOT_FOUND' | 'ERR_METHOD_NOT_ALLOWED' | 'ERR_UNAUTHORIZED' | 'ERR_FORBIDDEN' | 'ERR_CONFLICT' | 'ERR_PAYLOAD_TOO_LARGE' | 'ERR_UNSUPPORTED_MEDIA_TYPE' | 'ERR_INTERNAL';
+export type HttpProblemCode =
+  | 'ERR_ROUTE_NOT_FOUND'
+  | 'ERR_METHOD_NOT_ALLOWED'
+  | 'ERR_UNAUTHORIZED'
+  | 'ERR_FORBIDDEN'
+  | 'ERR_CONFLICT'
+  | 'ERR_PAYLOAD_TOO_LARGE'
+  | 'ERR_UNSUPPORTED_MEDIA_TYPE'
+  | 'ERR_INTERNAL';
 
 const STATUS: Record<MccErrorCode | HttpProblemCode, number> = {
   ERR_INVALID_ARGUMENT: 400,
@@ -97,6 +105,11 @@ export function sendProblem(response: ServerResponse, error: unknown): void {
   }
   const { problem, headers } = toProblem(error);
   const text = JSON.stringify(problem);
-  response.writeHead(problem.status, { ...headers, 'content-type': 'application/problem+json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  response.writeHead(problem.status, {
+    ...headers,
+    'content-type': 'application/problem+json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+  });
   response.end(text);
 }

@@ -124,7 +124,9 @@ export const nodeRoutes: Route[] = [
     operationId: 'dhtGet',
     summary: 'Read a value by its 32-byte key (hex); signatures and hashes are checked',
     tag: 'dht',
-    parameters: [{ name: 'key', in: 'path', required: true, description: 'DHT key, 64 hex characters', schema: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' } }],
+    parameters: [
+      { name: 'key', in: 'path', required: true, description: 'DHT key, 64 hex characters', schema: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' } },
+    ],
     responses: { 200: { description: 'the value', schema: ref('DhtValue') }, 400: problem, 404: problem },
     handle: async ({ node, params, signal }) => {
       const key = hex(params['key']!, 'key', 32);
@@ -149,7 +151,11 @@ export const nodeRoutes: Route[] = [
     responses: { 200: { description: 'Prometheus text exposition format 0.0.4', contentType: 'text/plain', schema: { type: 'string' } } },
     handle: ({ node, response }) => {
       const text = metricsText(node);
-      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+      response.writeHead(200, {
+        'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+        'content-length': Buffer.byteLength(text),
+        'cache-control': 'no-store',
+      });
       response.end(text);
       return undefined;
     },

@@ -42,7 +42,12 @@ export const serviceRoutes: Route[] = [
     operationId: 'listServices',
     summary: "This node's registrations",
     tag: 'services',
-    responses: { 200: { description: 'registrations', schema: { type: 'object', properties: { services: { type: 'array', items: ref('Service') } }, required: ['services'] } } },
+    responses: {
+      200: {
+        description: 'registrations',
+        schema: { type: 'object', properties: { services: { type: 'array', items: ref('Service') } }, required: ['services'] },
+      },
+    },
     handle: ({ node }) => ({ status: 200, body: { services: node.registrations().map(serviceJson) } }),
   },
   {
@@ -60,7 +65,8 @@ export const serviceRoutes: Route[] = [
       const serviceHost = body['host'] === undefined ? '127.0.0.1' : host(body['host'], 'host');
       const port = integer(body['port'], 'port', 1, 65535);
       const ttl = optionalInteger(body, 'ttl', 10_000, 86_400_000);
-      if (node.registrations().some((service) => service.name === name)) throw new HttpProblem('ERR_CONFLICT', `"${name}" is already registered on this node`, 'name');
+      if (node.registrations().some((service) => service.name === name))
+        throw new HttpProblem('ERR_CONFLICT', `"${name}" is already registered on this node`, 'name');
       // No abort signal: a client that leaves mid-request must not leave a half-made registration.
       await node.register(name, {
         host: serviceHost,
@@ -77,7 +83,7 @@ export const serviceRoutes: Route[] = [
     method: 'DELETE',
     path: '/v1/services/{name}',
     operationId: 'unregisterService',
-    summary: 'Withdraw this node\'s registration (a signed withdrawal: lookups stop returning it at once)',
+    summary: "Withdraw this node's registration (a signed withdrawal: lookups stop returning it at once)",
     tag: 'services',
     parameters: [nameParameter],
     responses: { 204: { description: 'withdrawn' }, 400: problem, 404: problem },
@@ -95,7 +101,12 @@ export const serviceRoutes: Route[] = [
     tag: 'services',
     parameters: [
       nameParameter,
-      { name: 'limit', in: 'query', description: `page size, 1..${MAX_PAGE} (default ${DEFAULT_PAGE})`, schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE } },
+      {
+        name: 'limit',
+        in: 'query',
+        description: `page size, 1..${MAX_PAGE} (default ${DEFAULT_PAGE})`,
+        schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE },
+      },
       { name: 'cursor', in: 'query', description: 'nextCursor of the previous page', schema: { type: 'string' } },
       { name: 'fresh', in: 'query', description: 'bypass the lookup cache', schema: { type: 'boolean' } },
     ],
@@ -105,7 +116,8 @@ export const serviceRoutes: Route[] = [
       const query = context.url.searchParams;
       const limit = query.has('limit') ? integer(query.get('limit'), 'limit', 1, MAX_PAGE) : DEFAULT_PAGE;
       const cursor = query.get('cursor');
-      if (cursor !== null && !/^[0-9a-f]{64}$/.test(cursor)) throw new HttpProblem('ERR_INVALID_ARGUMENT', 'invalid "cursor": expected the nextCursor of a previous page', 'cursor');
+      if (cursor !== null && !/^[0-9a-f]{64}$/.test(cursor))
+        throw new HttpProblem('ERR_INVALID_ARGUMENT', 'invalid "cursor": expected the nextCursor of a previous page', 'cursor');
       const fresh = query.get('fresh') === 'true' || query.get('fresh') === '1';
       const providers = (await context.node.lookup(name, { signal: context.signal, fresh })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       const start = cursor === null ? 0 : providers.findIndex((provider) => provider.id > cursor);
@@ -122,7 +134,11 @@ export const serviceRoutes: Route[] = [
     summary: `Server-Sent Events of providers coming and going: \`added\` for each current provider first, then added / updated / removed (a lookup every ${WATCH_INTERVAL_MS} ms)`,
     tag: 'services',
     parameters: [nameParameter],
-    responses: { 200: { description: '`event: added|updated|removed` messages', contentType: 'text/event-stream', schema: ref('WatchEvent') }, 400: problem, 429: problem },
+    responses: {
+      200: { description: '`event: added|updated|removed` messages', contentType: 'text/event-stream', schema: ref('WatchEvent') },
+      400: problem,
+      429: problem,
+    },
     handle: (context) => {
       const name = serviceName(context);
       claimEventStream(context.shared, context.signal);
@@ -147,7 +163,9 @@ export const serviceRoutes: Route[] = [
     operationId: 'listForwards',
     summary: 'Local port forwards',
     tag: 'forwards',
-    responses: { 200: { description: 'forwards', schema: { type: 'object', properties: { forwards: { type: 'array', items: ref('Forward') } }, required: ['forwards'] } } },
+    responses: {
+      200: { description: 'forwards', schema: { type: 'object', properties: { forwards: { type: 'array', items: ref('Forward') } }, required: ['forwards'] } },
+    },
     handle: ({ node }) => ({ status: 200, body: { forwards: node.forwards().map(forwardJson) } }),
   },
   {

@@ -16,7 +16,12 @@ const hexId: Schema = { type: 'string', pattern: '^[0-9a-f]{64}$', description: 
 const address: Schema = { type: 'string', description: '`host:port`, IPv6 in brackets', examples: ['127.0.0.1:4100'] };
 const metadata: Schema = { description: 'Small JSON metadata published with the record (at most 512 bytes encoded)' };
 const nullable = (schema: Schema): Schema => ({ anyOf: [schema, { type: 'null' }] });
-const object = (properties: Record<string, Schema>, required = Object.keys(properties)): Schema => ({ type: 'object', properties, required, additionalProperties: false });
+const object = (properties: Record<string, Schema>, required = Object.keys(properties)): Schema => ({
+  type: 'object',
+  properties,
+  required,
+  additionalProperties: false,
+});
 const relay = object({ id: hexId, address });
 
 export const SCHEMAS = {
@@ -84,7 +89,12 @@ export const SCHEMAS = {
     ['value'],
   ),
   DhtPutResult: object({ key: { type: 'string', pattern: '^[0-9a-f]{64}$' }, seq: nullable(integer), stored: integer }),
-  DhtValue: object({ key: { type: 'string', pattern: '^[0-9a-f]{64}$' }, value: { ...string, contentEncoding: 'base64' }, seq: nullable(integer), publicKey: nullable(hexId) }),
+  DhtValue: object({
+    key: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+    value: { ...string, contentEncoding: 'base64' },
+    seq: nullable(integer),
+    publicKey: nullable(hexId),
+  }),
   PingBody: object({ address, timeoutMs: { type: 'integer', minimum: 1, maximum: 60_000 } }, ['address']),
   PingResult: object({ id: hexId, rttMs: number, observed: nullable(address) }),
   State: object({
@@ -92,13 +102,19 @@ export const SCHEMAS = {
     peers: { type: 'array', items: { $ref: '#/components/schemas/Peer' } },
     services: { type: 'array', items: { $ref: '#/components/schemas/Service' } },
     forwards: { type: 'array', items: { $ref: '#/components/schemas/Forward' } },
-    tunnels: { type: 'array', items: object({ peer: hexId, address, relayed: { type: 'boolean' }, rttMs: number, bytesSent: integer, bytesReceived: integer }) },
+    tunnels: {
+      type: 'array',
+      items: object({ peer: hexId, address, relayed: { type: 'boolean' }, rttMs: number, bytesSent: integer, bytesReceived: integer }),
+    },
     lookups: {
       type: 'array',
       items: object({
         name: string,
         at: integer,
-        providers: { type: 'array', items: object({ id: hexId, addresses: { type: 'array', items: address }, relays: integer, metadata, rttMs: nullable(number) }) },
+        providers: {
+          type: 'array',
+          items: object({ id: hexId, addresses: { type: 'array', items: address }, relays: integer, metadata, rttMs: nullable(number) }),
+        },
       }),
     },
   }),

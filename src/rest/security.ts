@@ -65,7 +65,8 @@ export function checkOrigin(request: IncomingMessage): void {
     } catch {
       throw new HttpProblem('ERR_FORBIDDEN', 'malformed Origin header');
     }
-    if (originHost !== (request.headers.host ?? '').toLowerCase()) throw new HttpProblem('ERR_FORBIDDEN', `cross-site request from ${origin.slice(0, 100)} refused`);
+    if (originHost !== (request.headers.host ?? '').toLowerCase())
+      throw new HttpProblem('ERR_FORBIDDEN', `cross-site request from ${origin.slice(0, 100)} refused`);
   } else if (origin === 'null') {
     throw new HttpProblem('ERR_FORBIDDEN', 'requests from opaque origins (sandboxed frames, file: pages) are refused');
   }
@@ -93,7 +94,9 @@ export function checkToken(request: IncomingMessage, url: URL, token: string | u
     given = url.searchParams.get('access_token') ?? undefined;
   }
   if (given === undefined || !sameToken(given, token)) {
-    throw new HttpProblem('ERR_UNAUTHORIZED', given === undefined ? 'this API needs "Authorization: Bearer <token>"' : 'wrong token', undefined, { 'www-authenticate': 'Bearer realm="mcc"' });
+    throw new HttpProblem('ERR_UNAUTHORIZED', given === undefined ? 'this API needs "Authorization: Bearer <token>"' : 'wrong token', undefined, {
+      'www-authenticate': 'Bearer realm="mcc"',
+    });
   }
 }
 

@@ -33,13 +33,7 @@ function computeSharedSecretFromX25519(suite: CryptoSuite, ownX25519Secret: Uint
 }
 
 /** The 32-byte ChaCha20-Poly1305 key for datagrams from `senderId` (in boot `senderBootId`) to `receiverId`. */
-export function deriveSessionKey(
-  suite: CryptoSuite,
-  shared: Uint8Array,
-  senderId: Uint8Array,
-  receiverId: Uint8Array,
-  senderBootId: Uint8Array,
-): Uint8Array {
+export function deriveSessionKey(suite: CryptoSuite, shared: Uint8Array, senderId: Uint8Array, receiverId: Uint8Array, senderBootId: Uint8Array): Uint8Array {
   const info = new Uint8Array(SESSION_KEY_INFO.length + 2 * NODE_ID_SIZE);
   info.set(SESSION_KEY_INFO, 0);
   info.set(senderId, SESSION_KEY_INFO.length);

@@ -134,9 +134,12 @@ export class RpcLayer {
 
   /** Sends a request and resolves with the authenticated answer. */
   request(to: SessionPeer, body: Envelope, options: RequestOptions = {}): Promise<InboundMessage> {
-    if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) return Promise.reject(invalidArgument('timeoutMs', 'expected a positive number of milliseconds'));
-    if (options.retries !== undefined && !(Number.isInteger(options.retries) && options.retries >= 0)) return Promise.reject(invalidArgument('retries', 'expected an integer >= 0'));
-    if (options.rttFactor !== undefined && !(options.rttFactor >= 1 && options.rttFactor <= 16)) return Promise.reject(invalidArgument('rttFactor', 'expected a number 1..16'));
+    if (options.timeoutMs !== undefined && !(options.timeoutMs > 0))
+      return Promise.reject(invalidArgument('timeoutMs', 'expected a positive number of milliseconds'));
+    if (options.retries !== undefined && !(Number.isInteger(options.retries) && options.retries >= 0))
+      return Promise.reject(invalidArgument('retries', 'expected an integer >= 0'));
+    if (options.rttFactor !== undefined && !(options.rttFactor >= 1 && options.rttFactor <= 16))
+      return Promise.reject(invalidArgument('rttFactor', 'expected a number 1..16'));
     if (this.closed) return Promise.reject(new MccError('ERR_STOPPED', 'node is stopped'));
     if (options.signal?.aborted) return Promise.reject(new MccError('ERR_ABORTED', 'request aborted', { cause: options.signal.reason }));
     if (this.pending.size >= this.maxPending) return Promise.reject(new MccError('ERR_LIMIT', `more than ${this.maxPending} requests outstanding`));
@@ -218,10 +221,7 @@ export class RpcLayer {
     this.session.forgetToken(entry.to);
     if (entry.attempts < entry.maxAttempts && this.clock.now() < entry.deadline) return this.transmit(entry);
     this.stats.rpc.timeouts++;
-    this.finish(
-      entry,
-      new MccError('ERR_TIMEOUT', `no answer from ${formatAddress(entry.to.address)} after ${entry.attempts} attempt(s)`),
-    );
+    this.finish(entry, new MccError('ERR_TIMEOUT', `no answer from ${formatAddress(entry.to.address)} after ${entry.attempts} attempt(s)`));
   }
 
   private finish(entry: Pending, outcome: Error | InboundMessage): void {

@@ -27,14 +27,7 @@ import { PeerKeyCache } from './keys.js';
 import { PeerReplayState } from './replay-window.js';
 import { TokenIssuer } from './tokens.js';
 import { newBootId } from './boot-id.js';
-import {
-  IDENTIFY_REQUEST,
-  IDENTIFY_RESPONSE,
-  encodeIdentifyRequest,
-  encodeIdentifyResponse,
-  parseIdentifyRequest,
-  parseIdentifyResponse,
-} from './identify.js';
+import { IDENTIFY_REQUEST, IDENTIFY_RESPONSE, encodeIdentifyRequest, encodeIdentifyResponse, parseIdentifyRequest, parseIdentifyResponse } from './identify.js';
 import { bytesToHex, equalBytes } from '../util/bytes.js';
 
 /** A remote node: its ID (Ed25519 public key) and the address it speaks from. */

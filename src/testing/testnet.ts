@@ -141,7 +141,8 @@ export async function createTestnet(options: TestnetOptions = {}): Promise<Testn
     await run(node.start());
     if (nat !== 'none') {
       // A node behind NAT is ready once it knows it and holds its relays.
-      const ready = (status: NatStatus): boolean => status.reachable === true || ((status.reachable !== undefined || status.dht === 'client') && status.relays.length >= (nat === 'udp-blocked' ? 1 : 2));
+      const ready = (status: NatStatus): boolean =>
+        status.reachable === true || ((status.reachable !== undefined || status.dht === 'client') && status.relays.length >= (nat === 'udp-blocked' ? 1 : 2));
       await until(() => ready(node.stats().nat), 120_000);
     }
     return node;

@@ -210,7 +210,10 @@ export class UdpTransport implements Transport {
       const onError = (error: Error): void => {
         const failure = new MccError('ERR_TRANSPORT', `cannot bind UDP ${where}: ${error.message}`, { cause: error, details: { address: where } });
         // Release the failed socket before rejecting, so a rejected bind leaves no handle.
-        releaseSocket(socket).then(() => reject(failure), () => reject(failure));
+        releaseSocket(socket).then(
+          () => reject(failure),
+          () => reject(failure),
+        );
       };
       socket.once('error', onError);
       socket.bind({ address: host, port, exclusive: true }, () => {

@@ -40,7 +40,17 @@ export class Connection implements FrameSink, FrameOutcome {
   /** `open` until closed; `closing` while the CLOSE frame waits to be sent. */
   state: 'open' | 'closing' | 'closed' = 'open';
   /** Counters. */
-  readonly stats: ConnectionStats = { packetsSent: 0, packetsReceived: 0, bytesSent: 0, bytesReceived: 0, framesLost: 0, duplicates: 0, dropped: 0, probes: 0, persistentCongestion: 0 };
+  readonly stats: ConnectionStats = {
+    packetsSent: 0,
+    packetsReceived: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    framesLost: 0,
+    duplicates: 0,
+    dropped: 0,
+    probes: 0,
+    persistentCongestion: 0,
+  };
   /** Stream state and application API. */
   readonly streams: StreamTable;
   /** RTT estimator (read-only for callers). */

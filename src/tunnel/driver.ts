@@ -178,11 +178,17 @@ export class TunnelDriver extends EventEmitter<TunnelDriverEvents> {
   private adopt(keys: TunnelKeys, address: Address, overrides: Partial<TunnelConfig>): TunnelConnection {
     const core = new Connection(this.suite, keys, this.clock.now(), { ...this.config, ...overrides });
     const key = cidKey(keys.localCid);
-    const connection = new TunnelConnection(core, address, this.clock, (to, data) => this.transport.send(to, data), (c) => {
-      if (this.byCid.get(key) === c) this.byCid.delete(key);
-      if (this.lastMatch?.connection === c) this.lastMatch = null;
-      for (const [k, answer] of this.answers) if (answer.connection === c) this.answers.delete(k);
-    });
+    const connection = new TunnelConnection(
+      core,
+      address,
+      this.clock,
+      (to, data) => this.transport.send(to, data),
+      (c) => {
+        if (this.byCid.get(key) === c) this.byCid.delete(key);
+        if (this.lastMatch?.connection === c) this.lastMatch = null;
+        for (const [k, answer] of this.answers) if (answer.connection === c) this.answers.delete(k);
+      },
+    );
     this.byCid.set(key, connection);
     return connection;
   }

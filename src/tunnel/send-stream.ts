@@ -106,7 +106,12 @@ export class SendStream {
     const retransmit = this.lost.shift(maxLength);
     if (retransmit !== null) {
       const [start, end] = retransmit;
-      return { offset: start, length: end - start, fin: this.finished && end === this.writeOffset && this.finPending && this.sentOffset === this.writeOffset ? this.takeFin() : false, isNew: false };
+      return {
+        offset: start,
+        length: end - start,
+        fin: this.finished && end === this.writeOffset && this.finPending && this.sentOffset === this.writeOffset ? this.takeFin() : false,
+        isNew: false,
+      };
     }
     const limit = Math.min(this.writeOffset, this.maxData, this.sentOffset + connectionCredit, this.sentOffset + maxLength);
     if (limit > this.sentOffset) {

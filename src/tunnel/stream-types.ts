@@ -37,4 +37,3 @@ export interface StreamEntry {
   writeWanted: boolean;
   aborted: boolean;
 }
-

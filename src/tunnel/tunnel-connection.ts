@@ -292,7 +292,8 @@ export class TunnelConnection extends EventEmitter<TunnelConnectionEvents> imple
   private onClosed(code: number, reason: string, remote: boolean): void {
     let error: MccError | undefined;
     if (code === CloseCode.IDLE_TIMEOUT) error = new MccError('ERR_TIMEOUT', 'tunnel idle timeout');
-    else if (code !== CloseCode.NO_ERROR) error = new MccError(remote ? 'ERR_PEER' : 'ERR_STREAM', `tunnel closed: ${reason || `code ${code}`}`, { details: { code, remote } });
+    else if (code !== CloseCode.NO_ERROR)
+      error = new MccError(remote ? 'ERR_PEER' : 'ERR_STREAM', `tunnel closed: ${reason || `code ${code}`}`, { details: { code, remote } });
     this.closeError = error;
     const streamError = error ?? new MccError('ERR_STREAM', remote ? 'tunnel connection closed by peer' : 'tunnel connection closed');
     for (const stream of [...this.streams.values()]) stream.destroy(streamError);

@@ -90,7 +90,7 @@ export class ByteReader {
       case 2:
         return ((first & 0x3f) << 8) | b[o + 1]!;
       case 4:
-        return ((first & 0x3f) * 0x1000000 + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!));
+        return (first & 0x3f) * 0x1000000 + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
       default: {
         const high = (first & 0x3f) * 0x1000000 + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
         if (high > 0x1fffff) return -1; // would exceed 2^53 - 1

@@ -23,9 +23,21 @@ export interface DatagramKind {
 export const DATAGRAM_KINDS = {
   session: { byte: PACKET_SESSION, owner: 'session', description: 'session datagram: a sealed Envelope between two node identities' },
   tunnel: { byte: PACKET_TUNNEL, owner: 'tunnel', description: 'tunnel datagram: a packet of a forward-secret tunnel connection' },
-  relayed: { byte: PACKET_RELAYED, owner: 'nat', description: 'relayed datagram (circuit ID + inner datagram), or hole-punch probe; handled below the session' },
-  identifyRequest: { byte: PACKET_IDENTIFY_REQUEST, owner: 'session', description: 'identify request: cleartext first-contact probe asking a bootstrap address for its node ID' },
-  identifyResponse: { byte: PACKET_IDENTIFY_RESPONSE, owner: 'session', description: "identify response: the node ID (proven by the sealed ping that follows)" },
+  relayed: {
+    byte: PACKET_RELAYED,
+    owner: 'nat',
+    description: 'relayed datagram (circuit ID + inner datagram), or hole-punch probe; handled below the session',
+  },
+  identifyRequest: {
+    byte: PACKET_IDENTIFY_REQUEST,
+    owner: 'session',
+    description: 'identify request: cleartext first-contact probe asking a bootstrap address for its node ID',
+  },
+  identifyResponse: {
+    byte: PACKET_IDENTIFY_RESPONSE,
+    owner: 'session',
+    description: 'identify response: the node ID (proven by the sealed ping that follows)',
+  },
 } as const satisfies Record<string, DatagramKind>;
 
 /** How a first-contact request is padded (anti-amplification, docs/protocol.md section 6). */
@@ -72,7 +84,9 @@ export const ENVELOPE_BODIES: Readonly<Record<EnvelopeBodyKind, BodyFacts>> = {
 };
 
 /** The bodies a node drops when they arrive through a relay circuit. */
-export const NEVER_OVER_CIRCUIT: readonly EnvelopeBodyKind[] = (Object.keys(ENVELOPE_BODIES) as EnvelopeBodyKind[]).filter((kind) => !ENVELOPE_BODIES[kind].overCircuit);
+export const NEVER_OVER_CIRCUIT: readonly EnvelopeBodyKind[] = (Object.keys(ENVELOPE_BODIES) as EnvelopeBodyKind[]).filter(
+  (kind) => !ENVELOPE_BODIES[kind].overCircuit,
+);
 
 /** `Error.code` values peers send in an `error` body. Codes never change meaning. */
 export enum RemoteErrorCode {

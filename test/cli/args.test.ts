@@ -25,7 +25,11 @@ test('parseCommand: commands, help topics, positionals and rewritten parseArgs e
   assert.deepEqual(parseCommand(['help', 'expose']), { command: 'help', topic: 'expose' });
   assert.deepEqual(parseCommand(['lookup', '--help']), { command: 'help', topic: 'lookup' });
   const expose = parseCommand(['expose', 'web', '127.0.0.1:80', '--metadata', '{"a":1}', '--ttl', '60000', '--json']);
-  assert.deepEqual(expose, { command: 'expose', args: ['web', '127.0.0.1:80'], flags: { json: true, rest: undefined, token: undefined, configDir: undefined, metadata: '{"a":1}', ttl: '60000' } });
+  assert.deepEqual(expose, {
+    command: 'expose',
+    args: ['web', '127.0.0.1:80'],
+    flags: { json: true, rest: undefined, token: undefined, configDir: undefined, metadata: '{"a":1}', ttl: '60000' },
+  });
   assert.deepEqual(flags(['-e', 'a=1', '--expose', 'b=2', '--no-rest']).expose, ['a=1', 'b=2']);
   usage(() => parseCommand(['start', '--foo']), /^unknown option --foo$/);
   usage(() => parseCommand(['start', '--foo=3']), /^unknown option --foo$/);
@@ -68,9 +72,30 @@ test('config dir: --config-dir, MCC_CONFIG_DIR, XDG_CONFIG_HOME, ~/.config', () 
 test('resolveStartOptions: command line > environment > config file > defaults', (t) => {
   const dir = tempDir(t);
   const file = join(dir, 'mcc.json');
-  writeFileSync(file, JSON.stringify({ port: 4100, host: '127.0.0.1', bootstrap: ['127.0.0.1:4000'], expose: ['web=127.0.0.1:8080'], forward: ['web=9000'], rest: '127.0.0.1:7701', token: 'file-token-123' }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      port: 4100,
+      host: '127.0.0.1',
+      bootstrap: ['127.0.0.1:4000'],
+      expose: ['web=127.0.0.1:8080'],
+      forward: ['web=9000'],
+      rest: '127.0.0.1:7701',
+      token: 'file-token-123',
+    }),
+  );
   const defaults = resolveStartOptions(flags([]), { MCC_CONFIG_DIR: dir });
-  assert.deepEqual(defaults, { configDir: dir, host: undefined, port: 0, bootstrap: [], identity: join(dir, 'identity.json'), rest: { host: '127.0.0.1', port: 7700 }, token: undefined, expose: [], forward: [] });
+  assert.deepEqual(defaults, {
+    configDir: dir,
+    host: undefined,
+    port: 0,
+    bootstrap: [],
+    identity: join(dir, 'identity.json'),
+    rest: { host: '127.0.0.1', port: 7700 },
+    token: undefined,
+    expose: [],
+    forward: [],
+  });
 
   const fromFile = resolveStartOptions(flags(['--config', file]), { MCC_CONFIG_DIR: dir });
   assert.equal(fromFile.port, 4100);
@@ -80,11 +105,23 @@ test('resolveStartOptions: command line > environment > config file > defaults',
   assert.deepEqual(fromFile.rest, { host: '127.0.0.1', port: 7701 });
   assert.equal(fromFile.token, 'file-token-123');
 
-  const env = { MCC_CONFIG_DIR: dir, MCC_CONFIG: file, MCC_PORT: '4200', MCC_BOOTSTRAP: '127.0.0.1:1, 127.0.0.1:2', MCC_EXPOSE: 'a=1,b=2', MCC_REST: 'off', MCC_TOKEN: 'env-token-123', MCC_IDENTITY: join(dir, 'id.json') };
+  const env = {
+    MCC_CONFIG_DIR: dir,
+    MCC_CONFIG: file,
+    MCC_PORT: '4200',
+    MCC_BOOTSTRAP: '127.0.0.1:1, 127.0.0.1:2',
+    MCC_EXPOSE: 'a=1,b=2',
+    MCC_REST: 'off',
+    MCC_TOKEN: 'env-token-123',
+    MCC_IDENTITY: join(dir, 'id.json'),
+  };
   const fromEnv = resolveStartOptions(flags([]), env);
   assert.equal(fromEnv.port, 4200);
   assert.deepEqual(fromEnv.bootstrap, ['127.0.0.1:1', '127.0.0.1:2']);
-  assert.deepEqual(fromEnv.expose.map((e) => e.name), ['a', 'b']);
+  assert.deepEqual(
+    fromEnv.expose.map((e) => e.name),
+    ['a', 'b'],
+  );
   assert.deepEqual(fromEnv.forward, [{ name: 'web', host: '127.0.0.1', port: 9000 }], 'not in env: the file still applies');
   assert.equal(fromEnv.rest, null);
   assert.equal(fromEnv.token, 'env-token-123');
@@ -92,7 +129,11 @@ test('resolveStartOptions: command line > environment > config file > defaults',
 
   const fromFlags = resolveStartOptions(flags(['--port', '4300', '--expose', 'c=3', '--rest', '127.0.0.1:0', '--token', 'flag-token-1']), env);
   assert.equal(fromFlags.port, 4300);
-  assert.deepEqual(fromFlags.expose.map((e) => e.name), ['c'], 'a repeatable option on the command line replaces the others');
+  assert.deepEqual(
+    fromFlags.expose.map((e) => e.name),
+    ['c'],
+    'a repeatable option on the command line replaces the others',
+  );
   assert.deepEqual(fromFlags.rest, { host: '127.0.0.1', port: 0 });
   assert.equal(fromFlags.token, 'flag-token-1');
   assert.equal(resolveStartOptions(flags(['--no-rest']), { MCC_CONFIG_DIR: dir, MCC_REST: '127.0.0.1:1' }).rest, null);
@@ -131,9 +172,22 @@ test('daemon.json: written with mode 0600, read back, removed only by its own pi
   assert.equal(statSync(join(dir, 'daemon.json')).mode & 0o777, 0o600);
   assert.equal(statSync(dir).mode & 0o777, 0o700);
   assert.deepEqual(readDaemonFile(dir), { url: 'http://127.0.0.1:7700', token: 'tok-tok-tok', pid: 424242 });
-  assert.deepEqual(findDaemon({ json: false }, { MCC_CONFIG_DIR: dir }), { url: 'http://127.0.0.1:7700', token: 'tok-tok-tok', source: join(dir, 'daemon.json'), pid: 424242 });
-  assert.deepEqual(findDaemon({ json: false, rest: '127.0.0.1:7700' }, { MCC_CONFIG_DIR: dir }), { url: 'http://127.0.0.1:7700', token: 'tok-tok-tok', source: '--rest' }, 'same URL: the token of daemon.json');
-  assert.deepEqual(findDaemon({ json: false }, { MCC_CONFIG_DIR: dir, MCC_REST: 'http://127.0.0.1:9/', MCC_TOKEN: 'env-token' }), { url: 'http://127.0.0.1:9', token: 'env-token', source: 'MCC_REST' });
+  assert.deepEqual(findDaemon({ json: false }, { MCC_CONFIG_DIR: dir }), {
+    url: 'http://127.0.0.1:7700',
+    token: 'tok-tok-tok',
+    source: join(dir, 'daemon.json'),
+    pid: 424242,
+  });
+  assert.deepEqual(
+    findDaemon({ json: false, rest: '127.0.0.1:7700' }, { MCC_CONFIG_DIR: dir }),
+    { url: 'http://127.0.0.1:7700', token: 'tok-tok-tok', source: '--rest' },
+    'same URL: the token of daemon.json',
+  );
+  assert.deepEqual(findDaemon({ json: false }, { MCC_CONFIG_DIR: dir, MCC_REST: 'http://127.0.0.1:9/', MCC_TOKEN: 'env-token' }), {
+    url: 'http://127.0.0.1:9',
+    token: 'env-token',
+    source: 'MCC_REST',
+  });
   removeDaemonFile(dir, 1);
   assert.ok(existsSync(join(dir, 'daemon.json')), 'another pid leaves it');
   removeDaemonFile(dir, 424242);
@@ -145,5 +199,12 @@ test('help texts and tables', () => {
   assert.match(helpText('start'), /MCC_BOOTSTRAP/);
   assert.match(helpText('expose'), /--metadata JSON/);
   assert.match(helpText('peers'), /--json/);
-  assert.equal(table([['ID', 'ADDRESS'], ['abc', '1.2.3.4:5'], ['a', '-']]), 'ID   ADDRESS\nabc  1.2.3.4:5\na    -');
+  assert.equal(
+    table([
+      ['ID', 'ADDRESS'],
+      ['abc', '1.2.3.4:5'],
+      ['a', '-'],
+    ]),
+    'ID   ADDRESS\nabc  1.2.3.4:5\na    -',
+  );
 });

@@ -19,14 +19,21 @@ test('every client command against a running daemon: human and --json output, ex
 
   const dir = tempDir(t);
   const env = testEnv(dir);
-  const daemon = await startMcc(t, ['--host', '127.0.0.1', '--bootstrap', `127.0.0.1:${seed.address.port}`, '--rest', '127.0.0.1:0', '--token', TOKEN], { env });
+  const daemon = await startMcc(t, ['--host', '127.0.0.1', '--bootstrap', `127.0.0.1:${seed.address.port}`, '--rest', '127.0.0.1:0', '--token', TOKEN], {
+    env,
+  });
   const id = /node ([0-9a-f]{64})/.exec(daemon.output())?.[1];
   assert.ok(id && daemon.url, daemon.output());
   assert.equal(JSON.parse(readFileSync(join(dir, 'daemon.json'), 'utf8')).token, TOKEN);
 
   // Read-only commands, found through daemon.json (URL and token).
   const [status, statusJson, idRun, idJson, peers, peersJson] = await Promise.all([
-    runMcc(['status'], env), runMcc(['status', '--json'], env), runMcc(['id'], env), runMcc(['id', '--json'], env), runMcc(['peers'], env), runMcc(['peers', '--json'], env),
+    runMcc(['status'], env),
+    runMcc(['status', '--json'], env),
+    runMcc(['id'], env),
+    runMcc(['id', '--json'], env),
+    runMcc(['peers'], env),
+    runMcc(['peers', '--json'], env),
   ]);
   for (const run of [status, statusJson, idRun, idJson, peers, peersJson]) assert.equal(run.code, 0, run.stderr);
   assert.match(status.stdout, new RegExp(`^id +${id}$`, 'm'));
@@ -44,13 +51,20 @@ test('every client command against a running daemon: human and --json output, ex
   const expose = await runMcc(['expose', 'web', `127.0.0.1:${httpPort}`, '--metadata', '{"region":"eu"}', '--ttl', '60000'], env);
   assert.equal(expose.code, 0, expose.stderr);
   assert.match(expose.stdout, new RegExp(`^exposing web -> 127\\.0\\.0\\.1:${httpPort} \\(stored on \\d+ nodes?\\)\\n$`));
-  const [lookup, lookupJson, statusAfter] = await Promise.all([runMcc(['lookup', 'web'], env), runMcc(['lookup', 'web', '--json'], env), runMcc(['status'], env)]);
+  const [lookup, lookupJson, statusAfter] = await Promise.all([
+    runMcc(['lookup', 'web'], env),
+    runMcc(['lookup', 'web', '--json'], env),
+    runMcc(['status'], env),
+  ]);
   assert.equal(lookup.code, 0, lookup.stderr);
   assert.match(lookup.stdout, /^ID +ADDRESSES +RTT +METADATA$/m);
   assert.match(lookup.stdout, new RegExp(`^${id} +127\\.0\\.0\\.1:\\d+ +\\S+( ms)? +\\{"region":"eu"\\}$`, 'm'));
   const page = JSON.parse(lookupJson.stdout) as { name: string; providers: Array<{ id: string; metadata: unknown }>; nextCursor: null };
   assert.equal(page.name, 'web');
-  assert.deepEqual(page.providers.map((p) => [p.id, p.metadata]), [[id, { region: 'eu' }]]);
+  assert.deepEqual(
+    page.providers.map((p) => [p.id, p.metadata]),
+    [[id, { region: 'eu' }]],
+  );
   assert.match(statusAfter.stdout, new RegExp(`^services +web -> 127\\.0\\.0\\.1:${httpPort} \\(\\w+\\)$`, 'm'));
   const unexpose = await runMcc(['unexpose', 'web'], env);
   assert.equal(unexpose.code, 0, unexpose.stderr);
@@ -71,7 +85,10 @@ test('every client command against a running daemon: human and --json output, ex
   const port = await freePort();
   const forwardHuman = await runMcc(['forward', 'web', `127.0.0.1:${port}`], env);
   assert.equal(forwardHuman.stdout, `forwarding 127.0.0.1:${port} -> web\n`, forwardHuman.stderr);
-  const [unforward, unforwardJson] = await Promise.all([runMcc(['unforward', String(port)], env), runMcc(['unforward', String(forwardJson.port), '--json'], env)]);
+  const [unforward, unforwardJson] = await Promise.all([
+    runMcc(['unforward', String(port)], env),
+    runMcc(['unforward', String(forwardJson.port), '--json'], env),
+  ]);
   assert.equal(unforward.code, 0, unforward.stderr);
   assert.equal(unforward.stdout, `stopped the forward on port ${port}\n`);
   assert.deepEqual(JSON.parse(unforwardJson.stdout), { port: forwardJson.port, removed: true });
@@ -105,7 +122,9 @@ test('every client command against a running daemon: human and --json output, ex
   assert.match(noToken.stderr, /^mcc status: .*(pass --token or set MCC_TOKEN)/);
   const withEnv = await runMcc(['id'], { ...testEnv(join(dir, 'elsewhere')), MCC_REST: daemon.url!, MCC_TOKEN: TOKEN });
   assert.equal(withEnv.stdout, `${id}\n`, withEnv.stderr);
-  const helps = await Promise.all(['status', 'id', 'lookup', 'expose', 'unexpose', 'forward', 'unforward', 'peers', 'start'].map((command) => runMcc([command, '--help'], env)));
+  const helps = await Promise.all(
+    ['status', 'id', 'lookup', 'expose', 'unexpose', 'forward', 'unforward', 'peers', 'start'].map((command) => runMcc([command, '--help'], env)),
+  );
   for (const help of helps) {
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^mcc \w+ - /);
@@ -124,7 +143,10 @@ test('client commands without a daemon exit 1 and say how to start one', async (
     runMcc(['peers'], testEnv(dir, { MCC_REST: `127.0.0.1:${await freePort()}` })),
   ]);
   assert.equal(status.code, 1);
-  assert.equal(status.stderr, `mcc status: the daemon is not running (no ${join(dir, 'daemon.json')}); start it with "mcc start", or point --rest / MCC_REST at its REST API\n`);
+  assert.equal(
+    status.stderr,
+    `mcc status: the daemon is not running (no ${join(dir, 'daemon.json')}); start it with "mcc start", or point --rest / MCC_REST at its REST API\n`,
+  );
   assert.equal(status.stdout, '');
   assert.equal(lookup.code, 1);
   assert.match(lookup.stderr, /^mcc lookup: the daemon is not running/);

@@ -16,10 +16,13 @@ async function seedNode(t: { after: (fn: () => unknown) => void }): Promise<MccN
 async function httpServer(t: { after: (fn: () => unknown) => void }, body: string): Promise<number> {
   const server = createServer((_request, response) => response.end(body));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise((resolve) => {
-    server.closeAllConnections();
-    server.close(resolve);
-  }));
+  t.after(
+    () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(resolve);
+      }),
+  );
   return (server.address() as { port: number }).port;
 }
 
@@ -28,7 +31,9 @@ test('mcc start --expose on one daemon and --forward on another: a real HTTP pag
   const bootstrap = `127.0.0.1:${seed.address.port}`;
   const httpPort = await httpServer(t, 'hello through the mesh');
   // The forward starts first: its service has no provider yet, and it listens anyway.
-  const client = await startMcc(t, ['--host', '127.0.0.1', '--bootstrap', bootstrap, '--forward', 'web=0', '--rest', '127.0.0.1:0'], { env: testEnv(tempDir(t)) });
+  const client = await startMcc(t, ['--host', '127.0.0.1', '--bootstrap', bootstrap, '--forward', 'web=0', '--rest', '127.0.0.1:0'], {
+    env: testEnv(tempDir(t)),
+  });
   const forwardPort = Number(/forwarding 127\.0\.0\.1:(\d+) -> web/.exec(client.output())?.[1]);
   assert.ok(forwardPort > 0, client.output());
   const provider = await startMcc(t, ['--host', '127.0.0.1', '--bootstrap', bootstrap, '--expose', `web=127.0.0.1:${httpPort}`, '--no-rest'], {
@@ -40,7 +45,10 @@ test('mcc start --expose on one daemon and --forward on another: a real HTTP pag
   let page = '';
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
-    page = await fetch(`http://127.0.0.1:${forwardPort}/`, { signal: AbortSignal.timeout(5_000) }).then((response) => response.text(), () => '');
+    page = await fetch(`http://127.0.0.1:${forwardPort}/`, { signal: AbortSignal.timeout(5_000) }).then(
+      (response) => response.text(),
+      () => '',
+    );
     if (page) break;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
@@ -60,14 +68,25 @@ test('mcc start takes its settings from a config file and MCC_* variables (comma
   const dir = tempDir(t);
   const httpPort = await httpServer(t, 'x');
   const file = join(dir, 'mcc.json');
-  writeFileSync(file, JSON.stringify({ host: '127.0.0.1', bootstrap: [`127.0.0.1:${seed.address.port}`], expose: [`web=127.0.0.1:${httpPort}`, `api=${httpPort}`], forward: ['web=0'], rest: '127.0.0.1:1' }));
-  const daemon = await startMcc(t, ['--forward', 'other=0'], { env: testEnv(dir, { MCC_CONFIG: file, MCC_REST: '127.0.0.1:0', MCC_EXPOSE: `env=127.0.0.1:${httpPort}` }) });
+  writeFileSync(
+    file,
+    JSON.stringify({
+      host: '127.0.0.1',
+      bootstrap: [`127.0.0.1:${seed.address.port}`],
+      expose: [`web=127.0.0.1:${httpPort}`, `api=${httpPort}`],
+      forward: ['web=0'],
+      rest: '127.0.0.1:1',
+    }),
+  );
+  const daemon = await startMcc(t, ['--forward', 'other=0'], {
+    env: testEnv(dir, { MCC_CONFIG: file, MCC_REST: '127.0.0.1:0', MCC_EXPOSE: `env=127.0.0.1:${httpPort}` }),
+  });
   const output = daemon.output();
   assert.ok(daemon.url, output);
   assert.match(output, /listening on udp 127\.0\.0\.1:\d+/, 'host from the file');
-  assert.match(output, /exposing env -> /, 'MCC_EXPOSE replaces the file\'s expose');
+  assert.match(output, /exposing env -> /, "MCC_EXPOSE replaces the file's expose");
   assert.doesNotMatch(output, /exposing web/);
-  assert.match(output, /forwarding 127\.0\.0\.1:\d+ -> other/, '--forward replaces the file\'s forward');
+  assert.match(output, /forwarding 127\.0\.0\.1:\d+ -> other/, "--forward replaces the file's forward");
   assert.doesNotMatch(output, /-> web/);
   const info = (await (await fetch(`${daemon.url}/v1/node`)).json()) as { peers: number };
   assert.ok(info.peers >= 1, 'joined through the bootstrap node of the file');
@@ -123,7 +142,10 @@ test('after SIGKILL the stale daemon.json is detected: mcc status exits 1 saying
   assert.ok(existsSync(join(dir, 'daemon.json')), 'SIGKILL leaves it behind');
   const status = await runMcc(['status'], testEnv(dir));
   assert.equal(status.code, 1);
-  assert.match(status.stderr, /^mcc status: the daemon is not running: nothing answers at http:\/\/127\.0\.0\.1:\d+ \(.*daemon\.json is stale: pid \d+ is gone\); start it with "mcc start"\n$/);
+  assert.match(
+    status.stderr,
+    /^mcc status: the daemon is not running: nothing answers at http:\/\/127\.0\.0\.1:\d+ \(.*daemon\.json is stale: pid \d+ is gone\); start it with "mcc start"\n$/,
+  );
   // And a new daemon starts over the stale file.
   const next = await startMcc(t, ['--host', '127.0.0.1', '--rest', '127.0.0.1:0'], { env: testEnv(dir) });
   assert.ok(next.url, next.output());

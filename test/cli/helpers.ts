@@ -54,10 +54,12 @@ export async function startMcc(t: After, args: string[], options: { env: NodeJS.
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
   let done = false;
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => {
-    done = true;
-    resolve(code);
-  }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      done = true;
+      resolve(code);
+    }),
+  );
   const ready = options.ready ?? /rest on \S+/;
   const deadline = Date.now() + (options.timeoutMs ?? 20_000);
   while (!ready.test(output) && !done && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -84,8 +86,5 @@ export function runMcc(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
 /** Resolves with the exit code, or 'hung' after `ms`. */
 export function exitWithin(daemon: Daemon, ms: number): Promise<number | null | 'hung'> {
   let timer: NodeJS.Timeout;
-  return Promise.race([
-    daemon.exited.finally(() => clearTimeout(timer)),
-    new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), ms))),
-  ]);
+  return Promise.race([daemon.exited.finally(() => clearTimeout(timer)), new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), ms)))]);
 }

@@ -35,7 +35,9 @@ test('mcc start runs a node that answers pings and REST, prints its ID and addre
   const seed = await MccNode.create({ host: '127.0.0.1' });
   await seed.start();
   t.after(() => seed.stop());
-  const daemon = await startMcc(t, ['--host', '127.0.0.1', '--bootstrap', `127.0.0.1:${seed.address.port}`, '--rest', '127.0.0.1:0'], { env: testEnv(tempDir(t)) });
+  const daemon = await startMcc(t, ['--host', '127.0.0.1', '--bootstrap', `127.0.0.1:${seed.address.port}`, '--rest', '127.0.0.1:0'], {
+    env: testEnv(tempDir(t)),
+  });
   const id = /node ([0-9a-f]{64})/.exec(daemon.output())?.[1];
   const port = Number(/listening on udp 127\.0\.0\.1:(\d+)/.exec(daemon.output())?.[1]);
   assert.ok(id && port && daemon.url, daemon.output());

@@ -71,7 +71,10 @@ describe('crypto suites: sealInto / openInto', () => {
             tampered[index]! ^= 0x01;
             const untouched = new Uint8Array(size).fill(0x5a);
             assert.equal(openInto(key, nonce, tampered, aad, untouched, 0), false, `tampered byte ${index} of ${size}`);
-            assert.ok(untouched.every((b) => b === 0x5a), 'nothing written on failure');
+            assert.ok(
+              untouched.every((b) => b === 0x5a),
+              'nothing written on failure',
+            );
           }
           assert.equal(openInto(key, nonce, sealed, undefined, out, 3), false, 'aad is authenticated');
         }

@@ -3,13 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MccError } from '../../src/errors.js';
-import {
-  createCryptoSuite,
-  defaultCryptoSuite,
-  nobleCryptoSuite,
-  nodeCryptoSuite,
-  type CryptoSuite,
-} from '../../src/crypto/index.js';
+import { createCryptoSuite, defaultCryptoSuite, nobleCryptoSuite, nodeCryptoSuite, type CryptoSuite } from '../../src/crypto/index.js';
 import { SMALL_AEAD_BYTES } from '../../src/crypto/node-suite.js';
 import { privateKeyImportPath } from '../../src/crypto/node-keys.js';
 

@@ -136,7 +136,10 @@ describe('identity', () => {
     const results = await Promise.all(Array.from({ length: 8 }, () => loadOrCreateIdentity(path)));
     const onDisk = await loadIdentity(path);
     for (const result of results) assert.deepEqual(result, onDisk);
-    assert.deepEqual((await readdir(dir)).filter((name) => name.includes('race.json')), ['race.json']);
+    assert.deepEqual(
+      (await readdir(dir)).filter((name) => name.includes('race.json')),
+      ['race.json'],
+    );
   });
 
   it('resolveIdentity: path, key pair, undefined, and bad values', async () => {

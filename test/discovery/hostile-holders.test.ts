@@ -15,7 +15,7 @@ test('forged, expired, replayed-old, truncated and misplaced records are all rej
   const sim = new DiscoverySim({ latencyMs: 5, seed: 11, discovery: { quorum: 20, cacheMs: 0 } });
   try {
     const nodes = sim.build(12);
-    const [a, b, c, reader] = nodes as [typeof nodes[0], typeof nodes[0], typeof nodes[0], typeof nodes[0]];
+    const [a, b, c, reader] = nodes as [(typeof nodes)[0], (typeof nodes)[0], (typeof nodes)[0], (typeof nodes)[0]];
     const suite = sim.kad.suite;
     const key = serviceKey(suite, 'svc');
     const regA = await sim.until(a.discovery.register('svc', { metadata: { v: 1 } }));

@@ -53,7 +53,10 @@ test('a user function decides, restricted to known providers without duplicates'
   const stranger = provider(99);
   const order = pickProviders(five, (list) => [list[4]!, stranger, list[4]!, list[0]!], { service: 'x' });
   assert.deepEqual(names(order), [2, 3]);
-  assert.throws(() => checkStrategy('fastest'), (e: unknown) => e instanceof MccError && e.details?.argument === 'strategy');
+  assert.throws(
+    () => checkStrategy('fastest'),
+    (e: unknown) => e instanceof MccError && e.details?.argument === 'strategy',
+  );
   assert.equal(checkStrategy('round-robin'), 'round-robin');
 });
 
@@ -81,7 +84,10 @@ test('failover skips backed-off providers, tries the next, and gives up after ma
   down.clear();
   down.add(3).add(4).add(5).add(1).add(2);
   tried.length = 0;
-  await assert.rejects(failover.run(five, attempt, { strategy: 'round-robin', service: 's', maxAttempts: 2 }), (e: unknown) => e instanceof MccError && e.code === 'ERR_UNREACHABLE' && e.cause instanceof AggregateError && e.cause.errors.length === 2);
+  await assert.rejects(
+    failover.run(five, attempt, { strategy: 'round-robin', service: 's', maxAttempts: 2 }),
+    (e: unknown) => e instanceof MccError && e.code === 'ERR_UNREACHABLE' && e.cause instanceof AggregateError && e.cause.errors.length === 2,
+  );
   assert.equal(tried.length, 2);
   // Backed-off providers are still tried (last, soonest-recovering first) rather than refused.
   tried.length = 0;
@@ -102,7 +108,10 @@ test('failover staggers: a silent provider costs one stagger, the first answer w
   const aborted: number[] = [];
   const discarded: unknown[] = [];
   // Provider 1 never answers (until aborted); 2 answers after 30 ms; 3 after 5 ms but is started last.
-  const delays = new Map([[2, 30], [3, 5]]);
+  const delays = new Map([
+    [2, 30],
+    [3, 5],
+  ]);
   const attempt = (p: Provider, signal: AbortSignal): Promise<number> =>
     new Promise((resolve, reject) => {
       const id = p.nodeId[0]!;
@@ -120,10 +129,21 @@ test('failover staggers: a silent provider costs one stagger, the first answer w
           resolve(id);
         }, delay);
     });
-  const run = failover.run([1, 2, 3].map((n) => provider(n)), attempt, { strategy: (providers) => providers, service: 'stagger', staggerMs: () => 100, discard: (result) => discarded.push(result) });
+  const run = failover.run(
+    [1, 2, 3].map((n) => provider(n)),
+    attempt,
+    { strategy: (providers) => providers, service: 'stagger', staggerMs: () => 100, discard: (result) => discarded.push(result) },
+  );
   await clock.run(1_000);
   const { result } = await run;
-  assert.deepEqual(started, [[1, 0], [2, 100]], 'the second provider started one stagger after the first, the third never');
+  assert.deepEqual(
+    started,
+    [
+      [1, 0],
+      [2, 100],
+    ],
+    'the second provider started one stagger after the first, the third never',
+  );
   assert.equal(result, 2);
   assert.deepEqual(aborted, [1], 'the silent attempt was aborted once another answered');
   assert.deepEqual(discarded, []);

@@ -128,7 +128,13 @@ test('watch reports adds, updates and removals in order, and ends on abort', asy
   const added = [id(a), id(b)].sort();
   assert.deepEqual(
     events.map((e) => [e.type, e.provider.id]),
-    [['added', added[0]], ['added', added[1]], ['updated', id(a)], ['added', id(c)], ['removed', id(b)]],
+    [
+      ['added', added[0]],
+      ['added', added[1]],
+      ['updated', id(a)],
+      ['added', id(c)],
+      ['removed', id(b)],
+    ],
   );
   assert.deepEqual(events[2]!.provider.metadata, { v: 2 });
   await sim.stop();

@@ -93,7 +93,13 @@ export class DiscoverySim {
       selfInfo: () => ({ addresses: [sim.contact.address, { host: '192.168.1.10', port: 4000 }], relays: [] }),
       random: seededRandom(1000 + sim.index),
       // As the node does with its bootstrap list: rejoin through a few live nodes.
-      rejoin: () => sim.dht.bootstrap(this.live().filter((n) => n.sim !== sim).slice(0, 3).map((n) => n.sim.contact)),
+      rejoin: () =>
+        sim.dht.bootstrap(
+          this.live()
+            .filter((n) => n.sim !== sim)
+            .slice(0, 3)
+            .map((n) => n.sim.contact),
+        ),
       ...this.options.discovery,
     });
     const node = { sim, keyPair, discovery };

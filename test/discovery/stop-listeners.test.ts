@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import { MccNode } from '../../src/index.js';
 
-test('stop() releases the abort listeners register() put on the caller\'s signals (unregister and stop alike)', async () => {
+test("stop() releases the abort listeners register() put on the caller's signals (unregister and stop alike)", async () => {
   const node = await MccNode.create({ host: '127.0.0.1' });
   await node.start();
   const signal = new AbortController().signal;

@@ -13,10 +13,19 @@ type Behaviour = 'endless' | 'garbage' | 'wrong-values' | 'forged' | 'replay';
 
 /** A node that answers every query maliciously (it still sees traffic, so it stays in tables). */
 function hostile(sim: KadSimulation, node: SimNode, behaviour: Behaviour, stash: { old: SignedRecord[] }): KadHandlers {
-  const fake = (): Contact => ({ id: sim.randomBytes(32), address: { host: `12.${Math.floor(sim.random() * 255)}.${Math.floor(sim.random() * 255)}.1`, port: 1 + Math.floor(sim.random() * 60000) } });
+  const fake = (): Contact => ({
+    id: sim.randomBytes(32),
+    address: { host: `12.${Math.floor(sim.random() * 255)}.${Math.floor(sim.random() * 255)}.1`, port: 1 + Math.floor(sim.random() * 60000) },
+  });
   const contacts = (): Contact[] => {
     if (behaviour === 'endless') return Array.from({ length: 200 }, fake); // far more than allowed, all fresh
-    if (behaviour === 'garbage') return [null, 'x', { id: new Uint8Array(3), address: { host: 'h', port: 1 } }, { id: sim.randomBytes(32), address: { host: '', port: -1 } }] as unknown as Contact[];
+    if (behaviour === 'garbage')
+      return [
+        null,
+        'x',
+        { id: new Uint8Array(3), address: { host: 'h', port: 1 } },
+        { id: sim.randomBytes(32), address: { host: '', port: -1 } },
+      ] as unknown as Contact[];
     return node.dht.closestContacts(sim.randomBytes(32));
   };
   const records = (key: Uint8Array): SignedRecord[] => {
@@ -25,7 +34,10 @@ function hostile(sim: KadSimulation, node: SimNode, behaviour: Behaviour, stash:
     switch (behaviour) {
       case 'wrong-values':
         // A well-formed immutable record of another value, and another author's record under the key.
-        return [{ ...createImmutableRecord(sim.suite, text('wrong'), later), key }, signRecord(sim.suite, liar, { key, seq: 99, expiresAt: later, value: text('wrong') })];
+        return [
+          { ...createImmutableRecord(sim.suite, text('wrong'), later), key },
+          signRecord(sim.suite, liar, { key, seq: 99, expiresAt: later, value: text('wrong') }),
+        ];
       case 'forged': {
         const victim = stash.old.find((r) => Buffer.compare(r.key, key) === 0);
         return victim ? [{ ...victim, seq: victim.seq + 10, value: text('forged') }] : [];

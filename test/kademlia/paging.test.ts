@@ -51,7 +51,7 @@ describe('paged FIND_VALUE over the in-memory network', () => {
   it('a 1-node holder with 1,000 records and 5% loss still yields them all (lost pages are retried)', async () => {
     const sim = new KadSimulation({ seed: 4, answerBytes: ANSWER_BYTES, loss: 0.05 });
     await sim.grow(2);
-    const [holder, reader] = sim.nodes as [typeof sim.nodes[0], typeof sim.nodes[0]];
+    const [holder, reader] = sim.nodes as [(typeof sim.nodes)[0], (typeof sim.nodes)[0]];
     const key = sim.randomBytes(32);
     for (const record of manyRecords(sim, key, 1000)) holder.dht.store.put(key, record, holder.dht.idHex);
     let found: SignedRecord[] = [];

@@ -56,7 +56,12 @@ describe('mutable put seq across restarts', () => {
     const sim = new KadSimulation({ seed: 8 });
     await sim.grow(1);
     const node = sim.nodes[0]!;
-    const record = signRecord(sim.suite, generateIdentity(sim.suite), { key: sim.randomBytes(32), seq: 1, expiresAt: Math.floor(sim.wallClock() + 30 * HOUR), value: text('p') });
+    const record = signRecord(sim.suite, generateIdentity(sim.suite), {
+      key: sim.randomBytes(32),
+      seq: 1,
+      expiresAt: Math.floor(sim.wallClock() + 30 * HOUR),
+      value: text('p'),
+    });
     await assert.rejects(node.dht.putRecord(record), { code: 'ERR_INVALID_ARGUMENT' });
     sim.stop();
   });

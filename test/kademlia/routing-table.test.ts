@@ -78,12 +78,18 @@ describe('RoutingTable', () => {
         table.observe(c, positions.of(c.id));
       }
     }
-    assert.deepEqual([0, 1, 2].map((i) => table.bucketEntries(i).length), [12, 6, 3]);
+    assert.deepEqual(
+      [0, 1, 2].map((i) => table.bucketEntries(i).length),
+      [12, 6, 3],
+    );
     assert.equal(table.size, 21);
     // Closest-first answers still come out in XOR order across the wide bucket.
     const target = randomPositionInBucket(self, 0, suite.randomBytes(32));
     const all = [...table.entries()].sort((x, y) => compareDistance(x.position, y.position, target));
-    assert.deepEqual(table.closest(target, 5).map((e) => e.contact.id), all.slice(0, 5).map((e) => e.contact.id));
+    assert.deepEqual(
+      table.closest(target, 5).map((e) => e.contact.id),
+      all.slice(0, 5).map((e) => e.contact.id),
+    );
   });
 
   it('keeps separate buckets per distance, so near buckets fill independently of far ones (the split)', () => {
@@ -117,7 +123,10 @@ describe('RoutingTable', () => {
     assert.deepEqual(outcome.stale.contact.id, a!.id); // least recently seen
     // Alive: a stays (now most recent), c waits in the cache.
     table.pingResult(outcome.stale, true);
-    assert.deepEqual(table.bucketEntries(0).map((e) => e.contact.id), [b!.id, a!.id]);
+    assert.deepEqual(
+      table.bucketEntries(0).map((e) => e.contact.id),
+      [b!.id, a!.id],
+    );
     // Next newcomer: b is now the oldest; it fails its ping and d (freshest replacement) takes its place.
     clock.advance(60_000);
     const second = table.observe(d!, positions.of(d!.id));
@@ -125,8 +134,14 @@ describe('RoutingTable', () => {
     if (second.kind !== 'ping') return;
     assert.deepEqual(second.stale.contact.id, b!.id);
     table.pingResult(second.stale, false);
-    assert.deepEqual(table.bucketEntries(0).map((e) => e.contact.id), [a!.id, d!.id]);
-    assert.deepEqual(table.bucketReplacements(0).map((e) => e.contact.id), [c!.id]);
+    assert.deepEqual(
+      table.bucketEntries(0).map((e) => e.contact.id),
+      [a!.id, d!.id],
+    );
+    assert.deepEqual(
+      table.bucketReplacements(0).map((e) => e.contact.id),
+      [c!.id],
+    );
   });
 
   it('moves a re-seen contact to the most-recent end', () => {
@@ -135,18 +150,30 @@ describe('RoutingTable', () => {
     table.observe(a, positions.of(a.id));
     table.observe(b, positions.of(b.id));
     assert.equal(table.observe(a, positions.of(a.id)).kind, 'updated');
-    assert.deepEqual(table.bucketEntries(0).map((e) => e.contact.id), [b.id, a.id]);
+    assert.deepEqual(
+      table.bucketEntries(0).map((e) => e.contact.id),
+      [b.id, a.id],
+    );
   });
 
   it('admits at most 2 contacts per IPv4 /24 and IPv6 /48 per bucket; loopback and LAN are exempt', () => {
     const { table, self } = newTable();
     const v4 = ['203.0.113.5', '203.0.113.6', '203.0.113.7'].map((h) => contactInBucket(self, 0, h));
-    assert.deepEqual(v4.map((c) => table.observe(c, positions.of(c.id)).kind), ['added', 'added', 'rejected']);
+    assert.deepEqual(
+      v4.map((c) => table.observe(c, positions.of(c.id)).kind),
+      ['added', 'added', 'rejected'],
+    );
     const v6 = ['2001:db8:1::1', '2001:db8:1:ffff::2', '2001:db8:1:2::3'].map((h) => contactInBucket(self, 0, h));
-    assert.deepEqual(v6.map((c) => table.observe(c, positions.of(c.id)).kind), ['added', 'added', 'rejected']);
+    assert.deepEqual(
+      v6.map((c) => table.observe(c, positions.of(c.id)).kind),
+      ['added', 'added', 'rejected'],
+    );
     const other = contactInBucket(self, 0, '203.0.114.5');
     assert.equal(table.observe(other, positions.of(other.id)).kind, 'added');
-    const loopback = Array.from({ length: 5 }, (_, i) => contactInBucket(self, 0, '127.0.0.1')).map((c, i) => ({ ...c, address: { host: '127.0.0.1', port: 5000 + i } }));
+    const loopback = Array.from({ length: 5 }, (_, i) => contactInBucket(self, 0, '127.0.0.1')).map((c, i) => ({
+      ...c,
+      address: { host: '127.0.0.1', port: 5000 + i },
+    }));
     assert.ok(loopback.every((c) => table.observe(c, positions.of(c.id)).kind === 'added'));
     const lan = Array.from({ length: 3 }, (_, i) => contactInBucket(self, 1, `192.168.1.${i + 2}`));
     assert.ok(lan.every((c) => table.observe(c, positions.of(c.id)).kind === 'added'));
@@ -172,7 +199,10 @@ describe('RoutingTable', () => {
     for (let trial = 0; trial < 20; trial++) {
       const target = suite.randomBytes(32);
       const expected = [...inTable].sort((x, y) => compareDistance(x.position, y.position, target)).slice(0, 20);
-      assert.deepEqual(table.closest(target, 20).map((e) => e.contact.id), expected.map((e) => e.contact.id));
+      assert.deepEqual(
+        table.closest(target, 20).map((e) => e.contact.id),
+        expected.map((e) => e.contact.id),
+      );
     }
   });
 
@@ -194,7 +224,10 @@ describe('RoutingTable', () => {
         .sort((x, y) => compareDistance(x.position, y.position, target))
         .slice(0, 20)
         .map((e) => e.contact.id);
-      assert.deepEqual(table.closestContacts(target, 20, excluded).map((c) => c.id), expected);
+      assert.deepEqual(
+        table.closestContacts(target, 20, excluded).map((c) => c.id),
+        expected,
+      );
     }
     /** Half share 5 bytes (ties on the 32-bit sort key), half share 1 byte. */
     function i32(position: Uint8Array): number {
@@ -250,6 +283,9 @@ describe('closestEncoded', () => {
     const none = table.closestEncoded(target, 20, undefined, () => null);
     assert.deepEqual(none, []);
     // A different encoder invalidates the cache rather than returning the other's results.
-    assert.deepEqual(table.closestEncoded(target, 3, undefined, (id) => id.length), [32, 32, 32]);
+    assert.deepEqual(
+      table.closestEncoded(target, 3, undefined, (id) => id.length),
+      [32, 32, 32],
+    );
   });
 });

@@ -24,7 +24,9 @@ async function mesh(count: number, t: { after: (fn: () => unknown) => void }): P
 
 function records(key: Uint8Array, count: number, valueBytes: number): SignedRecord[] {
   const expiresAt = Date.now() + 600_000;
-  return Array.from({ length: count }, (_, i) => signRecord(nodeCryptoSuite, generateIdentity(nodeCryptoSuite), { key, seq: 1, expiresAt, value: new Uint8Array(valueBytes).fill(i & 255) }));
+  return Array.from({ length: count }, (_, i) =>
+    signRecord(nodeCryptoSuite, generateIdentity(nodeCryptoSuite), { key, seq: 1, expiresAt, value: new Uint8Array(valueBytes).fill(i & 255) }),
+  );
 }
 
 function watchWarnings(t: { after: (fn: () => unknown) => void }): string[] {
@@ -51,7 +53,10 @@ test('a 1,000-record set is read completely over real sessions, paged after the 
     const stats = node.stats();
     assert.equal(stats.droppedTotal - stats.dropped.unexpected, 0, JSON.stringify(stats.dropped));
   }
-  assert.deepEqual(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')), []);
+  assert.deepEqual(
+    warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')),
+    [],
+  );
 });
 
 test('records of the largest size that fits a datagram page too', { timeout: 30_000 }, async (t) => {
@@ -78,5 +83,8 @@ test('concurrent reads and puts on one caller signal add no listener warnings', 
   for (const found of results) assert.equal(found.length, 200);
   // Let any deferred warning print before checking.
   await new Promise((resolve) => setImmediate(resolve));
-  assert.deepEqual(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')), []);
+  assert.deepEqual(
+    warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')),
+    [],
+  );
 });

@@ -41,12 +41,22 @@ describe('small networks', () => {
     await sim.until(a!.dht.put(text('v1'), { keyPair: author, salt, seq: 1 }));
     const v2 = await sim.until(b!.dht.put(text('v2'), { keyPair: author, salt, seq: 2 }));
     // Every holder has seq 2: the put is refused as stale with a typed error rather than resolving.
-    await assert.rejects(sim.until(c!.dht.put(text('old'), { keyPair: author, salt, seq: 1 })), (e: any) => e.code === 'ERR_PEER' && e.details?.reason === 'stale');
+    await assert.rejects(
+      sim.until(c!.dht.put(text('old'), { keyPair: author, salt, seq: 1 })),
+      (e: any) => e.code === 'ERR_PEER' && e.details?.reason === 'stale',
+    );
     const got = await sim.until(c!.dht.get(v2.key));
     assert.equal(str(got?.value), 'v2');
     assert.equal(got?.record.seq, 2);
     const withdrawal = c!.dht.putRecord(
-      (await import('../../src/kademlia/record.js')).signRecord(sim.suite, author, { key: v2.key, seq: 3, expiresAt: v2.record.expiresAt, value: new Uint8Array(0), salt, withdrawn: true }),
+      (await import('../../src/kademlia/record.js')).signRecord(sim.suite, author, {
+        key: v2.key,
+        seq: 3,
+        expiresAt: v2.record.expiresAt,
+        value: new Uint8Array(0),
+        salt,
+        withdrawn: true,
+      }),
     );
     await sim.until(withdrawal);
     assert.equal(await sim.until(a!.dht.get(v2.key)), null);

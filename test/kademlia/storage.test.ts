@@ -62,7 +62,13 @@ describe('RecordStore', () => {
   const author = generateIdentity(suite);
   const key = suite.randomBytes(32);
   const rec = (seq: number, value = `v${seq}`, extra: { withdrawn?: boolean; expiresAt?: number; signer?: typeof author } = {}) =>
-    signRecord(suite, extra.signer ?? author, { key, seq, expiresAt: extra.expiresAt ?? NOW + HOUR, value: extra.withdrawn ? new Uint8Array(0) : text(value), ...(extra.withdrawn ? { withdrawn: true } : {}) });
+    signRecord(suite, extra.signer ?? author, {
+      key,
+      seq,
+      expiresAt: extra.expiresAt ?? NOW + HOUR,
+      value: extra.withdrawn ? new Uint8Array(0) : text(value),
+      ...(extra.withdrawn ? { withdrawn: true } : {}),
+    });
 
   it('replaces an author record with a newer seq and refuses an older one or a forgery', () => {
     const { store } = newStore();

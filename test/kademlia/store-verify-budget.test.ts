@@ -70,7 +70,7 @@ describe('RecordStore: cheap refusals before the signature check', () => {
 });
 
 describe('RecordStore: failed verifications per source network', () => {
-  it('identities behind one /24 share a budget of 4x one source\'s: fresh node IDs do not buy fresh bursts', () => {
+  it("identities behind one /24 share a budget of 4x one source's: fresh node IDs do not buy fresh bursts", () => {
     const { store, counter } = countingStore();
     // 10 identities (sources) from one network, 50 failures each would be 500 verifications.
     let refused = 0;

@@ -6,7 +6,8 @@ import { isVirtualAddress } from '../../src/nat/relay-packet.js';
 import type { MccNode } from '../../src/index.js';
 import { NodeWorld } from './node-world.js';
 
-const circuits = (node: MccNode): number => (node as unknown as { nat: { service: { relayClient: { circuitCount: number } } } }).nat.service.relayClient.circuitCount;
+const circuits = (node: MccNode): number =>
+  (node as unknown as { nat: { service: { relayClient: { circuitCount: number } } } }).nat.service.relayClient.circuitCount;
 
 test('closing a relayed tunnel releases its circuit at both ends at once', async () => {
   const world = new NodeWorld(31);

@@ -108,7 +108,7 @@ async function hostileProvider(answer: Answer, punches: number, holepunch: HoleP
   }
 }
 
-describe('a hostile provider cannot aim a client\'s probes at third parties, whatever it answers', () => {
+describe("a hostile provider cannot aim a client's probes at third parties, whatever it answers", () => {
   for (const answer of ['never', 'at once', 'random at a bystander'] as const) {
     test(`provider ${answer}: each bystander gets at most the per-address budget from one client`, async () => {
       // No refill: what a bystander gets is bounded by the burst alone.
@@ -136,7 +136,7 @@ describe('a hostile provider cannot aim a client\'s probes at third parties, wha
   });
 });
 
-describe('a hostile initiator cannot aim a responder\'s spray at a third party when the relay vouches', () => {
+describe("a hostile initiator cannot aim a responder's spray at a third party when the relay vouches", () => {
   test('the responder sprays only the host the relay observed the initiator at', async () => {
     const world = new SimWorld(9);
     try {
@@ -152,7 +152,13 @@ describe('a hostile initiator cannot aim a responder\'s spray at a third party w
       };
       // As for a circuit: the relay saw the initiator at its own address (here the "circuit" is the direct path).
       responder.nat.puncher.observe({ peer: hostile.id, address: hostile.address, peerObserved: hostile.address });
-      const offer = { punchId: new Uint8Array(8).fill(4), punchKey: new Uint8Array(32).fill(5), addresses: [toSocketAddress(bystander)], mapping: 3, reachable: false };
+      const offer = {
+        punchId: new Uint8Array(8).fill(4),
+        punchKey: new Uint8Array(32).fill(5),
+        addresses: [toSocketAddress(bystander)],
+        mapping: 3,
+        reachable: false,
+      };
       await world.settle(hostile.rpc.request(responder.peer, { holepunchOffer: offer }));
       await world.clock.run(10_000);
       assert.ok((toHost.get(bystander.host) ?? 0) <= 20 + 2 * 10, `${toHost.get(bystander.host)} probes to the bystander's host: main probes only`);
@@ -218,7 +224,7 @@ async function hostileProviderConnect(answer: HostileAnswer, holepunch: HolePunc
   }
 }
 
-describe('connect() to a hostile provider: its record and answers cannot aim the client\'s probes at third parties', () => {
+describe("connect() to a hostile provider: its record and answers cannot aim the client's probes at third parties", () => {
   for (const answer of ['never', 'at once', 'random at a bystander'] as const) {
     test(`provider answers ${answer}: over a connect and its punch retries, each bystander gets at most the per-address burst`, async () => {
       // No refill: whatever the retries, a bystander's bound is the burst alone.
@@ -275,7 +281,7 @@ describe('connect(): honest punches within the budgets', () => {
     assert.equal(client.nat.service.puncher.probesSuppressed, 0, 'nor by any attempt of the node');
   });
 
-  test('symmetric -> port-restricted (birthday + spray), the relay vouches for the client\'s host (NatService wires it): punched, the spray free', async () => {
+  test("symmetric -> port-restricted (birthday + spray), the relay vouches for the client's host (NatService wires it): punched, the spray free", async () => {
     const { path, clientPunch, observed, provider } = await connect('symmetric', 'port-restricted');
     assert.equal(path, 'punched');
     // Its punch usually runs over one of them; a spray may also hit the main socket's mapping towards the provider (1 in ~257).
@@ -285,7 +291,7 @@ describe('connect(): honest punches within the budgets', () => {
     assert.equal(provider.nat.service.puncher.guard.bulkProbes(seen, 2000, undefined), 2000, 'the spray at the vouched host cost no bulk budget');
   });
 
-  test('port-restricted -> symmetric (spray at an unvouched host): punched, charged to the host\'s bulk budget', async () => {
+  test("port-restricted -> symmetric (spray at an unvouched host): punched, charged to the host's bulk budget", async () => {
     const { path, client, provider } = await connect('port-restricted', 'symmetric');
     assert.equal(path, 'punched');
     const host = provider.stats().nat.publicAddress;

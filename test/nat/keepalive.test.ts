@@ -58,7 +58,12 @@ describe('keep-alives on the simulated network', () => {
     if (!learnAndKeepalive) client.nat.keepalive.stop();
     await world.clock.run(13 * 60_000); // reservation refreshes and re-checks last ran ~3 min ago
     const initiator = await world.addNode({ kind: 'none' });
-    const outcome = await world.settle(initiator.nat.relayClient.connect(relay.peer, client.id).then(() => 'connected', () => 'failed'));
+    const outcome = await world.settle(
+      initiator.nat.relayClient.connect(relay.peer, client.id).then(
+        () => 'connected',
+        () => 'failed',
+      ),
+    );
     return { world, client, outcome };
   }
 

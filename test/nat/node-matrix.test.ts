@@ -104,7 +104,10 @@ describe('MccNode connect() across the NAT matrix (simulated network)', () => {
             // The random side opened its extra sockets; the path usually runs over one of them (a
             // spray may also hit the main socket's mapping towards the other side, 1 in ~257).
             const randomSide = clientKind === 'symmetric' ? clientPunch : providerPunch;
-            assert.ok(randomSide && randomSide.probesSent >= 200, `the random side's birthday sockets each sent their probe (${randomSide?.probesSent} probes)`);
+            assert.ok(
+              randomSide && randomSide.probesSent >= 200,
+              `the random side's birthday sockets each sent their probe (${randomSide?.probesSent} probes)`,
+            );
           } else assert.equal(extraSocket, false, 'the main sockets carry the path');
         } finally {
           stream.destroy();

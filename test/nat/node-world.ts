@@ -119,7 +119,7 @@ export class NodeWorld {
     await this.drive(node.start());
     if (this.infrastructure.length > 0 && options.clientMode !== true) {
       const settled = (status: NatStatus): boolean =>
-        status.reachable === true || (status.reachable !== undefined || status.dht === 'client') && status.relays.length >= (kind === 'udp-blocked' ? 1 : 2);
+        status.reachable === true || ((status.reachable !== undefined || status.dht === 'client') && status.relays.length >= (kind === 'udp-blocked' ? 1 : 2));
       await this.until(() => settled(node.stats().nat), 120_000);
     }
     return node;
@@ -189,13 +189,13 @@ export class NodeWorld {
         if (this.network.tap === tap) this.network.tap = undefined;
       },
     };
-    const tap = this.network.tap = (event): void => {
+    const tap = (this.network.tap = (event): void => {
       if (event.kind !== 'send' || event.size !== PROBE_SIZE) return;
       count.total++;
       count.toHost.set(event.to.host, (count.toHost.get(event.to.host) ?? 0) + 1);
       const key = addressKey(event.to);
       count.toAddress.set(key, (count.toAddress.get(key) ?? 0) + 1);
-    };
+    });
     return count;
   }
 

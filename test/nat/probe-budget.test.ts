@@ -84,7 +84,15 @@ describe('ProbeBudget', () => {
 
   test('bad options throw ERR_INVALID_ARGUMENT', () => {
     const clock = new VirtualClock();
-    for (const options of [{ burst: 0 }, { burst: Number.NaN }, { perSecond: -1 }, { perSecond: Infinity }, { maxTargets: 0 }, { maxTargets: 1.5 }, { per: 'port' as 'host' }]) {
+    for (const options of [
+      { burst: 0 },
+      { burst: Number.NaN },
+      { perSecond: -1 },
+      { perSecond: Infinity },
+      { maxTargets: 0 },
+      { maxTargets: 1.5 },
+      { per: 'port' as 'host' },
+    ]) {
       assert.throws(() => new ProbeBudget(clock, options), { code: 'ERR_INVALID_ARGUMENT' }, JSON.stringify(options));
     }
   });

@@ -57,7 +57,12 @@ describe('relay client circuit limits', () => {
       assert.equal(okCount(rest), 16, 'half the table (32) for relays we hold no reservation with, in all');
       assert.ok(rest.every((o) => o === 'ok' || o === 'ERR_LIMIT'));
       await assert.rejects(
-        world.settle(hostile[3]!.rpc.request({ id: client.id, address: client.address }, { relayIncoming: { circuitId: randomBytes(8), initiator: randomBytes(32), early: [] } })),
+        world.settle(
+          hostile[3]!.rpc.request(
+            { id: client.id, address: client.address },
+            { relayIncoming: { circuitId: randomBytes(8), initiator: randomBytes(32), early: [] } },
+          ),
+        ),
         (error: MccError) => error.code === 'ERR_LIMIT' && /without reservation/.test(error.message),
       );
       assert.equal(client.transport.circuitCount, 33);
@@ -118,15 +123,26 @@ describe('relay client circuit limits', () => {
       }
       assert.equal(await announce(world, hostile[2]!, client, randomBytes(8), randomBytes(32)), 'ERR_LIMIT', 'unreserved share full');
       // The last two places are ours: two circuits being set up (never launched).
-      const opening = [client.nat.relayClient.open(initiator.id, [{ relay: relay!.peer }]), client.nat.relayClient.open(initiator.id, [{ relay: relay!.peer }])];
+      const opening = [
+        client.nat.relayClient.open(initiator.id, [{ relay: relay!.peer }]),
+        client.nat.relayClient.open(initiator.id, [{ relay: relay!.peer }]),
+      ];
       assert.equal(client.transport.circuitCount, 8);
       await assert.rejects(
-        world.settle(hostile[2]!.rpc.request({ id: client.id, address: client.address }, { relayIncoming: { circuitId: randomBytes(8), initiator: randomBytes(32), early: [] } })),
+        world.settle(
+          hostile[2]!.rpc.request(
+            { id: client.id, address: client.address },
+            { relayIncoming: { circuitId: randomBytes(8), initiator: randomBytes(32), early: [] } },
+          ),
+        ),
         (error: MccError) => error.code === 'ERR_LIMIT',
         'all young: refused',
       );
       // Our own opens are refused too rather than evict a circuit in use.
-      assert.throws(() => client.nat.relayClient.open(initiator.id, [{ relay: relay!.peer }]), (error: MccError) => error.code === 'ERR_LIMIT' && /in use/.test(error.message));
+      assert.throws(
+        () => client.nat.relayClient.open(initiator.id, [{ relay: relay!.peer }]),
+        (error: MccError) => error.code === 'ERR_LIMIT' && /in use/.test(error.message),
+      );
       await world.clock.run(SETUP_GRACE_MS);
       assert.ok(await reaches(world, initiator, client, live.address));
       const fresh = randomBytes(8);
@@ -161,14 +177,18 @@ describe('relay client circuit limits', () => {
       // 6 incoming circuits (the incoming share; 2 per relay) and 2 of ours, each carrying traffic both ways.
       const circuits: Array<{ from: SimNode; to: SimNode; address: { host: string; port: number } }> = [];
       for (const [index, node] of initiators.entries()) {
-        for (let i = 0; i < 2; i++) circuits.push({ from: node, to: client, ...(await world.settle(node.nat.relayClient.connect(relays[index]!.peer, client.id))) });
+        for (let i = 0; i < 2; i++)
+          circuits.push({ from: node, to: client, ...(await world.settle(node.nat.relayClient.connect(relays[index]!.peer, client.id))) });
       }
       for (let i = 0; i < 2; i++) circuits.push({ from: client, to: target, ...(await world.settle(client.nat.relayClient.connect(relay.peer, target.id))) });
       assert.equal(client.transport.circuitCount, 8);
       await world.clock.run(SETUP_GRACE_MS);
       for (const { from, to, address } of circuits) assert.ok(await reaches(world, from, to, address));
       // Traffic keeps a circuit in use: with all 8 busy, a new one is refused.
-      assert.throws(() => client.nat.relayClient.open(target.id, [{ relay: relay.peer }]), (error: MccError) => error.code === 'ERR_LIMIT');
+      assert.throws(
+        () => client.nat.relayClient.open(target.id, [{ relay: relay.peer }]),
+        (error: MccError) => error.code === 'ERR_LIMIT',
+      );
       // More traffic that no reading has seen yet: it must count from when it went, not from when it is read.
       for (const { from, to, address } of circuits) assert.ok(await reaches(world, from, to, address));
       // An hour without traffic (nobody asked for a circuit meanwhile); the reservations are renewed.
@@ -218,12 +238,23 @@ describe('circuit table', () => {
     const clock = new VirtualClock();
     const counts = new Map<string, { received: number; sent: number }>();
     const evicted: string[] = [];
-    const circuits = new CircuitTable(clock, (id) => counts.get(id), maxCircuits, (id) => evicted.push(id));
+    const circuits = new CircuitTable(
+      clock,
+      (id) => counts.get(id),
+      maxCircuits,
+      (id) => evicted.push(id),
+    );
     return { clock, counts, evicted, circuits };
   }
-  const from = (relayHex: string, initiatorHex: string, unreserved: boolean) => ({ initiator: new Uint8Array(32), initiatorHex, relay: new Uint8Array(32), relayHex, unreserved });
+  const from = (relayHex: string, initiatorHex: string, unreserved: boolean) => ({
+    initiator: new Uint8Array(32),
+    initiatorHex,
+    relay: new Uint8Array(32),
+    relayHex,
+    unreserved,
+  });
 
-  test('the reviewer\'s demo (b): traffic at 20 s, an hour of silence, then a new circuit makes room (and no reading makes old traffic new)', () => {
+  test("the reviewer's demo (b): traffic at 20 s, an hour of silence, then a new circuit makes room (and no reading makes old traffic new)", () => {
     const { clock, counts, evicted, circuits } = table(64);
     for (let i = 0; i < 64; i++) {
       counts.set(`c${i}`, { received: 0, sent: 0 });
@@ -264,7 +295,10 @@ describe('circuit table', () => {
         circuits.add(`c${n++}`, end);
       }
     }
-    assert.throws(() => circuits.makeRoom(from('r4', 'x', false)), (error: MccError) => error.code === 'ERR_LIMIT' && /incoming/.test(error.message));
+    assert.throws(
+      () => circuits.makeRoom(from('r4', 'x', false)),
+      (error: MccError) => error.code === 'ERR_LIMIT' && /incoming/.test(error.message),
+    );
     for (let i = 0; i < 16; i++) {
       circuits.makeRoom();
       circuits.add(`ours${i}`, undefined, true);
@@ -282,7 +316,7 @@ describe('relay server: set-ups to unreserved targets do not amplify', () => {
     return padding ? { relayConnect, padding } : { relayConnect };
   }
 
-  test('the reviewer\'s reflection (small RelayConnects naming a victim) is refused; padded ones get no more bytes to the victim than were sent', async () => {
+  test("the reviewer's reflection (small RelayConnects naming a victim) is refused; padded ones get no more bytes to the victim than were sent", async () => {
     const world = new SimWorld(41);
     try {
       const [relay] = await world.addInfrastructure(1);
@@ -291,7 +325,13 @@ describe('relay server: set-ups to unreserved targets do not amplify', () => {
       await world.settle(attacker.rpc.request(relay!.peer, { ping: {} })); // validated, holds a token
       const sentBefore = attacker.stats.bytesOut;
       const all: Promise<unknown>[] = [];
-      for (let i = 0; i < 4; i++) all.push(attacker.rpc.request(relay!.peer, connectTo(victim, false), { timeoutMs: 500, retries: 0 }).then(() => 'ok', (error: MccError) => error.code));
+      for (let i = 0; i < 4; i++)
+        all.push(
+          attacker.rpc.request(relay!.peer, connectTo(victim, false), { timeoutMs: 500, retries: 0 }).then(
+            () => 'ok',
+            (error: MccError) => error.code,
+          ),
+        );
       assert.deepEqual(await world.settle(Promise.all(all)), ['ERR_LIMIT', 'ERR_LIMIT', 'ERR_LIMIT', 'ERR_LIMIT']);
       await world.clock.run(5000);
       assert.equal(victim.stats.bytesIn, 0);
@@ -334,7 +374,14 @@ describe('relay server: set-ups to unreserved targets do not amplify', () => {
       const initiators = await Promise.all(Array.from({ length: 22 }, () => world.addNode({ kind: 'none' })));
       for (const node of initiators) await world.settle(node.rpc.request(relay!.peer, { ping: {} }));
       const outcomes = await world.settle(
-        Promise.all(initiators.map((node) => node.rpc.request(relay!.peer, connectTo(victim, true), { timeoutMs: 4000, retries: 0 }).then(() => 'ok', (error: MccError) => `${error.code} ${error.message}`))),
+        Promise.all(
+          initiators.map((node) =>
+            node.rpc.request(relay!.peer, connectTo(victim, true), { timeoutMs: 4000, retries: 0 }).then(
+              () => 'ok',
+              (error: MccError) => `${error.code} ${error.message}`,
+            ),
+          ),
+        ),
       );
       const limited = outcomes.filter((o) => o.includes('too many unreserved'));
       assert.ok(limited.length >= 1, 'the global bucket (burst 20) ran out');

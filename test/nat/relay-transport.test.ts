@@ -88,7 +88,10 @@ describe('RelayTransport on UDP', () => {
       relaySocket.send(endAddress, relayed('00000001aaaaaaaa', datagram(PACKET_TUNNEL, 1191, 7)));
       relaySocket.send(endAddress, relayed('0123456789abcdef', datagram(PACKET_TUNNEL, 20, 8)));
       await upwards.next(3);
-      assert.deepEqual(upwards.seen.map((r) => r.from.host), [b.host, a.host, c.host]);
+      assert.deepEqual(
+        upwards.seen.map((r) => r.from.host),
+        [b.host, a.host, c.host],
+      );
       assert.deepEqual(upwards.seen[0]!.data, datagram(PACKET_TUNNEL, 100, 6));
       assert.deepEqual(upwards.seen[1]!.data, datagram(PACKET_TUNNEL, 1191, 7));
       assert.equal(end.counters.relayedIn, 3);

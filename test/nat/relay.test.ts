@@ -86,11 +86,14 @@ describe('relay', () => {
     }
   });
 
-  test('reservations are refreshed before they expire; a reachable target without reservation is reached via the initiator\'s relay', async () => {
+  test("reservations are refreshed before they expire; a reachable target without reservation is reached via the initiator's relay", async () => {
     const world = new SimWorld(23);
     try {
       const relay = await world.addNode({ kind: 'none', nat: { relay: { reservationLifetimeMs: 20_000 } } });
-      const client = await world.addNode({ kind: 'port-restricted', nat: { relayClient: { minRelays: 1 }, relayCandidates: () => [relay.peer], keepalive: { learn: false } } });
+      const client = await world.addNode({
+        kind: 'port-restricted',
+        nat: { relayClient: { minRelays: 1 }, relayCandidates: () => [relay.peer], keepalive: { learn: false } },
+      });
       client.nat.relayClient.setCandidates([relay.peer]);
       client.nat.relayClient.setWanted(true);
       await world.clock.run(120_000);
@@ -149,7 +152,11 @@ describe('relay', () => {
       const ping = initiator.rpc.request({ id: client.id, address: opening.address }, { ping: {} }, { timeoutMs: 500 });
       await world.settle(opening.launch());
       await assert.rejects(world.settle(ping));
-      assert.deepEqual({ relayedIn: counters.relayedIn, droppedInbound: counters.droppedInbound }, before, 'the early datagram was neither delivered nor dropped later');
+      assert.deepEqual(
+        { relayedIn: counters.relayedIn, droppedInbound: counters.droppedInbound },
+        before,
+        'the early datagram was neither delivered nor dropped later',
+      );
     } finally {
       await world.close();
     }
@@ -181,9 +188,15 @@ describe('relay', () => {
       assert.equal(relay.nat.relayServer.stats.forwardedPackets, 0);
       await assert.rejects(world.settle(other.rpc.request(relay.peer, { relayConnect })), (error: MccError) => error.code === 'ERR_LIMIT');
       const tooMuch = { target: client.id, circuitId: new Uint8Array(8).fill(1), early: Array.from({ length: 5 }, () => new Uint8Array(10).fill(0x11)) };
-      await assert.rejects(world.settle(initiator.rpc.request(relay.peer, { relayConnect: tooMuch })), (error: MccError) => error.code === 'ERR_PEER' && error.details?.remoteCode === 2);
+      await assert.rejects(
+        world.settle(initiator.rpc.request(relay.peer, { relayConnect: tooMuch })),
+        (error: MccError) => error.code === 'ERR_PEER' && error.details?.remoteCode === 2,
+      );
       const tooLarge = { target: client.id, circuitId: new Uint8Array(8).fill(2), early: [new Uint8Array(901).fill(0x11)] };
-      await assert.rejects(world.settle(initiator.rpc.request(relay.peer, { relayConnect: tooLarge })), (error: MccError) => error.code === 'ERR_PEER' && error.details?.remoteCode === 2);
+      await assert.rejects(
+        world.settle(initiator.rpc.request(relay.peer, { relayConnect: tooLarge })),
+        (error: MccError) => error.code === 'ERR_PEER' && error.details?.remoteCode === 2,
+      );
     } finally {
       await world.close();
     }

@@ -118,7 +118,9 @@ async function labRun(t: { diagnostic: (message: string) => void }, a: LabMode, 
       const path = checkReport(client.client);
       const status = provider.provider.status;
       const relays = status.relays.map((relay) => `${relay.address.host}:${relay.address.port}`).join(' ');
-      t.diagnostic(`provider ${providerMode} (${status.mapping}, reachable ${status.reachable}, relays ${relays || 'none'}, verdict ${provider.provider.ms.verdict} ms: ${phasesText(provider.provider.ms.phases)}) <- client ${clientMode}: ${path}, first byte ${client.client.first.ms} ms (verdict ${client.client.ms.verdict} ms: ${phasesText(client.client.ms.phases)}; lookup ${client.client.ms.lookup} ms, upgrade wait ${client.client.ms.upgradeWait} ms)`);
+      t.diagnostic(
+        `provider ${providerMode} (${status.mapping}, reachable ${status.reachable}, relays ${relays || 'none'}, verdict ${provider.provider.ms.verdict} ms: ${phasesText(provider.provider.ms.phases)}) <- client ${clientMode}: ${path}, first byte ${client.client.first.ms} ms (verdict ${client.client.ms.verdict} ms: ${phasesText(client.client.ms.phases)}; lookup ${client.client.ms.lookup} ms, upgrade wait ${client.client.ms.upgradeWait} ms)`,
+      );
       return path;
     });
     await new Promise((resolve) => setTimeout(resolve, 600)); // the seeds' next stats line covers the whole transfer

@@ -52,10 +52,21 @@ export class LabProcess {
   private readonly waiters: Array<() => void> = [];
   readonly exited: Promise<number | null>;
 
-  constructor(readonly host: LabHost, readonly child: ChildProcess, logFile?: string) {
+  constructor(
+    readonly host: LabHost,
+    readonly child: ChildProcess,
+    logFile?: string,
+  ) {
     let buffer = '';
     const log = (stream: string, chunk: string): void => {
-      if (logFile) appendFileSync(logFile, chunk.split('\n').map((line, i, all) => (i === all.length - 1 && line === '' ? '' : `${Date.now()} ${stream} ${line}\n`)).join(''));
+      if (logFile)
+        appendFileSync(
+          logFile,
+          chunk
+            .split('\n')
+            .map((line, i, all) => (i === all.length - 1 && line === '' ? '' : `${Date.now()} ${stream} ${line}\n`))
+            .join(''),
+        );
     };
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (chunk: string) => {
@@ -72,10 +83,12 @@ export class LabProcess {
       log('err', chunk);
       this.stderr = (this.stderr + chunk).slice(-4000);
     });
-    this.exited = new Promise((resolvePromise) => child.on('exit', (code) => {
-      for (const wake of this.waiters.splice(0)) wake();
-      resolvePromise(code);
-    }));
+    this.exited = new Promise((resolvePromise) =>
+      child.on('exit', (code) => {
+        for (const wake of this.waiters.splice(0)) wake();
+        resolvePromise(code);
+      }),
+    );
   }
 
   /** The first JSON line with field `key`, waiting up to `timeoutMs`. */

@@ -38,7 +38,9 @@ const BIG = 256 * 1024;
 const emitSocketEvent = Socket.prototype.emit;
 Socket.prototype.emit = function (this: Socket, event: string | symbol, ...args: unknown[]): boolean {
   if (event === 'error') {
-    console.error(`[${Date.now()}] socket error ${(args[0] as Error)?.message}: ${this.localAddress}:${this.localPort} -> ${this.remoteAddress}:${this.remotePort}, ${this.listenerCount('error')} error listener(s)`);
+    console.error(
+      `[${Date.now()}] socket error ${(args[0] as Error)?.message}: ${this.localAddress}:${this.localPort} -> ${this.remoteAddress}:${this.remotePort}, ${this.listenerCount('error')} error listener(s)`,
+    );
   }
   return Reflect.apply(emitSocketEvent, this, [event, ...args]) as boolean;
 } as typeof Socket.prototype.emit;

@@ -19,8 +19,14 @@ test('real NAT: cone maps consistently, symmetric randomly (two public observers
     const hostB = lab.node('hostB', 'test/natlab/observe-node.ts', ['observe', '4200', ...observers]);
     type Report = { observations: Array<{ observed: { host: string; port: number } | null }>; state: { mapping: string; publicAddress?: { host: string } } };
     const [a, b] = await Promise.all([hostA.message<Report>('observations'), hostB.message<Report>('observations')]);
-    assert.ok(a.observations.every((o) => o.observed?.host === LAB.natA), `hostA seen at router A: ${JSON.stringify(a.observations)}`);
-    assert.ok(b.observations.every((o) => o.observed?.host === LAB.natB), `hostB seen at router B: ${JSON.stringify(b.observations)}`);
+    assert.ok(
+      a.observations.every((o) => o.observed?.host === LAB.natA),
+      `hostA seen at router A: ${JSON.stringify(a.observations)}`,
+    );
+    assert.ok(
+      b.observations.every((o) => o.observed?.host === LAB.natB),
+      `hostB seen at router B: ${JSON.stringify(b.observations)}`,
+    );
     assert.equal(a.state.mapping, 'consistent');
     assert.equal(b.state.mapping, 'random');
   });

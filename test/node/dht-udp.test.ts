@@ -9,9 +9,7 @@ async function network(count: number, t: { after: (fn: () => unknown) => void })
   t.after(() => Promise.all(nodes.map((node) => node.stop())));
   // Join a few at a time, each through the first node, as a real deployment would.
   for (let i = 1; i < count; i += 10) {
-    const batch = await Promise.all(
-      Array.from({ length: Math.min(10, count - i) }, () => MccNode.create({ host: '127.0.0.1', bootstrap: [first.address] })),
-    );
+    const batch = await Promise.all(Array.from({ length: Math.min(10, count - i) }, () => MccNode.create({ host: '127.0.0.1', bootstrap: [first.address] })));
     nodes.push(...batch);
     await Promise.all(batch.map((node) => node.start()));
   }
@@ -81,7 +79,10 @@ test('DHT value size limits: 1000-byte immutable values and the largest signed o
   const mutableKey = (await nodes[1]!.dht.put(new Uint8Array(largest).fill(4), { keyPair: author, salt, seq: 2 })).key;
   assert.equal((await nodes[0]!.dht.get(mutableKey))!.value.length, largest);
   await assert.rejects(nodes[0]!.dht.put(new Uint8Array(1001)), { code: 'ERR_INVALID_ARGUMENT' });
-  assert.equal(nodes.reduce((sum, node) => sum + node.stats().rpc.failedReplies, 0), 0);
+  assert.equal(
+    nodes.reduce((sum, node) => sum + node.stats().rpc.failedReplies, 0),
+    0,
+  );
 });
 
 test('a node restarted with its routing-table file rejoins without any bootstrap node', async (t) => {

@@ -51,7 +51,10 @@ test('discovery over real UDP with three nodes, through the public API only', as
 
   // The withdrawal is seen at once, not at expiry.
   const after = await c.lookup('web', { fresh: true });
-  assert.deepEqual(after.map((p) => p.id), [b.idHex]);
+  assert.deepEqual(
+    after.map((p) => p.id),
+    [b.idHex],
+  );
   assert.equal(await b.unregister('web'), true);
   assert.equal(await b.unregister('web'), false);
   assert.deepEqual(await a.lookup('web', { fresh: true }), []);

@@ -54,7 +54,9 @@ test('connect() keeps trying while providers live: provider processes killed wit
   // Kill some without any withdrawal: their records stay in the DHT until they expire.
   const killed = providers.slice(0, KILLED);
   for (const { child } of killed) child.kill('SIGKILL');
-  await Promise.all(killed.map(({ child }) => new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.once('exit', resolve)))));
+  await Promise.all(
+    killed.map(({ child }) => new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.once('exit', resolve)))),
+  );
   const dead = new Set(killed.map(({ id }) => id));
 
   const durations: number[] = [];
@@ -71,7 +73,9 @@ test('connect() keeps trying while providers live: provider processes killed wit
     durations.push(performance.now() - started);
   }
   durations.sort((a, b) => a - b);
-  console.log(`60 connects with ${KILLED}/${PROVIDERS} providers dead: median ${durations[30]!.toFixed(1)} ms, max ${durations[59]!.toFixed(1)} ms, ${failures.length} failed`);
+  console.log(
+    `60 connects with ${KILLED}/${PROVIDERS} providers dead: median ${durations[30]!.toFixed(1)} ms, max ${durations[59]!.toFixed(1)} ms, ${failures.length} failed`,
+  );
   assert.deepEqual(failures, [], 'no connect failed while live providers remained');
   assert.equal((await client.lookup('svc')).filter((provider) => dead.has(provider.id)).length, KILLED, 'the dead providers were still listed all along');
 });

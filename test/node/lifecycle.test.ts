@@ -30,7 +30,10 @@ test('three nodes on loopback bootstrap, ping each other and learn their observe
 
 test('start/stop lifecycle errors are typed', async () => {
   const node = await MccNode.create({ host: '127.0.0.1' });
-  assert.throws(() => node.address, (error: unknown) => error instanceof MccError && error.code === 'ERR_NOT_STARTED');
+  assert.throws(
+    () => node.address,
+    (error: unknown) => error instanceof MccError && error.code === 'ERR_NOT_STARTED',
+  );
   await assert.rejects(node.ping('127.0.0.1:9'), { code: 'ERR_NOT_STARTED' });
   await node.start();
   await assert.rejects(node.start(), { code: 'ERR_ALREADY_STARTED' });
@@ -41,8 +44,14 @@ test('start/stop lifecycle errors are typed', async () => {
 
 test('bad arguments reject with ERR_INVALID_ARGUMENT naming the argument', async () => {
   await assert.rejects(MccNode.create({ port: 70000 }), (error: MccError) => error.code === 'ERR_INVALID_ARGUMENT' && error.message.includes('"port"'));
-  await assert.rejects(MccNode.create({ bootstrap: ['nonsense'] }), (error: MccError) => error.code === 'ERR_INVALID_ARGUMENT' && error.message.includes('bootstrap[0]'));
-  await assert.rejects(MccNode.create({ bootstrap: ['mesh.example:4100'] }), (error: MccError) => error.code === 'ERR_INVALID_ARGUMENT' && error.message.includes('bootstrap[0]'));
+  await assert.rejects(
+    MccNode.create({ bootstrap: ['nonsense'] }),
+    (error: MccError) => error.code === 'ERR_INVALID_ARGUMENT' && error.message.includes('bootstrap[0]'),
+  );
+  await assert.rejects(
+    MccNode.create({ bootstrap: ['mesh.example:4100'] }),
+    (error: MccError) => error.code === 'ERR_INVALID_ARGUMENT' && error.message.includes('bootstrap[0]'),
+  );
   await assert.rejects(MccNode.create({ identity: { publicKey: new Uint8Array(3), secretKey: new Uint8Array(32) } }), { code: 'ERR_INVALID_ARGUMENT' });
   const node = await MccNode.create({ host: '127.0.0.1' });
   await node.start();
@@ -50,7 +59,10 @@ test('bad arguments reject with ERR_INVALID_ARGUMENT naming the argument', async
     await assert.rejects(node.ping('no-port'), (error: MccError) => error.code === 'ERR_INVALID_ARGUMENT' && error.message.includes('"target"'));
     await assert.rejects(node.ping({ host: '127.0.0.1', port: -1 }), { code: 'ERR_INVALID_ARGUMENT' });
     // Hostnames are not resolved by the UDP transport: refused at once, not a timeout later.
-    await assert.rejects(node.ping('example.invalid:4000'), (error: MccError) => error.code === 'ERR_INVALID_ARGUMENT' && /not an IP address/.test(error.message));
+    await assert.rejects(
+      node.ping('example.invalid:4000'),
+      (error: MccError) => error.code === 'ERR_INVALID_ARGUMENT' && /not an IP address/.test(error.message),
+    );
     const viaLocalhost = await MccNode.create({ bootstrap: ['localhost:4100'] }); // the one name accepted (never started)
     await viaLocalhost.stop();
   } finally {

@@ -27,7 +27,10 @@ test('no secret key appears in inspect, console or JSON output of a node or a ke
   ];
   for (const output of outputs) {
     assert.ok(!output.includes(secret), `secret key leaked in: ${output.slice(0, 200)}`);
-    assert.ok(!output.includes(String(identity.secretKey[0]) + ', ' + String(identity.secretKey[1]) + ', ' + String(identity.secretKey[2])), 'no secret bytes as a list');
+    assert.ok(
+      !output.includes(String(identity.secretKey[0]) + ', ' + String(identity.secretKey[1]) + ', ' + String(identity.secretKey[2])),
+      'no secret bytes as a list',
+    );
   }
   assert.match(inspect(node), new RegExp(`^MccNode \\{ id: '${node.idHex}', state: 'started', address: '127\\.0\\.0\\.1:\\d+' \\}$`));
   assert.deepEqual(JSON.parse(JSON.stringify(node)), { id: node.idHex, state: 'started', address: `127.0.0.1:${node.address.port}` });

@@ -13,7 +13,10 @@ test('register(): the service accepts streams before its record is published, an
   });
   const publishing = provider.register('early', { handler: (stream) => stream.end('early answer') });
   // Still synchronous: nothing is published yet, but the service table already knows where streams go.
-  assert.deepEqual(provider.registrations().map((service) => service.state), ['publishing']);
+  assert.deepEqual(
+    provider.registrations().map((service) => service.state),
+    ['publishing'],
+  );
   assert.ok(provider.services.has('early'), 'the service is in the table before the first publish');
   await publishing;
   const stream = await seed.connect('early');

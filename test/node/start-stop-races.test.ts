@@ -89,7 +89,7 @@ test('ping(address) after the node there restarted with a new identity asks agai
   assert.equal((await a.ping({ host: '127.0.0.1', port })).id, b2.idHex, 'and is remembered');
 });
 
-test('a throwing \'peer\' listener does not cost the request that introduced the peer', async (t) => {
+test("a throwing 'peer' listener does not cost the request that introduced the peer", async (t) => {
   const a = await MccNode.create({ host: '127.0.0.1', requestTimeoutMs: 2000 });
   const b = await MccNode.create({ host: '127.0.0.1', logger: { debug() {}, info() {}, warn() {}, error() {} } as never });
   await Promise.all([a.start(), b.start()]);

@@ -66,7 +66,11 @@ async function shows(page: Page, selector: string, text: string, timeout = 10_00
   try {
     await page.locator(selector, { hasText: text }).first().waitFor({ timeout });
   } catch {
-    const actual = await page.locator(selector).first().innerText().catch(() => '(element missing)');
+    const actual = await page
+      .locator(selector)
+      .first()
+      .innerText()
+      .catch(() => '(element missing)');
     assert.fail(`${selector} should show ${JSON.stringify(text)} within ${timeout} ms; it shows:\n${actual}`);
   }
 }
@@ -100,7 +104,7 @@ test('dashboard: GET / serves the page to browsers (with its CSP) and node info 
   assert.equal(((await json.json()) as { id: string }).id, node.idHex);
 });
 
-test('dashboard in headless Chromium shows the node\'s real state and follows it live over SSE', async (t) => {
+test("dashboard in headless Chromium shows the node's real state and follows it live over SSE", async (t) => {
   const executablePath = findChromium();
   if (!executablePath) {
     const reason = 'no Chromium binary (looked at $CHROMIUM_PATH, /usr/bin/chromium, chromium on PATH); apt-get install chromium to run this test';
@@ -183,7 +187,7 @@ test('dashboard in headless Chromium shows the node\'s real state and follows it
   await shows(page, '#lookups-body', 'region=us-east');
   await shows(page, '#lookups-body', `note=${hostile}`);
   assert.equal(await page.locator('img').count(), 0, 'metadata markup was not parsed');
-  assert.equal(await page.locator('script').count(), 1, 'only the page\'s own script');
+  assert.equal(await page.locator('script').count(), 1, "only the page's own script");
 
   // Forwards and tunnels.
   await shows(page, '#forwards-body', `127.0.0.1:${forward.address.port}`);
@@ -275,5 +279,8 @@ test('dashboard in headless Chromium: mounted under a prefix, with a token from 
   assert.ok(Number(overflow) <= 0, `the page scrolls sideways by ${String(overflow)} px at 420 px`);
   for (const url of seen.requests) assert.ok(url.startsWith(`${origin}/`), `request to ${url} left the origin`);
   // The failed reads while the stream was cut are network errors, not page errors.
-  assert.deepEqual(seen.problems.filter((problem) => !/net::ERR_|Failed to load resource/.test(problem)), []);
+  assert.deepEqual(
+    seen.problems.filter((problem) => !/net::ERR_|Failed to load resource/.test(problem)),
+    [],
+  );
 });

@@ -28,7 +28,14 @@ test('REST end to end: register on one node, watch, look up and forward on anoth
   const registered = await call(provider.base, 'POST', '/v1/services', { name: 'web', port: webPort, metadata: { region: 'eu' }, ttl: 60_000 });
   const registeredAt = performance.now();
   assert.equal(registered.status, 201, JSON.stringify(registered.body));
-  assert.deepEqual(registered.body, { name: 'web', state: 'published', target: `127.0.0.1:${webPort}`, metadata: { region: 'eu' }, ttlMs: 60_000, stored: registered.body.stored });
+  assert.deepEqual(registered.body, {
+    name: 'web',
+    state: 'published',
+    target: `127.0.0.1:${webPort}`,
+    metadata: { region: 'eu' },
+    ttlMs: 60_000,
+    stored: registered.body.stored,
+  });
   assert.ok(registered.body.stored >= 1);
   assert.equal(registered.headers.get('location'), 'services/web');
 
@@ -38,13 +45,19 @@ test('REST end to end: register on one node, watch, look up and forward on anoth
   assert.deepEqual(added.data.provider.metadata, { region: 'eu' });
 
   const listed = await call(provider.base, 'GET', '/v1/services');
-  assert.deepEqual(listed.body.services.map((service: { name: string }) => service.name), ['web']);
+  assert.deepEqual(
+    listed.body.services.map((service: { name: string }) => service.name),
+    ['web'],
+  );
 
   const found = await call(client.base, 'GET', '/v1/services/web/providers');
   assert.equal(found.status, 200);
   assert.equal(found.body.name, 'web');
   assert.equal(found.body.nextCursor, null);
-  assert.deepEqual(found.body.providers.map((p: { id: string }) => p.id), [provider.node.idHex]);
+  assert.deepEqual(
+    found.body.providers.map((p: { id: string }) => p.id),
+    [provider.node.idHex],
+  );
   assert.deepEqual(found.body.providers[0].addresses, [`127.0.0.1:${provider.node.address.port}`]);
 
   const forward = await call(client.base, 'POST', '/v1/forwards', { name: 'web', port: 0 });
@@ -53,12 +66,22 @@ test('REST end to end: register on one node, watch, look up and forward on anoth
   const page = await fetch(`http://127.0.0.1:${forward.body.port}/index.html`);
   assert.equal(await page.text(), 'hello from the web server, you asked for /index.html');
   const forwards = await call(client.base, 'GET', '/v1/forwards');
-  assert.deepEqual(forwards.body.forwards.map((f: { name: string; port: number }) => [f.name, f.port]), [['web', forward.body.port]]);
+  assert.deepEqual(
+    forwards.body.forwards.map((f: { name: string; port: number }) => [f.name, f.port]),
+    [['web', forward.body.port]],
+  );
 
   const state = await call(client.base, 'GET', '/v1/state');
   assert.equal(state.body.node.id, client.node.idHex);
-  assert.ok(state.body.lookups.some((lookup: { name: string; providers: Array<{ id: string }> }) => lookup.name === 'web' && lookup.providers[0]?.id === provider.node.idHex));
-  assert.ok(state.body.tunnels.some((tunnel: { peer: string }) => tunnel.peer === provider.node.idHex), 'the tunnel to the provider is listed');
+  assert.ok(
+    state.body.lookups.some(
+      (lookup: { name: string; providers: Array<{ id: string }> }) => lookup.name === 'web' && lookup.providers[0]?.id === provider.node.idHex,
+    ),
+  );
+  assert.ok(
+    state.body.tunnels.some((tunnel: { peer: string }) => tunnel.peer === provider.node.idHex),
+    'the tunnel to the provider is listed',
+  );
 
   const removedFrom = watch.events.length;
   const withdrawn = await call(provider.base, 'DELETE', '/v1/services/web');
@@ -83,7 +106,11 @@ test('REST lookup pages providers by node ID with limit and cursor', async (t) =
   let cursor: string | null = null;
   let pages = 0;
   do {
-    const page: { status: number; body: { providers: Array<{ id: string }>; nextCursor: string | null } } = await call(client.base, 'GET', `/v1/services/pages/providers?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+    const page: { status: number; body: { providers: Array<{ id: string }>; nextCursor: string | null } } = await call(
+      client.base,
+      'GET',
+      `/v1/services/pages/providers?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+    );
     assert.equal(page.status, 200);
     assert.ok(page.body.providers.length <= 2);
     seen.push(...page.body.providers.map((provider) => provider.id));
@@ -159,7 +186,8 @@ test('GET /metrics: every counter of node.stats() in the Prometheus text format,
   }
   // Every number in stats() (outside the NAT status, which is partly text) is exported.
   const stats = a.node.stats();
-  const leaves = (value: unknown): number => (typeof value === 'number' ? 1 : value && typeof value === 'object' ? Object.values(value).reduce<number>((sum, inner) => sum + leaves(inner), 0) : 0);
+  const leaves = (value: unknown): number =>
+    typeof value === 'number' ? 1 : value && typeof value === 'object' ? Object.values(value).reduce<number>((sum, inner) => sum + leaves(inner), 0) : 0;
   const { nat: _nat, ...counters } = stats;
   const samples = lines.filter((line) => !line.startsWith('#')).length;
   assert.ok(samples >= leaves(counters), `${samples} samples for ${leaves(counters)} counters`);

@@ -57,7 +57,11 @@ test('REST: each kind of bad input gets a problem+json 400 naming the field, and
   assert.deepEqual(node.forwards(), []);
   assert.equal(node.services.size, 0);
 
-  assertProblem(await call(base, 'POST', '/v1/services', 'name=web', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'ERR_UNSUPPORTED_MEDIA_TYPE');
+  assertProblem(
+    await call(base, 'POST', '/v1/services', 'name=web', { 'content-type': 'application/x-www-form-urlencoded' }),
+    415,
+    'ERR_UNSUPPORTED_MEDIA_TYPE',
+  );
   assertProblem(await call(base, 'DELETE', '/v1/services/none'), 404, 'ERR_NOT_FOUND', 'name');
   assertProblem(await call(base, 'DELETE', '/v1/forwards/9'), 404, 'ERR_NOT_FOUND', 'port');
   assertProblem(await call(base, 'GET', '/v1/nothing'), 404, 'ERR_ROUTE_NOT_FOUND');
@@ -69,7 +73,11 @@ test('REST: each kind of bad input gets a problem+json 400 naming the field, and
   const first = await call(base, 'POST', '/v1/services', { name: 'dup', port: 8080 });
   assert.equal(first.status, 201);
   assertProblem(await call(base, 'POST', '/v1/services', { name: 'dup', port: 8081 }), 409, 'ERR_CONFLICT', 'name');
-  assert.deepEqual(node.registrations().map((service) => service.target), [{ kind: 'tcp', host: '127.0.0.1', port: 8080 }], 'the first registration is untouched');
+  assert.deepEqual(
+    node.registrations().map((service) => service.target),
+    [{ kind: 'tcp', host: '127.0.0.1', port: 8080 }],
+    'the first registration is untouched',
+  );
 
   const forward = await call(base, 'POST', '/v1/forwards', { name: 'dup', port: 0 });
   assertProblem(await call(base, 'POST', '/v1/forwards', { name: 'dup', port: forward.body.port }), 409, 'ERR_CONFLICT', 'port');
@@ -82,10 +90,13 @@ test('REST: bodies over 64 KiB are refused with 413 whether announced or streame
   // Chunked, with no content-length: refused once 64 KiB arrived.
   const port = Number(new URL(base).port);
   const status = await new Promise<number>((resolve, reject) => {
-    const request = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/v1/services', headers: { 'content-type': 'application/json' } }, (response) => {
-      response.resume();
-      resolve(response.statusCode!);
-    });
+    const request = httpRequest(
+      { host: '127.0.0.1', port, method: 'POST', path: '/v1/services', headers: { 'content-type': 'application/json' } },
+      (response) => {
+        response.resume();
+        resolve(response.statusCode!);
+      },
+    );
     request.on('error', reject);
     const chunk = 'x'.repeat(16 * 1024);
     for (let i = 0; i < 8; i++) request.write(chunk);
@@ -164,7 +175,11 @@ test('REST: unknown routes go to next() when mounted as middleware; trailing sla
 function rawGet(port: number, path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1', () => {
-      socket.write(`GET ${path} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}connection: close\r\n\r\n`);
+      socket.write(
+        `GET ${path} HTTP/1.1\r\n${Object.entries(headers)
+          .map(([k, v]) => `${k}: ${v}\r\n`)
+          .join('')}connection: close\r\n\r\n`,
+      );
     });
     let text = '';
     socket.on('data', (chunk) => (text += chunk));
@@ -172,7 +187,7 @@ function rawGet(port: number, path: string, headers: Record<string, string>): Pr
     socket.on('end', () => {
       const status = Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1]);
       const body = text.slice(text.indexOf('\r\n\r\n') + 4);
-      resolve({ status, body: body.includes('\r\n') ? body.split('\r\n')[1] ?? body : body });
+      resolve({ status, body: body.includes('\r\n') ? (body.split('\r\n')[1] ?? body) : body });
     });
   });
 }

@@ -22,7 +22,10 @@ test('mounted under /mcc in Express: routes answer relative to the prefix, the a
   assert.equal((await call(base, 'GET', '/mcc/v1/node')).body.id, node.idHex);
   const registered = await call(base, 'POST', '/mcc/v1/services', { name: 'express-web', port: 8080 });
   assert.equal(registered.status, 201, JSON.stringify(registered.body));
-  assert.deepEqual((await call(base, 'GET', '/mcc/v1/services')).body.services.map((service: { name: string }) => service.name), ['express-web']);
+  assert.deepEqual(
+    (await call(base, 'GET', '/mcc/v1/services')).body.services.map((service: { name: string }) => service.name),
+    ['express-web'],
+  );
   assert.equal((await call(base, 'GET', '/mcc/v1/services/express-web/providers')).body.providers[0].id, node.idHex);
   assert.equal((await call(base, 'PUT', '/mcc/v1/node')).status, 405);
   assert.equal((await call(base, 'GET', '/mcc/unknown')).body, 'app 404', 'unknown paths go on to the app');
@@ -44,7 +47,10 @@ test('mounted under /mcc in Fastify (through @fastify/middie): routes, bodies an
   assert.equal((await call(base, 'GET', '/mcc/v1/node')).body.id, node.idHex);
   const registered = await call(base, 'POST', '/mcc/v1/services', { name: 'fastify-web', port: 8080, metadata: { via: 'fastify' } });
   assert.equal(registered.status, 201, JSON.stringify(registered.body));
-  assert.deepEqual(node.registrations().map((service) => service.metadata), [{ via: 'fastify' }]);
+  assert.deepEqual(
+    node.registrations().map((service) => service.metadata),
+    [{ via: 'fastify' }],
+  );
   const bad = await call(base, 'POST', '/mcc/v1/services', { name: 'x', port: 'eighty' });
   assert.equal(bad.status, 400);
   assert.equal(bad.body.field, 'port');

@@ -6,11 +6,39 @@ import { call, plainNode, restNode } from './rest-helpers.js';
 
 const METHODS = ['GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'HEAD', 'OPTIONS', 'TRACE', 'PROPFIND'];
 const PATHS = [
-  '/', '/v1', '/v1/', '/v1/node', '/v1/peers', '/v1/state', '/v1/services', '/v1/services/{s}', '/v1/services/{s}/providers',
-  '/v1/services/{s}/providers?limit={n}&cursor={s}', '/v1/forwards', '/v1/forwards/{n}', '/v1/dht', '/v1/dht/{s}', '/v1/ping',
-  '/metrics', '/openapi.json', '/{s}', '/v1/services/{s}/{s}', '//{s}//v1/node', '/v1/node?{s}={s}', '/%', '/v1/services/%ff%fe',
+  '/',
+  '/v1',
+  '/v1/',
+  '/v1/node',
+  '/v1/peers',
+  '/v1/state',
+  '/v1/services',
+  '/v1/services/{s}',
+  '/v1/services/{s}/providers',
+  '/v1/services/{s}/providers?limit={n}&cursor={s}',
+  '/v1/forwards',
+  '/v1/forwards/{n}',
+  '/v1/dht',
+  '/v1/dht/{s}',
+  '/v1/ping',
+  '/metrics',
+  '/openapi.json',
+  '/{s}',
+  '/v1/services/{s}/{s}',
+  '//{s}//v1/node',
+  '/v1/node?{s}={s}',
+  '/%',
+  '/v1/services/%ff%fe',
 ];
-const CONTENT_TYPES = [undefined, 'application/json', 'text/plain', 'application/json; charset=utf-8', 'multipart/form-data; boundary=x', 'application/problem+json', '\u00ff'];
+const CONTENT_TYPES = [
+  undefined,
+  'application/json',
+  'text/plain',
+  'application/json; charset=utf-8',
+  'multipart/form-data; boundary=x',
+  'application/problem+json',
+  '\u00ff',
+];
 
 test('fuzz: random methods, paths, headers and bodies never crash the node, never answer 500, never leave a registration half made', async (t) => {
   const seed = await plainNode(t);
@@ -31,13 +59,22 @@ test('fuzz: random methods, paths, headers and bodies never crash the node, neve
     if (kind === 4) return pick(['web', 'fuzz', '127.0.0.1', 'localhost', '::1', 'aGk=', '127.0.0.1:1']);
     if (kind === 5) return Array.from({ length: Math.floor(random() * 4) }, () => value(depth + 1));
     const object: Record<string, unknown> = {};
-    for (let i = Math.floor(random() * 5); i > 0; i--) object[pick(['name', 'port', 'host', 'metadata', 'ttl', 'value', 'mutable', 'salt', 'seq', 'address', 'timeoutMs', '__proto__', 'constructor', junk(3)])] = value(depth + 1);
+    for (let i = Math.floor(random() * 5); i > 0; i--)
+      object[
+        pick(['name', 'port', 'host', 'metadata', 'ttl', 'value', 'mutable', 'salt', 'seq', 'address', 'timeoutMs', '__proto__', 'constructor', junk(3)])
+      ] = value(depth + 1);
     return object;
   };
   const body = (): string | Buffer | undefined => {
     const kind = Math.floor(random() * 9);
     if (kind === 0) return undefined;
-    if (kind >= 7) return JSON.stringify({ name: pick(['web', 'fuzz', segment()]), port: pick([8080, 1, 65535]), metadata: value(1), ...(random() < 0.3 ? { ttl: 60_000 } : {}) });
+    if (kind >= 7)
+      return JSON.stringify({
+        name: pick(['web', 'fuzz', segment()]),
+        port: pick([8080, 1, 65535]),
+        metadata: value(1),
+        ...(random() < 0.3 ? { ttl: 60_000 } : {}),
+      });
     if (kind === 1) return Buffer.from(Array.from({ length: Math.floor(random() * 200) }, () => Math.floor(random() * 256)));
     if (kind === 2) return '['.repeat(5000) + ']'.repeat(5000);
     if (kind === 3) return JSON.stringify({ name: 'fuzz', port: 8080, metadata: JSON.parse('['.repeat(900) + ']'.repeat(900)) });
@@ -65,7 +102,10 @@ test('fuzz: random methods, paths, headers and bodies never crash the node, neve
   console.log(`fuzz: ${total} requests, statuses ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}`);
 
   // Every registration the fuzz made is whole: in the service table and published, and vice versa.
-  const registered = node.registrations().map((service) => service.name).sort();
+  const registered = node
+    .registrations()
+    .map((service) => service.name)
+    .sort();
   assert.deepEqual(registered, [...node.services.keys()].sort(), 'the service table and the registrations agree');
   for (const service of node.registrations()) assert.ok(['published', 'retrying', 'publishing'].includes(service.state));
   // The node still works.

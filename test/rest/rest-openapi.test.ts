@@ -22,7 +22,9 @@ test('GET /openapi.json is a valid OpenAPI 3.1 document listing every route of t
   assert.equal(result.valid, true, JSON.stringify(result.errors, null, 2));
 
   const routes = restRoutes();
-  const documented = Object.entries(document.paths as Record<string, Record<string, unknown>>).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
+  const documented = Object.entries(document.paths as Record<string, Record<string, unknown>>).flatMap(([path, methods]) =>
+    Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+  );
   assert.deepEqual(documented.sort(), routes.map((route) => `${route.method} ${route.path}`).sort(), 'the document and the table list the same routes');
   const operationIds = routes.map((route) => route.operationId);
   assert.equal(new Set(operationIds).size, operationIds.length, 'operation IDs are unique');
@@ -31,7 +33,8 @@ test('GET /openapi.json is a valid OpenAPI 3.1 document listing every route of t
     const operation = document.paths[route.path][route.method.toLowerCase()];
     assert.equal(operation.operationId, route.operationId);
     // Every $ref resolves.
-    for (const match of JSON.stringify(operation).matchAll(/"#\/components\/schemas\/(\w+)"/g)) assert.ok(document.components.schemas[match[1]!], `${match[1]} is defined`);
+    for (const match of JSON.stringify(operation).matchAll(/"#\/components\/schemas\/(\w+)"/g))
+      assert.ok(document.components.schemas[match[1]!], `${match[1]} is defined`);
     const streams = route.responses[200]?.contentType === 'text/event-stream';
     if (streams) {
       const controller = new AbortController();

@@ -27,7 +27,11 @@ test('items fire in due order, once, on one timer; cancelled and rescheduled one
   queue.schedule(b, 400); // rescheduled later: the 200 slot is stale
   assert.equal(queue.size, 3);
   clock.advance(1000);
-  assert.deepEqual(fired, [['a', 100], ['c', 300], ['b', 400]]);
+  assert.deepEqual(fired, [
+    ['a', 100],
+    ['c', 300],
+    ['b', 400],
+  ]);
   assert.equal(queue.size, 0);
   assert.equal(d.due, -1);
 });

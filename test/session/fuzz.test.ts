@@ -79,7 +79,10 @@ test(`fuzz: ${TOTAL} random and mutated-valid datagrams never crash a node, whic
   const LAST_RID = 0x7fff_fff0;
   fuzzer.send(target.address, fuzzer.seal(target.id, { rid: LAST_RID, ping: {}, padding: new Uint8Array(200) }));
   for (let i = 0; i < 20 && !fuzzer.received.some((r) => r.envelope?.rid === LAST_RID); i++) await fuzzer.waitFor(fuzzer.received.length + 1, 250);
-  assert.ok(fuzzer.received.some((r) => r.envelope?.rid === LAST_RID), 'the last ping was answered');
+  assert.ok(
+    fuzzer.received.some((r) => r.envelope?.rid === LAST_RID),
+    'the last ping was answered',
+  );
   const stats = target.stats();
   assert.ok(stats.datagramsIn > TOTAL * 0.5, `the node saw ${stats.datagramsIn} datagrams`);
   assert.ok(stats.droppedTotal > TOTAL * 0.4, `drops are counted: ${JSON.stringify(stats.dropped)}`);

@@ -14,7 +14,10 @@ import { bootIdTime, compareBootIds, newBootId } from '../../src/session/boot-id
 
 const suites: CryptoSuite[] = [nodeCryptoSuite, nobleCryptoSuite];
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-const code = (c: string) => (err: unknown): boolean => err instanceof MccError && err.code === c;
+const code =
+  (c: string) =>
+  (err: unknown): boolean =>
+    err instanceof MccError && err.code === c;
 
 function identity(suite: CryptoSuite, fill: number) {
   const secretKey = new Uint8Array(32).fill(fill);
@@ -97,7 +100,12 @@ test('parseSessionHeader returns null for malformed datagrams and never throws',
   const suite = nodeCryptoSuite;
   const a = identity(suite, 1);
   const datagram = sealSessionDatagram({
-    suite, senderId: a.publicKey, bootId: new Uint8Array(8), counter: 0, key: new Uint8Array(32), envelopeBytes: new Uint8Array(0),
+    suite,
+    senderId: a.publicKey,
+    bootId: new Uint8Array(8),
+    counter: 0,
+    key: new Uint8Array(32),
+    envelopeBytes: new Uint8Array(0),
   });
   assert.ok(parseSessionHeader(datagram));
   assert.equal(parseSessionHeader(new Uint8Array(0)), null);
@@ -117,7 +125,12 @@ test('parseSessionHeader returns null for malformed datagrams and never throws',
 
 test('invalid arguments to sealSessionDatagram throw ERR_INVALID_ARGUMENT', () => {
   const base = {
-    suite: nodeCryptoSuite, senderId: new Uint8Array(32), bootId: new Uint8Array(8), counter: 0, key: new Uint8Array(32), envelopeBytes: new Uint8Array(1),
+    suite: nodeCryptoSuite,
+    senderId: new Uint8Array(32),
+    bootId: new Uint8Array(8),
+    counter: 0,
+    key: new Uint8Array(32),
+    envelopeBytes: new Uint8Array(1),
   };
   for (const bad of [{ senderId: new Uint8Array(31) }, { bootId: new Uint8Array(7) }, { key: new Uint8Array(16) }]) {
     assert.throws(() => sealSessionDatagram({ ...base, ...bad }), code('ERR_INVALID_ARGUMENT'));
@@ -181,7 +194,10 @@ test('sealed datagrams cross a real UDP socket on loopback and open on the other
     await once(receiver, 'listening');
     const received = once(receiver, 'message');
     const datagram = sealSessionDatagram({
-      suite, senderId: a.publicKey, bootId: bootA, counter: 0,
+      suite,
+      senderId: a.publicKey,
+      bootId: bootA,
+      counter: 0,
       key: new PeerKeyCache(suite, a).sendKey(b.publicKey, bootA),
       envelopeBytes: encodeEnvelope({ version: 1, rid: 9, ping: {}, padding: new Uint8Array(300) }),
     });

@@ -13,7 +13,7 @@ function encodeY(y: bigint, signBit = false): Uint8Array {
   return out;
 }
 
-test('peerX25519PublicKey gives the suites\' bytes for real node IDs, either sign of x', () => {
+test("peerX25519PublicKey gives the suites' bytes for real node IDs, either sign of x", () => {
   for (let i = 0; i < 300; i++) {
     const id = generateIdentity(nodeCryptoSuite).publicKey;
     assert.deepEqual(peerX25519PublicKey(id), nodeCryptoSuite.edPublicToX25519(id));

@@ -83,7 +83,7 @@ test('the uint64 range: counters near 2^32, 2^53 and 2^64 - 1', () => {
 
 test('random sequences agree with a reference model', () => {
   let seed = 99;
-  const rand = (n: number): number => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) % n);
+  const rand = (n: number): number => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) % n;
   for (let run = 0; run < 20; run++) {
     const w = new ReplayWindow();
     const seen = new Set<bigint>();

@@ -57,7 +57,9 @@ test('requests are padded: first contact to 256 bytes, token-carrying ones to 12
   // A first-contact FIND_NODE is padded to a full datagram, so its full answer needs no cookie.
   const other = await RawPeer.open();
   t.after(() => other.close());
-  const find = node.rpc.request({ id: other.identity.publicKey, address: other.address }, { findNode: { target: new Uint8Array(32) } }, { retries: 0 }).catch(() => undefined);
+  const find = node.rpc
+    .request({ id: other.identity.publicKey, address: other.address }, { findNode: { target: new Uint8Array(32) } }, { retries: 0 })
+    .catch(() => undefined);
   await other.waitFor(1);
   assert.equal(other.received[0]!.data.length, MAX_DATAGRAM_SIZE);
   await find;
@@ -70,7 +72,10 @@ test('padding never makes a request datagram larger than the datagram limit', ()
       const size = SESSION_OVERHEAD + padded.length;
       assert.ok(size <= MAX_DATAGRAM_SIZE, `${length} -> ${size}`);
       // At least the target, except where no exact fit exists at the limit (one byte short).
-      assert.ok(size >= Math.min(carriesToken ? TOKEN_REQUEST_SIZE : FIRST_CONTACT_LARGE_ANSWER_SIZE, MAX_DATAGRAM_SIZE - 1) || padded.length === length, `${length} -> ${size}`);
+      assert.ok(
+        size >= Math.min(carriesToken ? TOKEN_REQUEST_SIZE : FIRST_CONTACT_LARGE_ANSWER_SIZE, MAX_DATAGRAM_SIZE - 1) || padded.length === length,
+        `${length} -> ${size}`,
+      );
     }
   }
 });

@@ -26,10 +26,13 @@ test('createTestnet: a 20-node mesh on a virtual clock discovers and connects li
   assert.ok(testnet.clock instanceof VirtualClock);
   assert.equal(testnet.nodes.length, 20);
   assert.equal(testnet.bootstrap.length, 1);
-  const [provider, , , client] = testnet.nodes as [typeof testnet.nodes[0], ...typeof testnet.nodes];
+  const [provider, , , client] = testnet.nodes as [(typeof testnet.nodes)[0], ...typeof testnet.nodes];
   await testnet.run(provider.register('echo', { handler: (stream) => stream.pipe(stream), metadata: { zone: 'a' } }));
   const providers = await testnet.run(client!.lookup('echo'));
-  assert.deepEqual(providers.map((p) => [p.id, p.metadata]), [[provider.idHex, { zone: 'a' }]]);
+  assert.deepEqual(
+    providers.map((p) => [p.id, p.metadata]),
+    [[provider.idHex, { zone: 'a' }]],
+  );
   const stream = await testnet.run(client!.connect('echo'));
   assert.equal(await echo(testnet, stream, 'hello through the testnet'), 'hello through the testnet');
   stream.destroy();

@@ -70,7 +70,10 @@ describe('SimNetwork links', () => {
     let inversions = 0;
     for (let i = 1; i < shuffled.length; i++) if (shuffled[i]! < shuffled[i - 1]!) inversions++;
     assert.ok(inversions > 10, `${inversions} inversions`);
-    assert.deepEqual([...shuffled].sort((x, y) => x - y), inOrder);
+    assert.deepEqual(
+      [...shuffled].sort((x, y) => x - y),
+      inOrder,
+    );
   });
 
   test('bandwidth adds serialisation delay and a full queue drops', async () => {
@@ -78,7 +81,10 @@ describe('SimNetwork links', () => {
     const { clock, a, addressB, atB, network } = await pair({ latencyMs: 10, bandwidthBps: 80_000 });
     for (let i = 0; i < 5; i++) a.send(addressB, new Uint8Array(1000).fill(i));
     clock.advance(1000);
-    assert.deepEqual(atB.map((r) => r.time), [110, 210, 310, 410, 510]);
+    assert.deepEqual(
+      atB.map((r) => r.time),
+      [110, 210, 310, 410, 510],
+    );
 
     const small = await pair({ latencyMs: 10, bandwidthBps: 80_000, queueBytes: 3000 });
     for (let i = 0; i < 10; i++) small.a.send(small.addressB, new Uint8Array(1000));

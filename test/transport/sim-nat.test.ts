@@ -67,7 +67,10 @@ describe('SimNat', () => {
     w.s2.send(mapped, new Uint8Array([2])); // a third party
     w.s1.send(mapped, new Uint8Array([3]));
     w.clock.advance(10);
-    assert.deepEqual(w.atInside.map((r) => r.bytes[0]), [2, 3]);
+    assert.deepEqual(
+      w.atInside.map((r) => r.bytes[0]),
+      [2, 3],
+    );
     assert.deepEqual(w.atInside[0]!.from, w.a2, 'the inside host sees the real public source');
   });
 
@@ -80,7 +83,10 @@ describe('SimNat', () => {
     w.s2other.send(mapped, new Uint8Array([3])); // same ip as s2, other port: filtered
     w.s1.send(mapped, new Uint8Array([4])); // the peer it talked to: passes
     w.clock.advance(10);
-    assert.deepEqual(w.atInside.map((r) => r.bytes[0]), [4]);
+    assert.deepEqual(
+      w.atInside.map((r) => r.bytes[0]),
+      [4],
+    );
     assert.equal(w.network.stats.dropped['nat-filter'], 2);
 
     w.inside.send(w.a2, ping); // now it has sent to s2 (but not to s2other)
@@ -89,7 +95,10 @@ describe('SimNat', () => {
     w.s2.send(mapped, new Uint8Array([5]));
     w.s2other.send(mapped, new Uint8Array([6]));
     w.clock.advance(10);
-    assert.deepEqual(w.atInside.map((r) => r.bytes[0]), [4, 5]);
+    assert.deepEqual(
+      w.atInside.map((r) => r.bytes[0]),
+      [4, 5],
+    );
   });
 
   test('symmetric: a different public port per destination, each only open to its destination', async () => {
@@ -109,7 +118,10 @@ describe('SimNat', () => {
     w.s1.send(toS1, new Uint8Array([3]));
     w.s2.send(toS2, new Uint8Array([4]));
     w.clock.advance(10);
-    assert.deepEqual(w.atInside.map((r) => r.bytes[0]), [3, 4]);
+    assert.deepEqual(
+      w.atInside.map((r) => r.bytes[0]),
+      [3, 4],
+    );
     assert.equal(w.router.mappings().length, 2);
   });
 
@@ -142,7 +154,10 @@ describe('SimNat', () => {
     relay.send(mapped, new Uint8Array([7]));
     other.send(mapped, new Uint8Array([8]));
     clock.advance(20);
-    assert.deepEqual(atInside.map((r) => r.bytes[0]), [7]);
+    assert.deepEqual(
+      atInside.map((r) => r.bytes[0]),
+      [7],
+    );
     assert.equal(network.stats.dropped['nat-filter'], 2);
   });
 
@@ -156,7 +171,11 @@ describe('SimNat', () => {
       w.s1.send(mapped, new Uint8Array([i]));
       w.clock.advance(300);
     }
-    assert.deepEqual(w.atInside.map((r) => r.bytes[0]), [0, 1, 2, 3], 'the 5th arrives after expiry');
+    assert.deepEqual(
+      w.atInside.map((r) => r.bytes[0]),
+      [0, 1, 2, 3],
+      'the 5th arrives after expiry',
+    );
     assert.equal(w.router.mappings().length, 0);
 
     // Outbound every 800 ms does.

@@ -71,20 +71,29 @@ describe('VirtualClock', () => {
     const fired: number[] = [];
     for (let id = 0; id < 2000; id++) {
       const time = Math.floor(random() * 500);
-      handles.set(id, clock.setTimeout(() => fired.push(id), time));
+      handles.set(
+        id,
+        clock.setTimeout(() => fired.push(id), time),
+      );
       expected.push({ time, id });
       if (random() < 0.3) {
         const victim = Math.floor(random() * id);
         if (handles.has(victim)) {
           clock.clearTimeout(handles.get(victim));
           handles.delete(victim);
-          expected.splice(expected.findIndex((e) => e.id === victim), 1);
+          expected.splice(
+            expected.findIndex((e) => e.id === victim),
+            1,
+          );
         }
       }
     }
     expected.sort((a, b) => a.time - b.time || a.id - b.id);
     clock.advance(1000);
-    assert.deepEqual(fired, expected.map((e) => e.id));
+    assert.deepEqual(
+      fired,
+      expected.map((e) => e.id),
+    );
   });
 
   test('runUntilIdle stops at the last timer, or at maxMs with timers still pending', () => {

@@ -37,7 +37,11 @@ test('a retransmitted init gets the same answer and no second connection; refusa
   assert.deepEqual(again.response, first.response);
   assert.equal(server.connections.length, 1);
   const other = client.initiate(bIdentity.publicKey, bAddress);
-  assert.equal(server.accept(other.message, a.localAddress(), () => null), null, 'refused by decide()');
+  assert.equal(
+    server.accept(other.message, a.localAddress(), () => null),
+    null,
+    'refused by decide()',
+  );
   assert.equal(server.accept(new Uint8Array(200), a.localAddress()), null);
   assert.equal(server.handleDatagram(new Uint8Array([0x12, 1, 2, 3]), a.localAddress()), false);
   assert.equal(server.handleDatagram(new Uint8Array(100).fill(0x12), a.localAddress()), false);
@@ -117,7 +121,14 @@ test('a responder sends nothing to an unverified address (replayed init) and the
   const bAddress = await b.bind();
   const bIdentity = generateIdentity();
   const client = new TunnelDriver({ transport: a, clock, suite: nodeCryptoSuite, identity: generateIdentity() });
-  const server = new TunnelDriver({ transport: b, clock, suite: nodeCryptoSuite, identity: bIdentity, listen: true, config: { idleTimeoutMs: 2000, keepAliveMs: 500 } });
+  const server = new TunnelDriver({
+    transport: b,
+    clock,
+    suite: nodeCryptoSuite,
+    identity: bIdentity,
+    listen: true,
+    config: { idleTimeoutMs: 2000, keepAliveMs: 500 },
+  });
   const pending = client.initiate(bIdentity.publicKey, bAddress);
   const victim = network.createTransport();
   await victim.bind();

@@ -25,7 +25,10 @@ export function sansIoPair(now = 0): { client: Connection; server: Connection } 
   const b = generateIdentity();
   const initiator = new HandshakeInitiator(nodeCryptoSuite, handshakeIdentity(nodeCryptoSuite, a), b.publicKey, new Uint8Array(8).fill(1));
   const accepted = readHandshakeInit(nodeCryptoSuite, handshakeIdentity(nodeCryptoSuite, b), initiator.message)!.accept(new Uint8Array(8).fill(2));
-  return { client: new Connection(nodeCryptoSuite, initiator.finish(accepted.response)!.keys, now), server: new Connection(nodeCryptoSuite, accepted.keys, now) };
+  return {
+    client: new Connection(nodeCryptoSuite, initiator.finish(accepted.response)!.keys, now),
+    server: new Connection(nodeCryptoSuite, accepted.keys, now),
+  };
 }
 
 /** Binds both transports, runs the handshake by handing the two messages over directly. */
@@ -73,8 +76,14 @@ export async function writeAll(stream: TunnelStream, data: Uint8Array, chunk = 6
   for (let offset = 0; offset < data.length; offset += chunk) {
     if (!stream.write(data.subarray(offset, Math.min(data.length, offset + chunk)))) {
       await new Promise<void>((resolve, reject) => {
-        const onDrain = () => { stream.off('error', onError); resolve(); };
-        const onError = (e: Error) => { stream.off('drain', onDrain); reject(e); };
+        const onDrain = () => {
+          stream.off('error', onError);
+          resolve();
+        };
+        const onError = (e: Error) => {
+          stream.off('drain', onDrain);
+          reject(e);
+        };
         stream.once('drain', onDrain);
         stream.once('error', onError);
       });

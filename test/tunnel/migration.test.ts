@@ -27,8 +27,7 @@ function collect(stream: TunnelStream): { chunks: Buffer[]; reached: (bytes: num
       else waiters.push(waiter);
     }
   });
-  const reached = (bytes: number): Promise<void> =>
-    length >= bytes ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ bytes, resolve }));
+  const reached = (bytes: number): Promise<void> => (length >= bytes ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ bytes, resolve })));
   return { chunks, reached };
 }
 
@@ -38,7 +37,7 @@ test('Connection.lastWasLargest: true only for a new packet above every earlier 
   const datagrams: Uint8Array[] = [];
   for (let i = 0; i < 3; i++) {
     client.streams.write(id, new Uint8Array(2000).fill(i));
-    for (let d; (d = client.pollTransmit(i)) !== null; ) datagrams.push(d.slice());
+    for (let d; (d = client.pollTransmit(i)) !== null;) datagrams.push(d.slice());
   }
   assert.ok(datagrams.length >= 3);
   const seen = [0, 2, 1, 2].map((i) => {
@@ -50,7 +49,7 @@ test('Connection.lastWasLargest: true only for a new packet above every earlier 
   assert.equal(server.lastWasLargest, false, 'garbage moves nothing');
 });
 
-test('a packet replayed from another address (real UDP) does not move the connection; the peer\'s own traffic keeps flowing', async (t) => {
+test("a packet replayed from another address (real UDP) does not move the connection; the peer's own traffic keeps flowing", async (t) => {
   const clock = new TrackedClock(systemClock);
   const clientTransport = new UdpTransport({ host: '127.0.0.1' });
   const captured: Uint8Array[] = [];
@@ -96,14 +95,14 @@ test('a packet replayed from another address (real UDP) does not move the connec
   for (const datagram of replays) attacker.send(datagram, serverAddress.port, serverAddress.host);
   await replaysProcessed;
   assert.ok(pair.serverConnection.core.stats.duplicates > duplicatesBefore, 'the replays reached the connection (and were recognised as duplicates)');
-  assert.deepEqual(pair.serverConnection.address, home, 'still the client\'s address');
+  assert.deepEqual(pair.serverConnection.address, home, "still the client's address");
 
   // The server answers; nothing goes to the attacker, everything to the client.
   const reply = collect(stream);
   accepted.write(Buffer.alloc(50_000, 7));
   await reply.reached(50_000);
   assert.equal(Buffer.concat(reply.chunks).length, 50_000);
-  assert.equal(atAttacker.length, 0, 'the attacker\'s address received nothing');
+  assert.equal(atAttacker.length, 0, "the attacker's address received nothing");
   assert.notEqual(pair.serverConnection.address.port, attackerPort);
 });
 
@@ -113,7 +112,7 @@ function establishedPair(): { client: Connection; server: Connection; move: (fro
   /** Delivers everything `from` sends now; returns the bytes. */
   const move = (from: Connection, to: Connection, now: number): number => {
     let bytes = 0;
-    for (let d; (d = from.pollTransmit(now)) !== null; ) {
+    for (let d; (d = from.pollTransmit(now)) !== null;) {
       bytes += d.length;
       to.handleDatagram(now, d.slice());
     }
@@ -130,13 +129,13 @@ test('path validation: a new peer address gets at most 3x what came from it unti
   const { client, server, move } = establishedPair();
   let now = 10;
   // The server has a lot to send to the client...
-  for (let event; (event = server.pollEvent()); );
+  for (let event; (event = server.pollEvent()););
   const id = server.streams.open();
   server.streams.write(id, new Uint8Array(200_000));
   // ...when the client's newest 60-byte packet arrives from an address it has not proven.
   server.startPathValidation(now, 60);
   const challengePhase: Uint8Array[] = [];
-  for (let d; (d = server.pollTransmit(now)) !== null; ) challengePhase.push(d.slice());
+  for (let d; (d = server.pollTransmit(now)) !== null;) challengePhase.push(d.slice());
   const sent = challengePhase.reduce((n, d) => n + d.length, 0);
   assert.ok(sent > 0, 'the challenge went out');
   assert.ok(sent <= 3 * 60, `at most 3x the 60 bytes received (sent ${sent})`);
@@ -151,13 +150,13 @@ test('path validation: a new peer address gets at most 3x what came from it unti
 test('path validation: no echo within 3 PTOs (at least 600 ms) means failed, and the budget is lifted for the old address', () => {
   const { server } = establishedPair();
   let now = 10;
-  for (let event; (event = server.pollEvent()); );
+  for (let event; (event = server.pollEvent()););
   const id = server.streams.open();
   server.streams.write(id, new Uint8Array(100_000));
   server.startPathValidation(now, 50);
   let sent = 0;
   for (let step = 0; step < 100 && server.takePathOutcome() === null; step++) {
-    for (let d; (d = server.pollTransmit(now)) !== null; ) sent += d.length;
+    for (let d; (d = server.pollTransmit(now)) !== null;) sent += d.length;
     now = Math.max(now + 1, Math.min(server.nextTimeout(), now + 50));
     server.handleTimeout(now);
   }
@@ -165,7 +164,7 @@ test('path validation: no echo within 3 PTOs (at least 600 ms) means failed, and
   assert.ok(sent <= 3 * 50, `repeated challenges stayed within the budget (sent ${sent})`);
   // The caller reverted to the validated address (it got the 'failed' outcome): sending resumes.
   let after = 0;
-  for (let d; (d = server.pollTransmit(now)) !== null; ) after += d.length;
+  for (let d; (d = server.pollTransmit(now)) !== null;) after += d.length;
   assert.ok(after > 10_000, 'the old, validated path is not limited');
 });
 

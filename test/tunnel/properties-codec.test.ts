@@ -63,7 +63,10 @@ test('varint: writeVarint emits exactly the RFC 9000 minimal encoding, varintLen
       const end = writeVarint(buf, at, value);
       assert.equal(end - at, length);
       assert.deepEqual(buf.subarray(at, end), referenceVarint(BigInt(value), length));
-      assert.ok(buf.subarray(end).every((b) => b === 0xee), 'nothing written past the varint');
+      assert.ok(
+        buf.subarray(end).every((b) => b === 0xee),
+        'nothing written past the varint',
+      );
       const reader = new ByteReader(buf, at);
       assert.equal(reader.varint(), value);
       assert.equal(reader.offset, end);
@@ -144,7 +147,10 @@ type Frame =
 const ackRanges = fc
   .record({
     base: fc.oneof(fc.nat({ max: 1000 }), fc.nat({ max: 2 ** 40 })),
-    steps: fc.array(fc.record({ gap: fc.oneof(fc.nat({ max: 70 }), fc.nat({ max: 2 ** 20 })), length: fc.oneof(fc.nat({ max: 70 }), fc.nat({ max: 2 ** 20 })) }), { minLength: 1, maxLength: 40, size: 'medium' }),
+    steps: fc.array(
+      fc.record({ gap: fc.oneof(fc.nat({ max: 70 }), fc.nat({ max: 2 ** 20 })), length: fc.oneof(fc.nat({ max: 70 }), fc.nat({ max: 2 ** 20 })) }),
+      { minLength: 1, maxLength: 40, size: 'medium' },
+    ),
   })
   .map(({ base, steps }) => {
     const ascending: number[] = [];
@@ -161,19 +167,25 @@ const ackRanges = fc
 const id = fc.oneof(fc.nat({ max: 100 }), fc.nat({ max: MAX_VARINT }));
 const big = fc.oneof(fc.nat({ max: 70_000 }), fc.nat({ max: MAX_VARINT }));
 
-const frame: fc.Arbitrary<Frame> = fc.oneof(
-  fc.constant<Frame>({ kind: 'padding' }),
-  fc.constant<Frame>({ kind: 'ping' }),
-  fc.record({ kind: fc.constant('ack' as const), ranges: ackRanges, delay: big }),
-  fc.record({ kind: fc.constant('stream' as const), id, offset: big, data: fc.uint8Array({ maxLength: 80, size: 'max' }), fin: fc.boolean() }),
-  fc.record({ kind: fc.constant('reset' as const), id, code: big, finalSize: big }),
-  fc.record({ kind: fc.constant('stop' as const), id, code: big }),
-  fc.record({ kind: fc.constant('maxData' as const), max: big }),
-  fc.record({ kind: fc.constant('maxStreamData' as const), id, max: big }),
-  fc.record({ kind: fc.constant('challenge' as const), data: fc.uint8Array({ minLength: 8, maxLength: 8 }) }),
-  fc.record({ kind: fc.constant('response' as const), data: fc.uint8Array({ minLength: 8, maxLength: 8 }) }),
-  fc.record({ kind: fc.constant('close' as const), code: big, reason: fc.oneof(fc.string({ unit: 'binary', maxLength: 80, size: 'max' }), fc.string({ maxLength: 260, size: 'max' })) }),
-).map((f) => ({ ...f })); // fc.record builds null-prototype objects; deepStrictEqual compares prototypes
+const frame: fc.Arbitrary<Frame> = fc
+  .oneof(
+    fc.constant<Frame>({ kind: 'padding' }),
+    fc.constant<Frame>({ kind: 'ping' }),
+    fc.record({ kind: fc.constant('ack' as const), ranges: ackRanges, delay: big }),
+    fc.record({ kind: fc.constant('stream' as const), id, offset: big, data: fc.uint8Array({ maxLength: 80, size: 'max' }), fin: fc.boolean() }),
+    fc.record({ kind: fc.constant('reset' as const), id, code: big, finalSize: big }),
+    fc.record({ kind: fc.constant('stop' as const), id, code: big }),
+    fc.record({ kind: fc.constant('maxData' as const), max: big }),
+    fc.record({ kind: fc.constant('maxStreamData' as const), id, max: big }),
+    fc.record({ kind: fc.constant('challenge' as const), data: fc.uint8Array({ minLength: 8, maxLength: 8 }) }),
+    fc.record({ kind: fc.constant('response' as const), data: fc.uint8Array({ minLength: 8, maxLength: 8 }) }),
+    fc.record({
+      kind: fc.constant('close' as const),
+      code: big,
+      reason: fc.oneof(fc.string({ unit: 'binary', maxLength: 80, size: 'max' }), fc.string({ maxLength: 260, size: 'max' })),
+    }),
+  )
+  .map((f) => ({ ...f })); // fc.record builds null-prototype objects; deepStrictEqual compares prototypes
 
 /** Encodes one frame with the codec's writers; checks each writer's length function on the way. */
 function encodeFrame(f: Frame): Uint8Array {
@@ -273,10 +285,7 @@ test('frames: any sequence of frames of every kind decodes to the same frames, i
       const payload = concat(frames.map(encodeFrame));
       const decoded: Frame[] = [];
       assert.equal(decodeFrames(payload, recordingSink(decoded)), true);
-      assert.deepEqual(
-        decoded,
-        frames.filter((f) => f.kind !== 'padding').map(expectedDecode),
-      );
+      assert.deepEqual(decoded, frames.filter((f) => f.kind !== 'padding').map(expectedDecode));
     }),
     { seed: SEED, numRuns: RUNS },
   );
@@ -367,7 +376,8 @@ test('frames: a sink refusing a frame makes the whole payload malformed', () => 
       const decoded: Frame[] = [];
       const base = recordingSink(decoded);
       let refused = false;
-      const refuse = <A extends unknown[]>(kind: Frame['kind'], inner: (...args: A) => boolean) =>
+      const refuse =
+        <A extends unknown[]>(kind: Frame['kind'], inner: (...args: A) => boolean) =>
         (...args: A): boolean => {
           inner(...args);
           if (decoded.length === 0 || refused) return true;

@@ -126,20 +126,17 @@ test('RangeSet behaves as a set of integers under random add/remove/removeBelow/
 
 test('RangeSet: appending ascending ranges (the fast path) gives the same set as adding them in any order', () => {
   fc.assert(
-    fc.property(
-      fc.array(fc.tuple(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 0, max: 30 })), { maxLength: 40, size: 'max' }),
-      (pairs) => {
-        const ranges = pairs.map(([start, length]) => [start, start + length] as const);
-        const ascending = new RangeSet();
-        for (const [s, e] of [...ranges].sort((a, b) => a[0] - b[0])) ascending.add(s, e);
-        const scrambled = new RangeSet();
-        for (const [s, e] of ranges) scrambled.add(s, e);
-        const model = new Set<number>();
-        for (const [s, e] of ranges) for (let v = s; v < e; v++) model.add(v);
-        assert.deepEqual(rangesOf(ascending), intervalsOf(model));
-        assert.deepEqual(rangesOf(scrambled), intervalsOf(model));
-      },
-    ),
+    fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 0, max: 30 })), { maxLength: 40, size: 'max' }), (pairs) => {
+      const ranges = pairs.map(([start, length]) => [start, start + length] as const);
+      const ascending = new RangeSet();
+      for (const [s, e] of [...ranges].sort((a, b) => a[0] - b[0])) ascending.add(s, e);
+      const scrambled = new RangeSet();
+      for (const [s, e] of ranges) scrambled.add(s, e);
+      const model = new Set<number>();
+      for (const [s, e] of ranges) for (let v = s; v < e; v++) model.add(v);
+      assert.deepEqual(rangesOf(ascending), intervalsOf(model));
+      assert.deepEqual(rangesOf(scrambled), intervalsOf(model));
+    }),
     { seed: SEED, numRuns: 1000 },
   );
 });
@@ -266,7 +263,10 @@ test('RecvStream: gaps are bounded by the shared run budget, refused only when i
   fc.assert(
     fc.property(
       fc.integer({ min: 1, max: 12 }),
-      fc.array(fc.record({ stream: fc.nat({ max: 2 }), offset: fc.integer({ min: 0, max: 400 }), length: fc.integer({ min: 1, max: 8 }) }), { maxLength: 80, size: 'max' }),
+      fc.array(fc.record({ stream: fc.nat({ max: 2 }), offset: fc.integer({ min: 0, max: 400 }), length: fc.integer({ min: 1, max: 8 }) }), {
+        maxLength: 80,
+        size: 'max',
+      }),
       (max, frames) => {
         const budget = new RunBudget(max);
         const streams = [new RecvStream(1024, budget), new RecvStream(1024, budget), new RecvStream(1024, budget)];

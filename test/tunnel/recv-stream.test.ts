@@ -26,7 +26,7 @@ interface Frame {
 /** Frames covering [0, total) once, plus overlapping extras and duplicates, in random order. */
 function scrambledFrames(total: number, maxLen: number, rnd: () => number, localReorder: number): Frame[] {
   const frames: Frame[] = [];
-  for (let at = 0; at < total; ) {
+  for (let at = 0; at < total;) {
     const length = Math.min(total - at, 1 + ((rnd() * maxLen) | 0));
     frames.push({ offset: at, length });
     at += length;
@@ -162,7 +162,8 @@ test('honest patterns stay far below the limit: tiny frames after a hole, every 
   const lossy = new RecvStream(MiB);
   const frames: Frame[] = [];
   for (let at = 0; at < MiB; at += 1024) frames.push({ offset: at, length: 1024 });
-  for (let i = 1; i < frames.length; i += 2) assert.equal(typeof lossy.onData(frames[i]!.offset, big.subarray(frames[i]!.offset, frames[i]!.offset + 1024), false), 'number');
+  for (let i = 1; i < frames.length; i += 2)
+    assert.equal(typeof lossy.onData(frames[i]!.offset, big.subarray(frames[i]!.offset, frames[i]!.offset + 1024), false), 'number');
   const resent = frames.filter((_, i) => i % 2 === 0).sort(() => rnd() - 0.5);
   for (const f of resent) assert.equal(typeof lossy.onData(f.offset, big.subarray(f.offset, f.offset + 1024), false), 'number');
   const got: Uint8Array[] = [];

@@ -9,7 +9,16 @@ async function runUntil<T>(clock: VirtualClock, promise: Promise<T>, maxMs: numb
   let done = false;
   let value: T | undefined;
   let failure: unknown;
-  promise.then((v) => { done = true; value = v; }, (e) => { done = true; failure = e; });
+  promise.then(
+    (v) => {
+      done = true;
+      value = v;
+    },
+    (e) => {
+      done = true;
+      failure = e;
+    },
+  );
   const deadline = clock.now() + maxMs;
   while (!done && clock.now() < deadline) await clock.run(5);
   if (failure !== undefined) throw failure;

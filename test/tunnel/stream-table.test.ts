@@ -17,7 +17,7 @@ function pump(a: Connection, b: Connection, now: number): void {
   }
 }
 
-test('a stream aborted unread after the peer\'s FIN arrived leaves the table: 1,500 such streams do not exhaust the stream limit', () => {
+test("a stream aborted unread after the peer's FIN arrived leaves the table: 1,500 such streams do not exhaust the stream limit", () => {
   const { client, server } = sansIoPair();
   let now = 1;
   let refused = 0;
@@ -27,9 +27,9 @@ test('a stream aborted unread after the peer\'s FIN arrived leaves the table: 1,
     client.streams.finish(id);
     pump(client, server, (now += 1));
     // The server side gives up on the stream without reading it (what destroy() does).
-    for (let event; (event = server.pollEvent()); ) if (event.type === 'stream') server.streams.abort(event.id, 0);
+    for (let event; (event = server.pollEvent());) if (event.type === 'stream') server.streams.abort(event.id, 0);
     pump(client, server, (now += 1));
-    for (let event; (event = client.pollEvent()); ) {
+    for (let event; (event = client.pollEvent());) {
       if (event.type === 'reset' && event.code === 1) refused++;
       if (event.type === 'reset' || event.type === 'stop') client.streams.abort(event.id, 0);
     }
@@ -55,14 +55,14 @@ function arrivalOrder(client: Connection, server: Connection, total: number): nu
   for (let round = 0; round < 10_000 && received < total; round++) {
     const datagram = client.pollTransmit(now);
     if (datagram === null) {
-      for (let d; (d = server.pollTransmit(now)) !== null; ) client.handleDatagram(now, d.slice());
+      for (let d; (d = server.pollTransmit(now)) !== null;) client.handleDatagram(now, d.slice());
       now += 1;
       continue;
     }
     server.handleDatagram(now, datagram.slice());
-    for (let event; (event = server.pollEvent()); ) if (event.type === 'stream') ids.add(event.id);
+    for (let event; (event = server.pollEvent());) if (event.type === 'stream') ids.add(event.id);
     for (const id of ids) {
-      for (let chunk; (chunk = server.streams.read(id)) !== null; ) {
+      for (let chunk; (chunk = server.streams.read(id)) !== null;) {
         order.push(id);
         received += chunk.length;
       }

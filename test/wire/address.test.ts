@@ -38,7 +38,11 @@ test('bytes format back to canonical (RFC 5952) literals', () => {
 });
 
 test('Address <-> SocketAddress round-trips through the wire', () => {
-  for (const address of [{ host: '127.0.0.1', port: 4100 }, { host: '::1', port: 65535 }, { host: '10.0.0.2', port: 0 }]) {
+  for (const address of [
+    { host: '127.0.0.1', port: 4100 },
+    { host: '::1', port: 65535 },
+    { host: '10.0.0.2', port: 0 },
+  ]) {
     const bytes = encodeEnvelope({ pong: { observed: toSocketAddress(address) } });
     assert.deepEqual(fromSocketAddress(decodeEnvelope(bytes).pong!.observed), address);
   }

@@ -40,7 +40,10 @@ test('every foundation body kind round-trips and is identified', () => {
     { version: 1, rid: 2, response: true, cookie: { token: new Uint8Array(16).fill(3) } },
     { version: 1, rid: 3, response: true, error: { code: 5, message: 'nope ✓' } },
   ];
-  assert.deepEqual(bodies.map((b) => envelopeBodyKind(b)), [...EnvelopeBodyKinds].slice(0, 4));
+  assert.deepEqual(
+    bodies.map((b) => envelopeBodyKind(b)),
+    [...EnvelopeBodyKinds].slice(0, 4),
+  );
   for (const original of bodies) {
     const decoded = decodeEnvelope(encodeEnvelope(original));
     const kind = envelopeBodyKind(original)!;
@@ -78,10 +81,29 @@ test('when a body member repeats on the wire, the last one wins (oneof semantics
 test('unknown fields from a newer peer are tolerated', () => {
   const known = encodeEnvelope({ version: 1, rid: 7, ping: {} });
   const unknown = Buffer.from([
-    0xb8, 0x3e, 0x2a, // field 999, varint 42
-    0xa2, 0x1f, 0x03, 0x61, 0x62, 0x63, // field 500 (a body some future version adds), bytes "abc"
-    0x3d, 1, 2, 3, 4, // field 7, fixed32
-    0x41, 1, 2, 3, 4, 5, 6, 7, 8, // field 8, fixed64
+    0xb8,
+    0x3e,
+    0x2a, // field 999, varint 42
+    0xa2,
+    0x1f,
+    0x03,
+    0x61,
+    0x62,
+    0x63, // field 500 (a body some future version adds), bytes "abc"
+    0x3d,
+    1,
+    2,
+    3,
+    4, // field 7, fixed32
+    0x41,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8, // field 8, fixed64
   ]);
   for (const bytes of [Buffer.concat([known, unknown]), Buffer.concat([unknown, known])]) {
     const decoded = decodeEnvelope(bytes);
@@ -124,11 +146,17 @@ test('an exception from the decoder that is not a wire error is a bug: it propag
     codec.decode = () => {
       throw new TypeError("Cannot read properties of undefined (reading 'pos')");
     };
-    assert.throws(() => decodeEnvelope(new Uint8Array([0x08, 0x01])), (err: unknown) => err instanceof TypeError && !isDecodeError(err));
+    assert.throws(
+      () => decodeEnvelope(new Uint8Array([0x08, 0x01])),
+      (err: unknown) => err instanceof TypeError && !isDecodeError(err),
+    );
     codec.decode = () => {
       throw new Error('something else went wrong');
     };
-    assert.throws(() => decodeEnvelope(new Uint8Array([0x08, 0x01])), (err: unknown) => err instanceof Error && !isDecodeError(err));
+    assert.throws(
+      () => decodeEnvelope(new Uint8Array([0x08, 0x01])),
+      (err: unknown) => err instanceof Error && !isDecodeError(err),
+    );
   } finally {
     codec.decode = decode;
   }

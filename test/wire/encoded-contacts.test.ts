@@ -24,9 +24,17 @@ function sameBytes(actual: Uint8Array, expected: Uint8Array): void {
   assert.deepEqual(Buffer.from(actual), Buffer.from(expected));
 }
 
-const record = (): DhtRecord => ({ author: randomBytes(32), seq: 7, expiresAt: 1.7e12, value: randomBytes(90), salt: new Uint8Array(0), withdrawn: false, signature: randomBytes(64) });
+const record = (): DhtRecord => ({
+  author: randomBytes(32),
+  seq: 7,
+  expiresAt: 1.7e12,
+  value: randomBytes(90),
+  salt: new Uint8Array(0),
+  withdrawn: false,
+  signature: randomBytes(64),
+});
 
-test('one contact entry is the generated encoder\'s repeated-field element', () => {
+test("one contact entry is the generated encoder's repeated-field element", () => {
   for (const port of PORTS) {
     for (const ip of [randomBytes(4), randomBytes(16), new Uint8Array(0)]) {
       const contact: Contact = { id: randomBytes(32), address: { ip, port } };
@@ -74,5 +82,8 @@ test('FIND answers built from encoded contacts are byte-identical to the generat
 test('the size limit applies to answers built from encoded contacts', () => {
   const list = contacts(40, 1);
   const fast: Envelope = { version: 1, rid: 9, response: true, findNodeResult: withEncodedContacts({ contacts: [] }, entries(list)) };
-  assert.throws(() => encodeEnvelope(fast), (error: { code?: string }) => error.code === 'ERR_DATAGRAM_TOO_LARGE');
+  assert.throws(
+    () => encodeEnvelope(fast),
+    (error: { code?: string }) => error.code === 'ERR_DATAGRAM_TOO_LARGE',
+  );
 });

@@ -33,14 +33,22 @@ test('size limits tie the layers: a tunnel datagram fits a relay circuit exactly
 
 test('docs/protocol.md lists exactly the registry datagram kinds and error codes; docs/tunnel.md the tunnel limits', () => {
   const protocol = doc('protocol.md');
-  const rows = [...protocol.matchAll(/^\| `0x([0-9a-f]{2})` \| (.+?) \| (.+?) \|$/gm)].map((match) => ({ byte: parseInt(match[1]!, 16), description: match[2]! }));
+  const rows = [...protocol.matchAll(/^\| `0x([0-9a-f]{2})` \| (.+?) \| (.+?) \|$/gm)].map((match) => ({
+    byte: parseInt(match[1]!, 16),
+    description: match[2]!,
+  }));
   assert.deepEqual(
     rows.map((row) => row.byte).sort(),
-    Object.values(DATAGRAM_KINDS).map((kind) => kind.byte).sort(),
+    Object.values(DATAGRAM_KINDS)
+      .map((kind) => kind.byte)
+      .sort(),
   );
   for (const kind of Object.values(DATAGRAM_KINDS)) assert.equal(rows.find((row) => row.byte === kind.byte)!.description, kind.description);
   const codes = [...protocol.matchAll(/^\| (\d) \| ([a-z ]+):/gm)].map((match) => Number(match[1]));
-  assert.deepEqual(codes, Object.values(RemoteErrorCode).filter((value) => typeof value === 'number'));
+  assert.deepEqual(
+    codes,
+    Object.values(RemoteErrorCode).filter((value) => typeof value === 'number'),
+  );
   const tunnel = doc('tunnel.md');
   assert.match(tunnel, new RegExp(`Largest datagram ${TUNNEL_MAX_DATAGRAM} bytes`));
   assert.match(tunnel, new RegExp(`at most ${MAX_PAYLOAD} bytes of frames`));

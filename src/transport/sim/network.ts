@@ -256,7 +256,8 @@ export class SimNetwork implements SimFabric {
     if (endpoint === undefined || !endpoint.deliver(packet.data, packet.from)) return this.dropOnArrival('no-listener', packet);
     this.stats.delivered++;
     this.stats.bytesDelivered += packet.data.byteLength;
-    if (this.tap !== undefined) this.tap({ time: this.clock.now(), kind: 'deliver', from: packet.from, to: { host: packet.toHost, port: packet.toPort }, size: packet.data.byteLength });
+    if (this.tap !== undefined)
+      this.tap({ time: this.clock.now(), kind: 'deliver', from: packet.from, to: { host: packet.toHost, port: packet.toPort }, size: packet.data.byteLength });
   }
 
   private dropAtSend(reason: SimDropReason, host: string, port: number, to: Address, size: number): true {
@@ -267,7 +268,15 @@ export class SimNetwork implements SimFabric {
 
   private dropOnArrival(reason: SimDropReason, packet: InFlight): void {
     this.stats.dropped[reason]++;
-    if (this.tap !== undefined) this.tap({ time: this.clock.now(), kind: 'drop', reason, from: packet.from, to: { host: packet.toHost, port: packet.toPort }, size: packet.data.byteLength });
+    if (this.tap !== undefined)
+      this.tap({
+        time: this.clock.now(),
+        kind: 'drop',
+        reason,
+        from: packet.from,
+        to: { host: packet.toHost, port: packet.toPort },
+        size: packet.data.byteLength,
+      });
   }
 
   /** Override lookup: the sender's own host first, then its NAT's public host, then the default. */
