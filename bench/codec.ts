@@ -47,7 +47,7 @@ function measure(fn: (iterations: number) => void, iterations: number, rounds = 
     rates.push(iterations / seconds);
   }
   rates.sort((a, b) => a - b);
-  return rates[Math.floor(rates.length / 2)]!;
+  return rates[Math.floor(rates.length / 2)];
 }
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -85,7 +85,7 @@ function compare(message: Envelope, rounds = 11, iterations = 60_000): { staticR
     s.push(measure(staticRun, iterations, 1, false));
     r.push(measure(reflectRun, iterations, 1, false));
   }
-  const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   return { staticRate: median(s), reflectRate: median(r) };
 }
 
@@ -131,7 +131,7 @@ for (const suite of [nodeCryptoSuite, nobleCryptoSuite] as CryptoSuite[]) {
   const rate = measure((n) => {
     const state = new PeerReplayState();
     for (let i = 0; i < n; i++) {
-      const header = parseSessionHeader(datagrams[i & 1023]!)!;
+      const header = parseSessionHeader(datagrams[i & 1023])!;
       const counter = header.counter + base;
       if (state.check(header.bootId, counter)) state.accept(header.bootId, counter);
       if ((i & 1023) === 1023) base += 1024n;

@@ -71,7 +71,7 @@ const cases: Case[] = [
       const secret = suite.randomBytes(32);
       const peers = Array.from({ length: 1024 }, () => suite.x25519PublicKey(suite.randomBytes(32)));
       let i = 0;
-      return () => suite.x25519(secret, peers[i++ % peers.length]!);
+      return () => suite.x25519(secret, peers[i++ % peers.length]);
     },
   },
   {
@@ -126,7 +126,7 @@ function timedRound(op: () => unknown): number {
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
+  return sorted[Math.floor(sorted.length / 2)];
 }
 
 /**
@@ -156,5 +156,5 @@ const rows = cases.map((c) => {
 
 console.log(`crypto suites, median of ${ROUNDS} interleaved ${ROUND_MS} ms rounds per suite (Node ${process.version})`);
 console.table(rows);
-const aead = rows[0]!;
+const aead = rows[0];
 console.log(`AEAD ${PAYLOAD_BYTES} B: node ${aead['node ops/s']} seal+open/s vs noble ${aead['noble ops/s']}`);

@@ -35,7 +35,7 @@ const nodes = sim.build(N);
 const clock = sim.kad.clock;
 
 function pick(count: number, offset: number): DiscoveryNode[] {
-  return Array.from({ length: count }, (_, i) => nodes[(offset + i * 7) % nodes.length]!);
+  return Array.from({ length: count }, (_, i) => nodes[(offset + i * 7) % nodes.length]);
 }
 
 function placeRecords(service: string, providers: DiscoveryNode[]): void {
@@ -93,7 +93,7 @@ printTable(['providers', 'median ms', 'p90 ms', 'median RTTs', 'msgs/lookup', 'e
 
 // Time from unregister() until lookups stop returning the provider: 20 readers look up in a loop.
 const service = `svc-${Math.min(100, Math.max(...PROVIDER_COUNTS))}`;
-const leaving = pick(1, 1)[0]!;
+const leaving = pick(1, 1)[0];
 const leavingId = Buffer.from(leaving.keyPair.publicKey).toString('hex');
 const t0 = clock.now();
 let unregisteredAfter = 0;

@@ -95,19 +95,19 @@ async function benchMcc() {
   const setupS = (performance.now() - t0) / 1000;
   for (const node of nodes) if (node.address.host !== '127.0.0.1') throw new Error(`mcc node bound to ${node.address.host}`);
   const lookups = await measure(LOOKUPS, async (i) => {
-    const node = nodes[(i * 7) % nodes.length]!;
+    const node = nodes[(i * 7) % nodes.length];
     const start = performance.now();
     const result = await node.kad.lookup(randomBytes(32));
     return { ms: performance.now() - start, messages: result.queries };
   });
   const keys: Uint8Array[] = [];
-  for (let i = 0; i < VALUES; i++) keys.push((await nodes[(i * 13) % nodes.length]!.dht.put(randomBytes(100))).key);
+  for (let i = 0; i < VALUES; i++) keys.push((await nodes[(i * 13) % nodes.length].dht.put(randomBytes(100))).key);
   let found = 0;
   const gets = await measure(GETS, async (i) => {
-    const node = nodes[(i * 11 + 3) % nodes.length]!;
+    const node = nodes[(i * 11 + 3) % nodes.length];
     const before = node.kad.stats.queries;
     const start = performance.now();
-    if ((await node.dht.get(keys[i % keys.length]!)) !== null) found++;
+    if ((await node.dht.get(keys[i % keys.length])) !== null) found++;
     return { ms: performance.now() - start, messages: node.kad.stats.queries - before };
   });
   await Promise.all(nodes.map((node) => node.stop()));
@@ -122,20 +122,20 @@ async function benchHyper() {
   for (const node of nodes) if (node.address().host !== '127.0.0.1') throw new Error(`hyperdht node bound to ${node.address().host}`);
   try {
     const lookups = await measure(LOOKUPS, async (i) => {
-      const node = nodes[(i * 7) % nodes.length]!;
+      const node = nodes[(i * 7) % nodes.length];
       const before = node.stats.requests.total;
       const start = performance.now();
       await node.findPeer(randomBytes(32)).finished();
       return { ms: performance.now() - start, messages: node.stats.requests.total - before };
     });
     const keys: Uint8Array[] = [];
-    for (let i = 0; i < VALUES; i++) keys.push((await nodes[(i * 13) % nodes.length]!.immutablePut(randomBytes(100))).hash);
+    for (let i = 0; i < VALUES; i++) keys.push((await nodes[(i * 13) % nodes.length].immutablePut(randomBytes(100))).hash);
     let found = 0;
     const gets = await measure(GETS, async (i) => {
-      const node = nodes[(i * 11 + 3) % nodes.length]!;
+      const node = nodes[(i * 11 + 3) % nodes.length];
       const before = node.stats.requests.total;
       const start = performance.now();
-      if ((await node.immutableGet(keys[i % keys.length]!)) !== null) found++;
+      if ((await node.immutableGet(keys[i % keys.length])) !== null) found++;
       return { ms: performance.now() - start, messages: node.stats.requests.total - before };
     });
     return { setupS, lookups: summary(lookups), gets: summary(gets), found };

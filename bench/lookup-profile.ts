@@ -57,7 +57,7 @@ const messages: number[] = [];
 const queriesBefore = nodes.reduce((sum, node) => sum + node.kad.stats.queries, 0);
 const datagramsBefore = nodes.reduce((sum, node) => sum + node.stats().datagramsOut, 0);
 for (let i = 0; i < LOOKUPS; i++) {
-  const node = nodes[(i * 7) % nodes.length]!;
+  const node = nodes[(i * 7) % nodes.length];
   const start = performance.now();
   const result = await node.kad.lookup(randomBytes(32));
   ms.push(performance.now() - start);
@@ -67,7 +67,7 @@ const used = process.cpuUsage(cpu);
 const queriesAll = nodes.reduce((sum, node) => sum + node.kad.stats.queries, 0) - queriesBefore;
 const datagramsAll = nodes.reduce((sum, node) => sum + node.stats().datagramsOut, 0) - datagramsBefore;
 const drops = nodes.reduce<Record<string, number>>((all, node) => {
-  for (const [reason, count] of Object.entries(node.stats().dropped ?? {})) all[reason] = (all[reason] ?? 0) + (count as number);
+  for (const [reason, count] of Object.entries(node.stats().dropped ?? {})) all[reason] = (all[reason] ?? 0) + count;
   return all;
 }, {});
 const amplificationLimited = nodes.reduce((sum, node) => sum + node.stats().amplificationLimited, 0);

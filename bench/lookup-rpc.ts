@@ -80,13 +80,13 @@ const rows: Record<string, number[]> = { 'FIND_NODE, known peer': [], 'FIND_NODE
 const firstContacts = Math.floor(REQUESTERS / 3);
 const only = process.env.MCC_BENCH_ONLY;
 // A known peer is known from the start when its exchange is measured alone.
-if (only === 'known' || only === 'ping') await requesters[0]!.rpc.request(peer, findNode());
+if (only === 'known' || only === 'ping') await requesters[0].rpc.request(peer, findNode());
 for (let round = 0; round < 3; round++) {
   if (!only || only === 'first') {
-    rows['FIND_NODE, first contact']!.push(await cpuPer(firstContacts, (i) => requesters[round * firstContacts + i]!.rpc.request(peer, findNode())));
+    rows['FIND_NODE, first contact'].push(await cpuPer(firstContacts, (i) => requesters[round * firstContacts + i].rpc.request(peer, findNode())));
   }
-  if (!only || only === 'known') rows['FIND_NODE, known peer']!.push(await cpuPer(2000, () => requesters[0]!.rpc.request(peer, findNode())));
-  if (!only || only === 'ping') rows['ping, known peer']!.push(await cpuPer(2000, () => requesters[0]!.rpc.request(peer, { ping: {} })));
+  if (!only || only === 'known') rows['FIND_NODE, known peer'].push(await cpuPer(2000, () => requesters[0].rpc.request(peer, findNode())));
+  if (!only || only === 'ping') rows['ping, known peer'].push(await cpuPer(2000, () => requesters[0].rpc.request(peer, { ping: {} })));
 }
 if (process.env.MCC_BENCH_PROFILE) {
   const { profile } = await profiler.post('Profiler.stop');

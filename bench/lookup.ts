@@ -16,7 +16,7 @@ const MEAN_RTT = 2 * (LATENCY + JITTER / 2);
 const LOOKUPS = 300;
 const WAVE = 50;
 
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 const median = (values: number[]) =>
   quantile(
     [...values].sort((a, b) => a - b),
@@ -41,7 +41,7 @@ async function run(n: number) {
   const times: number[] = [];
   const messages: number[] = [];
   for (let done = 0; done < LOOKUPS; done += WAVE) {
-    const wave = Array.from({ length: WAVE }, () => sim.nodes[Math.floor(sim.random() * n)]!.dht.lookup(sim.randomBytes(32)));
+    const wave = Array.from({ length: WAVE }, () => sim.nodes[Math.floor(sim.random() * n)].dht.lookup(sim.randomBytes(32)));
     for (const result of await sim.until(Promise.all(wave))) {
       times.push(result.durationMs);
       messages.push(result.queries);
@@ -49,7 +49,7 @@ async function run(n: number) {
   }
 
   const text = new TextEncoder();
-  const values = await sim.until(Promise.all(Array.from({ length: 30 }, (_, i) => sim.nodes[i % n]!.dht.put(text.encode(`value ${i}`)))));
+  const values = await sim.until(Promise.all(Array.from({ length: 30 }, (_, i) => sim.nodes[i % n].dht.put(text.encode(`value ${i}`)))));
   const getTimes: number[] = [];
   let getRequests = 0;
   let found = 0;
@@ -57,7 +57,7 @@ async function run(n: number) {
     const before = sim.hub.requests;
     const wave = Array.from({ length: WAVE }, async () => {
       const t0 = sim.clock.now();
-      const got = await sim.nodes[Math.floor(sim.random() * n)]!.dht.get(values[Math.floor(sim.random() * values.length)]!.key);
+      const got = await sim.nodes[Math.floor(sim.random() * n)].dht.get(values[Math.floor(sim.random() * values.length)].key);
       getTimes.push(sim.clock.now() - t0);
       if (got !== null) found++;
     });

@@ -129,7 +129,7 @@ async function startRelayProcess(): Promise<RelayProcess> {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout });
   const waiters: Array<(line: string) => void> = [];
   lines.on('line', (line) => waiters.shift()?.(line));
   const next = (): Promise<Record<string, unknown>> => new Promise((resolve) => waiters.push((line) => resolve(JSON.parse(line) as Record<string, unknown>)));
@@ -139,11 +139,11 @@ async function startRelayProcess(): Promise<RelayProcess> {
     address: ready.address,
     forwarded: async () => {
       const answer = next();
-      child.stdin!.write('stats\n');
+      child.stdin.write('stats\n');
       return (await answer) as unknown as RelayCounters;
     },
     stop: async () => {
-      child.stdin!.end();
+      child.stdin.end();
       await exited;
     },
   };

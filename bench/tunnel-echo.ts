@@ -33,7 +33,7 @@ const makers: [string, () => Promise<Endpoint>][] = [
 if (process.argv.includes('--processes')) makers.push(['mcc tunnel, 2 processes', tunnelRemoteEndpoint]);
 
 const argMode = process.argv.indexOf('--mode');
-const modeArg = argMode > 0 ? process.argv[argMode + 1]! : 'both';
+const modeArg = argMode > 0 ? process.argv[argMode + 1] : 'both';
 const modes: EchoMode[] = modeArg === 'both' ? ['await', 'callback'] : [modeArg as EchoMode];
 if (process.argv.includes('--only')) makers.splice(0, 2);
 
@@ -49,11 +49,11 @@ for (const stream of streams) stream.end();
 for (const endpoint of endpoints) await endpoint.close();
 
 function report(samples: number[][], cpuPerRound: number[], sysPerRound: number[]): void {
-  const tcp = samples[0]!;
+  const tcp = samples[0];
   printTable(
     ['transport', 'median µs', 'p10 µs', 'p90 µs', 'CPU µs/round (of it kernel)', 'x TCP (medians)', 'x TCP per block: min / median / max'],
     makers.map(([name], i) => {
-      const own = samples[i]!;
+      const own = samples[i];
       const perBlock: number[] = [];
       for (let b = 0; b < BLOCKS; b++) perBlock.push(median(own.slice(b * ROUNDS, (b + 1) * ROUNDS)) / median(tcp.slice(b * ROUNDS, (b + 1) * ROUNDS)));
       return [
@@ -61,7 +61,7 @@ function report(samples: number[][], cpuPerRound: number[], sysPerRound: number[
         median(own).toFixed(1),
         percentile(own, 10).toFixed(1),
         percentile(own, 90).toFixed(1),
-        `${cpuPerRound[i]!.toFixed(1)} (${sysPerRound[i]!.toFixed(1)})`,
+        `${cpuPerRound[i].toFixed(1)} (${sysPerRound[i].toFixed(1)})`,
         (median(own) / median(tcp)).toFixed(2),
         i === 0 ? '' : `${Math.min(...perBlock).toFixed(2)} / ${median(perBlock).toFixed(2)} / ${Math.max(...perBlock).toFixed(2)}`,
       ];

@@ -220,10 +220,10 @@ export async function interleavedEcho(
     for (let k = 0; k < streams.length; k++) {
       const i = (b + k) % streams.length;
       const before = process.cpuUsage();
-      await echoRounds(streams[i]!, opts.rounds, samples[i]!, opts.mode);
+      await echoRounds(streams[i], opts.rounds, samples[i], opts.mode);
       const used = process.cpuUsage(before);
-      cpu[i]! += used.user + used.system;
-      sys[i]! += used.system;
+      cpu[i] += used.user + used.system;
+      sys[i] += used.system;
     }
   }
   const perRound = (c: number): number => c / (opts.blocks * opts.rounds);

@@ -106,7 +106,7 @@ const measured = Object.values(results);
 const echoStreams: Duplex[] = await Promise.all(measured.map((r) => openEcho(r.endpoint)));
 const { samples } = await interleavedEcho(echoStreams, { warm: ECHO_WARM, blocks: ECHO_BLOCKS, rounds: ECHO_BLOCK_ROUNDS, mode: 'await' });
 measured.forEach((r, i) => {
-  r.rtt = median(samples[i]!);
+  r.rtt = median(samples[i]);
   report(r.endpoint, 'echo');
 });
 for (const stream of echoStreams) stream.end();

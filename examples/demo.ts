@@ -124,7 +124,7 @@ await step(
     }
     return times.sort((x, y) => x - y);
   },
-  (times) => [`median ${times[Math.floor(times.length / 2)]!.toFixed(2)} ms, max ${times.at(-1)!.toFixed(2)} ms`],
+  (times) => [`median ${times[Math.floor(times.length / 2)].toFixed(2)} ms, max ${times.at(-1)!.toFixed(2)} ms`],
 );
 
 async function stopAll(): Promise<void> {

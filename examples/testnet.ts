@@ -65,23 +65,23 @@ after(() => testnet.stop());
 test('clients anywhere in the mesh find the key-value service and share its data', async () => {
   const [provider, natClient, , , publicClient] = testnet.nodes;
   // Everything that waits on the network goes through testnet.run(): it moves the virtual clock.
-  await testnet.run(provider!.register('kv', { handler: keyValueService(), metadata: { version: 1 } }));
+  await testnet.run(provider.register('kv', { handler: keyValueService(), metadata: { version: 1 } }));
 
-  for (const client of [natClient!, publicClient!]) {
+  for (const client of [natClient, publicClient]) {
     const providers = await testnet.run(client.lookup('kv'));
     assert.deepEqual(
       providers.map((p) => [p.id, p.metadata]),
-      [[provider!.idHex, { version: 1 }]],
+      [[provider.idHex, { version: 1 }]],
     );
   }
 
   // A client behind a symmetric NAT writes; a public node reads what it wrote.
-  const writerStream = await testnet.run(natClient!.connect('kv'));
+  const writerStream = await testnet.run(natClient.connect('kv'));
   const writer = keyValueClient(writerStream);
   assert.equal(await testnet.run(writer.request('SET greeting hello through two NATs')), 'OK');
   assert.equal(await testnet.run(writer.request('FROB x')), 'ERROR unknown command');
 
-  const readerStream = await testnet.run(publicClient!.connect('kv'));
+  const readerStream = await testnet.run(publicClient.connect('kv'));
   const reader = keyValueClient(readerStream);
   assert.equal(await testnet.run(reader.request('GET greeting')), 'hello through two NATs');
   assert.equal(await testnet.run(reader.request('GET nothing')), 'NOT_FOUND');
@@ -92,19 +92,19 @@ test('clients anywhere in the mesh find the key-value service and share its data
 
 test('a provider that unregisters disappears from lookups at once; another one takes over', async () => {
   const [first, , second, client] = testnet.nodes.slice(5);
-  const registration = await testnet.run(first!.register('kv-ha', { handler: keyValueService(new Map([['who', 'first']])) }));
-  await testnet.run(second!.register('kv-ha', { handler: keyValueService(new Map([['who', 'second']])) }));
-  const both = await testnet.run(client!.lookup('kv-ha'));
-  assert.deepEqual(both.map((p) => p.id).sort(), [first!.idHex, second!.idHex].sort());
+  const registration = await testnet.run(first.register('kv-ha', { handler: keyValueService(new Map([['who', 'first']])) }));
+  await testnet.run(second.register('kv-ha', { handler: keyValueService(new Map([['who', 'second']])) }));
+  const both = await testnet.run(client.lookup('kv-ha'));
+  assert.deepEqual(both.map((p) => p.id).sort(), [first.idHex, second.idHex].sort());
 
   await testnet.run(registration.unregister());
-  const left = await testnet.run(client!.lookup('kv-ha', { fresh: true }));
+  const left = await testnet.run(client.lookup('kv-ha', { fresh: true }));
   assert.deepEqual(
     left.map((p) => p.id),
-    [second!.idHex],
+    [second.idHex],
   );
 
-  const stream = await testnet.run(client!.connect('kv-ha'));
+  const stream = await testnet.run(client.connect('kv-ha'));
   assert.equal(await testnet.run(keyValueClient(stream).request('GET who')), 'second');
   stream.destroy();
 });

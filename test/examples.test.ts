@@ -101,7 +101,7 @@ test('examples/demo.ts --keep: serves the dashboard until SIGTERM, then stops cl
         const match = /dashboard {2}(http:\/\/127\.0\.0\.1:\d+\/)\n/.exec(stdout);
         if (match) {
           clearTimeout(timer);
-          resolve(match[1]!);
+          resolve(match[1]);
         }
       });
       void exited.then(() => reject(new Error(`exited before printing the dashboard URL\n${stdout}\n${stderr}`)));
@@ -118,7 +118,7 @@ test('examples/demo.ts --keep: serves the dashboard until SIGTERM, then stops cl
     assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
     assert.match(await page.text(), /<html/i);
     // Still serving: the forward answers too.
-    const hello = /try +curl (http:\/\/127\.0\.0\.1:\d+\/hello)/.exec(stdout)![1]!;
+    const hello = /try +curl (http:\/\/127\.0\.0\.1:\d+\/hello)/.exec(stdout)![1];
     assert.match(await (await fetch(hello)).text(), /hello from the provider's web server/);
 
     const signalled = performance.now();

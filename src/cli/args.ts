@@ -158,7 +158,7 @@ type Values = Record<string, string | boolean | Array<string | boolean> | undefi
 function safeParse(command: string, args: string[], options: Options): { values: Values; positionals: string[] } {
   try {
     const parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
-    return { values: parsed.values as Values, positionals: parsed.positionals };
+    return { values: parsed.values, positionals: parsed.positionals };
   } catch (error) {
     const { code, message } = error as { code?: string; message: string };
     const quoted = /'([^']+)'/.exec(message)?.[1] ?? '';
@@ -210,8 +210,8 @@ export function parseHostPort(text: string, label: string, options: { minPort?: 
   if (options.defaultHost !== undefined && /^\d+$/.test(trimmed)) return { host: options.defaultHost, port: parsePort(trimmed, label, minPort) };
   const match = /^\[([^\]]+)\]:(\d+)$/.exec(trimmed) ?? /^([^:[\]\s]+):(\d+)$/.exec(trimmed);
   if (!match) throw new UsageError(`${label}: "${text}" is not HOST:PORT${options.defaultHost !== undefined ? ' or PORT' : ''}`);
-  const host = match[1] === 'localhost' ? '127.0.0.1' : match[1]!;
-  return { host, port: parsePort(match[2]!, label, minPort) };
+  const host = match[1] === 'localhost' ? '127.0.0.1' : match[1];
+  return { host, port: parsePort(match[2], label, minPort) };
 }
 
 /** Checks a service name as the node would, as a usage error. */

@@ -125,7 +125,7 @@ export function table(rows: string[][]): string {
   return rows
     .map((row) =>
       row
-        .map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index]!)))
+        .map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index])))
         .join('  ')
         .trimEnd(),
     )
@@ -197,7 +197,7 @@ function prepare(command: ClientCommandName, args: string[], flags: ClientFlags)
         print(table([['ID', 'ADDRESS', 'RTT'], ...answer.peers.map((peer) => [peer.id, peer.address, rtt(peer.rttMs)])]));
       };
     case 'lookup': {
-      const name = checkServiceName(args[0]!, 'NAME');
+      const name = checkServiceName(args[0], 'NAME');
       return async (target) => {
         const page = await lookupAll(target, name);
         if (json) return printJson(page);
@@ -207,7 +207,7 @@ function prepare(command: ClientCommandName, args: string[], flags: ClientFlags)
             ['ID', 'ADDRESSES', 'RTT', 'METADATA'],
             ...page.providers.map((p: ProviderJson) => [
               p.id,
-              p.addresses.join(' ') || (p.relays.length ? `via relay ${p.relays[0]!.address}` : '-'),
+              p.addresses.join(' ') || (p.relays.length ? `via relay ${p.relays[0].address}` : '-'),
               rtt(p.rttMs),
               metadataText(p.metadata),
             ]),
@@ -216,8 +216,8 @@ function prepare(command: ClientCommandName, args: string[], flags: ClientFlags)
       };
     }
     case 'expose': {
-      const name = checkServiceName(args[0]!, 'NAME');
-      const address = parseHostPort(args[1]!, 'HOST:PORT', { defaultHost: '127.0.0.1' });
+      const name = checkServiceName(args[0], 'NAME');
+      const address = parseHostPort(args[1], 'HOST:PORT', { defaultHost: '127.0.0.1' });
       const body: RegisterBody = { name, host: address.host, port: address.port };
       if (flags.metadata !== undefined) body.metadata = parseMetadata(flags.metadata);
       if (flags.ttl !== undefined) body.ttl = parseTtl(flags.ttl);
@@ -230,7 +230,7 @@ function prepare(command: ClientCommandName, args: string[], flags: ClientFlags)
       };
     }
     case 'unexpose': {
-      const name = checkServiceName(args[0]!, 'NAME');
+      const name = checkServiceName(args[0], 'NAME');
       return async (target) => {
         await call<void>(target, 'DELETE', `/v1/services/${encodeURIComponent(name)}`, undefined, 60_000);
         if (json) return printJson({ name, removed: true });
@@ -238,8 +238,8 @@ function prepare(command: ClientCommandName, args: string[], flags: ClientFlags)
       };
     }
     case 'forward': {
-      const name = checkServiceName(args[0]!, 'NAME');
-      const address = parseHostPort(args[1]!, 'PORT', { defaultHost: '127.0.0.1', minPort: 0 });
+      const name = checkServiceName(args[0], 'NAME');
+      const address = parseHostPort(args[1], 'PORT', { defaultHost: '127.0.0.1', minPort: 0 });
       const body: ForwardBody = { name, port: address.port, host: address.host };
       return async (target) => {
         const forward = await call<ForwardJson>(target, 'POST', '/v1/forwards', body);
@@ -248,7 +248,7 @@ function prepare(command: ClientCommandName, args: string[], flags: ClientFlags)
       };
     }
     case 'unforward': {
-      const port = parsePort(args[0]!, 'PORT', 1);
+      const port = parsePort(args[0], 'PORT', 1);
       return async (target) => {
         await call<void>(target, 'DELETE', `/v1/forwards/${port}`);
         if (json) return printJson({ port, removed: true });

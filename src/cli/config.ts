@@ -108,7 +108,7 @@ export function readConfigFile(path: string, required: boolean): ConfigFile {
     if (!ok)
       throw new UsageError(`${where} has the wrong type (expected ${kind === 'list' ? 'an array of strings' : kind === 'port' ? 'a number' : 'a string'})`);
   }
-  return config as ConfigFile;
+  return config;
 }
 
 function splitList(text: string): string[] {

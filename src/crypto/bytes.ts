@@ -76,7 +76,7 @@ export function checkAeadArguments(key: unknown, nonce: unknown, data: unknown, 
 /** Constant-time check that every byte is zero (detects a low-order X25519 result). */
 export function isAllZero(bytes: Uint8Array): boolean {
   let acc = 0;
-  for (let i = 0; i < bytes.length; i++) acc |= bytes[i]!;
+  for (let i = 0; i < bytes.length; i++) acc |= bytes[i];
   return acc === 0;
 }
 

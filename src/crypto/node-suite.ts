@@ -85,9 +85,9 @@ function hkdfViaHmac(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length
 function edSecretToX25519(secretKey: Uint8Array): Uint8Array {
   requireLength(secretKey, KEY_LENGTH, 'secretKey');
   const scalar = toPlain(createHash('sha512').update(secretKey).digest().subarray(0, KEY_LENGTH));
-  scalar[0]! &= 248;
-  scalar[31]! &= 127;
-  scalar[31]! |= 64;
+  scalar[0] &= 248;
+  scalar[31] &= 127;
+  scalar[31] |= 64;
   return scalar;
 }
 

@@ -128,7 +128,7 @@ export class Failover {
       };
       const launch = (): void => {
         if (done || next >= order.length) return;
-        const provider = order[next++]!;
+        const provider = order[next++];
         pending++;
         const stagger = options.staggerMs?.(provider);
         const timer = stagger !== undefined && next < order.length ? clock.setTimeout(launch, stagger) : undefined;

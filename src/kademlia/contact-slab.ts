@@ -83,9 +83,9 @@ export class ContactSlab {
     const last = this.length - 1;
     if (i === last) return i;
     scratch.set(this.data.subarray(i * SLOT, (i + 1) * SLOT));
-    const seen = this.seen[i]!;
-    const meta = this.meta[i]!;
-    const host = this.hosts[i]!;
+    const seen = this.seen[i];
+    const meta = this.meta[i];
+    const host = this.hosts[i];
     const group = this.groups[i];
     const memo = this.memos[i];
     this.removeAt(i);
@@ -121,17 +121,17 @@ export class ContactSlab {
 
   /** A fresh Contact for slot `i` (its own ID array and address object). */
   contact(i: number): Contact {
-    return { id: this.data.slice(i * SLOT, i * SLOT + ID_LENGTH), address: { host: this.hosts[i]!, port: this.meta[i]! & 0xffff } };
+    return { id: this.data.slice(i * SLOT, i * SLOT + ID_LENGTH), address: { host: this.hosts[i], port: this.meta[i] & 0xffff } };
   }
 
   /** Host of slot `i`'s address. */
   host(i: number): string {
-    return this.hosts[i]!;
+    return this.hosts[i];
   }
 
   /** Port of slot `i`'s address. */
   port(i: number): number {
-    return this.meta[i]! & 0xffff;
+    return this.meta[i] & 0xffff;
   }
 
   /** Subnet group of slot `i` (see subnet.ts). */
@@ -141,24 +141,24 @@ export class ContactSlab {
 
   /** Clock time slot `i` was last heard from. */
   lastSeen(i: number): number {
-    return this.seen[i]!;
+    return this.seen[i];
   }
 
   /** Consecutive failed requests to slot `i`. */
   failures(i: number): number {
-    return this.meta[i]! >>> FAILURE_SHIFT;
+    return this.meta[i] >>> FAILURE_SHIFT;
   }
 
   /** Marks slot `i` as just heard from: failures cleared. */
   touch(i: number, now: number): void {
     this.seen[i] = now;
-    this.meta[i] = this.meta[i]! & 0xffff;
+    this.meta[i] = this.meta[i] & 0xffff;
   }
 
   /** Counts one more failure of slot `i`; returns the new count. */
   fail(i: number): number {
     const failures = Math.min(255, this.failures(i) + 1);
-    this.meta[i] = (this.meta[i]! & 0xffff) | (failures << FAILURE_SHIFT);
+    this.meta[i] = (this.meta[i] & 0xffff) | (failures << FAILURE_SHIFT);
     return failures;
   }
 
@@ -167,7 +167,7 @@ export class ContactSlab {
     this.memos[i] = undefined;
     this.hosts[i] = host;
     this.groups[i] = group;
-    this.meta[i] = (this.meta[i]! & ~0xffff) | (port & 0xffff);
+    this.meta[i] = (this.meta[i] & ~0xffff) | (port & 0xffff);
   }
 
   /** The value last stored with {@link ContactSlab.setMemo} for slot `i`; undefined when none or its address changed since. */
@@ -190,10 +190,10 @@ export class ContactSlab {
     return this.push(
       from.idView(i),
       from.data.subarray(from.positionOffset(i), from.positionOffset(i) + ID_LENGTH),
-      from.hosts[i]!,
+      from.hosts[i],
       from.port(i),
       from.groups[i],
-      from.seen[i]!,
+      from.seen[i],
       from.failures(i),
     );
   }

@@ -188,7 +188,7 @@ export class Dht extends DhtCore {
       const now = this.wallNow();
       const limit = Math.min(records.length, this.store.maxPerKeyLimit);
       for (let i = 0; i < limit; i++) {
-        const record = records[i]!;
+        const record = records[i];
         if (record === null || typeof record !== 'object' || !(record.author instanceof Uint8Array)) continue;
         const author = authorKey(record);
         const known = found.get(author);

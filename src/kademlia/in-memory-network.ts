@@ -222,11 +222,11 @@ function fitRecords(held: SignedRecord[], offset: number, limit: number, budget:
   const out: SignedRecord[] = [];
   let used = 0;
   for (let i = Math.max(0, offset); i < held.length && out.length < limit; i++) {
-    const size = safeSize(held[i]!);
+    const size = safeSize(held[i]);
     if (used + size > budget && out.length > 0) break;
     if (used + size > budget && offset === 0) break; // page 0 shares its datagram with contacts: may carry none
     used += size;
-    out.push(held[i]!);
+    out.push(held[i]);
   }
   return out;
 }

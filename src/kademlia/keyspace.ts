@@ -57,7 +57,7 @@ interface CachedPosition {
 
 /** A 48-bit number from the first 6 bytes of an ID (exact in a double): a cheap Map key. */
 export function idSlot(id: Uint8Array): number {
-  return (id[0]! * 0x1_0000 + (id[1]! << 8) + id[2]!) * 0x100_0000 + ((id[3]! << 16) | (id[4]! << 8) | id[5]!);
+  return (id[0] * 0x1_0000 + (id[1] << 8) + id[2]) * 0x100_0000 + ((id[3] << 16) | (id[4] << 8) | id[5]);
 }
 
 /**
@@ -114,8 +114,8 @@ export class Positions {
 /** Sign of d(a, target) - d(b, target) under XOR distance: negative when `a` is closer. */
 export function compareDistance(a: Uint8Array, b: Uint8Array, target: Uint8Array): number {
   for (let i = 0; i < ID_LENGTH; i++) {
-    const da = a[i]! ^ target[i]!;
-    const db = b[i]! ^ target[i]!;
+    const da = a[i] ^ target[i];
+    const db = b[i] ^ target[i];
     if (da !== db) return da - db;
   }
   return 0;
@@ -124,7 +124,7 @@ export function compareDistance(a: Uint8Array, b: Uint8Array, target: Uint8Array
 /** Number of leading bits `a` and `b` share (256 when equal). */
 export function commonPrefixLength(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < ID_LENGTH; i++) {
-    const x = a[i]! ^ b[i]!;
+    const x = a[i] ^ b[i];
     if (x !== 0) return i * 8 + Math.clz32(x) - 24;
   }
   return ID_LENGTH * 8;
@@ -149,8 +149,8 @@ export function randomPositionInBucket(base: Uint8Array, cpl: number, random: Ui
     const bit = cpl & 7;
     const keepMask = (0xff << (8 - bit)) & 0xff; // bits shared with base
     const flip = 0x80 >> bit; // first differing bit
-    let byte = (base[fullBytes]! & keepMask) | (out[fullBytes]! & ~keepMask & 0xff);
-    byte = (byte & ~flip) | (~base[fullBytes]! & flip);
+    let byte = (base[fullBytes] & keepMask) | (out[fullBytes] & ~keepMask & 0xff);
+    byte = (byte & ~flip) | (~base[fullBytes] & flip);
     out[fullBytes] = byte & 0xff;
   }
   return out;

@@ -182,7 +182,7 @@ class Lookup<A extends QueryAnswer> {
     let hi = list.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      const c = compareDistance(list[mid]!.position, position, this.o.target);
+      const c = compareDistance(list[mid].position, position, this.o.target);
       if (c === 0) return false;
       if (c < 0) lo = mid + 1;
       else hi = mid;
@@ -294,7 +294,7 @@ class Lookup<A extends QueryAnswer> {
     const contacts = answer !== null && typeof answer === 'object' && Array.isArray(answer.contacts) ? answer.contacts : [];
     // A peer's answer counts for at most k contacts: more is either a bug or an attack.
     const limit = Math.min(contacts.length, this.k);
-    for (let i = 0; i < limit; i++) if (this.consider(contacts[i]!)) closer = true;
+    for (let i = 0; i < limit; i++) if (this.consider(contacts[i])) closer = true;
     this.malformed += contacts.length - limit;
     // Progress = the k nearest changed. A round without progress means the neighbourhood is
     // found: the rest of the k nearest are then queried at once.

@@ -23,8 +23,8 @@ export function idAt(bytes: Uint8Array, offset: number, id: Uint8Array): boolean
 /** Sign of d(a, target) - d(b, target) for positions stored at offsets of packed arrays. */
 export function comparePacked(a: Uint8Array, aOffset: number, b: Uint8Array, bOffset: number, target: Uint8Array): number {
   for (let i = 0; i < ID_LENGTH; i++) {
-    const da = a[aOffset + i]! ^ target[i]!;
-    const db = b[bOffset + i]! ^ target[i]!;
+    const da = a[aOffset + i] ^ target[i];
+    const db = b[bOffset + i] ^ target[i];
     if (da !== db) return da - db;
   }
   return 0;

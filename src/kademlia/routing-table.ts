@@ -190,7 +190,7 @@ export class RoutingTable {
   closestEncoded<T>(target: Uint8Array, count: number, exclude: Uint8Array | undefined, encode: ContactEncoder<T>): T[] {
     if (this.memoEncoder !== encode) {
       for (const bucket of this.buckets) bucket?.entries.clearMemos();
-      this.memoEncoder = encode as ContactEncoder<unknown>;
+      this.memoEncoder = encode;
     }
     const out: T[] = [];
     for (const [bucket, slot] of this.select(target, count, exclude)) {
@@ -229,7 +229,7 @@ export class RoutingTable {
     const slots = sortSlots;
     buckets.length = 0;
     slots.length = 0;
-    const t0 = ((target[0]! << 24) | (target[1]! << 16) | (target[2]! << 8) | target[3]!) >>> 0;
+    const t0 = ((target[0] << 24) | (target[1] << 16) | (target[2] << 8) | target[3]) >>> 0;
     let n = 0;
     for (const i of indices) {
       const bucket = this.buckets[i];
@@ -240,7 +240,7 @@ export class RoutingTable {
         if (exclude !== undefined && idAt(bytes, entries.positionOffset(slot) - ID_LENGTH, exclude)) continue;
         const at = entries.positionOffset(slot);
         // The first 32 bits of the XOR distance order almost every pair; ties fall back to all 256.
-        const key = (((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) ^ t0) >>> 0;
+        const key = (((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]) ^ t0) >>> 0;
         if (n === sortKeys.length) sortKeys = growKeys(sortKeys);
         sortKeys[n] = key * INDEX_SPAN + n;
         buckets.push(bucket);
@@ -255,22 +255,22 @@ export class RoutingTable {
     for (let i = 0; i < n && i < take;) {
       // A run of equal 32-bit keys (rare): order it on the full positions.
       let end = i + 1;
-      const high = Math.floor(order[i]! / INDEX_SPAN);
-      while (end < n && Math.floor(order[end]! / INDEX_SPAN) === high) end++;
+      const high = Math.floor(order[i] / INDEX_SPAN);
+      while (end < n && Math.floor(order[end] / INDEX_SPAN) === high) end++;
       if (end - i > 1) {
         const run = Array.from(order.subarray(i, end), (packed) => packed % INDEX_SPAN);
         run.sort((x, y) =>
           comparePacked(
-            buckets[x]!.entries.bytes,
-            buckets[x]!.entries.positionOffset(slots[x]!),
-            buckets[y]!.entries.bytes,
-            buckets[y]!.entries.positionOffset(slots[y]!),
+            buckets[x].entries.bytes,
+            buckets[x].entries.positionOffset(slots[x]),
+            buckets[y].entries.bytes,
+            buckets[y].entries.positionOffset(slots[y]),
             target,
           ),
         );
-        for (const index of run) if (out.length < count) out.push([buckets[index]!, slots[index]!]);
+        for (const index of run) if (out.length < count) out.push([buckets[index], slots[index]]);
       } else {
-        out.push([buckets[order[i]! % INDEX_SPAN]!, slots[order[i]! % INDEX_SPAN]!]);
+        out.push([buckets[order[i] % INDEX_SPAN], slots[order[i] % INDEX_SPAN]]);
       }
       i = end;
     }

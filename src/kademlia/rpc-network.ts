@@ -179,7 +179,7 @@ const encodeContact: ContactEncoder<Uint8Array> = (id, host, port) => {
 function entriesWithin(entries: Uint8Array[], budget: number): Uint8Array[] {
   let used = 0;
   for (let i = 0; i < entries.length; i++) {
-    used += entries[i]!.length;
+    used += entries[i].length;
     if (used > budget) return entries.slice(0, i);
   }
   return entries;
@@ -232,7 +232,7 @@ function recordFromWire(wire: DhtRecord, key: Uint8Array): SignedRecord | undefi
 function recordsToWire(held: SignedRecord[], offset: number, limit: number, budget: number): DhtRecord[] {
   const records: DhtRecord[] = [];
   for (let i = offset; i < held.length && records.length < limit; i++) {
-    const wire = recordToWire(held[i]!);
+    const wire = recordToWire(held[i]);
     const size = DhtRecordCodec.encode(wire).finish().length + 3;
     if (size > budget) break;
     budget -= size;

@@ -103,7 +103,7 @@ export class KadSimulation {
   /** Starts `node` and joins through a random started node (or `seeds`); drives the clock until done. */
   async join(node: SimNode, seeds?: Contact[]): Promise<void> {
     const started = this.nodes.filter((n) => n.dht.started && n !== node);
-    const seedList = seeds ?? (started.length > 0 ? [started[Math.floor(this.random() * started.length)]!.contact] : []);
+    const seedList = seeds ?? (started.length > 0 ? [started[Math.floor(this.random() * started.length)].contact] : []);
     await this.until(node.dht.start(seedList));
   }
 
@@ -124,7 +124,7 @@ export class KadSimulation {
       const started = this.nodes.filter((n) => n.dht.started);
       for (let i = 0; i < Math.min(parallel, count); i++) batch.push(this.addNode());
       count -= batch.length;
-      await this.until(Promise.all(batch.map((n) => n.dht.start([started[Math.floor(this.random() * started.length)]!.contact]))));
+      await this.until(Promise.all(batch.map((n) => n.dht.start([started[Math.floor(this.random() * started.length)].contact]))));
       added.push(...batch);
     }
     return added;
@@ -143,31 +143,31 @@ export class KadSimulation {
       let hi = sorted.length;
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
-        if (Buffer.compare(sorted[mid]!.position, bound) < 0) lo = mid + 1;
+        if (Buffer.compare(sorted[mid].position, bound) < 0) lo = mid + 1;
         else hi = mid;
       }
       return lo;
     };
     for (let at = 0; at < sorted.length; at++) {
-      const { node, position } = sorted[at]!;
+      const { node, position } = sorted[at];
       // Neighbours in sorted order share the longest prefixes: no bucket lies deeper than that.
       const deepest = Math.max(
-        at > 0 ? commonPrefixLength(position, sorted[at - 1]!.position) : 0,
-        at + 1 < sorted.length ? commonPrefixLength(position, sorted[at + 1]!.position) : 0,
+        at > 0 ? commonPrefixLength(position, sorted[at - 1].position) : 0,
+        at + 1 < sorted.length ? commonPrefixLength(position, sorted[at + 1].position) : 0,
       );
       for (let bit = 0; bit <= Math.min(deepest, 255); bit++) {
         // Bucket `bit`: positions sharing `bit` leading bits with ours and differing at the next.
         const byte = bit >> 3;
         const mask = 0x80 >> (bit & 7);
         const low = Uint8Array.from(position);
-        low[byte] = (low[byte]! ^ mask) & ~(mask - 1) & 0xff;
+        low[byte] = (low[byte] ^ mask) & ~(mask - 1) & 0xff;
         low.fill(0, byte + 1);
         const high = Uint8Array.from(low);
-        high[byte] = high[byte]! | (mask - 1);
+        high[byte] = high[byte] | (mask - 1);
         high.fill(0xff, byte + 1);
         const from = firstAtLeast(low);
         let to = firstAtLeast(high);
-        if (to < sorted.length && Buffer.compare(sorted[to]!.position, high) === 0) to++;
+        if (to < sorted.length && Buffer.compare(sorted[to].position, high) === 0) to++;
         const size = to - from;
         const picks = new Set<number>();
         const room = node.dht.table.capacity(bit);
@@ -178,11 +178,11 @@ export class KadSimulation {
           const order = Array.from({ length: size }, (_, i) => from + i);
           for (let i = 0; i < room; i++) {
             const j = i + Math.floor(this.random() * (size - i));
-            [order[i], order[j]] = [order[j]!, order[i]!];
-            picks.add(order[i]!);
+            [order[i], order[j]] = [order[j], order[i]];
+            picks.add(order[i]);
           }
         }
-        for (const i of picks) node.dht.observe(sorted[i]!.node.contact);
+        for (const i of picks) node.dht.observe(sorted[i].node.contact);
       }
       if (!node.dht.started) await node.dht.start([]);
     }

@@ -43,18 +43,18 @@ function ipv4Group(host: string): number | undefined {
 function ipv6Group(host: string): string | number | undefined {
   const lower = host.toLowerCase();
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
-  if (mapped) return ipv4Group(mapped[1]!);
+  if (mapped) return ipv4Group(mapped[1]);
   const groups = expandIpv6(lower);
   if (groups === undefined) return lower;
-  const first = groups[0]!;
+  const first = groups[0];
   const isLoopback = groups.slice(0, 7).every((g) => g === 0) && groups[7] === 1;
   if (isLoopback || (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80) return undefined;
-  return `${groups[0]!.toString(16)}:${groups[1]!.toString(16)}:${groups[2]!.toString(16)}`;
+  return `${groups[0].toString(16)}:${groups[1].toString(16)}:${groups[2].toString(16)}`;
 }
 
 /** The eight 16-bit groups of an IPv6 literal (zone index dropped). */
 function expandIpv6(host: string): number[] | undefined {
-  const bare = host.split('%')[0]!;
+  const bare = host.split('%')[0];
   const halves = bare.split('::');
   if (halves.length > 2) return undefined;
   const head = halves[0] ? halves[0].split(':') : [];

@@ -164,7 +164,7 @@ export class NatClassifier extends EventEmitter<NatClassifierEvents> {
 export function classify(observed: Address[], localAddresses: Address[]): NatMapping {
   if (observed.length < 2) return 'unknown';
   if (observed.every((a) => localAddresses.some((local) => sameAddress(local, a)))) return 'public';
-  const first = observed[0]!;
+  const first = observed[0];
   if (observed.every((a) => sameAddress(a, first))) return 'consistent';
   return 'random';
 }

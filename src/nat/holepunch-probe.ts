@@ -43,10 +43,10 @@ export function encodeProbe(crypto: NatCrypto, key: Uint8Array, id: Uint8Array, 
 export function verifyProbe(crypto: NatCrypto, key: Uint8Array, id: Uint8Array, data: Uint8Array): number | null {
   if (data.length !== PROBE_SIZE || data[0] !== PACKET_RELAYED) return null;
   for (let i = 0; i < CIRCUIT_ID_SIZE; i++) if (data[1 + i] !== id[i]) return null;
-  const flags = data[1 + CIRCUIT_ID_SIZE]!;
+  const flags = data[1 + CIRCUIT_ID_SIZE];
   if (flags > (PROBE_FROM_INITIATOR | PROBE_ACK)) return null;
   const expected = mac(crypto, key, id, flags);
   let difference = 0;
-  for (let i = 0; i < MAC_SIZE; i++) difference |= expected[i]! ^ data[2 + CIRCUIT_ID_SIZE + i]!;
+  for (let i = 0; i < MAC_SIZE; i++) difference |= expected[i] ^ data[2 + CIRCUIT_ID_SIZE + i];
   return difference === 0 ? flags : null;
 }

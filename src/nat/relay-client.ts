@@ -179,7 +179,7 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     let circuitId = bytesToHex(this.context.crypto.randomBytes(CIRCUIT_ID_SIZE));
     while (this.circuits.has(circuitId)) circuitId = bytesToHex(this.context.crypto.randomBytes(CIRCUIT_ID_SIZE));
     this.circuits.makeRoom();
-    const address = this.transport.addCircuit(circuitId, routes[0]!.relay.address, { opening: true });
+    const address = this.transport.addCircuit(circuitId, routes[0].relay.address, { opening: true });
     this.circuits.add(circuitId, undefined, true);
     let launched: Promise<RelayedConnection> | undefined;
     let cancelled = false;

@@ -50,7 +50,7 @@ export function relayedIdHex(data: Uint8Array): string | null {
   if (data.length < RELAY_HEADER_SIZE || data[0] !== PACKET_RELAYED) return null;
   // A table instead of Buffer#toString: this runs for every datagram a relay forwards.
   let hex = '';
-  for (let i = 1; i < RELAY_HEADER_SIZE; i++) hex += HEX_BYTES[data[i]!];
+  for (let i = 1; i < RELAY_HEADER_SIZE; i++) hex += HEX_BYTES[data[i]];
   return hex;
 }
 
@@ -59,12 +59,12 @@ export function relayedIdHex(data: Uint8Array): string | null {
  * numeric key that costs no string per datagram. The caller checks the length first.
  */
 export function relayedIdHigh(data: Uint8Array): number {
-  return ((data[1]! << 24) | (data[2]! << 16) | (data[3]! << 8) | data[4]!) >>> 0;
+  return ((data[1] << 24) | (data[2] << 16) | (data[3] << 8) | data[4]) >>> 0;
 }
 
 /** The low word of the ID of a relayed datagram; see {@link relayedIdHigh}. */
 export function relayedIdLow(data: Uint8Array): number {
-  return ((data[5]! << 24) | (data[6]! << 16) | (data[7]! << 8) | data[8]!) >>> 0;
+  return ((data[5] << 24) | (data[6] << 16) | (data[7] << 8) | data[8]) >>> 0;
 }
 
 /** The header (`0x13 | ID`) every relayed datagram of circuit `circuitId` starts with. */

@@ -43,7 +43,7 @@ export async function topUpReservations<Candidate>(options: TopUpOptions<Candida
   let failed = false;
   const worker = async (): Promise<void> => {
     while (options.active() && next < candidates.length && held() < wanted && held() + inFlight < wanted + allowance && inFlight < options.maxInFlight) {
-      const candidate = candidates[next++]!;
+      const candidate = candidates[next++];
       inFlight++;
       try {
         await options.reserve(candidate);

@@ -33,7 +33,7 @@ export async function gatherSeeds(context: JoinContext, signal?: AbortSignal): P
   const results = await Promise.allSettled(context.bootstrap.map((address) => context.ping(address, signal ? { signal } : {})));
   const seeds: Contact[] = [];
   results.forEach((result, index) => {
-    const address = context.bootstrap[index]!;
+    const address = context.bootstrap[index];
     if (result.status === 'fulfilled') seeds.push({ id: hexToBytes(result.value.id), address });
     else context.warn(new MccError('ERR_UNREACHABLE', `bootstrap node ${formatAddress(address)} did not answer`, { cause: result.reason }));
   });

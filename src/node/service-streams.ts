@@ -71,7 +71,7 @@ export function readStreamHeader(stream: Duplex): Promise<string> {
       let chunk: Buffer | null;
       while ((chunk = stream.read() as Buffer | null) !== null) {
         buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
-        const length = buffered[0]!;
+        const length = buffered[0];
         if (length === 0) return finish(new MccError('ERR_STREAM', 'malformed stream header'));
         if (buffered.length < 1 + length) continue;
         const name = buffered.subarray(1, 1 + length).toString('utf8');

@@ -37,7 +37,7 @@ export function serviceTarget(options: RegisterServiceOptions): ServiceTarget {
   if (hasPort === hasHandler) throw invalidArgument('options', 'give exactly one of "port" (a TCP service) and "handler" (in-process streams)');
   if (hasHandler) {
     if (typeof options.handler !== 'function') throw invalidArgument('handler', 'expected a function (stream) => void');
-    return { kind: 'handler', handler: options.handler! };
+    return { kind: 'handler', handler: options.handler };
   }
   if (!Number.isInteger(options.port) || options.port! < 1 || options.port! > 65535) throw invalidArgument('port', 'expected an integer 1..65535');
   if (options.host !== undefined && (typeof options.host !== 'string' || options.host.length === 0))

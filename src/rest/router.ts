@@ -23,7 +23,7 @@ export class Router {
         .map((segment) => {
           const parameter = /^\{(\w+)\}$/.exec(segment);
           if (!parameter) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-          names.push(parameter[1]!);
+          names.push(parameter[1]);
           return '([^/]+)';
         })
         .join('/');
@@ -40,7 +40,7 @@ export class Router {
       const streams = route.responses[200]?.contentType === 'text/event-stream';
       if (route.method === method || (method === 'HEAD' && route.method === 'GET' && !streams)) {
         const params: Record<string, string> = {};
-        names.forEach((name, index) => (params[name] = decode(found[index + 1]!, name)));
+        names.forEach((name, index) => (params[name] = decode(found[index + 1], name)));
         return { route, params };
       }
       allowed.push(route.method);

@@ -129,9 +129,9 @@ export const nodeRoutes: Route[] = [
     ],
     responses: { 200: { description: 'the value', schema: ref('DhtValue') }, 400: problem, 404: problem },
     handle: async ({ node, params, signal }) => {
-      const key = hex(params['key']!, 'key', 32);
+      const key = hex(params['key'], 'key', 32);
       const result = await node.dht.get(key, { signal });
-      if (!result) throw new HttpProblem('ERR_NOT_FOUND', `no value under ${params['key']!.toLowerCase()}`, 'key');
+      if (!result) throw new HttpProblem('ERR_NOT_FOUND', `no value under ${params['key'].toLowerCase()}`, 'key');
       const mutable = result.record.author.length > 0;
       const answer: DhtGetJson = {
         key: bytesToHex(result.key),

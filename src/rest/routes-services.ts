@@ -22,7 +22,7 @@ const nameParameter = { name: 'name', in: 'path' as const, required: true, descr
 
 /** The `name` path parameter, checked as the node checks service names. */
 function serviceName(context: RouteContext): string {
-  return checkedName(context.params['name']!);
+  return checkedName(context.params['name']);
 }
 
 /** A service name checked as the node checks it; a bad one is a 400 naming `name`. */
@@ -123,7 +123,7 @@ export const serviceRoutes: Route[] = [
       const start = cursor === null ? 0 : providers.findIndex((provider) => provider.id > cursor);
       const page = start === -1 ? [] : providers.slice(start, start + limit);
       const more = start !== -1 && start + limit < providers.length;
-      const answer: ProvidersPage = { name, providers: page.map(providerJson), nextCursor: more ? page[page.length - 1]!.id : null };
+      const answer: ProvidersPage = { name, providers: page.map(providerJson), nextCursor: more ? page[page.length - 1].id : null };
       return { status: 200, body: answer };
     },
   },

@@ -28,7 +28,7 @@ const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 /** The host part of a Host header (`[v6]` keeps its brackets), lower-cased; undefined when malformed. */
 function hostName(header: string): { name: string; port: string | undefined } | undefined {
   const match = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::(\d{1,5}))?$/i.exec(header.trim());
-  return match ? { name: match[1]!.toLowerCase(), port: match[2] } : undefined;
+  return match ? { name: match[1].toLowerCase(), port: match[2] } : undefined;
 }
 
 function localName(address: string | undefined): string | undefined {

@@ -36,7 +36,7 @@ export function newBootId(suite: Pick<CryptoSuite, 'randomBytes'>, wallTimeMs: n
 
 /** Wall-clock milliseconds encoded in a boot ID (for logs and diagnostics). */
 export function bootIdTime(bootId: Uint8Array): number {
-  return ((bootId[0]! << 8) | bootId[1]!) * 2 ** 32 + (((bootId[2]! << 24) | (bootId[3]! << 16) | (bootId[4]! << 8) | bootId[5]!) >>> 0);
+  return ((bootId[0] << 8) | bootId[1]) * 2 ** 32 + (((bootId[2] << 24) | (bootId[3] << 16) | (bootId[4] << 8) | bootId[5]) >>> 0);
 }
 
 /** Orders two boot IDs as unsigned big-endian integers: negative, zero or positive like `Array.sort` comparators. */

@@ -74,14 +74,14 @@ export class DeadlineQueue<T extends Deadlined> {
       this.runDue(now);
     } finally {
       // Re-armed even when a handler threw: the other items still need their timer.
-      if (this.dues.length > 0 && this.dues[0]! < this.armedFor) this.arm(this.dues[0]!);
+      if (this.dues.length > 0 && this.dues[0] < this.armedFor) this.arm(this.dues[0]);
     }
   }
 
   private runDue(now: number): void {
     while (this.dues.length > 0) {
-      const due = this.dues[0]!;
-      const item = this.items[0]!;
+      const due = this.dues[0];
+      const item = this.items[0];
       if (item.due !== due) {
         this.pop(); // stale: cancelled or rescheduled
         continue;
@@ -103,7 +103,7 @@ export class DeadlineQueue<T extends Deadlined> {
     items.push(item);
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (dues[parent]! <= due) break;
+      if (dues[parent] <= due) break;
       dues[i] = dues[parent]!;
       items[i] = items[parent]!;
       i = parent;
@@ -123,8 +123,8 @@ export class DeadlineQueue<T extends Deadlined> {
     for (;;) {
       let child = 2 * i + 1;
       if (child >= n) break;
-      if (child + 1 < n && dues[child + 1]! < dues[child]!) child++;
-      if (dues[child]! >= lastDue) break;
+      if (child + 1 < n && dues[child + 1] < dues[child]) child++;
+      if (dues[child] >= lastDue) break;
       dues[i] = dues[child]!;
       items[i] = items[child]!;
       i = child;
@@ -139,6 +139,6 @@ export class DeadlineQueue<T extends Deadlined> {
     const items = this.items;
     this.dues = [];
     this.items = [];
-    for (let i = 0; i < dues.length; i++) if (items[i]!.due === dues[i]) this.push(dues[i]!, items[i]!);
+    for (let i = 0; i < dues.length; i++) if (items[i].due === dues[i]) this.push(dues[i], items[i]);
   }
 }

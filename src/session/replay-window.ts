@@ -45,7 +45,7 @@ export class ReplayWindow {
     if (c > this.top) return c <= MAX_COUNTER;
     if (c < 0n || this.top - c >= WINDOW) return false;
     const index = Number(c & INDEX_MASK);
-    return (this.bits[index >>> 5]! & (1 << (index & 31))) === 0;
+    return (this.bits[index >>> 5] & (1 << (index & 31))) === 0;
   }
 
   /**
@@ -67,8 +67,8 @@ export class ReplayWindow {
     const index = Number(c & INDEX_MASK);
     const word = index >>> 5;
     const mask = 1 << (index & 31);
-    if ((this.bits[word]! & mask) !== 0) return false;
-    this.bits[word]! |= mask;
+    if ((this.bits[word] & mask) !== 0) return false;
+    this.bits[word] |= mask;
     return true;
   }
 
@@ -88,7 +88,7 @@ export class ReplayWindow {
         index = (index + 32) & (REPLAY_WINDOW_SIZE - 1);
         left -= 32;
       } else {
-        this.bits[index >>> 5]! &= ~(1 << (index & 31));
+        this.bits[index >>> 5] &= ~(1 << (index & 31));
         index = (index + 1) & (REPLAY_WINDOW_SIZE - 1);
         left--;
       }

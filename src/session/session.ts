@@ -281,7 +281,7 @@ export class SessionLayer {
     stats.bytesIn += data.length;
     if (data.length > MAX_DATAGRAM_SIZE) return stats.drop('oversized');
     if (data.length === 0) return stats.drop('malformed');
-    const kind = data[0]!;
+    const kind = data[0];
     try {
       if (kind === PACKET_SESSION) this.receiveSealed(data, from);
       else if (kind === IDENTIFY_REQUEST) this.receiveIdentifyRequest(data, from);

@@ -99,7 +99,7 @@ export class TokenIssuer {
     else return 0;
     const expected = this.mac(epoch, address, peerId);
     let diff = 0;
-    for (let i = 1; i < TOKEN_SIZE; i++) diff |= token[i]! ^ expected[i - 1]!;
+    for (let i = 1; i < TOKEN_SIZE; i++) diff |= token[i] ^ expected[i - 1];
     return diff === 0 ? (epoch + 2) * this.rotateMs : 0;
   }
 

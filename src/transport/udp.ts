@@ -201,7 +201,7 @@ export class UdpTransport implements Transport {
     return new Promise((resolve, reject) => {
       let socket: dgram.Socket;
       try {
-        socket = dgram.createSocket({ type, ipv6Only: type === 'udp6' && this.options.ipv6Only === true, lookup: literalLookup as never });
+        socket = dgram.createSocket({ type, ipv6Only: type === 'udp6' && this.options.ipv6Only === true, lookup: literalLookup });
       } catch (error) {
         reject(new MccError('ERR_TRANSPORT', `cannot create a ${type} socket: ${(error as Error).message}`, { cause: error }));
         return;

@@ -114,13 +114,13 @@ export class AckState {
   onPeerAck(ranges: readonly number[]): void {
     const c = this.ackCarriers;
     if (c.length === 0) return;
-    const peerLargest = ranges[0]!;
+    const peerLargest = ranges[0];
     let r = ranges.length - 2; // lowest range first, as carriers ascend
     let i = 0;
-    for (; i < c.length && c[i]! <= peerLargest; i += 2) {
-      const pn = c[i]!;
-      while (r >= 0 && ranges[r]! < pn) r -= 2;
-      if (r >= 0 && pn >= ranges[r + 1]! && c[i + 1]! + 1 > this.floor) this.floor = c[i + 1]! + 1;
+    for (; i < c.length && c[i] <= peerLargest; i += 2) {
+      const pn = c[i];
+      while (r >= 0 && ranges[r] < pn) r -= 2;
+      if (r >= 0 && pn >= ranges[r + 1] && c[i + 1] + 1 > this.floor) this.floor = c[i + 1] + 1;
     }
     if (i > 0) c.splice(0, i);
   }

@@ -53,10 +53,10 @@ export function writeStreamHeader(buf: Uint8Array, at: number, id: number, offse
 
 /** Encoded size of an ACK frame for `ranges` ([high, low] pairs, highest first). */
 export function ackFrameLength(ranges: readonly number[], delayMicros: number): number {
-  let n = 1 + varintLength(ranges[0]!) + varintLength(delayMicros) + varintLength(ranges.length / 2 - 1);
-  n += varintLength(ranges[0]! - ranges[1]!);
+  let n = 1 + varintLength(ranges[0]) + varintLength(delayMicros) + varintLength(ranges.length / 2 - 1);
+  n += varintLength(ranges[0] - ranges[1]);
   for (let i = 2; i < ranges.length; i += 2) {
-    n += varintLength(ranges[i - 1]! - ranges[i]! - 2) + varintLength(ranges[i]! - ranges[i + 1]!);
+    n += varintLength(ranges[i - 1] - ranges[i] - 2) + varintLength(ranges[i] - ranges[i + 1]);
   }
   return n;
 }
@@ -64,13 +64,13 @@ export function ackFrameLength(ranges: readonly number[], delayMicros: number): 
 /** Writes an ACK frame (QUIC layout: largest, delay, range count, first range, then gap/length pairs). */
 export function writeAck(buf: Uint8Array, at: number, ranges: readonly number[], delayMicros: number): number {
   buf[at++] = FrameType.ACK;
-  at = writeVarint(buf, at, ranges[0]!);
+  at = writeVarint(buf, at, ranges[0]);
   at = writeVarint(buf, at, delayMicros);
   at = writeVarint(buf, at, ranges.length / 2 - 1);
-  at = writeVarint(buf, at, ranges[0]! - ranges[1]!);
+  at = writeVarint(buf, at, ranges[0] - ranges[1]);
   for (let i = 2; i < ranges.length; i += 2) {
-    at = writeVarint(buf, at, ranges[i - 1]! - ranges[i]! - 2);
-    at = writeVarint(buf, at, ranges[i]! - ranges[i + 1]!);
+    at = writeVarint(buf, at, ranges[i - 1] - ranges[i] - 2);
+    at = writeVarint(buf, at, ranges[i] - ranges[i + 1]);
   }
   return at;
 }

@@ -52,8 +52,8 @@ function writePacketNumber(buf: Uint8Array, at: number, pn: number): void {
 }
 
 function readPacketNumber(buf: Uint8Array, at: number): number {
-  const high = ((buf[at]! << 24) >>> 0) + ((buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!);
-  const low = ((buf[at + 4]! << 24) >>> 0) + ((buf[at + 5]! << 16) | (buf[at + 6]! << 8) | buf[at + 7]!);
+  const high = ((buf[at] << 24) >>> 0) + ((buf[at + 1] << 16) | (buf[at + 2] << 8) | buf[at + 3]);
+  const low = ((buf[at + 4] << 24) >>> 0) + ((buf[at + 5] << 16) | (buf[at + 6] << 8) | buf[at + 7]);
   return high * 0x100000000 + low;
 }
 
@@ -66,7 +66,7 @@ export function packetCidKey(datagram: Uint8Array): string | null {
 /** Hex form of a connection ID, used as a map key. */
 export function cidKey(cid: Uint8Array): string {
   let out = '';
-  for (let i = 0; i < cid.length; i++) out += (cid[i]! < 16 ? '0' : '') + cid[i]!.toString(16);
+  for (let i = 0; i < cid.length; i++) out += (cid[i] < 16 ? '0' : '') + cid[i].toString(16);
   return out;
 }
 

@@ -29,15 +29,15 @@ export class RangeSet {
 
   /** Start and end of range `i` (ascending). */
   range(i: number): [number, number] {
-    return [this.r[2 * i]!, this.r[2 * i + 1]!];
+    return [this.r[2 * i], this.r[2 * i + 1]];
   }
 
   /** True when `value` is in the set. */
   has(value: number): boolean {
     const r = this.r;
     for (let i = r.length - 2; i >= 0; i -= 2) {
-      if (value >= r[i + 1]!) return false;
-      if (value >= r[i]!) return true;
+      if (value >= r[i + 1]) return false;
+      if (value >= r[i]) return true;
     }
     return false;
   }
@@ -47,23 +47,23 @@ export class RangeSet {
     if (end <= start) return;
     const r = this.r;
     const n = r.length;
-    if (n === 0 || start > r[n - 1]!) {
+    if (n === 0 || start > r[n - 1]) {
       r.push(start, end);
       return;
     }
-    if (start >= r[n - 2]!) {
-      if (end > r[n - 1]!) r[n - 1] = end;
+    if (start >= r[n - 2]) {
+      if (end > r[n - 1]) r[n - 1] = end;
       return;
     }
     // General case: find the first range whose end >= start, merge everything overlapping.
     let i = 0;
-    while (i < n && r[i + 1]! < start) i += 2;
+    while (i < n && r[i + 1] < start) i += 2;
     let j = i;
     let newStart = start;
     let newEnd = end;
-    while (j < n && r[j]! <= end) {
-      newStart = Math.min(newStart, r[j]!);
-      newEnd = Math.max(newEnd, r[j + 1]!);
+    while (j < n && r[j] <= end) {
+      newStart = Math.min(newStart, r[j]);
+      newEnd = Math.max(newEnd, r[j + 1]);
       j += 2;
     }
     r.splice(i, j - i, newStart, newEnd);
@@ -75,8 +75,8 @@ export class RangeSet {
     const r = this.r;
     const out: number[] = [];
     for (let i = 0; i < r.length; i += 2) {
-      const s = r[i]!;
-      const e = r[i + 1]!;
+      const s = r[i];
+      const e = r[i + 1];
       if (e <= start || s >= end) {
         out.push(s, e);
         continue;
@@ -91,9 +91,9 @@ export class RangeSet {
   removeBelow(value: number): void {
     const r = this.r;
     let i = 0;
-    while (i < r.length && r[i + 1]! <= value) i += 2;
+    while (i < r.length && r[i + 1] <= value) i += 2;
     if (i > 0) r.splice(0, i);
-    if (r.length > 0 && r[0]! < value) r[0] = value;
+    if (r.length > 0 && r[0] < value) r[0] = value;
   }
 
   /** Drops the lowest ranges until at most `max` remain (bounds memory under hostile patterns). */
@@ -105,8 +105,8 @@ export class RangeSet {
   shift(limit: number): [number, number] | null {
     const r = this.r;
     if (r.length === 0) return null;
-    const start = r[0]!;
-    const end = Math.min(r[1]!, start + limit);
+    const start = r[0];
+    const end = Math.min(r[1], start + limit);
     if (end === r[1]) r.splice(0, 2);
     else r[0] = end;
     return [start, end];

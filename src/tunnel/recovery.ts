@@ -109,7 +109,7 @@ export class Recovery {
    * when it acknowledges a packet number never sent (a protocol violation).
    */
   onAck(ranges: number[], ackDelayMs: number, nextPn: number, now: number, outcome: FrameOutcome): boolean {
-    const largest = ranges[0]!;
+    const largest = ranges[0];
     if (largest >= nextPn) return false;
     let newlyAckedLargestTime = -Infinity;
     let r = ranges.length - 2; // walk ranges from the lowest up, as packets ascend
@@ -119,9 +119,9 @@ export class Recovery {
       if (packet == null) continue;
       const pn = packet.pn;
       if (pn > largest) break;
-      while (r >= 0 && ranges[r]! < pn) r -= 2; // range high < pn: move to a higher range
+      while (r >= 0 && ranges[r] < pn) r -= 2; // range high < pn: move to a higher range
       if (r < 0) break;
-      if (pn < ranges[r + 1]!) continue; // in a gap
+      if (pn < ranges[r + 1]) continue; // in a gap
       sent[i] = null;
       this.live--;
       this.cc.onPacketAcked(packet.size, packet.timeSent, packet.appLimited);

@@ -153,7 +153,7 @@ export class RecvStream {
     let i = this.firstEndingAfter(offset);
     let cursor = offset;
     while (cursor < end) {
-      const next = i < pending.length ? pending[i]! : undefined;
+      const next = i < pending.length ? pending[i] : undefined;
       if (next === undefined || next.offset >= end) return this.place(i, cursor, cursor === offset ? data : data.subarray(cursor - offset)) >= 0;
       if (next.offset > cursor) {
         i = this.place(i, cursor, data.subarray(cursor - offset, next.offset - offset));
@@ -171,10 +171,10 @@ export class RecvStream {
     let lo = this.pendingHead;
     let hi = pending.length;
     // Packets after a hole mostly arrive in order: check the last run first.
-    if (lo === hi || pending[hi - 1]!.end <= offset) return hi;
+    if (lo === hi || pending[hi - 1].end <= offset) return hi;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (pending[mid]!.end <= offset) lo = mid + 1;
+      if (pending[mid].end <= offset) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -187,7 +187,7 @@ export class RecvStream {
    */
   private place(i: number, at: number, piece: Uint8Array): number {
     const pending = this.pending;
-    const prev = i > this.pendingHead ? pending[i - 1]! : undefined;
+    const prev = i > this.pendingHead ? pending[i - 1] : undefined;
     if (prev !== undefined && prev.end === at) {
       this.append(prev, piece);
       return i;
@@ -210,7 +210,7 @@ export class RecvStream {
       return;
     }
     const n = parts.length - 1;
-    const last = parts[n]!;
+    const last = parts[n];
     const store = run.store;
     if (store !== null && store.length - last.length >= piece.length) {
       store.set(piece, last.length);
@@ -233,8 +233,8 @@ export class RecvStream {
   private drainPending(): void {
     const pending = this.pending;
     let h = this.pendingHead;
-    while (h < pending.length && pending[h]!.offset <= this.readyEnd) {
-      const run = pending[h]!;
+    while (h < pending.length && pending[h].offset <= this.readyEnd) {
+      const run = pending[h];
       pending[h++] = DRAINED;
       this.runs.used--;
       if (run.end <= this.readyEnd) continue;
@@ -263,7 +263,7 @@ export class RecvStream {
   /** Takes the next contiguous chunk (a view, no copy), or null when none is ready. */
   read(): Uint8Array | null {
     if (this.readyHead >= this.ready.length) return null;
-    const chunk = this.ready[this.readyHead]!;
+    const chunk = this.ready[this.readyHead];
     this.ready[this.readyHead++] = EMPTY;
     if (this.readyHead === this.ready.length) {
       this.ready.length = 0;

@@ -132,9 +132,9 @@ export class SendStream {
   /** Copies stream bytes [offset, offset + length) into `dest` at `at`. */
   copyOut(offset: number, length: number, dest: Uint8Array, at: number): void {
     let i = this.findChunk(offset);
-    let skip = offset - this.starts[i]!;
+    let skip = offset - this.starts[i];
     while (length > 0) {
-      const chunk = this.chunks[i]!;
+      const chunk = this.chunks[i];
       const n = Math.min(chunk.length - skip, length);
       dest.set(skip === 0 && n === chunk.length ? chunk : chunk.subarray(skip, skip + n), at);
       at += n;
@@ -150,7 +150,7 @@ export class SendStream {
     let hi = this.starts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1;
-      if (this.starts[mid]! <= offset) lo = mid;
+      if (this.starts[mid] <= offset) lo = mid;
       else hi = mid - 1;
     }
     return lo;
@@ -172,7 +172,7 @@ export class SendStream {
     }
     this.bufferStart = end;
     // Release fully acknowledged chunks.
-    while (this.head < this.chunks.length && this.starts[this.head]! + this.chunks[this.head]!.length <= end) {
+    while (this.head < this.chunks.length && this.starts[this.head] + this.chunks[this.head].length <= end) {
       this.chunks[this.head] = EMPTY;
       this.head++;
     }

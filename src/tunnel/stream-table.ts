@@ -169,7 +169,7 @@ export class StreamTable {
     if (this.flow.updatePending || this.control.size > 0) return true;
     const credit = this.flow.txCredit;
     while (this.sendQueue.length > 0) {
-      const e = this.sendQueue[0]!;
+      const e = this.sendQueue[0];
       if (this.map.has(e.id) && e.send.wantsToSend(credit)) return true;
       this.rotate();
     }
@@ -185,7 +185,7 @@ export class StreamTable {
     }
     if (this.control.size > 0) at = this.writeControlFrames(buf, at, end, frames);
     while (this.sendQueue.length > 0 && end - at > 32) {
-      const e = this.sendQueue[0]!;
+      const e = this.sendQueue[0];
       const f = this.map.has(e.id) ? e.send.nextFrame(end - at - (1 + varintLength(e.id) + varintLength(e.send.writeOffset) + 2), this.flow.txCredit) : null;
       if (f === null) {
         this.rotate();

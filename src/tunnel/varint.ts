@@ -72,7 +72,7 @@ export class ByteReader {
   /** Reads one byte, or -1 at the end. */
   byte(): number {
     if (this.offset >= this.end) return -1;
-    return this.buffer[this.offset++]!;
+    return this.buffer[this.offset++];
   }
 
   /** Reads a varint, or -1 when short or above 2^53-1. */
@@ -80,7 +80,7 @@ export class ByteReader {
     const b = this.buffer;
     const o = this.offset;
     if (o >= this.end) return -1;
-    const first = b[o]!;
+    const first = b[o];
     const length = 1 << (first >>> 6);
     if (o + length > this.end) return -1;
     this.offset = o + length;
@@ -88,13 +88,13 @@ export class ByteReader {
       case 1:
         return first;
       case 2:
-        return ((first & 0x3f) << 8) | b[o + 1]!;
+        return ((first & 0x3f) << 8) | b[o + 1];
       case 4:
-        return (first & 0x3f) * 0x1000000 + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
+        return (first & 0x3f) * 0x1000000 + ((b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]);
       default: {
-        const high = (first & 0x3f) * 0x1000000 + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
+        const high = (first & 0x3f) * 0x1000000 + ((b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]);
         if (high > 0x1fffff) return -1; // would exceed 2^53 - 1
-        const low = ((b[o + 4]! << 24) >>> 0) + ((b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!);
+        const low = ((b[o + 4] << 24) >>> 0) + ((b[o + 5] << 16) | (b[o + 6] << 8) | b[o + 7]);
         return high * 0x100000000 + low;
       }
     }

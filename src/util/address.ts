@@ -22,7 +22,7 @@ export function parseAddress(text: string, argument = 'address'): Address {
   if (!match) throw invalidArgument(argument, `"${text}" is not "host:port" or "[v6]:port"`);
   const port = Number(match[2]);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalidArgument(argument, `port out of range in "${text}"`);
-  let host = match[1]!;
+  let host = match[1];
   if (host === 'localhost') host = '127.0.0.1';
   return { host, port };
 }

@@ -179,22 +179,22 @@ export class VirtualClock implements Clock {
 
   private removeAt(index: number): void {
     const heap = this.heap;
-    const removed = heap[index]!;
+    const removed = heap[index];
     const last = heap.pop()!;
     removed.index = -1;
     if (last === removed) return;
     heap[index] = last;
     last.index = index;
-    if (index > 0 && VirtualClock.before(last, heap[(index - 1) >> 1]!)) this.siftUp(index);
+    if (index > 0 && VirtualClock.before(last, heap[(index - 1) >> 1])) this.siftUp(index);
     else this.siftDown(index);
   }
 
   private siftUp(index: number): void {
     const heap = this.heap;
-    const timer = heap[index]!;
+    const timer = heap[index];
     while (index > 0) {
       const parentIndex = (index - 1) >> 1;
-      const parent = heap[parentIndex]!;
+      const parent = heap[parentIndex];
       if (!VirtualClock.before(timer, parent)) break;
       heap[index] = parent;
       parent.index = index;
@@ -207,13 +207,13 @@ export class VirtualClock implements Clock {
   private siftDown(index: number): void {
     const heap = this.heap;
     const size = heap.length;
-    const timer = heap[index]!;
+    const timer = heap[index];
     for (;;) {
       const left = 2 * index + 1;
       if (left >= size) break;
       const right = left + 1;
-      const child = right < size && VirtualClock.before(heap[right]!, heap[left]!) ? right : left;
-      const candidate = heap[child]!;
+      const child = right < size && VirtualClock.before(heap[right], heap[left]) ? right : left;
+      const candidate = heap[child];
       if (!VirtualClock.before(candidate, timer)) break;
       heap[index] = candidate;
       candidate.index = index;

@@ -49,8 +49,8 @@ function parseIp(host: string): Uint8Array | null {
   headGroups.forEach((g, i) => (groups[i] = parseInt(g, 16)));
   tailGroups.forEach((g, i) => (groups[8 - tailGroups.length + i] = parseInt(g, 16)));
   for (let i = 0; i < 8; i++) {
-    out[2 * i] = groups[i]! >> 8;
-    out[2 * i + 1] = groups[i]! & 0xff;
+    out[2 * i] = groups[i] >> 8;
+    out[2 * i + 1] = groups[i] & 0xff;
   }
   if (tailV4) out.set(tailV4, 12);
   return out;
@@ -61,7 +61,7 @@ export function bytesToIp(bytes: Uint8Array): string | null {
   if (bytes.length === 4) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
   if (bytes.length !== 16) return null;
   const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((bytes[i]! << 8) | bytes[i + 1]!);
+  for (let i = 0; i < 16; i += 2) groups.push((bytes[i] << 8) | bytes[i + 1]);
   const isV4Mapped = groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff;
   if (isV4Mapped) return `::ffff:${bytes[12]}.${bytes[13]}.${bytes[14]}.${bytes[15]}`;
   // RFC 5952: compress the longest run (>= 2) of zero groups, the first one on ties.

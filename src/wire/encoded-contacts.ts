@@ -68,7 +68,7 @@ export function hasEncodedContacts(envelope: Envelope): boolean {
  * member are written: an answer we build carries nothing else.
  */
 export function encodeWithEncodedContacts(envelope: Envelope): Uint8Array {
-  const nodeBody = envelope.findNodeResult as WithEncodedContacts<FindNodeResult> | null | undefined;
+  const nodeBody = envelope.findNodeResult;
   const isNode = nodeBody != null;
   const body = (isNode ? nodeBody : envelope.findValueResult) as WithEncodedContacts<FindNodeResult & FindValueResult>;
   const entries = body[ENCODED_CONTACTS] ?? [];

@@ -12,7 +12,7 @@ import { tempDir } from './helpers.js';
 const flags = (argv: string[]) => {
   const command = parseCommand(['start', ...argv]);
   assert.equal(command.command, 'start');
-  return (command as Extract<typeof command, { command: 'start' }>).flags;
+  return command.flags;
 };
 
 function usage(fn: () => unknown, message: RegExp): void {

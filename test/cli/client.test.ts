@@ -106,21 +106,21 @@ test('every client command against a running daemon: human and --json output, ex
     runMcc(['peers', '--bogus'], env),
   ]);
   for (const run of usage) assert.equal(run.code, 2, run.stderr);
-  assert.equal(usage[0]!.stderr, 'mcc expose: HOST:PORT: "nope" is not HOST:PORT or PORT (see mcc expose --help)\n');
-  assert.match(usage[1]!.stderr, /^mcc expose: --metadata: expected a JSON object/);
-  assert.match(usage[2]!.stderr, /^mcc expose: --ttl: "5" is not a lifetime in ms/);
-  assert.equal(usage[3]!.stderr, 'mcc lookup: missing NAME (see mcc lookup --help)\n');
-  assert.match(usage[4]!.stderr, /^mcc unforward: PORT: "x" is not a port number/);
-  assert.equal(usage[5]!.stderr, 'mcc peers: unknown option --bogus (see mcc peers --help)\n');
+  assert.equal(usage[0].stderr, 'mcc expose: HOST:PORT: "nope" is not HOST:PORT or PORT (see mcc expose --help)\n');
+  assert.match(usage[1].stderr, /^mcc expose: --metadata: expected a JSON object/);
+  assert.match(usage[2].stderr, /^mcc expose: --ttl: "5" is not a lifetime in ms/);
+  assert.equal(usage[3].stderr, 'mcc lookup: missing NAME (see mcc lookup --help)\n');
+  assert.match(usage[4].stderr, /^mcc unforward: PORT: "x" is not a port number/);
+  assert.equal(usage[5].stderr, 'mcc peers: unknown option --bogus (see mcc peers --help)\n');
   const [wrongToken, noToken] = await Promise.all([
     runMcc(['status', '--token', 'wrong-token-1'], env),
-    runMcc(['status', '--rest', daemon.url!, '--config-dir', join(dir, 'elsewhere')], env),
+    runMcc(['status', '--rest', daemon.url, '--config-dir', join(dir, 'elsewhere')], env),
   ]);
   assert.equal(wrongToken.code, 1);
   assert.match(wrongToken.stderr, /^mcc status: .*token/);
   assert.equal(noToken.code, 1);
   assert.match(noToken.stderr, /^mcc status: .*(pass --token or set MCC_TOKEN)/);
-  const withEnv = await runMcc(['id'], { ...testEnv(join(dir, 'elsewhere')), MCC_REST: daemon.url!, MCC_TOKEN: TOKEN });
+  const withEnv = await runMcc(['id'], { ...testEnv(join(dir, 'elsewhere')), MCC_REST: daemon.url, MCC_TOKEN: TOKEN });
   assert.equal(withEnv.stdout, `${id}\n`, withEnv.stderr);
   const helps = await Promise.all(
     ['status', 'id', 'lookup', 'expose', 'unexpose', 'forward', 'unforward', 'peers', 'start'].map((command) => runMcc([command, '--help'], env)),

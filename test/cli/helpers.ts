@@ -51,8 +51,8 @@ export async function startMcc(t: After, args: string[], options: { env: NodeJS.
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
   let done = false;
   const exited = new Promise<number | null>((resolve) =>
     child.on('exit', (code) => {

@@ -68,7 +68,7 @@ describe('crypto suites: sealInto / openInto', () => {
           assert.deepEqual(inPlace.subarray(0, size), plaintext, `in place ${size}`);
           for (const index of [sealed.length - 1, 0]) {
             const tampered = Uint8Array.from(sealed);
-            tampered[index]! ^= 0x01;
+            tampered[index] ^= 0x01;
             const untouched = new Uint8Array(size).fill(0x5a);
             assert.equal(openInto(key, nonce, tampered, aad, untouched, 0), false, `tampered byte ${index} of ${size}`);
             assert.ok(

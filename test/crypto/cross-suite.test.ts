@@ -90,7 +90,7 @@ describe('crypto suites: identical bytes across suites', () => {
         assert.equal(signature.length, 64);
         assert.equal(verifier.verify(signature, message, publicKey), true);
         const tampered = Uint8Array.from(message.length > 0 ? message : [0]);
-        tampered[0]! ^= 0x80;
+        tampered[0] ^= 0x80;
         assert.equal(verifier.verify(signature, tampered, publicKey), false);
       }
       // Ed25519 is deterministic: both suites produce the same signature bytes.
@@ -102,7 +102,7 @@ describe('crypto suites: identical bytes across suites', () => {
     const secret = node.randomBytes(32);
     const message = node.randomBytes(40);
     const first = node.sign(message, secret);
-    secret[0]! ^= 0xff; // mutate in place: a stale cache would sign with the old key
+    secret[0] ^= 0xff; // mutate in place: a stale cache would sign with the old key
     assert.deepEqual(node.sign(message, secret), noble.sign(message, secret));
     assert.notDeepEqual(node.sign(message, secret), first);
   });
@@ -172,7 +172,7 @@ describe('crypto suites: identical bytes across suites', () => {
         const box = sealer.seal(key, nonce, plaintext, aad);
         assert.deepEqual(opener.open(key, nonce, box, aad), plaintext);
         const tampered = Uint8Array.from(box);
-        tampered[tampered.length - 1 - (i % tampered.length)]! ^= 0x04;
+        tampered[tampered.length - 1 - (i % tampered.length)] ^= 0x04;
         assert.equal(opener.open(key, nonce, tampered, aad), null);
       }
     }
@@ -189,7 +189,7 @@ describe('crypto suites: identical bytes across suites', () => {
       assert.deepEqual(node.open(key, nonce, sealed, aad), plaintext, `open ${size}`);
       const flip = (bytes: Uint8Array, index: number): Uint8Array => {
         const copy = Uint8Array.from(bytes);
-        copy[index]! ^= 0x20;
+        copy[index] ^= 0x20;
         return copy;
       };
       assert.equal(node.open(key, nonce, flip(sealed, sealed.length - 1), aad), null, `tag ${size}`);

@@ -19,16 +19,16 @@ describe('KeyObjectCache', () => {
       },
     });
     const keys = Array.from({ length: 5 }, () => nodeCryptoSuite.x25519PublicKey(nodeCryptoSuite.randomBytes(32)));
-    const first: KeyObject = cache.get(keys[0]!);
-    cache.get(keys[1]!);
-    cache.get(keys[2]!);
-    assert.equal(cache.get(Uint8Array.from(keys[0]!)), first, 'hit by value, not by array identity');
-    cache.get(keys[3]!); // evicts keys[1], the least recently used
+    const first: KeyObject = cache.get(keys[0]);
+    cache.get(keys[1]);
+    cache.get(keys[2]);
+    assert.equal(cache.get(Uint8Array.from(keys[0])), first, 'hit by value, not by array identity');
+    cache.get(keys[3]); // evicts keys[1], the least recently used
     assert.equal(cache.size, 3);
     assert.equal(builds, 4);
-    cache.get(keys[0]!);
+    cache.get(keys[0]);
     assert.equal(builds, 4, 'keys[0] survived eviction because it was used recently');
-    cache.get(keys[1]!);
+    cache.get(keys[1]);
     assert.equal(builds, 5, 'keys[1] was evicted and had to be rebuilt');
     for (const key of keys) cache.get(key);
     assert.equal(cache.size, 3);

@@ -126,25 +126,25 @@ for (const suite of [nodeCryptoSuite, nobleCryptoSuite] as CryptoSuite[]) {
     }
 
     it('Ed25519 verify rejects a flipped bit anywhere (signature, message, key)', () => {
-      const v = ED25519_VECTORS[2]!;
+      const v = ED25519_VECTORS[2];
       const signature = hex(v.signature);
       const message = hex(v.message);
       const publicKey = hex(v.public);
       for (const bit of [0, 7, 100, 255, 256, 511]) {
         const bad = Uint8Array.from(signature);
-        bad[bit >> 3]! ^= 1 << (bit & 7);
+        bad[bit >> 3] ^= 1 << (bit & 7);
         assert.equal(suite.verify(bad, message, publicKey), false, `signature bit ${bit}`);
       }
       const badMessage = Uint8Array.from(message);
-      badMessage[0]! ^= 0x01;
+      badMessage[0] ^= 0x01;
       assert.equal(suite.verify(signature, badMessage, publicKey), false, 'message bit');
       const badKey = Uint8Array.from(publicKey);
-      badKey[5]! ^= 0x10;
+      badKey[5] ^= 0x10;
       assert.equal(suite.verify(signature, message, badKey), false, 'public key bit');
     });
 
     it('Ed25519 verify returns false on malformed input instead of throwing', () => {
-      const v = ED25519_VECTORS[0]!;
+      const v = ED25519_VECTORS[0];
       const signature = hex(v.signature);
       const publicKey = hex(v.public);
       const empty = new Uint8Array(0);
@@ -224,7 +224,7 @@ for (const suite of [nodeCryptoSuite, nobleCryptoSuite] as CryptoSuite[]) {
       const sealed = hex(AEAD.ciphertext + AEAD.tag);
       const flip = (bytes: Uint8Array, index: number): Uint8Array => {
         const copy = Uint8Array.from(bytes);
-        copy[index]! ^= 0x01;
+        copy[index] ^= 0x01;
         return copy;
       };
       assert.equal(suite.open(key, nonce, flip(sealed, sealed.length - 1), aad), null, 'tag');

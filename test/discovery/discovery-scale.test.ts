@@ -39,14 +39,14 @@ test('every node finds all 50 providers with their metadata, through paged answe
       assert.notEqual(index, undefined, 'unknown provider');
       assert.deepEqual(provider.metadata, { index, zone: `z${index! % 5}` });
       assert.equal(provider.addresses.length, 2);
-      assert.equal(provider.addresses[1]!.host, '192.168.1.10');
+      assert.equal(provider.addresses[1].host, '192.168.1.10');
     }
   }
   assert.ok(sim.kad.hub.pageRequests > 0, 'answers with 50 records span several datagrams');
 });
 
 test('a cached lookup costs no traffic and returns the same set', async () => {
-  const reader = nodes[150]!;
+  const reader = nodes[150];
   const first = await sim.until(reader.discovery.lookup('web'));
   const requests = sim.kad.hub.requests;
   const second = await sim.until(reader.discovery.lookup('web'));
@@ -75,7 +75,7 @@ test('10 crashed providers disappear after their TTL, with churn meanwhile', asy
   const joiners: DiscoveryNode[] = [];
   for (let i = 0; i < 20; i++) joiners.push(await sim.join());
   // Before expiry the crashed providers are still listed (nobody can know they died).
-  const early = await sim.until(nodes[160]!.discovery.lookup('web', { fresh: true }));
+  const early = await sim.until(nodes[160].discovery.lookup('web', { fresh: true }));
   assert.equal(early.length, 40);
   await sim.advance(TTL + 1_000);
   const live = new Set(providers.slice(20).map(idOf));

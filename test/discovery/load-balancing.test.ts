@@ -31,7 +31,7 @@ test('random is a permutation and spreads first choices', () => {
   for (let i = 0; i < 1000; i++) {
     const order = pickProviders(five, 'random', { random });
     assert.deepEqual([...names(order)].sort(), [1, 2, 3, 4, 5]);
-    firsts.set(order[0]!.nodeId[0]!, (firsts.get(order[0]!.nodeId[0]!) ?? 0) + 1);
+    firsts.set(order[0].nodeId[0], (firsts.get(order[0].nodeId[0]) ?? 0) + 1);
   }
   for (const count of firsts.values()) assert.ok(count > 120 && count < 280, `first-choice share ${count}/1000`);
 });
@@ -51,7 +51,7 @@ test('least-latency orders by measured RTT, unmeasured last', () => {
 
 test('a user function decides, restricted to known providers without duplicates', () => {
   const stranger = provider(99);
-  const order = pickProviders(five, (list) => [list[4]!, stranger, list[4]!, list[0]!], { service: 'x' });
+  const order = pickProviders(five, (list) => [list[4], stranger, list[4], list[0]], { service: 'x' });
   assert.deepEqual(names(order), [2, 3]);
   assert.throws(
     () => checkStrategy('fastest'),
@@ -66,21 +66,21 @@ test('failover skips backed-off providers, tries the next, and gives up after ma
   const down = new Set([1, 2]);
   const tried: number[] = [];
   const attempt = async (p: Provider) => {
-    tried.push(p.nodeId[0]!);
-    if (down.has(p.nodeId[0]!)) throw new Error('refused');
+    tried.push(p.nodeId[0]);
+    if (down.has(p.nodeId[0])) throw new Error('refused');
     return p.nodeId[0];
   };
   const first = await failover.run(five, attempt, { strategy: 'round-robin', service: 's', maxAttempts: 3 });
   assert.deepEqual(tried, [1, 2, 3]);
   assert.equal(first.result, 3);
-  assert.ok(failover.isBackedOff(five[4]!.id) && failover.isBackedOff(five[1]!.id));
+  assert.ok(failover.isBackedOff(five[4].id) && failover.isBackedOff(five[1].id));
   // Round-robin would start at 2 now; 1 and 2 are backed off and go last.
   tried.length = 0;
   await failover.run(five, attempt, { strategy: 'round-robin', service: 's' });
   assert.deepEqual(tried, [3]);
   // The back-off doubles per failure and ends.
   clock.advance(1_001);
-  assert.ok(!failover.isBackedOff(five[4]!.id));
+  assert.ok(!failover.isBackedOff(five[4].id));
   down.clear();
   down.add(3).add(4).add(5).add(1).add(2);
   tried.length = 0;
@@ -114,7 +114,7 @@ test('failover staggers: a silent provider costs one stagger, the first answer w
   ]);
   const attempt = (p: Provider, signal: AbortSignal): Promise<number> =>
     new Promise((resolve, reject) => {
-      const id = p.nodeId[0]!;
+      const id = p.nodeId[0];
       started.push([id, clock.now()]);
       let answered = false;
       signal.addEventListener('abort', () => {

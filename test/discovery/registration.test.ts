@@ -15,7 +15,7 @@ function rejectsWith(argument: string) {
 test('names and arguments are validated with typed errors', async () => {
   const sim = new DiscoverySim({ seed: 2 });
   const [node] = sim.build(3);
-  const d = node!.discovery;
+  const d = node.discovery;
   for (const bad of ['', 'é'.repeat(128), 'a\uD800b', 42, undefined]) {
     await assert.rejects(d.register(bad as string), rejectsWith('name'));
     await assert.rejects(d.lookup(bad as string), rejectsWith('name'));
@@ -49,8 +49,8 @@ test('republishes before expiry, retries while unreachable, re-registers when th
   await sim.advance(120_000); // six TTLs
   const found = await sim.until(reader.discovery.lookup('svc', { fresh: true }));
   assert.equal(found.length, 1);
-  assert.ok(found[0]!.seq > firstSeq, 'republished with a higher seq');
-  assert.deepEqual(found[0]!.metadata, { hello: 1 });
+  assert.ok(found[0].seq > firstSeq, 'republished with a higher seq');
+  assert.deepEqual(found[0].metadata, { hello: 1 });
 
   sim.kad.hub.setOnline(provider.sim.contact.id, false);
   await sim.advance(45_000);
@@ -70,7 +70,7 @@ test('update, unregister, restart with the same identity, and stop() withdrawing
   const lookup = () => sim.until(reader.discovery.lookup('svc', { fresh: true }));
   const reg = await sim.until(provider.discovery.register('svc', { metadata: { v: 1 } }));
   await sim.until(reg.update({ v: 2 }));
-  assert.deepEqual((await lookup())[0]!.metadata, { v: 2 });
+  assert.deepEqual((await lookup())[0].metadata, { v: 2 });
   await sim.until(reg.unregister());
   assert.equal(provider.discovery.registration('svc'), undefined);
   assert.equal((await lookup()).length, 0);
@@ -92,7 +92,7 @@ test('update, unregister, restart with the same identity, and stop() withdrawing
   await sim.until(restarted.register('svc2'));
   const after = await lookup();
   assert.equal(after.length, 1);
-  assert.deepEqual(after[0]!.metadata, { v: 'after restart' });
+  assert.deepEqual(after[0].metadata, { v: 'after restart' });
 
   await sim.until(restarted.stop());
   assert.equal((await lookup()).length, 0);
@@ -136,7 +136,7 @@ test('watch reports adds, updates and removals in order, and ends on abort', asy
       ['removed', id(b)],
     ],
   );
-  assert.deepEqual(events[2]!.provider.metadata, { v: 2 });
+  assert.deepEqual(events[2].provider.metadata, { v: 2 });
   await sim.stop();
 });
 

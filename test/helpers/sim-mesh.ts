@@ -44,7 +44,7 @@ export async function createSimMesh(options: { seed?: number; link?: Partial<Lin
       transport: network.createTransport({}),
       clock,
       wallClock: wall,
-      bootstrap: nodes.length > 0 ? [nodes[0]!.address] : [],
+      bootstrap: nodes.length > 0 ? [nodes[0].address] : [],
       ...extra,
     });
     nodes.push(node);

@@ -7,7 +7,7 @@ describe('client mode', () => {
     // Only the 10 nearest are told, so the rest must learn from its requests.
     const sim = new KadSimulation({ seed: 41, jitterMs: 5, dht: { clientModeAnnounce: 10 } });
     await sim.grow(60);
-    const leaving = sim.nodes[7]!;
+    const leaving = sim.nodes[7];
     const holders = () => sim.nodes.filter((node) => node !== leaving && node.dht.table.has(leaving.contact.id, leaving.dht.position));
     const before = holders();
     assert.ok(before.length >= 5, `only ${before.length} tables hold the node`);
@@ -34,13 +34,13 @@ describe('client mode', () => {
     const sim = new KadSimulation({ seed: 42 });
     await sim.grow(3);
     const [a, b] = sim.nodes;
-    assert.ok(b!.dht.table.has(a!.contact.id, a!.dht.position));
-    b!.dht.observe(a!.contact, { clientMode: true });
-    assert.equal(b!.dht.table.has(a!.contact.id, a!.dht.position), false);
-    b!.dht.observe(a!.contact); // an answer carries no flag: stays out
-    assert.equal(b!.dht.table.has(a!.contact.id, a!.dht.position), false);
-    b!.dht.observe(a!.contact, { clientMode: false });
-    assert.equal(b!.dht.table.has(a!.contact.id, a!.dht.position), true);
+    assert.ok(b.dht.table.has(a.contact.id, a.dht.position));
+    b.dht.observe(a.contact, { clientMode: true });
+    assert.equal(b.dht.table.has(a.contact.id, a.dht.position), false);
+    b.dht.observe(a.contact); // an answer carries no flag: stays out
+    assert.equal(b.dht.table.has(a.contact.id, a.dht.position), false);
+    b.dht.observe(a.contact, { clientMode: false });
+    assert.equal(b.dht.table.has(a.contact.id, a.dht.position), true);
     sim.stop();
   });
 });

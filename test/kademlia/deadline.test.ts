@@ -11,7 +11,7 @@ describe('linked controllers and deadlines', () => {
     assert.equal(getEventListeners(parent.signal, 'abort').length, 1);
     for (const child of children.slice(0, 99)) child.dispose();
     assert.equal(getEventListeners(parent.signal, 'abort').length, 1);
-    children[99]!.dispose();
+    children[99].dispose();
     assert.equal(getEventListeners(parent.signal, 'abort').length, 0);
   });
 

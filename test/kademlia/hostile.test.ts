@@ -71,16 +71,16 @@ describe('hostile nodes', () => {
     const mutableKeys: Uint8Array[] = [];
     for (let i = 0; i < 10; i++) {
       const salt = text(`salt ${i}`);
-      const first = await sim.until(honest[i]!.dht.put(text(`old ${i}`), { keyPair: author, salt, seq: 1 }));
+      const first = await sim.until(honest[i].dht.put(text(`old ${i}`), { keyPair: author, salt, seq: 1 }));
       stash.old.push(first.record);
       mutableKeys.push(first.key);
     }
     // 20% of the nodes turn hostile.
     sim.nodes.forEach((node, i) => {
-      if (i % 5 === 0) node.endpoint.attach(hostile(sim, node, behaviours[(i / 5) % behaviours.length]!, stash));
+      if (i % 5 === 0) node.endpoint.attach(hostile(sim, node, behaviours[(i / 5) % behaviours.length], stash));
     });
-    for (let i = 0; i < 10; i++) await sim.until(honest[i]!.dht.put(text(`new ${i}`), { keyPair: author, salt: text(`salt ${i}`), seq: 2 }));
-    const immutable = await sim.until(Promise.all(Array.from({ length: 10 }, (_, i) => honest[i + 10]!.dht.put(text(`immutable ${i}`)))));
+    for (let i = 0; i < 10; i++) await sim.until(honest[i].dht.put(text(`new ${i}`), { keyPair: author, salt: text(`salt ${i}`), seq: 2 }));
+    const immutable = await sim.until(Promise.all(Array.from({ length: 10 }, (_, i) => honest[i + 10].dht.put(text(`immutable ${i}`)))));
 
     const readers = honest.filter((_, i) => i % 4 === 0);
     const checks = readers.flatMap((reader) => [

@@ -20,7 +20,7 @@ export async function putValues(sim: KadSimulation, count: number, tag: string):
   const live = sim.live();
   const puts = Array.from({ length: count }, (_, i) => {
     const value = `${tag} value ${i}`;
-    const writer = live[Math.floor(sim.random() * live.length)]!;
+    const writer = live[Math.floor(sim.random() * live.length)];
     return writer.dht.put(text(value)).then((r) => ({ key: r.key, value }));
   });
   return sim.until(Promise.all(puts));
@@ -30,8 +30,8 @@ export async function putValues(sim: KadSimulation, count: number, tag: string):
 export async function getSuccesses(sim: KadSimulation, values: Array<{ key: Uint8Array; value: string }>, count: number): Promise<number> {
   const live = sim.live();
   const gets = Array.from({ length: count }, async () => {
-    const reader: SimNode = live[Math.floor(sim.random() * live.length)]!;
-    const { key, value } = values[Math.floor(sim.random() * values.length)]!;
+    const reader: SimNode = live[Math.floor(sim.random() * live.length)];
+    const { key, value } = values[Math.floor(sim.random() * values.length)];
     const got = await reader.dht.get(key).catch(() => null);
     return str(got?.value) === value ? 1 : 0;
   });
@@ -62,9 +62,9 @@ export async function churnRun(n: number, fraction: number, totalGets: number, s
   let ok = 0;
   for (let phase = 0; phase < phases; phase++) {
     const live = sim.live();
-    for (let i = 0; i < perPhase; i++) sim.crash(live.splice(Math.floor(sim.random() * live.length), 1)[0]!);
+    for (let i = 0; i < perPhase; i++) sim.crash(live.splice(Math.floor(sim.random() * live.length), 1)[0]);
     const joining = Array.from({ length: perPhase }, () => sim.addNode());
-    await sim.until(Promise.all(joining.map((node) => node.dht.start([live[Math.floor(sim.random() * live.length)]!.contact]))));
+    await sim.until(Promise.all(joining.map((node) => node.dht.start([live[Math.floor(sim.random() * live.length)].contact]))));
     ok += await getSuccesses(sim, values, totalGets / phases);
     await sim.advance(30_000); // maintenance: sweeps, bucket refresh, republish
   }

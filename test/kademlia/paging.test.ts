@@ -67,7 +67,7 @@ describe('paged FIND_VALUE over the in-memory network', () => {
     const key = sim.randomBytes(32);
     const records = manyRecords(sim, key, 50);
     for (const node of sim.nodes.slice(0, 2)) for (const record of records) node.dht.store.put(key, record, node.dht.idHex);
-    const reader = sim.nodes[2]!;
+    const reader = sim.nodes[2];
     const before = sim.hub.requests;
     const queriesBefore = reader.dht.stats.queries;
     const found = await sim.until(reader.dht.getRecords(key, { quorum: 1 }));

@@ -14,7 +14,7 @@ describe('mutable put seq across restarts', () => {
     const sim = new KadSimulation({ seed: 5 });
     await sim.grow(30);
     const me = generateIdentity(sim.suite);
-    const a = sim.nodes[3]!;
+    const a = sim.nodes[3];
     await sim.until(a.dht.put(text('v1'), { keyPair: me }));
     const v2 = await sim.until(a.dht.put(text('v2'), { keyPair: me }));
     a.dht.stop();
@@ -23,7 +23,7 @@ describe('mutable put seq across restarts', () => {
     const v3 = await sim.until(restarted.dht.put(text('v3 after restart'), { keyPair: me }));
     assert.ok(v3.record.seq > v2.record.seq);
     assert.ok(v3.stored > 1);
-    const got = await sim.until(sim.nodes[7]!.dht.get(v2.key));
+    const got = await sim.until(sim.nodes[7].dht.get(v2.key));
     assert.equal(str(got?.value), 'v3 after restart');
     sim.stop();
   });
@@ -32,7 +32,7 @@ describe('mutable put seq across restarts', () => {
     const sim = new KadSimulation({ seed: 6 });
     await sim.grow(20);
     const me = generateIdentity(sim.suite);
-    const v2 = await sim.until(sim.nodes[2]!.dht.put(text('v2'), { keyPair: me, seq: 2 }));
+    const v2 = await sim.until(sim.nodes[2].dht.put(text('v2'), { keyPair: me, seq: 2 }));
     const fresh = sim.addNode();
     await sim.join(fresh);
     await assert.rejects(sim.until(fresh.dht.put(text('old'), { keyPair: me, seq: 1 })), (error: any) => {
@@ -47,7 +47,7 @@ describe('mutable put seq across restarts', () => {
   it('a lone node still stores a put locally and resolves', async () => {
     const sim = new KadSimulation({ seed: 7 });
     await sim.grow(1);
-    const result = await sim.until(sim.nodes[0]!.dht.put(text('alone'), { keyPair: generateIdentity(sim.suite) }));
+    const result = await sim.until(sim.nodes[0].dht.put(text('alone'), { keyPair: generateIdentity(sim.suite) }));
     assert.equal(result.stored, 1);
     sim.stop();
   });
@@ -55,7 +55,7 @@ describe('mutable put seq across restarts', () => {
   it('putRecord refuses an open-set record that expires further ahead than holders accept', async () => {
     const sim = new KadSimulation({ seed: 8 });
     await sim.grow(1);
-    const node = sim.nodes[0]!;
+    const node = sim.nodes[0];
     const record = signRecord(sim.suite, generateIdentity(sim.suite), {
       key: sim.randomBytes(32),
       seq: 1,
@@ -75,7 +75,7 @@ describe('holder refresh', () => {
     const expiresAt = Math.floor(sim.wallClock() + 2 * HOUR);
     const records = Array.from({ length: 60 }, () => signRecord(sim.suite, generateIdentity(sim.suite), { key, seq: 1, expiresAt, value: text('addr') }));
     // One node forwards all 60 (as a holder's refresh does); nobody re-stores them afterwards.
-    assert.ok((await sim.until(sim.nodes[0]!.dht.storeToClosest(key, records))) > 0);
+    assert.ok((await sim.until(sim.nodes[0].dht.storeToClosest(key, records))) > 0);
     const before = new Set(sim.nodes.filter((n) => n.dht.store.get(key).length > 0));
     await sim.grow(30);
     await sim.advance(7 * 60_000);

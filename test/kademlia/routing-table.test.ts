@@ -114,33 +114,33 @@ describe('RoutingTable', () => {
   it('evicts the least-recently-seen contact only after it fails a ping, and promotes the freshest replacement', () => {
     const { table, self, clock } = newTable({ k: 2 });
     const [a, b, c, d] = Array.from({ length: 4 }, () => contactInBucket(self, 0, publicHost()));
-    table.observe(a!, positions.of(a!.id));
-    table.observe(b!, positions.of(b!.id));
+    table.observe(a, positions.of(a.id));
+    table.observe(b, positions.of(b.id));
     clock.advance(60_000);
-    const outcome = table.observe(c!, positions.of(c!.id));
+    const outcome = table.observe(c, positions.of(c.id));
     assert.equal(outcome.kind, 'ping');
     if (outcome.kind !== 'ping') return;
-    assert.deepEqual(outcome.stale.contact.id, a!.id); // least recently seen
+    assert.deepEqual(outcome.stale.contact.id, a.id); // least recently seen
     // Alive: a stays (now most recent), c waits in the cache.
     table.pingResult(outcome.stale, true);
     assert.deepEqual(
       table.bucketEntries(0).map((e) => e.contact.id),
-      [b!.id, a!.id],
+      [b.id, a.id],
     );
     // Next newcomer: b is now the oldest; it fails its ping and d (freshest replacement) takes its place.
     clock.advance(60_000);
-    const second = table.observe(d!, positions.of(d!.id));
+    const second = table.observe(d, positions.of(d.id));
     assert.equal(second.kind, 'ping');
     if (second.kind !== 'ping') return;
-    assert.deepEqual(second.stale.contact.id, b!.id);
+    assert.deepEqual(second.stale.contact.id, b.id);
     table.pingResult(second.stale, false);
     assert.deepEqual(
       table.bucketEntries(0).map((e) => e.contact.id),
-      [a!.id, d!.id],
+      [a.id, d.id],
     );
     assert.deepEqual(
       table.bucketReplacements(0).map((e) => e.contact.id),
-      [c!.id],
+      [c.id],
     );
   });
 
@@ -209,14 +209,14 @@ describe('RoutingTable', () => {
   it('orders ties on the first 32 distance bits by the full distance, and leaves out the excluded ID', () => {
     const { table, self } = newTable({ k: 64 });
     const prefix = suite.randomBytes(5);
-    prefix[0] = self[0]! ^ 0x80; // all in bucket 0
+    prefix[0] = self[0] ^ 0x80; // all in bucket 0
     const entries = Array.from({ length: 40 }, () => {
       const position = suite.randomBytes(32);
       position.set(prefix.subarray(0, i32(position)), 0);
       return { contact: contact(publicHost()), position };
     });
     for (const e of entries) table.observe(e.contact, e.position);
-    const excluded = entries[3]!.contact.id;
+    const excluded = entries[3].contact.id;
     for (let trial = 0; trial < 10; trial++) {
       const target = suite.randomBytes(32);
       const expected = entries
@@ -231,7 +231,7 @@ describe('RoutingTable', () => {
     }
     /** Half share 5 bytes (ties on the 32-bit sort key), half share 1 byte. */
     function i32(position: Uint8Array): number {
-      return position[31]! & 1 ? 5 : 1;
+      return position[31] & 1 ? 5 : 1;
     }
   });
 
@@ -271,7 +271,7 @@ describe('closestEncoded', () => {
     assert.equal(table.closestEncoded(target, 20, undefined, encode).length, 20);
     assert.equal(calls, encodedOnce, 'cached: no second encoding');
     // The nearest contact moves: only it is encoded again, with its new address.
-    const moved = table.closestContacts(target, 1)[0]!;
+    const moved = table.closestContacts(target, 1)[0];
     table.observe({ id: moved.id, address: { host: moved.address.host, port: 5999 } }, positions.of(moved.id));
     const after = table.closestEncoded(target, 20, undefined, encode);
     assert.equal(calls, encodedOnce + 1);

@@ -42,14 +42,14 @@ test('a 1,000-record set is read completely over real sessions, paged after the 
   const [holder, reader] = await mesh(2, t);
   const key = new Uint8Array(32).fill(7);
   const set = records(key, 1000, 120);
-  for (const record of set) assert.ok(holder!.kad.store.put(key, record, holder!.idHex).ok);
+  for (const record of set) assert.ok(holder.kad.store.put(key, record, holder.idHex).ok);
 
-  const found = await reader!.kad.getRecords(key);
+  const found = await reader.kad.getRecords(key);
   assert.equal(found.length, 1000);
   const authors = new Set(found.map((r) => Buffer.from(r.author).toString('hex')));
   for (const record of set) assert.ok(authors.has(Buffer.from(record.author).toString('hex')));
   // Every answer was one datagram: nothing was dropped as oversized or undecodable on either side.
-  for (const node of [holder!, reader!]) {
+  for (const node of [holder, reader]) {
     const stats = node.stats();
     assert.equal(stats.droppedTotal - stats.dropped.unexpected, 0, JSON.stringify(stats.dropped));
   }
@@ -63,8 +63,8 @@ test('records of the largest size that fits a datagram page too', { timeout: 30_
   const [holder, reader] = await mesh(2, t);
   const key = new Uint8Array(32).fill(9);
   const set = records(key, 40, 900);
-  for (const record of set) assert.ok(holder!.kad.store.put(key, record, holder!.idHex).ok);
-  const found = await reader!.kad.getRecords(key);
+  for (const record of set) assert.ok(holder.kad.store.put(key, record, holder.idHex).ok);
+  const found = await reader.kad.getRecords(key);
   assert.equal(found.length, 40);
 });
 
@@ -75,7 +75,7 @@ test('concurrent reads and puts on one caller signal add no listener warnings', 
   const set = records(key, 200, 100);
   for (const node of nodes.slice(0, 3)) for (const record of set) node.kad.store.put(key, record, node.idHex);
   const controller = new AbortController();
-  const reader = nodes[4]!;
+  const reader = nodes[4];
   const reads = Array.from({ length: 12 }, () => reader.kad.getRecords(key, { signal: controller.signal }));
   const puts = Array.from({ length: 10 }, (_, i) => reader.dht.put(new TextEncoder().encode(`value ${i}`), { signal: controller.signal }));
   const results = await Promise.all(reads);

@@ -17,7 +17,7 @@ describe('small networks', () => {
       for (const node of sim.nodes) {
         keys.push((await sim.until(node.dht.put(text(`from ${node.index}`)))).key);
       }
-      const mutable = await sim.until(sim.nodes[0]!.dht.put(text('m1'), { keyPair: author, seq: 1 }));
+      const mutable = await sim.until(sim.nodes[0].dht.put(text('m1'), { keyPair: author, seq: 1 }));
       assert.ok(mutable.stored >= 1);
       for (const reader of sim.nodes) {
         for (const [i, key] of keys.entries()) assert.equal(str((await sim.until(reader.dht.get(key)))?.value), `from ${i}`);
@@ -26,7 +26,7 @@ describe('small networks', () => {
       // Each value reached every node (k = 20 > n), the writer included.
       for (const node of sim.nodes) assert.equal(node.dht.store.size, n + 1);
       // Lookups end and find the other nodes.
-      const result = await sim.until(sim.nodes[0]!.dht.lookup(sim.randomBytes(32)));
+      const result = await sim.until(sim.nodes[0].dht.lookup(sim.randomBytes(32)));
       assert.equal(result.closest.length, n - 1);
       sim.stop();
     });
@@ -38,17 +38,17 @@ describe('small networks', () => {
     const author = generateIdentity(sim.suite);
     const [a, b, c] = sim.nodes;
     const salt = text('profile');
-    await sim.until(a!.dht.put(text('v1'), { keyPair: author, salt, seq: 1 }));
-    const v2 = await sim.until(b!.dht.put(text('v2'), { keyPair: author, salt, seq: 2 }));
+    await sim.until(a.dht.put(text('v1'), { keyPair: author, salt, seq: 1 }));
+    const v2 = await sim.until(b.dht.put(text('v2'), { keyPair: author, salt, seq: 2 }));
     // Every holder has seq 2: the put is refused as stale with a typed error rather than resolving.
     await assert.rejects(
-      sim.until(c!.dht.put(text('old'), { keyPair: author, salt, seq: 1 })),
+      sim.until(c.dht.put(text('old'), { keyPair: author, salt, seq: 1 })),
       (e: any) => e.code === 'ERR_PEER' && e.details?.reason === 'stale',
     );
-    const got = await sim.until(c!.dht.get(v2.key));
+    const got = await sim.until(c.dht.get(v2.key));
     assert.equal(str(got?.value), 'v2');
     assert.equal(got?.record.seq, 2);
-    const withdrawal = c!.dht.putRecord(
+    const withdrawal = c.dht.putRecord(
       (await import('../../src/kademlia/record.js')).signRecord(sim.suite, author, {
         key: v2.key,
         seq: 3,
@@ -59,7 +59,7 @@ describe('small networks', () => {
       }),
     );
     await sim.until(withdrawal);
-    assert.equal(await sim.until(a!.dht.get(v2.key)), null);
+    assert.equal(await sim.until(a.dht.get(v2.key)), null);
     sim.stop();
   });
 
@@ -68,12 +68,12 @@ describe('small networks', () => {
     await sim.grow(2);
     const [a, b] = sim.nodes;
     const record = (await import('../../src/kademlia/record.js')).createImmutableRecord(sim.suite, text('x'), Math.floor(sim.wallClock() + 60_000));
-    const token = b!.dht.handleFindNode(a!.contact, record.key).token!;
+    const token = b.dht.handleFindNode(a.contact, record.key).token!;
     // The token works for a, not for a spoofer at another address, nor for a forged token.
-    const spoofed = { id: a!.contact.id, address: { host: '198.51.100.9', port: 1 } };
-    assert.deepEqual(b!.dht.handleStore(spoofed, record.key, record, token), { ok: false, reason: 'token' });
-    assert.deepEqual(b!.dht.handleStore(a!.contact, record.key, record, new Uint8Array(16)), { ok: false, reason: 'token' });
-    assert.deepEqual(b!.dht.handleStore(a!.contact, record.key, record, token), { ok: true });
+    const spoofed = { id: a.contact.id, address: { host: '198.51.100.9', port: 1 } };
+    assert.deepEqual(b.dht.handleStore(spoofed, record.key, record, token), { ok: false, reason: 'token' });
+    assert.deepEqual(b.dht.handleStore(a.contact, record.key, record, new Uint8Array(16)), { ok: false, reason: 'token' });
+    assert.deepEqual(b.dht.handleStore(a.contact, record.key, record, token), { ok: true });
     sim.stop();
   });
 
@@ -90,7 +90,7 @@ describe('small networks', () => {
       assert.ok(!node.dht.table.has(client.contact.id, client.dht.position));
     }
     assert.ok(client.dht.table.size >= 5);
-    assert.equal(str((await sim.until(sim.nodes[0]!.dht.get(put.key)))?.value), 'from client');
+    assert.equal(str((await sim.until(sim.nodes[0].dht.get(put.key)))?.value), 'from client');
     sim.stop();
   });
 
@@ -98,11 +98,11 @@ describe('small networks', () => {
     const sim = new KadSimulation({ seed: 5, dht: { maintenanceMs: 10_000 } });
     await sim.grow(5);
     const [a, b] = sim.nodes;
-    const kept = await sim.until(a!.dht.put(text('kept'), { ttlMs: 60_000 }));
-    const dropped = await sim.until(a!.dht.put(text('dropped'), { ttlMs: 60_000, republish: false }));
+    const kept = await sim.until(a.dht.put(text('kept'), { ttlMs: 60_000 }));
+    const dropped = await sim.until(a.dht.put(text('dropped'), { ttlMs: 60_000, republish: false }));
     await sim.advance(200_000);
-    assert.equal(str((await sim.until(b!.dht.get(kept.key)))?.value), 'kept');
-    assert.equal(await sim.until(b!.dht.get(dropped.key)), null);
+    assert.equal(str((await sim.until(b.dht.get(kept.key)))?.value), 'kept');
+    assert.equal(await sim.until(b.dht.get(dropped.key)), null);
     assert.ok(sim.nodes.every((n) => n.dht.store.get(dropped.key).length === 0));
     sim.stop();
   });
@@ -110,14 +110,14 @@ describe('small networks', () => {
   it('a restarted node rejoins from its routing-table snapshot, without the bootstrap node', async () => {
     const sim = new KadSimulation({ seed: 6 });
     await sim.grow(8);
-    const node = sim.nodes[7]!;
+    const node = sim.nodes[7];
     const snapshot = JSON.parse(JSON.stringify(node.dht.snapshot()));
-    sim.crash(sim.nodes[0]!); // the bootstrap node is gone
+    sim.crash(sim.nodes[0]); // the bootstrap node is gone
     sim.crash(node);
     const again = sim.addNode();
     await sim.join(again, contactsFromSnapshot(snapshot));
     assert.ok(again.dht.table.size >= 5);
-    const put = await sim.until(sim.nodes[3]!.dht.put(text('after restart')));
+    const put = await sim.until(sim.nodes[3].dht.put(text('after restart')));
     assert.equal(str((await sim.until(again.dht.get(put.key)))?.value), 'after restart');
     sim.stop();
   });
@@ -125,9 +125,9 @@ describe('small networks', () => {
   it('stop() aborts pending lookups and leaves no timer behind', async () => {
     const sim = new KadSimulation({ seed: 7 });
     await sim.grow(3);
-    const node = sim.nodes[1]!;
-    sim.hub.setOnline(sim.nodes[0]!.contact.id, false);
-    sim.hub.setOnline(sim.nodes[2]!.contact.id, false);
+    const node = sim.nodes[1];
+    sim.hub.setOnline(sim.nodes[0].contact.id, false);
+    sim.hub.setOnline(sim.nodes[2].contact.id, false);
     const pending = node.dht.lookup(sim.randomBytes(32));
     await sim.advance(10);
     for (const n of sim.nodes) n.dht.stop();

@@ -78,7 +78,7 @@ describe('RecordStore', () => {
     assert.deepEqual(store.put(key, { ...rec(3), value: text('forged') }, 'src'), { ok: false, reason: 'invalid' });
     const held = store.get(key);
     assert.equal(held.length, 1);
-    assert.equal(held[0]!.seq, 2);
+    assert.equal(held[0].seq, 2);
     assert.equal(store.size, 1);
   });
 
@@ -97,7 +97,7 @@ describe('RecordStore', () => {
     assert.deepEqual(store.put(key, live, 'b'), { ok: false, reason: 'stale' });
     const held = store.get(key);
     assert.equal(held.length, 1);
-    assert.equal(held[0]!.withdrawn, true);
+    assert.equal(held[0].withdrawn, true);
     setNow(NOW + HOUR + 1);
     assert.equal(store.get(key).length, 0);
     assert.equal(store.sweep(), 1);
@@ -109,7 +109,7 @@ describe('RecordStore', () => {
     assert.ok(store.put(key, rec(3), 'a').ok);
     assert.ok(store.put(key, rec(3, 'v3', { expiresAt: NOW + 2 * HOUR }), 'a').ok);
     assert.deepEqual(store.put(key, rec(3, 'v3'), 'a'), { ok: false, reason: 'stale' });
-    assert.equal(store.get(key)[0]!.expiresAt, NOW + 2 * HOUR);
+    assert.equal(store.get(key)[0].expiresAt, NOW + 2 * HOUR);
   });
 
   it('bounds records per source, per key and in total', () => {
@@ -127,9 +127,9 @@ describe('RecordStore', () => {
     assert.equal(store.get(key).length, 4);
     const other = suite.randomBytes(32);
     const recOther = (signer: typeof author) => signRecord(suite, signer, { key: other, seq: 1, expiresAt: NOW + HOUR, value: text('y') });
-    assert.ok(store.put(other, recOther(signers[5]!), 'third').ok);
-    assert.ok(store.put(other, recOther(signers[6]!), 'fourth').ok);
-    assert.deepEqual(store.put(other, recOther(signers[7]!), 'fifth'), { ok: false, reason: 'limit' }); // total
+    assert.ok(store.put(other, recOther(signers[5]), 'third').ok);
+    assert.ok(store.put(other, recOther(signers[6]), 'fourth').ok);
+    assert.deepEqual(store.put(other, recOther(signers[7]), 'fifth'), { ok: false, reason: 'limit' }); // total
     assert.equal(store.size, 6);
     assert.equal(store.sourceCount('greedy'), 1);
   });
@@ -150,6 +150,6 @@ describe('RecordStore', () => {
     const record = rec(1, 'abc');
     assert.ok(store.put(key, record, 'a').ok);
     record.value[0] = 0;
-    assert.equal(new TextDecoder().decode(store.get(key)[0]!.value), 'abc');
+    assert.equal(new TextDecoder().decode(store.get(key)[0].value), 'abc');
   });
 });

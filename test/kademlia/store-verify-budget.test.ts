@@ -13,7 +13,7 @@ const author = generateIdentity(nodeCryptoSuite);
 const rec = (seq: number, expiresAt = NOW + HOUR) => signRecord(nodeCryptoSuite, author, { key, seq, expiresAt, value: new TextEncoder().encode(`v${seq}`) });
 const forge = (record: SignedRecord): SignedRecord => {
   const signature = Uint8Array.from(record.signature);
-  signature[0]! ^= 1;
+  signature[0] ^= 1;
   return { ...record, signature };
 };
 
@@ -46,7 +46,7 @@ describe('RecordStore: cheap refusals before the signature check', () => {
     assert.deepEqual(store.put(key, forge(rec(6)), 'b'), { ok: false, reason: 'invalid' });
     assert.deepEqual(store.put(key, rec(6), 'a'), { ok: true });
     assert.equal(counter.verifies, 3);
-    assert.equal(store.get(key)[0]!.seq, 6);
+    assert.equal(store.get(key)[0].seq, 6);
   });
 
   it('refuses a source without verifying once it caused 50 failed verifications, until its budget refills', () => {

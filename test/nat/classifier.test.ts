@@ -98,7 +98,7 @@ describe('NAT checks on the simulated network', () => {
       let networkChanges = 0;
       node.nat.classifier.on('network-change', () => networkChanges++);
       // What a NAT reboot looks like from here: an observer reports a new public port.
-      node.nat.classifier.observe(world.infrastructure[0]!.idHex, world.infrastructure[0]!.address, { host: before.host, port: before.port + 1 });
+      node.nat.classifier.observe(world.infrastructure[0].idHex, world.infrastructure[0].address, { host: before.host, port: before.port + 1 });
       assert.equal(networkChanges, 1);
       assert.equal(node.nat.state.reachable, undefined);
       await world.clock.run(5000); // the monitor re-checks after networkChangeDelayMs

@@ -93,7 +93,7 @@ async function hostileProvider(answer: Answer, punches: number, holepunch: HoleP
     hostile.rpc.handle('holepunchOffer', (request) => {
       const offer = request.envelope.holepunchOffer!;
       if (answer === 'never') return new Promise(() => {}) as never;
-      const addresses = answer === 'random at a bystander' ? [toSocketAddress(bystanders[0]!.address)] : [];
+      const addresses = answer === 'random at a bystander' ? [toSocketAddress(bystanders[0].address)] : [];
       return { holepunchOffer: { punchId: offer.punchId, punchKey: offer.punchKey, addresses, mapping: 3, reachable: false } };
     });
     const started = world.clock.now();
@@ -118,7 +118,7 @@ describe("a hostile provider cannot aim a client's probes at third parties, what
         assert.ok(bystander.probes >= 10, 'the early window is still used');
       }
       if (answer !== 'never') assert.ok(suppressed > 0, 'the budget held probes back');
-      const host = bystanders[0]!.address.host;
+      const host = bystanders[0].address.host;
       // Three sprays wanted (6,000 probes at that host): one spray's worth plus what the host's bulk budget regained meanwhile.
       const sprayBound = answer === 'random at a bystander' ? 2000 + Math.ceil((2000 * seconds * 1000) / BULK_REFILL_MS) : 0;
       assert.ok((toHost.get(host) ?? 0) <= 20 + sprayBound, `${toHost.get(host)} probes to the first bystander's host`);
@@ -128,7 +128,7 @@ describe("a hostile provider cannot aim a client's probes at third parties, what
   test('with the default budget (20, then 2/s) and the default spray (2,000 per host per 5 min)', async () => {
     const { bystanders, toHost, seconds } = await hostileProvider('random at a bystander', 2);
     for (const bystander of bystanders) assert.ok(bystander.probes <= 20 + 2 * seconds, `${bystander.probes} probes in ${seconds} s`);
-    const host = bystanders[0]!.address.host;
+    const host = bystanders[0].address.host;
     // Two sprays wanted (4,000 probes): one spray's worth plus the refill of the run.
     const bulkBound = 2000 + Math.ceil((2000 * seconds * 1000) / BULK_REFILL_MS);
     assert.ok((toHost.get(host) ?? 0) <= bulkBound + 20 + 2 * seconds, `${toHost.get(host)} probes to the sprayed host in ${seconds} s`);
@@ -202,7 +202,7 @@ async function hostileProviderConnect(answer: HostileAnswer, holepunch: HolePunc
     for (let i = 0; i < 4; i++) bystanders.push(await world.network.createTransport().bind());
     const real = hostile.nat.selfInfo.bind(hostile.nat);
     hostile.nat.selfInfo = (fallback) => ({ ...real(fallback), addresses: bystanders });
-    hostile.rpc.handle('holepunchOffer', hostileAnswer(answer, bystanders[0]!));
+    hostile.rpc.handle('holepunchOffer', hostileAnswer(answer, bystanders[0]));
     await world.drive(hostile.register('hostile', { handler: (stream) => stream.pipe(stream) }));
     const probes = world.countProbes();
     const started = world.clock.now();
@@ -214,7 +214,7 @@ async function hostileProviderConnect(answer: HostileAnswer, holepunch: HolePunc
     stream.destroy();
     return {
       perBystander: bystanders.map((address) => probes.toAddress.get(addressKey(address)) ?? 0),
-      toSprayedHost: probes.toHost.get(bystanders[0]!.host) ?? 0,
+      toSprayedHost: probes.toHost.get(bystanders[0].host) ?? 0,
       seconds: (world.clock.now() - started) / 1000,
       suppressed: client.nat.service.puncher.probesSuppressed,
       connects,

@@ -44,7 +44,7 @@ describe('keep-alives on the simulated network', () => {
   async function run(learnAndKeepalive: boolean) {
     const world = new SimWorld(31);
     const infra = await world.addInfrastructure(4);
-    const relay = infra[0]!;
+    const relay = infra[0];
     const client = await world.addNode({
       kind: 'port-restricted',
       natOptions: { mappingTimeoutMs: 40_000 },

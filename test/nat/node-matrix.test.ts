@@ -75,7 +75,7 @@ describe('MccNode connect() across the NAT matrix (simulated network)', () => {
     assert.ok(record, 'found the provider');
     assert.ok(record.relays.length >= 2, 'two relays listed');
     const [publicRecord] = await world.drive(client.lookup('echo-none'));
-    assert.equal(publicRecord!.relays.length, 0, 'a reachable provider lists none');
+    assert.equal(publicRecord.relays.length, 0, 'a reachable provider lists none');
   });
 
   for (const clientKind of NAT_KINDS) {
@@ -133,7 +133,7 @@ test('behind NAT, when no dial-back can be run, a node acts as unreachable: rela
     assert.equal(nat.relayServer.enabled, false);
     assert.ok(nat.relays.length >= 2, 'holds relay reservations');
     await world.drive(provider.register('assumed', { handler: (stream) => stream.pipe(stream) }));
-    const client = world.infrastructure[1]!;
+    const client = world.infrastructure[1];
     const stream = await world.drive(client.connect('assumed'));
     assert.equal(await world.roundTrip(stream, 'hello'), 'hello');
     stream.destroy();

@@ -102,7 +102,7 @@ export class NodeWorld {
       transport,
       clock: this.clock,
       wallClock: this.wall,
-      bootstrap: this.infrastructure.length > 0 ? [this.infrastructure[0]!.address] : [],
+      bootstrap: this.infrastructure.length > 0 ? [this.infrastructure[0].address] : [],
       ...options,
       nat: {
         openSocket: async () => {

@@ -9,9 +9,9 @@ test('a public node whose dial-backs stay inconclusive (too few peers) keeps rel
   t.after(() => testnet.stop());
   const [node] = testnet.nodes;
   await testnet.run(new Promise<void>((resolve) => testnet.clock.setTimeout(() => resolve(), 120_000)), 130_000);
-  const status = node!.stats().nat;
+  const status = node.stats().nat;
   assert.equal(status.reachable, undefined, 'the dial-back never concluded');
   assert.equal(status.relayServer.enabled, true, 'still offers relaying');
   assert.equal(status.dht, 'server', 'still a DHT server');
-  assert.equal(testnet.bootstrap[0]!.stats().nat.relayServer.enabled, true);
+  assert.equal(testnet.bootstrap[0].stats().nat.relayServer.enabled, true);
 });

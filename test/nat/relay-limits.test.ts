@@ -43,13 +43,13 @@ describe('relay client circuit limits', () => {
       const client = await world.addNode({ kind: 'none' });
       const initiator = await world.addNode({ kind: 'none' });
       const target = await world.addNode({ kind: 'none' });
-      await world.settle(client.nat.relayClient.reserve(relay!.peer));
-      await world.settle(target.nat.relayClient.reserve(relay!.peer));
-      const circuit = await world.settle(initiator.nat.relayClient.connect(relay!.peer, client.id));
+      await world.settle(client.nat.relayClient.reserve(relay.peer));
+      await world.settle(target.nat.relayClient.reserve(relay.peer));
+      const circuit = await world.settle(initiator.nat.relayClient.connect(relay.peer, client.id));
       assert.ok(await reaches(world, initiator, client, circuit.address));
 
       // The reviewer's attack (a): four identities x 16+ announcements, all within the set-up grace.
-      const first = await announceMany(world, hostile[0]!, client, 20);
+      const first = await announceMany(world, hostile[0], client, 20);
       assert.equal(okCount(first), 16, 'a quarter of maxCircuits (64) per relay');
       assert.ok(first.slice(16).every((o) => o === 'ERR_LIMIT'));
       const rest = [];
@@ -58,7 +58,7 @@ describe('relay client circuit limits', () => {
       assert.ok(rest.every((o) => o === 'ok' || o === 'ERR_LIMIT'));
       await assert.rejects(
         world.settle(
-          hostile[3]!.rpc.request(
+          hostile[3].rpc.request(
             { id: client.id, address: client.address },
             { relayIncoming: { circuitId: randomBytes(8), initiator: randomBytes(32), early: [] } },
           ),
@@ -69,11 +69,11 @@ describe('relay client circuit limits', () => {
       assert.ok(await reaches(world, initiator, client, circuit.address), 'the live circuit still works');
 
       // Still within the grace of every bogus circuit: our own connect gets a slot...
-      const ours = await world.settle(client.nat.relayClient.connect(relay!.peer, target.id));
+      const ours = await world.settle(client.nat.relayClient.connect(relay.peer, target.id));
       assert.ok(await reaches(world, client, target, ours.address));
       // ...and so does an honest peer's circuit through the relay we reserved with.
       const other = await world.addNode({ kind: 'none' });
-      const second = await world.settle(other.nat.relayClient.connect(relay!.peer, client.id));
+      const second = await world.settle(other.nat.relayClient.connect(relay.peer, client.id));
       assert.ok(await reaches(world, other, client, second.address));
       assert.ok(await reaches(world, initiator, client, circuit.address));
     } finally {
@@ -89,17 +89,17 @@ describe('relay client circuit limits', () => {
       const initiator = randomBytes(32);
       const ids = Array.from({ length: 5 }, () => randomBytes(8));
       const outcomes: string[] = [];
-      for (const id of ids) outcomes.push(await announce(world, relay!, client, id, initiator));
+      for (const id of ids) outcomes.push(await announce(world, relay, client, id, initiator));
       assert.deepEqual(outcomes, ['ok', 'ok', 'ok', 'ok', 'ERR_LIMIT']);
       // Refused with a reason that names the limit.
       await assert.rejects(
-        world.settle(relay!.rpc.request({ id: client.id, address: client.address }, { relayIncoming: { circuitId: randomBytes(8), initiator, early: [] } })),
+        world.settle(relay.rpc.request({ id: client.id, address: client.address }, { relayIncoming: { circuitId: randomBytes(8), initiator, early: [] } })),
         (error: MccError) => error.code === 'ERR_LIMIT' && /initiator/.test(error.message),
       );
       await world.clock.run(SETUP_GRACE_MS);
-      assert.equal(await announce(world, relay!, client, ids[4]!, initiator), 'ok');
-      assert.equal(client.transport.circuitTraffic(bytesToHex(ids[0]!)), undefined, 'the oldest idle circuit of that initiator went');
-      assert.ok(client.transport.circuitTraffic(bytesToHex(ids[1]!)));
+      assert.equal(await announce(world, relay, client, ids[4], initiator), 'ok');
+      assert.equal(client.transport.circuitTraffic(bytesToHex(ids[0])), undefined, 'the oldest idle circuit of that initiator went');
+      assert.ok(client.transport.circuitTraffic(bytesToHex(ids[1])));
     } finally {
       await world.close();
     }
@@ -111,26 +111,23 @@ describe('relay client circuit limits', () => {
       const [relay, ...hostile] = await world.addInfrastructure(4);
       const client = await world.addNode({ kind: 'none', nat: { relayClient: { maxCircuits: 8 } } });
       const initiator = await world.addNode({ kind: 'none' });
-      await world.settle(client.nat.relayClient.reserve(relay!.peer));
-      const live = await world.settle(initiator.nat.relayClient.connect(relay!.peer, client.id));
+      await world.settle(client.nat.relayClient.reserve(relay.peer));
+      const live = await world.settle(initiator.nat.relayClient.connect(relay.peer, client.id));
       assert.ok(await reaches(world, initiator, client, live.address));
       // maxCircuits 8: 2 per relay, 4 through relays without reservation, 6 incoming in all.
       const bogus: Uint8Array[] = [];
-      for (const from of [hostile[0]!, hostile[0]!, hostile[1]!, hostile[1]!, relay!]) {
+      for (const from of [hostile[0], hostile[0], hostile[1], hostile[1], relay]) {
         const id = randomBytes(8);
         assert.equal(await announce(world, from, client, id, randomBytes(32)), 'ok');
         bogus.push(id);
       }
-      assert.equal(await announce(world, hostile[2]!, client, randomBytes(8), randomBytes(32)), 'ERR_LIMIT', 'unreserved share full');
+      assert.equal(await announce(world, hostile[2], client, randomBytes(8), randomBytes(32)), 'ERR_LIMIT', 'unreserved share full');
       // The last two places are ours: two circuits being set up (never launched).
-      const opening = [
-        client.nat.relayClient.open(initiator.id, [{ relay: relay!.peer }]),
-        client.nat.relayClient.open(initiator.id, [{ relay: relay!.peer }]),
-      ];
+      const opening = [client.nat.relayClient.open(initiator.id, [{ relay: relay.peer }]), client.nat.relayClient.open(initiator.id, [{ relay: relay.peer }])];
       assert.equal(client.transport.circuitCount, 8);
       await assert.rejects(
         world.settle(
-          hostile[2]!.rpc.request(
+          hostile[2].rpc.request(
             { id: client.id, address: client.address },
             { relayIncoming: { circuitId: randomBytes(8), initiator: randomBytes(32), early: [] } },
           ),
@@ -140,20 +137,20 @@ describe('relay client circuit limits', () => {
       );
       // Our own opens are refused too rather than evict a circuit in use.
       assert.throws(
-        () => client.nat.relayClient.open(initiator.id, [{ relay: relay!.peer }]),
+        () => client.nat.relayClient.open(initiator.id, [{ relay: relay.peer }]),
         (error: MccError) => error.code === 'ERR_LIMIT' && /in use/.test(error.message),
       );
       await world.clock.run(SETUP_GRACE_MS);
       assert.ok(await reaches(world, initiator, client, live.address));
       const fresh = randomBytes(8);
-      assert.equal(await announce(world, hostile[2]!, client, fresh, randomBytes(32)), 'ok');
-      assert.equal(client.transport.circuitTraffic(bytesToHex(bogus[0]!)), undefined, 'the oldest circuit idle since set-up was evicted');
+      assert.equal(await announce(world, hostile[2], client, fresh, randomBytes(32)), 'ok');
+      assert.equal(client.transport.circuitTraffic(bytesToHex(bogus[0])), undefined, 'the oldest circuit idle since set-up was evicted');
       for (const id of bogus.slice(1)) assert.ok(client.transport.circuitTraffic(bytesToHex(id)), 'the younger ones stay');
       for (const circuit of opening) assert.ok(client.transport.circuitTraffic(circuit.circuitId), 'ours, being set up, stay');
       assert.ok(await reaches(world, initiator, client, live.address), 'the circuit in use stays');
       // A local open evicts the next idle one.
-      const third = client.nat.relayClient.open(initiator.id, [{ relay: relay!.peer }]);
-      assert.equal(client.transport.circuitTraffic(bytesToHex(bogus[1]!)), undefined);
+      const third = client.nat.relayClient.open(initiator.id, [{ relay: relay.peer }]);
+      assert.equal(client.transport.circuitTraffic(bytesToHex(bogus[1])), undefined);
       third.cancel();
       for (const circuit of opening) circuit.cancel();
       // close() still forgets every circuit.
@@ -168,7 +165,7 @@ describe('relay client circuit limits', () => {
     const world = new SimWorld(56);
     try {
       const relays = await world.addInfrastructure(3);
-      const relay = relays[0]!;
+      const relay = relays[0];
       const client = await world.addNode({ kind: 'none', nat: { relayClient: { maxCircuits: 8 } } });
       const initiators = await Promise.all(Array.from({ length: 3 }, () => world.addNode({ kind: 'none' })));
       const target = await world.addNode({ kind: 'none' });
@@ -178,7 +175,7 @@ describe('relay client circuit limits', () => {
       const circuits: Array<{ from: SimNode; to: SimNode; address: { host: string; port: number } }> = [];
       for (const [index, node] of initiators.entries()) {
         for (let i = 0; i < 2; i++)
-          circuits.push({ from: node, to: client, ...(await world.settle(node.nat.relayClient.connect(relays[index]!.peer, client.id))) });
+          circuits.push({ from: node, to: client, ...(await world.settle(node.nat.relayClient.connect(relays[index].peer, client.id))) });
       }
       for (let i = 0; i < 2; i++) circuits.push({ from: client, to: target, ...(await world.settle(client.nat.relayClient.connect(relay.peer, target.id))) });
       assert.equal(client.transport.circuitCount, 8);
@@ -214,16 +211,16 @@ describe('relay client circuit limits', () => {
       const client = await world.addNode({ kind: 'none', nat: { relayClient: { maxCircuits: 8 } } });
       const initiator = randomBytes(32);
       const id = randomBytes(8);
-      assert.equal(await announce(world, first!, client, id, initiator), 'ok');
+      assert.equal(await announce(world, first, client, id, initiator), 'ok');
       // The second relay's share (2 of 8) is full of young circuits.
-      assert.equal(okCount(await announceMany(world, second!, client, 2)), 2);
-      assert.equal(await announce(world, second!, client, id, initiator), 'ERR_LIMIT');
+      assert.equal(okCount(await announceMany(world, second, client, 2)), 2);
+      assert.equal(await announce(world, second, client, id, initiator), 'ERR_LIMIT');
       assert.ok(client.transport.circuitTraffic(bytesToHex(id)), 'the refused move left the circuit in place');
-      assert.equal(await announce(world, first!, client, id, initiator), 'ok', 'through the first relay it is still a retransmission');
+      assert.equal(await announce(world, first, client, id, initiator), 'ok', 'through the first relay it is still a retransmission');
       assert.equal(client.transport.circuitCount, 3);
       // Past the grace the second relay's circuits are idle: the move is accepted, replacing (not adding) the circuit.
       await world.clock.run(SETUP_GRACE_MS);
-      assert.equal(await announce(world, second!, client, id, initiator), 'ok');
+      assert.equal(await announce(world, second, client, id, initiator), 'ok');
       assert.ok(client.transport.circuitTraffic(bytesToHex(id)));
       assert.equal(client.transport.circuitCount, 2, 'one idle circuit of the second relay made room; the moved one counts once');
     } finally {
@@ -322,12 +319,12 @@ describe('relay server: set-ups to unreserved targets do not amplify', () => {
       const [relay] = await world.addInfrastructure(1);
       const attacker = await world.addNode({ kind: 'none' });
       const victim = await world.addNode({ kind: 'none' });
-      await world.settle(attacker.rpc.request(relay!.peer, { ping: {} })); // validated, holds a token
+      await world.settle(attacker.rpc.request(relay.peer, { ping: {} })); // validated, holds a token
       const sentBefore = attacker.stats.bytesOut;
       const all: Promise<unknown>[] = [];
       for (let i = 0; i < 4; i++)
         all.push(
-          attacker.rpc.request(relay!.peer, connectTo(victim, false), { timeoutMs: 500, retries: 0 }).then(
+          attacker.rpc.request(relay.peer, connectTo(victim, false), { timeoutMs: 500, retries: 0 }).then(
             () => 'ok',
             (error: MccError) => error.code,
           ),
@@ -338,7 +335,7 @@ describe('relay server: set-ups to unreserved targets do not amplify', () => {
 
       // Padded as the protocol asks, and retransmitted often: one announcement per RelayConnect, two at most.
       const sent = attacker.stats.bytesOut;
-      const padded = attacker.rpc.request(relay!.peer, connectTo(victim, true), { timeoutMs: 3000, retries: 4 }).catch(() => {});
+      const padded = attacker.rpc.request(relay.peer, connectTo(victim, true), { timeoutMs: 3000, retries: 4 }).catch(() => {});
       await world.settle(padded);
       await world.clock.run(5000);
       const got = victim.stats.bytesIn;
@@ -356,9 +353,9 @@ describe('relay server: set-ups to unreserved targets do not amplify', () => {
       const [relay] = await world.addInfrastructure(1);
       const initiator = await world.addNode({ kind: 'none' });
       const target = await world.addNode({ kind: 'none' });
-      const cookiesBefore = relay!.stats.amplificationLimited;
-      const circuit = await world.settle(initiator.nat.relayClient.connect(relay!.peer, target.id, { targetAddress: target.address }));
-      assert.ok(relay!.stats.amplificationLimited > cookiesBefore, 'the first RelayConnect was answered by a cookie');
+      const cookiesBefore = relay.stats.amplificationLimited;
+      const circuit = await world.settle(initiator.nat.relayClient.connect(relay.peer, target.id, { targetAddress: target.address }));
+      assert.ok(relay.stats.amplificationLimited > cookiesBefore, 'the first RelayConnect was answered by a cookie');
       const answer = await world.settle(initiator.rpc.request({ id: target.id, address: circuit.address }, { ping: {} }));
       assert.equal(answer.fromHex, target.idHex);
     } finally {
@@ -372,11 +369,11 @@ describe('relay server: set-ups to unreserved targets do not amplify', () => {
       const [relay] = await world.addInfrastructure(1);
       const victim = await world.addNode({ kind: 'none' });
       const initiators = await Promise.all(Array.from({ length: 22 }, () => world.addNode({ kind: 'none' })));
-      for (const node of initiators) await world.settle(node.rpc.request(relay!.peer, { ping: {} }));
+      for (const node of initiators) await world.settle(node.rpc.request(relay.peer, { ping: {} }));
       const outcomes = await world.settle(
         Promise.all(
           initiators.map((node) =>
-            node.rpc.request(relay!.peer, connectTo(victim, true), { timeoutMs: 4000, retries: 0 }).then(
+            node.rpc.request(relay.peer, connectTo(victim, true), { timeoutMs: 4000, retries: 0 }).then(
               () => 'ok',
               (error: MccError) => `${error.code} ${error.message}`,
             ),

@@ -68,14 +68,14 @@ describe('RelayTransport on UDP', () => {
 
       // Sends: the wire carries 0x13 | ID | datagram, byte for byte.
       const sent = [datagram(PACKET_TUNNEL, 1191, 1), datagram(PACKET_TUNNEL, 40, 2), datagram(PACKET_TUNNEL, 300, 3), datagram(PACKET_TUNNEL, 40, 4)];
-      end.send(a, sent[0]!);
-      end.send(b, sent[1]!);
-      end.send({ ...c }, sent[2]!); // an equal address object, not the one addCircuit returned
-      end.send(a, sent[3]!);
+      end.send(a, sent[0]);
+      end.send(b, sent[1]);
+      end.send({ ...c }, sent[2]); // an equal address object, not the one addCircuit returned
+      end.send(a, sent[3]);
       await atRelay.next(4);
       const ids = ['00000001aaaaaaaa', '00000002aaaaaaaa', '0123456789abcdef', '00000001aaaaaaaa'];
       atRelay.seen.forEach((seen, i) => {
-        assert.deepEqual(seen.data, relayed(ids[i]!, sent[i]!));
+        assert.deepEqual(seen.data, relayed(ids[i], sent[i]));
         assert.deepEqual(seen.from, endAddress);
       });
       assert.equal(end.counters.relayedOut, 4);
@@ -92,8 +92,8 @@ describe('RelayTransport on UDP', () => {
         upwards.seen.map((r) => r.from.host),
         [b.host, a.host, c.host],
       );
-      assert.deepEqual(upwards.seen[0]!.data, datagram(PACKET_TUNNEL, 100, 6));
-      assert.deepEqual(upwards.seen[1]!.data, datagram(PACKET_TUNNEL, 1191, 7));
+      assert.deepEqual(upwards.seen[0].data, datagram(PACKET_TUNNEL, 100, 6));
+      assert.deepEqual(upwards.seen[1].data, datagram(PACKET_TUNNEL, 1191, 7));
       assert.equal(end.counters.relayedIn, 3);
 
       // Dropped and counted: from another source, nested, empty, unknown ID, too short.
@@ -109,7 +109,7 @@ describe('RelayTransport on UDP', () => {
       relaySocket.send(endAddress, relayed('00000002aaaaaaaa', datagram(PACKET_TUNNEL, 20, 14)));
       await upwards.next(4);
       assert.equal(upwards.seen.length, 4);
-      assert.deepEqual(upwards.seen[3]!.data, datagram(PACKET_TUNNEL, 20, 14), 'only the datagram of the circuit still open came up');
+      assert.deepEqual(upwards.seen[3].data, datagram(PACKET_TUNNEL, 20, 14), 'only the datagram of the circuit still open came up');
       assert.equal(end.counters.droppedInbound, 6);
       assert.equal(end.counters.droppedNoCircuit, 1);
     } finally {

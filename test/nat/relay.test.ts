@@ -25,10 +25,10 @@ describe('relay', () => {
       const initiator = await world.addNode({ kind: 'none' });
       let incoming = 0;
       client.nat.relayClient.on('incoming', () => incoming++);
-      const circuit = await world.settle(initiator.nat.relayClient.connect(relays[0]!, client.id));
+      const circuit = await world.settle(initiator.nat.relayClient.connect(relays[0], client.id));
       assert.ok(isVirtualAddress(circuit.address));
       assert.equal(incoming, 1);
-      const relayNode = world.nodes.find((n) => n.idHex === Buffer.from(relays[0]!.id).toString('hex'))!;
+      const relayNode = world.nodes.find((n) => n.idHex === Buffer.from(relays[0].id).toString('hex'))!;
 
       // A sealed RPC end to end through the circuit: the client sees the initiator's ID at a virtual address.
       const answer = await world.settle(initiator.rpc.request({ id: client.id, address: circuit.address }, { ping: {} }));
@@ -235,23 +235,23 @@ describe('relay', () => {
       const hidden = await Promise.all([0, 1, 2].map(() => world.addNode({ kind: 'port-restricted' })));
       const client = await world.addNode({ kind: 'port-restricted', nat: { keepalive: { learn: false } } });
       const relays = client.nat.relayClient;
-      relays.setCandidates([...hidden.map((n) => n.peer), infra[0]!.peer, infra[1]!.peer]);
+      relays.setCandidates([...hidden.map((n) => n.peer), infra[0].peer, infra[1].peer]);
       relays.setWanted(true);
       await world.clock.run(2500); // one after the other, the three silent ones alone would take 12 s
-      assert.deepEqual(relays.relays.map((r) => Buffer.from(r.id).toString('hex')).sort(), [infra[0]!.idHex, infra[1]!.idHex].sort());
+      assert.deepEqual(relays.relays.map((r) => Buffer.from(r.id).toString('hex')).sort(), [infra[0].idHex, infra[1].idHex].sort());
       await world.settle(relays.settled());
       assert.equal(relays.relays.length, 2, 'no more reservations than wanted');
 
       // Relays that refuse at first (their relay role not on yet) are asked again soon, not after retryMs (30 s).
-      infra[1]!.nat.relayServer.setEnabled(false);
-      infra[2]!.nat.relayServer.setEnabled(false);
+      infra[1].nat.relayServer.setEnabled(false);
+      infra[2].nat.relayServer.setEnabled(false);
       const late = await world.addNode({ kind: 'port-restricted', nat: { keepalive: { learn: false } } });
-      late.nat.relayClient.setCandidates([infra[1]!.peer, infra[2]!.peer]);
+      late.nat.relayClient.setCandidates([infra[1].peer, infra[2].peer]);
       late.nat.relayClient.setWanted(true);
       await world.clock.run(1500);
       assert.equal(late.nat.relayClient.relays.length, 0, 'refused while relaying is off');
-      infra[1]!.nat.relayServer.setEnabled(true);
-      infra[2]!.nat.relayServer.setEnabled(true);
+      infra[1].nat.relayServer.setEnabled(true);
+      infra[2].nat.relayServer.setEnabled(true);
       await world.clock.run(3000);
       assert.equal(late.nat.relayClient.relays.length, 2, 'both reserved once they relay');
     } finally {

@@ -126,7 +126,7 @@ async function labRun(t: { diagnostic: (message: string) => void }, a: LabMode, 
     await new Promise((resolve) => setTimeout(resolve, 600)); // the seeds' next stats line covers the whole transfer
     const forwarded = { pub: counters.pub(), pub2: counters.pub2() };
     t.diagnostic(`relays forwarded: ${LAB.pub} ${forwarded.pub} B, ${LAB.pub2} ${forwarded.pub2} B`);
-    return { paths: [paths[0]!, paths[1]!], providers: [providerA.provider, providerB.provider], forwarded };
+    return { paths: [paths[0], paths[1]], providers: [providerA.provider, providerB.provider], forwarded };
   });
 }
 

@@ -121,7 +121,7 @@ export class LabProcess {
   latest<T = Record<string, unknown>>(key: string): T | undefined {
     for (let i = this.lines.length - 1; i >= 0; i--) {
       try {
-        const parsed = JSON.parse(this.lines[i]!) as Record<string, unknown>;
+        const parsed = JSON.parse(this.lines[i]) as Record<string, unknown>;
         if (parsed && key in parsed) return parsed as T;
       } catch {
         // not JSON: a log line

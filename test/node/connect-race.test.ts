@@ -18,9 +18,9 @@ test('concurrent connects to one node for different services: a refused service 
     client.connect(provider.idHex, { service: 'real' }),
   ]);
   assert.equal(missing.status, 'rejected');
-  assert.equal(((missing as PromiseRejectedResult).reason as MccError).code, 'ERR_NOT_FOUND');
+  assert.equal((missing.reason as MccError).code, 'ERR_NOT_FOUND');
   assert.equal(real.status, 'fulfilled', `the offered service connects: ${(real as PromiseRejectedResult).reason?.message ?? ''}`);
   const chunks: Buffer[] = [];
-  for await (const chunk of (real as PromiseFulfilledResult<import('node:stream').Duplex>).value) chunks.push(chunk as Buffer);
+  for await (const chunk of real.value) chunks.push(chunk as Buffer);
   assert.equal(Buffer.concat(chunks).toString(), 'real answer');
 });

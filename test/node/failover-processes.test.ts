@@ -14,10 +14,10 @@ function startProvider(bootstrap: string): Promise<{ child: ChildProcess; id: st
   const child = spawn(process.execPath, ['--import', 'tsx', fixture, bootstrap], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let output = '';
-    child.stdout!.on('data', (chunk) => {
+    child.stdout.on('data', (chunk) => {
       output += chunk;
       const ready = /ready ([0-9a-f]{64})/.exec(output);
-      if (ready) resolve({ child, id: ready[1]! });
+      if (ready) resolve({ child, id: ready[1] });
     });
     child.once('exit', (code) => reject(new Error(`provider exited early (${code})`)));
   });
@@ -74,7 +74,7 @@ test('connect() keeps trying while providers live: provider processes killed wit
   }
   durations.sort((a, b) => a - b);
   console.log(
-    `60 connects with ${KILLED}/${PROVIDERS} providers dead: median ${durations[30]!.toFixed(1)} ms, max ${durations[59]!.toFixed(1)} ms, ${failures.length} failed`,
+    `60 connects with ${KILLED}/${PROVIDERS} providers dead: median ${durations[30].toFixed(1)} ms, max ${durations[59].toFixed(1)} ms, ${failures.length} failed`,
   );
   assert.deepEqual(failures, [], 'no connect failed while live providers remained');
   assert.equal((await client.lookup('svc')).filter((provider) => dead.has(provider.id)).length, KILLED, 'the dead providers were still listed all along');

@@ -14,7 +14,7 @@ test('three nodes on loopback bootstrap, ping each other and learn their observe
   assert.notEqual(a.idHex, b.idHex);
   // Bootstrap pinged A: A knows both, B and C know A.
   assert.equal(a.stats().peers, 2);
-  assert.equal(b.peers()[0]!.id, a.idHex);
+  assert.equal(b.peers()[0].id, a.idHex);
 
   const pong = await c.ping(b.address);
   assert.equal(pong.id, b.idHex);
@@ -94,7 +94,7 @@ test('a bootstrap node that does not answer is a warning, not a failure', async 
   await node.start();
   await node.stop();
   assert.equal(warnings.length, 1);
-  assert.equal(warnings[0]!.code, 'ERR_UNREACHABLE');
+  assert.equal(warnings[0].code, 'ERR_UNREACHABLE');
 });
 
 test('both crypto suites interoperate on the wire', async (t) => {

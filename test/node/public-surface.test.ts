@@ -50,7 +50,7 @@ test('no secret key appears in inspect, console or JSON output of a node or a ke
 
 test('create() refuses unknown options, an invalid strategy and an unknown crypto suite, naming the option', async () => {
   const refused = async (options: object, argument: string): Promise<void> => {
-    await assert.rejects(MccNode.create(options as never), (error: MccError) => {
+    await assert.rejects(MccNode.create(options), (error: MccError) => {
       assert.equal(error.code, 'ERR_INVALID_ARGUMENT');
       assert.equal(error.details?.['argument'], argument);
       assert.match(error.message, new RegExp(`"${argument}"`));
@@ -76,7 +76,7 @@ test('forward() to a service with no provider: each local connection is closed, 
   await closed;
   assert.match(error.code, /^ERR_(NOT_FOUND|UNREACHABLE|TIMEOUT)$/);
   assert.equal(forward.failed, 1);
-  assert.equal(node.forwards()[0]!.failed, 1);
+  assert.equal(node.forwards()[0].failed, 1);
   await forward.close();
 });
 

@@ -8,7 +8,7 @@ test('100 full-stack nodes on the simulated network (virtual clock, 10 ms links)
   for (let i = 0; i < 100; i++) await mesh.addNode();
   const keys: Uint8Array[] = [];
   for (let i = 0; i < 4; i++) {
-    const result = await mesh.drive(mesh.nodes[i * 25]!.dht.put(new TextEncoder().encode(`value ${i}`)));
+    const result = await mesh.drive(mesh.nodes[i * 25].dht.put(new TextEncoder().encode(`value ${i}`)));
     assert.ok(result.stored >= 10, `stored on ${result.stored} nodes`);
     keys.push(result.key);
   }
@@ -21,5 +21,5 @@ test('100 full-stack nodes on the simulated network (virtual clock, 10 ms links)
   }
   assert.equal(found, mesh.nodes.length * keys.length);
   // The routing tables filled up: a node knows far more peers than its bootstrap.
-  assert.ok(mesh.nodes[50]!.stats().peers >= 20);
+  assert.ok(mesh.nodes[50].stats().peers >= 20);
 });

@@ -15,7 +15,7 @@ test('the packed tarball installs and imports as a new user would (exports, type
     execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'pipe' });
     const packed = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: root, encoding: 'utf8' });
     const [info] = JSON.parse(packed) as Array<{ filename: string; files: Array<{ path: string }> }>;
-    const paths = info!.files.map((file) => file.path);
+    const paths = info.files.map((file) => file.path);
     assert.ok(paths.includes('dist/index.js') && paths.includes('dist/index.d.ts'));
     assert.ok(paths.includes('dist/rest/index.js') && paths.includes('dist/cli/mcc.js'));
     assert.ok(!paths.some((path) => path.startsWith('src/') || path.startsWith('test/')), 'sources and tests stay out of the package');
@@ -23,7 +23,7 @@ test('the packed tarball installs and imports as a new user would (exports, type
     const app = join(dir, 'app');
     execFileSync('mkdir', ['-p', app]);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', type: 'module', private: true }));
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dir, info!.filename)], { cwd: app, stdio: 'pipe' });
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dir, info.filename)], { cwd: app, stdio: 'pipe' });
     writeFileSync(
       join(app, 'main.mjs'),
       `import { MccNode, MccError } from 'mcc-mesh';

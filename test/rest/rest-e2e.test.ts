@@ -175,12 +175,12 @@ test('GET /metrics: every counter of node.stats() in the Prometheus text format,
   for (const line of lines) {
     const help = /^# HELP (mcc_[a-z0-9_]+) .+$/.exec(line);
     const type = /^# TYPE (mcc_[a-z0-9_]+) (counter|gauge)$/.exec(line);
-    if (help) described.add(help[1]!);
-    else if (type) typed.set(type[1]!, type[2]!);
+    if (help) described.add(help[1]);
+    else if (type) typed.set(type[1], type[2]);
     else assert.match(line, /^(mcc_[a-z0-9_]+)(\{[a-z]+="[a-z-]+"\})? -?\d+(\.\d+)?(e[+-]?\d+)?$/, `sample line: ${line}`);
   }
   for (const line of lines.filter((candidate) => !candidate.startsWith('#'))) {
-    const name = /^(mcc_[a-z0-9_]+)/.exec(line)![1]!;
+    const name = /^(mcc_[a-z0-9_]+)/.exec(line)![1];
     assert.ok(described.has(name) && typed.has(name), `${name} has HELP and TYPE`);
     if (typed.get(name) === 'counter') assert.match(name, /_total$/);
   }

@@ -50,7 +50,7 @@ test(`fuzz: ${TOTAL} random and mutated-valid datagrams never crash a node, whic
       return fuzzer.sealBytes(target.id, random() < 0.5 ? plain : randomBytes(Math.floor(random() * 200)));
     }
     // mutated valid datagrams: bit flips, truncation, extension, replay
-    const base = valid[i % valid.length]!;
+    const base = valid[i % valid.length];
     const d = base.slice();
     const mutation = random();
     if (mutation < 0.4) d[Math.floor(random() * d.length)] ^= 1 << Math.floor(random() * 8);

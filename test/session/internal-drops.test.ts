@@ -19,12 +19,12 @@ function linkedTransports(): [Transport, Transport] {
   ];
   const handlers: DatagramHandler[] = [() => {}, () => {}];
   const make = (i: number): Transport => ({
-    bind: async () => addresses[i]!,
-    send: (_to, data) => handlers[1 - i]!(data.slice(), addresses[i]!),
+    bind: async () => addresses[i],
+    send: (_to, data) => handlers[1 - i](data.slice(), addresses[i]),
     onDatagram: (handler) => {
       handlers[i] = handler;
     },
-    localAddress: () => addresses[i]!,
+    localAddress: () => addresses[i],
     close: async () => {},
   });
   return [make(0), make(1)];
@@ -59,8 +59,8 @@ test("an exception thrown by a message handler is an 'internal' drop, not 'malfo
   assert.equal(dropped.internal, 3);
   assert.equal(dropped.malformed, 0);
   assert.equal(logger.warnings.length, 1, 'one warning for three exceptions of the same kind');
-  assert.match(logger.warnings[0]!, /TypeError/);
-  assert.match(logger.warnings[0]!, /internal-drops\.test\.ts/, 'the first stack frame is named');
+  assert.match(logger.warnings[0], /TypeError/);
+  assert.match(logger.warnings[0], /internal-drops\.test\.ts/, 'the first stack frame is named');
 });
 
 test("a raw-datagram handler that reports bad input with ERR_DECODE counts as 'malformed'; any other exception as 'internal'", () => {
@@ -79,8 +79,8 @@ test("a raw-datagram handler that reports bad input with ERR_DECODE counts as 'm
   assert.equal(dropped.malformed, 2);
   assert.equal(dropped.internal, 3);
   assert.equal(logger.warnings.length, 2, 'two kinds, two warnings');
-  assert.match(logger.warnings[0]!, /RangeError/);
-  assert.match(logger.warnings[1]!, /Error/);
+  assert.match(logger.warnings[0], /RangeError/);
+  assert.match(logger.warnings[1], /Error/);
 });
 
 test("garbage never counts as 'internal'", () => {
@@ -119,8 +119,8 @@ test("an exception in a relay transport's hole-punch claim or relay fallback is 
   assert.equal(stats.snapshot().dropped.internal, 3);
   assert.equal(relay.counters.droppedInbound, 3);
   assert.equal(logger.warnings.length, 2, 'one warning per kind');
-  assert.match(logger.warnings[0]!, /relay transport.*TypeError/);
-  assert.match(logger.warnings[1]!, /RangeError/);
+  assert.match(logger.warnings[0], /relay transport.*TypeError/);
+  assert.match(logger.warnings[1], /RangeError/);
 });
 
 test('without an internal-error handler, a relay transport lets a claimant exception propagate (no silent swallowing)', () => {

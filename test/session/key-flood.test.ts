@@ -21,10 +21,10 @@ test('forged datagrams from many spoofed sources neither evict real peers keys n
   for (let i = 0; i < 20_000; i++) {
     const datagram = new Uint8Array(120);
     datagram[0] = 0x11;
-    datagram.set(senders[i % senders.length]!, 1);
+    datagram.set(senders[i % senders.length], 1);
     datagram.set(randomBytes(8), 33); // boot ID
     datagram.set(randomBytes(79), 41); // counter + garbage ciphertext
-    sources[i % sources.length]!.send(target.address, datagram);
+    sources[i % sources.length].send(target.address, datagram);
     if (i % 1000 === 999) await mesh.clock.run(20);
   }
   await mesh.clock.run(100);

@@ -68,7 +68,7 @@ for (const suite of suites) {
     const key = cacheB.receiveKey(a.publicKey, bootA);
     for (let i = 1; i < datagram.length; i++) {
       const altered = Uint8Array.from(datagram);
-      altered[i]! ^= 0x01;
+      altered[i] ^= 0x01;
       assert.equal(openSessionDatagram(suite, key, altered), null, `byte ${i}`);
     }
     assert.equal(openSessionDatagram(suite, cacheB.sendKey(a.publicKey, bootA), datagram), null);
@@ -157,12 +157,12 @@ test('the key cache is LRU-bounded', () => {
   const boot = new Uint8Array(8);
   for (const peer of peers) cache.rememberReceiveKey(peer, boot, cache.receiveKey(peer, boot));
   assert.equal(cache.size, 3);
-  assert.equal(cache.hasReceiveKey(peers[0]!, boot), false);
-  assert.equal(cache.hasReceiveKey(peers[4]!, boot), true);
+  assert.equal(cache.hasReceiveKey(peers[0], boot), false);
+  assert.equal(cache.hasReceiveKey(peers[4], boot), true);
   // A new boot of a known peer reuses its cached static secret.
-  assert.ok(cache.hasSharedSecret(peers[4]!));
+  assert.ok(cache.hasSharedSecret(peers[4]));
   const newBoot = new Uint8Array(8).fill(1);
-  cache.rememberReceiveKey(peers[4]!, newBoot, cache.receiveKey(peers[4]!, newBoot));
+  cache.rememberReceiveKey(peers[4], newBoot, cache.receiveKey(peers[4], newBoot));
   assert.equal(cache.size, 3);
 });
 

@@ -9,7 +9,7 @@ const P = (1n << 255n) - 19n;
 function encodeY(y: bigint, signBit = false): Uint8Array {
   const out = new Uint8Array(32);
   for (let i = 0; i < 32; i++) out[i] = Number((y >> BigInt(8 * i)) & 0xffn);
-  if (signBit) out[31]! |= 0x80;
+  if (signBit) out[31] |= 0x80;
   return out;
 }
 
@@ -19,7 +19,7 @@ test("peerX25519PublicKey gives the suites' bytes for real node IDs, either sign
     assert.deepEqual(peerX25519PublicKey(id), nodeCryptoSuite.edPublicToX25519(id));
     assert.deepEqual(peerX25519PublicKey(id), nobleCryptoSuite.edPublicToX25519(id));
     const flipped = Uint8Array.from(id);
-    flipped[31]! ^= 0x80;
+    flipped[31] ^= 0x80;
     assert.deepEqual(peerX25519PublicKey(flipped), peerX25519PublicKey(id));
   }
 });

@@ -44,16 +44,16 @@ test('requests are padded: first contact to 256 bytes, token-carrying ones to 12
   const target = { id: peer.identity.publicKey, address: peer.address };
   const first = node.rpc.request(target, { ping: {} }, { retries: 0 }).catch(() => undefined);
   await peer.waitFor(1);
-  assert.ok(peer.received[0]!.data.length >= 256, `first contact is ${peer.received[0]!.data.length} bytes`);
+  assert.ok(peer.received[0].data.length >= 256, `first contact is ${peer.received[0].data.length} bytes`);
   await first;
   node.session.holdToken(target, new Uint8Array(16).fill(1));
   const second = node.rpc.request(target, { ping: {} }, { retries: 0 }).catch(() => undefined);
   await peer.waitFor(2);
-  const withToken = peer.received[1]!;
+  const withToken = peer.received[1];
   assert.ok(withToken.data.length >= 128 && withToken.data.length < 256, `token request is ${withToken.data.length} bytes`);
   await second;
   const rids = peer.received.map((r) => r.envelope!.rid!);
-  assert.notEqual(rids[1], rids[0]! + 1);
+  assert.notEqual(rids[1], rids[0] + 1);
   // A first-contact FIND_NODE is padded to a full datagram, so its full answer needs no cookie.
   const other = await RawPeer.open();
   t.after(() => other.close());
@@ -61,7 +61,7 @@ test('requests are padded: first contact to 256 bytes, token-carrying ones to 12
     .request({ id: other.identity.publicKey, address: other.address }, { findNode: { target: new Uint8Array(32) } }, { retries: 0 })
     .catch(() => undefined);
   await other.waitFor(1);
-  assert.equal(other.received[0]!.data.length, MAX_DATAGRAM_SIZE);
+  assert.equal(other.received[0].data.length, MAX_DATAGRAM_SIZE);
   await find;
 });
 
@@ -95,7 +95,7 @@ test('a lookup between fresh nodes on UDP needs no cookie round trip', async (t)
   }
   assert.equal(nodes.length, 7);
   const before = nodes.map((node) => node.stats().rpc.answered);
-  await nodes[nodes.length - 1]!.kad.lookup(new Uint8Array(32).fill(3));
+  await nodes[nodes.length - 1].kad.lookup(new Uint8Array(32).fill(3));
   for (const [i, node] of nodes.entries()) {
     const stats = node.stats();
     assert.equal(node.toJSON().state, 'started', `node ${i} runs`);

@@ -29,7 +29,7 @@ test('anti-amplification: an unvalidated source never gets more bytes than it se
   assert.ok(padded.length >= 256);
   peer.send(node.address, padded);
   await peer.waitFor(1);
-  const cookieAnswer = peer.received[0]!;
+  const cookieAnswer = peer.received[0];
   assert.ok(cookieAnswer.data.length <= padded.length);
   const token = cookieAnswer.envelope?.cookie?.token ?? cookieAnswer.envelope?.newToken;
   assert.ok(token && token.length === 16, 'the answer carries a token');
@@ -37,7 +37,7 @@ test('anti-amplification: an unvalidated source never gets more bytes than it se
   // ... and echoing the token gets the full answer, with the observed address.
   peer.send(node.address, peer.seal(node.id, { rid: 3, ping: {}, token }));
   await peer.waitFor(2);
-  const pong = peer.received[1]!.envelope!;
+  const pong = peer.received[1].envelope!;
   assert.equal(pong.rid, 3);
   assert.ok(pong.pong?.observed, 'a pong with the observed address');
 
@@ -82,7 +82,7 @@ test('forged, truncated and garbage datagrams are dropped and counted, and the n
   t.after(() => peer.close());
   const good = peer.seal(node.id, { rid: 1, ping: {}, padding: new Uint8Array(200) });
   const flipped = good.slice();
-  flipped[flipped.length - 1]! ^= 1;
+  flipped[flipped.length - 1] ^= 1;
   peer.send(node.address, flipped); // bad tag
   peer.send(node.address, good.slice(0, 30)); // truncated header
   peer.send(node.address, new Uint8Array([0x99, 1, 2, 3])); // unknown kind

@@ -28,12 +28,12 @@ test('createTestnet: a 20-node mesh on a virtual clock discovers and connects li
   assert.equal(testnet.bootstrap.length, 1);
   const [provider, , , client] = testnet.nodes as [(typeof testnet.nodes)[0], ...typeof testnet.nodes];
   await testnet.run(provider.register('echo', { handler: (stream) => stream.pipe(stream), metadata: { zone: 'a' } }));
-  const providers = await testnet.run(client!.lookup('echo'));
+  const providers = await testnet.run(client.lookup('echo'));
   assert.deepEqual(
     providers.map((p) => [p.id, p.metadata]),
     [[provider.idHex, { zone: 'a' }]],
   );
-  const stream = await testnet.run(client!.connect('echo'));
+  const stream = await testnet.run(client.connect('echo'));
   assert.equal(await echo(testnet, stream, 'hello through the testnet'), 'hello through the testnet');
   stream.destroy();
   console.log(`20-node testnet: ${Math.round(performance.now() - started)} ms of real time, ${Math.round(testnet.clock.now())} ms of virtual time`);
@@ -44,10 +44,10 @@ test('createTestnet: nodes behind symmetric and port-restricted NATs reach each 
   t.after(() => testnet.stop());
   assert.equal(testnet.bootstrap.length, 4, 'four public nodes observe NATs and relay');
   const [provider, client] = testnet.nodes;
-  assert.equal(provider!.stats().nat.mapping, 'random');
-  assert.equal(client!.stats().nat.mapping, 'consistent');
-  await testnet.run(provider!.register('echo', { handler: (stream) => stream.pipe(stream) }));
-  const stream = await testnet.run(client!.connect('echo'));
+  assert.equal(provider.stats().nat.mapping, 'random');
+  assert.equal(client.stats().nat.mapping, 'consistent');
+  await testnet.run(provider.register('echo', { handler: (stream) => stream.pipe(stream) }));
+  const stream = await testnet.run(client.connect('echo'));
   assert.equal(await echo(testnet, stream, 'across two NATs'), 'across two NATs');
   stream.destroy();
 });
@@ -56,8 +56,8 @@ test('createTestnet: real time works without run(), and bad options are refused'
   const testnet = await createTestnet({ size: 2, virtualTime: false, latency: 1 });
   t.after(() => testnet.stop());
   const [a, b] = testnet.nodes;
-  await a!.register('plain', { handler: (stream) => stream.end('ok') });
-  assert.equal((await b!.lookup('plain'))[0]!.id, a!.idHex);
+  await a.register('plain', { handler: (stream) => stream.end('ok') });
+  assert.equal((await b.lookup('plain'))[0].id, a.idHex);
   await assert.rejects(createTestnet({ size: -1 }), /size/);
   await assert.rejects(createTestnet({ nat: 'carrier-grade' as never }), /nat/);
 });

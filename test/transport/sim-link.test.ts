@@ -12,7 +12,7 @@ async function pair(defaultLink: Partial<LinkProfile>, seed = 7) {
   const a = network.createTransport();
   const b = network.createTransport();
   const [addressA, addressB] = await bindAll(a, b);
-  return { clock, network, a, b, addressA: addressA!, addressB: addressB!, atB: collect(b, clock) };
+  return { clock, network, a, b, addressA: addressA, addressB: addressB, atB: collect(b, clock) };
 }
 
 describe('SimNetwork links', () => {
@@ -49,7 +49,7 @@ describe('SimNetwork links', () => {
     const extra = atB.length - n;
     assert.equal(extra, network.stats.duplicated);
     assert.ok(Math.abs(extra / n - 0.1) < 0.02, `duplicate rate ${extra / n}`);
-    const distinct = new Set(atB.map((r) => r.bytes[0]! + 256 * r.bytes[1]!));
+    const distinct = new Set(atB.map((r) => r.bytes[0] + 256 * r.bytes[1]));
     assert.equal(distinct.size, n);
   });
 
@@ -61,14 +61,14 @@ describe('SimNetwork links', () => {
         clock.advance(1);
       }
       clock.advance(200);
-      return atB.map((r) => r.bytes[0]!);
+      return atB.map((r) => r.bytes[0]);
     };
     const inOrder = await sendSequence(0);
     assert.deepEqual(inOrder, [...Array(200).keys()]);
     const shuffled = await sendSequence(0.2);
     assert.equal(shuffled.length, 200);
     let inversions = 0;
-    for (let i = 1; i < shuffled.length; i++) if (shuffled[i]! < shuffled[i - 1]!) inversions++;
+    for (let i = 1; i < shuffled.length; i++) if (shuffled[i] < shuffled[i - 1]) inversions++;
     assert.ok(inversions > 10, `${inversions} inversions`);
     assert.deepEqual(
       [...shuffled].sort((x, y) => x - y),
@@ -103,7 +103,7 @@ describe('SimNetwork links', () => {
       const events: string[] = [];
       transports.forEach((t, i) => t.onDatagram((data, from) => events.push(`${clock.now().toFixed(6)} ${i} ${from.host}:${from.port} ${[...data]}`)));
       for (let round = 0; round < 10; round++) {
-        transports.forEach((t, i) => t.send(addresses[(i * 7 + round) % 20]!, new Uint8Array([i, round])));
+        transports.forEach((t, i) => t.send(addresses[(i * 7 + round) % 20], new Uint8Array([i, round])));
         clock.advance(3);
       }
       clock.runUntilIdle();
@@ -120,15 +120,15 @@ describe('SimNetwork links', () => {
     const network = new SimNetwork({ clock, defaultLink: { latencyMs: 5 } });
     const [a, b, c] = [network.createTransport(), network.createTransport(), network.createTransport()];
     const [addressA, addressB, addressC] = await bindAll(a, b, c);
-    network.setLink(addressA!.host, addressB!.host, { latencyMs: 50 });
-    assert.equal(network.getLink(addressB!.host, addressA!.host).latencyMs, 50);
+    network.setLink(addressA.host, addressB.host, { latencyMs: 50 });
+    assert.equal(network.getLink(addressB.host, addressA.host).latencyMs, 50);
     const atA = collect(a, clock);
     const atC = collect(c, clock);
-    b.send(addressA!, new Uint8Array([1]));
-    b.send(addressC!, new Uint8Array([2]));
+    b.send(addressA, new Uint8Array([1]));
+    b.send(addressC, new Uint8Array([2]));
     clock.advance(100);
-    assert.equal(atA[0]!.time, 50);
-    assert.equal(atC[0]!.time, 5);
+    assert.equal(atA[0].time, 50);
+    assert.equal(atC[0].time, 5);
   });
 
   test('drops are counted: no listener, no route, closed transport; bad sends are counted by the sender', async () => {
@@ -176,7 +176,7 @@ describe('SimNetwork links', () => {
     const [a, b] = [network.createTransport(), network.createTransport()];
     const [, addressB] = await bindAll(a, b);
     const got = new Promise<number[]>((resolve) => b.onDatagram((data) => resolve([...data])));
-    a.send(addressB!, new Uint8Array([42]));
+    a.send(addressB, new Uint8Array([42]));
     assert.deepEqual(await got, [42]);
     await Promise.all([a.close(), b.close()]);
   });

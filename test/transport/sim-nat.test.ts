@@ -15,7 +15,7 @@ async function world(nat: Omit<SimNatOptions, 'publicHost'> & { publicHost?: str
   const s2 = network.createTransport();
   const s2b = network.createTransport({ host: undefined });
   const [insideAddress, a1, a2] = await bindAll(inside, s1, s2);
-  const s2other = network.createTransport({ host: a2!.host });
+  const s2other = network.createTransport({ host: a2.host });
   const a2other = await s2other.bind();
   await s2b.bind();
   return {
@@ -26,9 +26,9 @@ async function world(nat: Omit<SimNatOptions, 'publicHost'> & { publicHost?: str
     s1,
     s2,
     s2other,
-    insideAddress: insideAddress!,
-    a1: a1!,
-    a2: a2!,
+    insideAddress: insideAddress,
+    a1: a1,
+    a2: a2,
     a2other,
     atInside: collect(inside, clock),
     atS1: collect(s1, clock),
@@ -46,9 +46,9 @@ describe('SimNat', () => {
     w.inside.send(w.a1, ping);
     w.clock.advance(10);
     assert.equal(w.atS1.length, 1);
-    assert.equal(w.atS1[0]!.from.host, w.router.publicHost);
-    assert.equal(w.atS1[0]!.from.port, w.insideAddress.port, 'preserve is the default port strategy');
-    assert.deepEqual(w.router.mappings(), [{ internal: w.insideAddress, external: w.atS1[0]!.from }]);
+    assert.equal(w.atS1[0].from.host, w.router.publicHost);
+    assert.equal(w.atS1[0].from.port, w.insideAddress.port, 'preserve is the default port strategy');
+    assert.deepEqual(w.router.mappings(), [{ internal: w.insideAddress, external: w.atS1[0].from }]);
   });
 
   test('unsolicited inbound is filtered before any outbound', async () => {
@@ -63,7 +63,7 @@ describe('SimNat', () => {
     const w = await world({ type: 'full-cone' });
     w.inside.send(w.a1, ping);
     w.clock.advance(10);
-    const mapped = w.atS1[0]!.from;
+    const mapped = w.atS1[0].from;
     w.s2.send(mapped, new Uint8Array([2])); // a third party
     w.s1.send(mapped, new Uint8Array([3]));
     w.clock.advance(10);
@@ -71,14 +71,14 @@ describe('SimNat', () => {
       w.atInside.map((r) => r.bytes[0]),
       [2, 3],
     );
-    assert.deepEqual(w.atInside[0]!.from, w.a2, 'the inside host sees the real public source');
+    assert.deepEqual(w.atInside[0].from, w.a2, 'the inside host sees the real public source');
   });
 
   test('port-restricted: only exact ip:port the inside host sent to get in; the mapping is endpoint-independent', async () => {
     const w = await world({ type: 'port-restricted' });
     w.inside.send(w.a1, ping);
     w.clock.advance(10);
-    const mapped = w.atS1[0]!.from;
+    const mapped = w.atS1[0].from;
     w.s2.send(mapped, new Uint8Array([2])); // third party: filtered
     w.s2other.send(mapped, new Uint8Array([3])); // same ip as s2, other port: filtered
     w.s1.send(mapped, new Uint8Array([4])); // the peer it talked to: passes
@@ -91,7 +91,7 @@ describe('SimNat', () => {
 
     w.inside.send(w.a2, ping); // now it has sent to s2 (but not to s2other)
     w.clock.advance(10);
-    assert.deepEqual(w.atS2[0]!.from, mapped, 'same public port for every destination');
+    assert.deepEqual(w.atS2[0].from, mapped, 'same public port for every destination');
     w.s2.send(mapped, new Uint8Array([5]));
     w.s2other.send(mapped, new Uint8Array([6]));
     w.clock.advance(10);
@@ -106,13 +106,13 @@ describe('SimNat', () => {
     w.inside.send(w.a1, ping);
     w.inside.send(w.a2, ping);
     w.clock.advance(10);
-    const toS1 = w.atS1[0]!.from;
-    const toS2 = w.atS2[0]!.from;
+    const toS1 = w.atS1[0].from;
+    const toS2 = w.atS2[0].from;
     assert.equal(toS1.host, toS2.host);
     assert.notEqual(toS1.port, toS2.port);
     w.inside.send(w.a1, ping);
     w.clock.advance(10);
-    assert.deepEqual(w.atS1[1]!.from, toS1, 'the mapping is reused for the same destination');
+    assert.deepEqual(w.atS1[1].from, toS1, 'the mapping is reused for the same destination');
 
     w.s2.send(toS1, new Uint8Array([2])); // s2 learned s1's view of the mapping: filtered
     w.s1.send(toS1, new Uint8Array([3]));
@@ -130,7 +130,7 @@ describe('SimNat', () => {
     w.inside.send(w.a1, ping);
     w.inside.send(w.a2, ping);
     w.clock.advance(10);
-    assert.equal(w.atS2[0]!.from.port, w.atS1[0]!.from.port + 1);
+    assert.equal(w.atS2[0].from.port, w.atS1[0].from.port + 1);
   });
 
   test('udp-blocked: only the allowed host passes, both ways', async () => {
@@ -139,18 +139,18 @@ describe('SimNat', () => {
     const relay = network.createTransport();
     const other = network.createTransport();
     const [relayAddress, otherAddress] = await bindAll(relay, other);
-    const firewall = network.createNat({ type: 'udp-blocked', allowedHosts: [relayAddress!.host] });
+    const firewall = network.createNat({ type: 'udp-blocked', allowedHosts: [relayAddress.host] });
     const inside = network.createTransport({ nat: firewall });
     await inside.bind();
     const atRelay = collect(relay, clock);
     const atOther = collect(other, clock);
     const atInside = collect(inside, clock);
-    inside.send(relayAddress!, ping);
-    inside.send(otherAddress!, ping);
+    inside.send(relayAddress, ping);
+    inside.send(otherAddress, ping);
     clock.advance(20);
     assert.equal(atRelay.length, 1);
     assert.equal(atOther.length, 0);
-    const mapped = atRelay[0]!.from;
+    const mapped = atRelay[0].from;
     relay.send(mapped, new Uint8Array([7]));
     other.send(mapped, new Uint8Array([8]));
     clock.advance(20);
@@ -165,7 +165,7 @@ describe('SimNat', () => {
     const w = await world({ type: 'full-cone', mappingTimeoutMs: 1000 });
     w.inside.send(w.a1, ping);
     w.clock.advance(10);
-    const mapped = w.atS1[0]!.from;
+    const mapped = w.atS1[0].from;
     // Inbound every 300 ms (arriving at 15, 315, 615, 915, 1215) does not keep it alive.
     for (let i = 0; i < 5; i++) {
       w.s1.send(mapped, new Uint8Array([i]));
@@ -195,7 +195,7 @@ describe('SimNat', () => {
     const w = await world({ type: 'port-restricted', mappingTimeoutMs: 1000 });
     w.inside.send(w.a1, ping);
     w.clock.advance(10);
-    const mapped = w.atS1[0]!.from;
+    const mapped = w.atS1[0].from;
     w.clock.advance(1500);
     w.inside.send(w.a2, ping); // a new mapping that never sent to s1
     w.clock.advance(10);
@@ -213,15 +213,15 @@ describe('SimNat', () => {
     const b = network.createTransport({ nat: home });
     const c = network.createTransport({ nat: office });
     const [addressA, addressB, addressC] = await bindAll(a, b, c);
-    assert.equal(addressC!.host, addressA!.host, 'two LANs may reuse the same private address');
+    assert.equal(addressC.host, addressA.host, 'two LANs may reuse the same private address');
     const atA = collect(a, clock);
     const atB = collect(b, clock);
     const atC = collect(c, clock);
-    b.send(addressA!, ping);
+    b.send(addressA, ping);
     clock.advance(5);
-    assert.deepEqual(atA[0]!.from, addressB, 'LAN traffic is not translated');
-    c.send({ host: addressB!.host, port: addressB!.port }, ping); // office's private view of an address it does not have
-    b.send({ host: home.publicHost, port: addressA!.port }, ping); // hairpin
+    assert.deepEqual(atA[0].from, addressB, 'LAN traffic is not translated');
+    c.send({ host: addressB.host, port: addressB.port }, ping); // office's private view of an address it does not have
+    b.send({ host: home.publicHost, port: addressA.port }, ping); // hairpin
     clock.advance(5);
     assert.equal(atB.length, 0);
     assert.equal(atA.length, 1);
@@ -241,13 +241,13 @@ describe('SimNat', () => {
     const atA = collect(a, clock);
     const atB = collect(b, clock);
     // With port preservation each side can predict the other's public endpoint (a rendezvous would tell them).
-    a.send({ host: natB.publicHost, port: addressB!.port }, new Uint8Array([1]));
+    a.send({ host: natB.publicHost, port: addressB.port }, new Uint8Array([1]));
     clock.advance(5);
-    b.send({ host: natA.publicHost, port: addressA!.port }, new Uint8Array([2]));
+    b.send({ host: natA.publicHost, port: addressA.port }, new Uint8Array([2]));
     clock.advance(50);
     assert.equal(atB.length, 1, "A's punch arrives after B opened its side");
     assert.equal(atA.length, 1);
-    assert.equal(atB[0]!.from.host, natA.publicHost);
+    assert.equal(atB[0].from.host, natA.publicHost);
   });
 
   test('bad NAT options throw ERR_INVALID_ARGUMENT', () => {

@@ -14,7 +14,7 @@ test('AckState: ranges the peer confirmed are no longer reported; duplicates are
   for (let pn = 0; pn < 10; pn++) if (pn % 3 !== 2) assert.equal(acks.onPacket(pn, 0), true);
   const first = acks.take(0).ranges;
   assert.deepEqual(first, [9, 9, 7, 6, 4, 3, 1, 0]);
-  acks.onAckSent(100, first[0]!); // our packet 100 carried that ACK
+  acks.onAckSent(100, first[0]); // our packet 100 carried that ACK
   acks.onPacket(10, 1);
   acks.onPacket(11, 1);
   // The peer has not acknowledged packet 100 yet: everything is still reported.

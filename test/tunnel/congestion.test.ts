@@ -25,15 +25,15 @@ function runRounds(cc: NewReno, rounds: number, rtt: (round: number) => number):
 test('HyStart++: slow start keeps doubling while the RTT stays flat', () => {
   const cc = new NewReno();
   const windows = runRounds(cc, 8, () => 1);
-  for (let i = 1; i < windows.length; i++) assert.ok(windows[i]! >= 1.9 * windows[i - 1]!, `round ${i} doubled`);
+  for (let i = 1; i < windows.length; i++) assert.ok(windows[i] >= 1.9 * windows[i - 1], `round ${i} doubled`);
 });
 
 test('HyStart++: a rising RTT (a queue building) ends slow start without any loss', () => {
   const cc = new NewReno();
   // Flat for 4 rounds, then every round 10 ms slower: growth must slow to a crawl.
   const windows = runRounds(cc, 16, (round) => (round < 4 ? 1 : 1 + 10 * (round - 3)));
-  const last = windows[windows.length - 1]!;
-  const atExit = windows[5]!;
+  const last = windows[windows.length - 1];
+  const atExit = windows[5];
   assert.ok(last < 3 * atExit, `window ${last} stayed near ${atExit} instead of doubling on`);
   assert.ok(last < 2 ** 15 * 12000, 'far below what 16 rounds of slow start would reach');
 });

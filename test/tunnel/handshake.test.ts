@@ -72,7 +72,7 @@ test('tampered messages are rejected without throwing', () => {
   const initiator = new HandshakeInitiator(suite, handshakeIdentity(suite, a), b.publicKey, cid(1));
   for (const index of [0, 1, 9, 20, 50, initiator.message.length - 1]) {
     const bad = initiator.message.slice();
-    bad[index]! ^= 1;
+    bad[index] ^= 1;
     assert.equal(readHandshakeInit(suite, r, bad), null, `byte ${index}`);
   }
   assert.equal(readHandshakeInit(suite, r, new Uint8Array(10)), null);
@@ -80,7 +80,7 @@ test('tampered messages are rejected without throwing', () => {
   const init = readHandshakeInit(suite, r, initiator.message)!;
   const { response } = init.accept(cid(2));
   const bad = response.slice();
-  bad[bad.length - 1]! ^= 1;
+  bad[bad.length - 1] ^= 1;
   assert.equal(initiator.finish(bad), null);
   assert.equal(initiator.finish(response.subarray(0, 20)), null);
   assert.ok(initiator.finish(response), 'the genuine answer still completes after forgeries');
@@ -114,7 +114,7 @@ test('packet protection: seal/open, key generations, tamper and replay of foreig
   assert.deepEqual(opener.open(p0), Buffer.from(payload));
   assert.equal(opener.pn, 0);
   const tampered = p0.slice();
-  tampered[12]! ^= 1; // packet number is authenticated
+  tampered[12] ^= 1; // packet number is authenticated
   assert.equal(opener.open(tampered), null);
   // Next generation opens and rotates; two generations ahead is refused.
   const p1 = sealer.seal(KEY_GENERATION_PACKETS + 5, payload);
@@ -143,7 +143,7 @@ test('packet protection: in-place sealing gives the same datagram with either su
     assert.deepEqual(datagrams[0], new PacketSealer(suite, initiatorSide.sendKey.slice(), initiatorSide.remoteCid).seal(7, payload));
     for (const s of variants) {
       const opener = new PacketOpener(s, responderSide.receiveKey.slice());
-      assert.deepEqual(opener.open(datagrams[0]!), Buffer.from(payload));
+      assert.deepEqual(opener.open(datagrams[0]), Buffer.from(payload));
       assert.equal(opener.pn, 7);
     }
   }

@@ -33,7 +33,7 @@ function referenceVarint(value: bigint, length: 1 | 2 | 4 | 8): Uint8Array {
     out[i] = Number(v & 0xffn);
     v >>= 8n;
   }
-  out[0]! |= { 1: 0x00, 2: 0x40, 4: 0x80, 8: 0xc0 }[length];
+  out[0] |= { 1: 0x00, 2: 0x40, 4: 0x80, 8: 0xc0 }[length];
   return out;
 }
 
@@ -94,14 +94,14 @@ test('varint: any bytes decode to the model value, or -1 when short or above 2^5
       const reader = new ByteReader(bytes, 0, end);
       const got = reader.varint();
       if (end === 0) return assert.equal(got, -1);
-      const length = 1 << (bytes[0]! >>> 6);
+      const length = 1 << (bytes[0] >>> 6);
       if (length > end) {
         assert.equal(got, -1);
         assert.equal(reader.offset, 0, 'a short read does not advance');
         return;
       }
-      let model = BigInt(bytes[0]! & 0x3f);
-      for (let i = 1; i < length; i++) model = (model << 8n) | BigInt(bytes[i]!);
+      let model = BigInt(bytes[0] & 0x3f);
+      for (let i = 1; i < length; i++) model = (model << 8n) | BigInt(bytes[i]);
       assert.equal(got, model > BigInt(MAX_VARINT) ? -1 : Number(model));
       assert.equal(reader.offset, length);
     }),
@@ -160,7 +160,7 @@ const ackRanges = fc
       low = low + length + gap + 2;
     }
     const ranges: number[] = [];
-    for (let i = ascending.length - 2; i >= 0; i -= 2) ranges.push(ascending[i + 1]!, ascending[i]!);
+    for (let i = ascending.length - 2; i >= 0; i -= 2) ranges.push(ascending[i + 1], ascending[i]);
     return ranges;
   });
 
@@ -335,8 +335,8 @@ test('frames: arbitrary bytes never throw; the result is a boolean and every rep
       inRange(delay, ...ranges);
       assert.ok(ranges.length >= 2 && ranges.length % 2 === 0);
       for (let i = 0; i < ranges.length; i += 2) {
-        assert.ok(ranges[i]! >= ranges[i + 1]!, 'each range has high >= low');
-        if (i > 0) assert.ok(ranges[i - 1]! - ranges[i]! >= 2, 'ranges descend with a gap');
+        assert.ok(ranges[i] >= ranges[i + 1], 'each range has high >= low');
+        if (i > 0) assert.ok(ranges[i - 1] - ranges[i] >= 2, 'ranges descend with a gap');
       }
       return true;
     },
@@ -372,7 +372,7 @@ test('frames: a sink refusing a frame makes the whole payload malformed', () => 
     fc.property(fc.array(frame, { minLength: 1, maxLength: 6 }), fc.nat(), (frames, pick) => {
       const refusable = frames.filter((f) => ['ack', 'stream', 'reset', 'stop', 'maxStreamData'].includes(f.kind));
       fc.pre(refusable.length > 0);
-      const victim = refusable[pick % refusable.length]!;
+      const victim = refusable[pick % refusable.length];
       const decoded: Frame[] = [];
       const base = recordingSink(decoded);
       let refused = false;
@@ -381,7 +381,7 @@ test('frames: a sink refusing a frame makes the whole payload malformed', () => 
         (...args: A): boolean => {
           inner(...args);
           if (decoded.length === 0 || refused) return true;
-          const last = decoded[decoded.length - 1]!;
+          const last = decoded[decoded.length - 1];
           if (last.kind === kind && JSON.stringify(last) === JSON.stringify(victim)) refused = true;
           return !refused;
         };

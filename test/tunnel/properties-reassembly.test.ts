@@ -166,7 +166,7 @@ const delivery = fc
     const points = [...new Set(cuts.map((c) => (total === 0 ? 0 : c % total)))].filter((p) => p > 0).sort((a, b) => a - b);
     const edges = [0, ...points, total];
     const frames: StreamFrame[] = [];
-    for (let i = 0; i + 1 < edges.length; i++) frames.push({ offset: edges[i]!, length: edges[i + 1]! - edges[i]!, fin: i + 2 === edges.length });
+    for (let i = 0; i + 1 < edges.length; i++) frames.push({ offset: edges[i], length: edges[i + 1] - edges[i], fin: i + 2 === edges.length });
     for (const extra of extras) {
       const offset = total === 0 ? 0 : extra.start % total;
       const length = Math.min(extra.length, total - offset);
@@ -274,7 +274,7 @@ test('RecvStream: gaps are bounded by the shared run budget, refused only when i
         for (const frame of frames) {
           if (broken.has(frame.stream)) continue;
           const before = budget.used;
-          const result = streams[frame.stream]!.onData(frame.offset, new Uint8Array(frame.length).fill(7), false);
+          const result = streams[frame.stream].onData(frame.offset, new Uint8Array(frame.length).fill(7), false);
           if (result === TOO_MANY_GAPS) {
             // Refused only when a new run was needed and none was left.
             assert.equal(before, max, 'refused while the budget had room');
@@ -287,9 +287,9 @@ test('RecvStream: gaps are bounded by the shared run budget, refused only when i
           assert.ok(budget.used >= 0);
         }
         // Reset one stream, discard the others: every run goes back.
-        streams[0]!.onReset(0, Math.max(streams[0]!.highestReceived, 0));
-        streams[1]!.discard();
-        streams[2]!.discard();
+        streams[0].onReset(0, Math.max(streams[0].highestReceived, 0));
+        streams[1].discard();
+        streams[2].discard();
         assert.equal(budget.used, 0);
       },
     ),

@@ -61,7 +61,7 @@ test('recovery: an acknowledged packet inside the run means no persistent conges
   const pns: number[] = [];
   for (let k = 0; k < 10; k++) pns.push(h.send(20 + 20 * k));
   const last = h.send(210);
-  h.ack(220, last, last, pns[4]!, pns[4]!); // the 5th (sent at 100 ms) got through
+  h.ack(220, last, last, pns[4], pns[4]); // the 5th (sent at 100 ms) got through
   assert.equal(h.lost.length, 9);
   assert.equal(h.recovery.persistentCongestionEvents, 0, 'runs of 80 ms and 80 ms are each under 165 ms');
   assert.equal(h.cc.window, (before + 2 * MSS) / 2, 'the two acks grew it (slow start), then the loss halved it');

@@ -36,7 +36,7 @@ function scrambledFrames(total: number, maxLen: number, rnd: () => number, local
     const offset = (rnd() * total) | 0;
     frames.push({ offset, length: Math.min(total - offset, 1 + ((rnd() * 3 * maxLen) | 0)) });
   }
-  for (let i = 0; i < cover / 5; i++) frames.push({ ...frames[(rnd() * frames.length) | 0]! });
+  for (let i = 0; i < cover / 5; i++) frames.push({ ...frames[(rnd() * frames.length) | 0] });
   if (localReorder > 0) {
     // Network-like: extras and duplicates land near their place, each frame moves at most a little.
     frames.sort((a, b) => a.offset - b.offset);
@@ -46,7 +46,7 @@ function scrambledFrames(total: number, maxLen: number, rnd: () => number, local
   }
   for (let i = frames.length - 1; i > 0; i--) {
     const j = (rnd() * (i + 1)) | 0;
-    [frames[i], frames[j]] = [frames[j]!, frames[i]!];
+    [frames[i], frames[j]] = [frames[j], frames[i]];
   }
   return frames;
 }
@@ -163,7 +163,7 @@ test('honest patterns stay far below the limit: tiny frames after a hole, every 
   const frames: Frame[] = [];
   for (let at = 0; at < MiB; at += 1024) frames.push({ offset: at, length: 1024 });
   for (let i = 1; i < frames.length; i += 2)
-    assert.equal(typeof lossy.onData(frames[i]!.offset, big.subarray(frames[i]!.offset, frames[i]!.offset + 1024), false), 'number');
+    assert.equal(typeof lossy.onData(frames[i].offset, big.subarray(frames[i].offset, frames[i].offset + 1024), false), 'number');
   const resent = frames.filter((_, i) => i % 2 === 0).sort(() => rnd() - 0.5);
   for (const f of resent) assert.equal(typeof lossy.onData(f.offset, big.subarray(f.offset, f.offset + 1024), false), 'number');
   const got: Uint8Array[] = [];
@@ -211,14 +211,14 @@ test('the runs of all streams of a connection share one budget: gaps spread over
   // 10 runs in each of 10 streams: the shared budget of 100 is used up, although each stream is far below its own limit.
   for (const stream of streams) for (let k = 0; k < 10; k++) assert.equal(typeof stream.onData(2 + 2 * k, new Uint8Array(1), false), 'number');
   assert.equal(budget.used, 100);
-  assert.equal(streams[0]!.onData(500, new Uint8Array(1), false), TOO_MANY_GAPS, 'a new run anywhere is refused');
+  assert.equal(streams[0].onData(500, new Uint8Array(1), false), TOO_MANY_GAPS, 'a new run anywhere is refused');
   // Filling one stream's holes drains its runs into the readable prefix and frees them for the others.
-  const first = streams[0]!;
+  const first = streams[0];
   first.onData(0, new Uint8Array(2), false);
   for (let k = 1; k < 10; k++) first.onData(2 * k + 1, new Uint8Array(1), false); // the holes at 3, 5, .., 19
   assert.equal(budget.used, 90);
-  assert.equal(typeof streams[1]!.onData(800, new Uint8Array(1), false), 'number');
+  assert.equal(typeof streams[1].onData(800, new Uint8Array(1), false), 'number');
   // Discarding a stream (reset, abort) gives its runs back as well.
-  streams[2]!.discard();
+  streams[2].discard();
   assert.equal(budget.used, 81);
 });

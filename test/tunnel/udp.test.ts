@@ -12,7 +12,7 @@ async function udpPair(clock = new TrackedClock(systemClock)): Promise<TunnelPai
 }
 
 function once<T = unknown>(emitter: { once: (...args: any[]) => unknown }, event: string): Promise<T> {
-  return new Promise((resolve) => emitter.once(event, resolve as (v: T) => void));
+  return new Promise((resolve) => emitter.once(event, resolve));
 }
 
 /** A few MB keep the normal suite fast; the issue's 100 MB echo is in test/scale/tunnel.test.ts (`npm run test:scale`). */

@@ -54,11 +54,11 @@ test('every foundation body kind round-trips and is identified', () => {
     assert.equal(Boolean(decoded.response), Boolean(original.response));
     for (const other of EnvelopeBodyKinds) if (other !== kind) assert.equal(decoded[other] ?? null, null);
   }
-  const pong = decodeEnvelope(encodeEnvelope(bodies[1]!));
+  const pong = decodeEnvelope(encodeEnvelope(bodies[1]));
   assert.deepEqual([...pong.pong!.observed!.ip!], [127, 0, 0, 1]);
   assert.equal(pong.pong!.observed!.port, 4100);
   assert.deepEqual([...pong.newToken!], [9, 9]);
-  const error = decodeEnvelope(encodeEnvelope(bodies[3]!));
+  const error = decodeEnvelope(encodeEnvelope(bodies[3]));
   assert.equal(error.error!.message, 'nope ✓');
   assert.equal(error.error!.code, 5);
 });

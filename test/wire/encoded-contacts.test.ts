@@ -10,7 +10,7 @@ function contacts(count: number, seed: number): Contact[] {
   const out: Contact[] = [];
   for (let i = 0; i < count; i++) {
     const ip = (seed + i) % 2 === 0 ? randomBytes(4) : randomBytes(16);
-    out.push({ id: randomBytes(32), address: { ip, port: PORTS[(seed + i) % PORTS.length]! } });
+    out.push({ id: randomBytes(32), address: { ip, port: PORTS[(seed + i) % PORTS.length] } });
   }
   return out;
 }

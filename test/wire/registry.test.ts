@@ -34,8 +34,8 @@ test('size limits tie the layers: a tunnel datagram fits a relay circuit exactly
 test('docs/protocol.md lists exactly the registry datagram kinds and error codes; docs/tunnel.md the tunnel limits', () => {
   const protocol = doc('protocol.md');
   const rows = [...protocol.matchAll(/^\| `0x([0-9a-f]{2})` \| (.+?) \| (.+?) \|$/gm)].map((match) => ({
-    byte: parseInt(match[1]!, 16),
-    description: match[2]!,
+    byte: parseInt(match[1], 16),
+    description: match[2],
   }));
   assert.deepEqual(
     rows.map((row) => row.byte).sort(),

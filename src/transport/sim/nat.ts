@@ -294,8 +294,8 @@ export class SimNat {
     const byHost = this.perRemoteMappings.get(mapping.internalKey);
     const byPort = byHost?.get(mapping.remoteHost);
     if (byPort?.get(mapping.remotePort) !== mapping) return;
-    byPort!.delete(mapping.remotePort);
-    if (byPort!.size === 0) byHost!.delete(mapping.remoteHost);
+    byPort.delete(mapping.remotePort);
+    if (byPort.size === 0) byHost!.delete(mapping.remoteHost);
     if (byHost!.size === 0) this.perRemoteMappings.delete(mapping.internalKey);
   }
 
