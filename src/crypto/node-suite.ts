@@ -216,6 +216,7 @@ export const nodeCryptoSuite: CryptoSuite = Object.freeze({
 function sealWithOpenSsl(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array | undefined, out: Uint8Array, outOffset: number): void {
   const cipher = createCipheriv('chacha20-poly1305', key, nonce, AEAD_OPTIONS);
   // Typed as CCM by @types/node; at runtime ChaCha20-Poly1305 takes setAAD(aad) like GCM.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- @types/node types this cipher as CCM, whose setAAD needs an options argument; tsc needs the cast
   if (aad !== undefined && aad.length > 0) (cipher as unknown as CipherGCM).setAAD(aad);
   const body = cipher.update(plaintext);
   out.set(body, outOffset);
@@ -233,6 +234,7 @@ function openWithOpenSsl(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array,
   try {
     const decipher = createDecipheriv('chacha20-poly1305', key, nonce, AEAD_OPTIONS);
     decipher.setAuthTag(sealed.subarray(length));
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- see sealWithOpenSsl
     if (aad !== undefined && aad.length > 0) (decipher as unknown as DecipherGCM).setAAD(aad);
     const body = decipher.update(sealed.subarray(0, length));
     // final() throws when the tag does not authenticate; the plaintext is then discarded.
