@@ -10,7 +10,7 @@ import { MccError, invalidArgument, type MccErrorCode } from '../errors.js';
 import { RemoteErrorCode } from '../wire/registry.js';
 import { formatAddress } from '../util/address.js';
 import { envelopeBodyKind as bodyKind, type Envelope, type EnvelopeBodyKind } from '../wire/codec.js';
-import type { InboundMessage, SessionLayer, SessionPeer } from './session.js';
+import { withHeader, type InboundMessage, type SessionLayer, type SessionPeer } from './session.js';
 import { DEFAULT_RTO_LIMITS, RttEstimator } from '../util/rtt.js';
 import { bytesToHex, equalBytes } from '../util/bytes.js';
 import { DeadlineQueue } from './deadline-queue.js';
@@ -204,7 +204,11 @@ export class RpcLayer {
     this.stats.rpc.sent++;
     try {
       // A fresh envelope per attempt, handed over to the session layer (it writes version and token into it: no second copy).
-      this.session.sendOwned(entry.to, { ...entry.body, rid: entry.rid, response: false, version: PROTOCOL_VERSION }, entry.toHex);
+      const outgoing = withHeader(entry.body);
+      outgoing.rid = entry.rid;
+      outgoing.response = false;
+      outgoing.version = PROTOCOL_VERSION;
+      this.session.sendOwned(entry.to, outgoing, entry.toHex);
     } catch (error) {
       // Too large, or a peer key that is no curve point: fail this request, keep the slot free.
       this.finish(entry, error instanceof MccError ? error : new MccError('ERR_PEER', 'request could not be sent', { cause: error }));
