@@ -26,6 +26,8 @@ export const PACKET_RELAYED = VERSION_NIBBLE | 0x3; // 0x13
 export const PACKET_IDENTIFY_REQUEST = VERSION_NIBBLE | 0x4; // 0x14
 /** Byte 0 of an identify response. */
 export const PACKET_IDENTIFY_RESPONSE = VERSION_NIBBLE | 0x5; // 0x15
+/** Byte 0 of a LAN announcement (multicast on the local link; src/lan/announce.ts). */
+export const PACKET_LAN_ANNOUNCE = VERSION_NIBBLE | 0x6; // 0x16
 
 /** The relay header in front of a relayed datagram: kind byte and 8-byte circuit ID. */
 export const RELAY_HEADER_SIZE = 1 + 8;

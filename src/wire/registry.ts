@@ -7,14 +7,14 @@
  * against it by test/wire/registry.test.ts.
  */
 import type { EnvelopeBodyKind } from './generated/mcc.types.js';
-import { PACKET_IDENTIFY_REQUEST, PACKET_IDENTIFY_RESPONSE, PACKET_RELAYED, PACKET_SESSION, PACKET_TUNNEL } from './constants.js';
+import { PACKET_IDENTIFY_REQUEST, PACKET_IDENTIFY_RESPONSE, PACKET_LAN_ANNOUNCE, PACKET_RELAYED, PACKET_SESSION, PACKET_TUNNEL } from './constants.js';
 
 /** One datagram kind: its first byte and who handles it. */
 export interface DatagramKind {
   /** Byte 0 of the datagram: the protocol version nibble and the kind. */
   readonly byte: number;
   /** The module that parses it. */
-  readonly owner: 'session' | 'tunnel' | 'nat';
+  readonly owner: 'session' | 'tunnel' | 'nat' | 'lan';
   /** What it carries, as docs/protocol.md's kinds table says. */
   readonly description: string;
 }
@@ -38,6 +38,11 @@ export const DATAGRAM_KINDS = {
     owner: 'session',
     description: 'identify response: the node ID (proven by the sealed ping that follows)',
   },
+  lanAnnounce: {
+    byte: PACKET_LAN_ANNOUNCE,
+    owner: 'lan',
+    description: 'LAN announcement: node ID and port signed by the node key, multicast on the local link (own socket, never the session port)',
+  },
 } as const satisfies Record<string, DatagramKind>;
 
 /** How a first-contact request is padded (anti-amplification, docs/protocol.md section 6). */
@@ -46,7 +51,7 @@ export type PaddingClass = 'first-contact' | 'large-answer';
 /** Facts about one envelope body. */
 export interface BodyFacts {
   /** The module that handles it. */
-  readonly owner: 'rpc' | 'node' | 'kademlia' | 'nat' | 'tunnel';
+  readonly owner: 'rpc' | 'node' | 'kademlia' | 'discovery' | 'nat' | 'tunnel';
   /** False for bodies a node drops when they arrive through a relay circuit (the DHT never runs over circuits). */
   readonly overCircuit: boolean;
   /** First-contact padding of a request carrying it: a full datagram when its answer may fill one. */
@@ -81,6 +86,11 @@ export const ENVELOPE_BODIES: Readonly<Record<EnvelopeBodyKind, BodyFacts>> = {
   holepunchOffer: body('nat'),
   tunnelInit: body('tunnel'),
   tunnelAccept: body('tunnel'),
+  // Live watch: subscriptions at a key's holders are DHT traffic, so they never ride a circuit either.
+  watchSubscribe: body('discovery', false),
+  watchSubscribed: body('discovery', false),
+  watchNotify: body('discovery', false),
+  watchAck: body('discovery', false),
 };
 
 /** The bodies a node drops when they arrive through a relay circuit. */

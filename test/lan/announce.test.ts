@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateIdentity } from '../../src/crypto/identity.js';
+import { nodeCryptoSuite } from '../../src/crypto/node-suite.js';
+import { ANNOUNCE_SIZE, decodeAnnouncement, encodeAnnouncement } from '../../src/lan/announce.js';
+import { IFF_LOOPBACK, IFF_MULTICAST, IFF_UP, inSubnet, lanInterfaces, type InterfaceAddress } from '../../src/lan/interfaces.js';
+import { DATAGRAM_KINDS } from '../../src/wire/registry.js';
+
+const suite = nodeCryptoSuite;
+
+test('an announcement round-trips, is 106 bytes, starts with the registry byte, and any changed bit is refused', () => {
+  const identity = generateIdentity(suite);
+  const time = 1_780_000_000_123;
+  const packet = encodeAnnouncement(suite, identity, 4100, time, true);
+  assert.equal(packet.length, ANNOUNCE_SIZE);
+  assert.equal(packet[0], DATAGRAM_KINDS.lanAnnounce.byte);
+  const decoded = decodeAnnouncement(suite, packet);
+  assert.ok(typeof decoded !== 'string');
+  assert.deepEqual(decoded.id, identity.publicKey);
+  assert.equal(decoded.port, 4100);
+  assert.equal(decoded.time, time);
+  assert.equal(decoded.query, true);
+  for (let bit = 0; bit < packet.length * 8; bit += 7) {
+    const copy = Uint8Array.from(packet);
+    copy[bit >> 3] ^= 1 << (bit & 7);
+    assert.notEqual(typeof decodeAnnouncement(suite, copy), 'object', `bit ${bit} flipped was accepted`);
+  }
+  assert.equal(decodeAnnouncement(suite, packet.subarray(0, 105)), 'malformed');
+  assert.equal(decodeAnnouncement(suite, new Uint8Array(ANNOUNCE_SIZE)), 'malformed');
+  const random = Uint8Array.from({ length: ANNOUNCE_SIZE }, (_, i) => (i * 37 + 11) & 0xff);
+  random[0] = DATAGRAM_KINDS.lanAnnounce.byte;
+  random[1] = 0;
+  assert.equal(decodeAnnouncement(suite, random), 'unauthenticated');
+});
+
+const lo: InterfaceAddress[] = [{ address: '127.0.0.1', netmask: '255.0.0.0', family: 'IPv4', internal: true }];
+const eth: InterfaceAddress[] = [
+  { address: '192.168.7.20', netmask: '255.255.255.0', family: 'IPv4', internal: false },
+  { address: 'fe80::1', netmask: 'ffff:ffff:ffff:ffff::', family: 'IPv6', internal: false },
+];
+const hostFlags = (name: string): number => (name === 'lo' ? IFF_UP | IFF_LOOPBACK : IFF_UP | IFF_MULTICAST);
+const labFlags = (name: string): number => (name === 'lo' ? IFF_UP | IFF_LOOPBACK | IFF_MULTICAST : IFF_UP | IFF_MULTICAST);
+
+test('interfaces: a loopback-bound node announces only on a multicast-enabled lo, never on eth0', () => {
+  const interfaces = { lo, eth0: eth };
+  assert.deepEqual(lanInterfaces('127.0.0.1', interfaces, hostFlags), []);
+  assert.deepEqual(lanInterfaces('127.0.0.2', interfaces, hostFlags), []);
+  assert.deepEqual(
+    lanInterfaces('127.0.0.2', interfaces, labFlags).map((lan) => lan.name),
+    ['lo'],
+  );
+  assert.deepEqual(
+    lanInterfaces('192.168.7.20', interfaces, labFlags).map((lan) => lan.name),
+    ['eth0'],
+  );
+  assert.deepEqual(
+    lanInterfaces('::', interfaces, hostFlags).map((lan) => lan.name),
+    ['eth0'],
+  );
+  assert.deepEqual(
+    lanInterfaces('0.0.0.0', interfaces, labFlags).map((lan) => lan.name),
+    ['lo', 'eth0'],
+  );
+  assert.deepEqual(lanInterfaces('::1', interfaces, labFlags), [], 'an IPv6-only bind gets no IPv4 announcements');
+  assert.deepEqual(
+    lanInterfaces('0.0.0.0', { eth0: eth }, () => IFF_UP),
+    [],
+    'no multicast flag, no announcements',
+  );
+  assert.deepEqual(
+    lanInterfaces('0.0.0.0', interfaces, () => undefined).map((lan) => lan.name),
+    ['eth0'],
+    'flags unknown: loopback is never used',
+  );
+  assert.ok(inSubnet('192.168.7.99', lanInterfaces('::', interfaces, hostFlags)[0]));
+  assert.ok(!inSubnet('10.0.0.1', lanInterfaces('::', interfaces, hostFlags)[0]));
+});
