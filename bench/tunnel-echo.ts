@@ -2,7 +2,7 @@
  * 1-byte echo round trip only: raw TCP and bare UDP (the floor of any dgram transport)
  * against the mcc tunnel, interleaved in one run.
  *
- *   node --import tsx bench/tunnel-echo.ts [--blocks 10] [--rounds 500] [--processes] [--mode await|callback|both] [--only tunnel]
+ *   node --import tsx bench/tunnel-echo.ts [--blocks 10] [--rounds 500] [--processes] [--mode await|callback|both] [--only tunnel] [--suite node|sodium|noble]
  *
  * Both ends of each transport run in this process (as the "mcc tunnel" row of
  * bench/tunnel.ts); `--processes` adds the tunnel with its server end in a child
@@ -16,6 +16,7 @@
  */
 
 import { median, percentile, printTable } from './util.js';
+import { benchSuite, suiteArgument } from './tunnel-suite.js';
 import { interleavedEcho, type EchoMode, openEcho, tcpEndpoint, tunnelEndpoint, tunnelRemoteEndpoint, udpEndpoint, type Endpoint } from './tunnel-endpoints.js';
 
 function arg(name: string, fallback: number): number {
@@ -25,12 +26,14 @@ function arg(name: string, fallback: number): number {
 const BLOCKS = arg('--blocks', 10);
 const ROUNDS = arg('--rounds', 500);
 
+const suiteName = suiteArgument();
+const suite = await benchSuite(suiteName);
 const makers: [string, () => Promise<Endpoint>][] = [
   ['raw TCP', tcpEndpoint],
   ['raw UDP (no crypto, no protocol)', udpEndpoint],
-  ['mcc tunnel', tunnelEndpoint],
+  [`mcc tunnel [${suite.name}]`, () => tunnelEndpoint(suite)],
 ];
-if (process.argv.includes('--processes')) makers.push(['mcc tunnel, 2 processes', tunnelRemoteEndpoint]);
+if (process.argv.includes('--processes')) makers.push([`mcc tunnel [${suite.name}], 2 processes`, () => tunnelRemoteEndpoint(suite, suiteName)]);
 
 const argMode = process.argv.indexOf('--mode');
 const modeArg = argMode > 0 ? process.argv[argMode + 1] : 'both';

@@ -9,13 +9,14 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import net from 'node:net';
 import { Duplex } from 'node:stream';
-import { generateIdentity, nodeCryptoSuite } from '../src/crypto/index.js';
+import { generateIdentity, type CryptoSuite } from '../src/crypto/index.js';
 import { UdpTransport } from '../src/transport/udp.js';
 import { TunnelDriver } from '../src/tunnel/driver.js';
 import type { TunnelConnection } from '../src/tunnel/tunnel-connection.js';
 import { systemClock } from '../src/util/clock.js';
 import { hexToBytes } from '../src/util/bytes.js';
 import { serve, startChildPeer } from './tunnel-peer.js';
+import type { BenchSuiteName } from './tunnel-suite.js';
 
 /** A transport under test: streams to a server that sinks or echoes (see `serve`). */
 export interface Endpoint {
@@ -29,21 +30,21 @@ export interface Endpoint {
 }
 
 /** The mcc tunnel, both ends in this process (one JS thread does both sides' work). */
-export async function tunnelEndpoint(): Promise<Endpoint> {
+export async function tunnelEndpoint(suite: CryptoSuite): Promise<Endpoint> {
   const clientTransport = new UdpTransport({ host: '127.0.0.1' });
   const serverTransport = new UdpTransport({ host: '127.0.0.1' });
   await clientTransport.bind();
   const serverAddress = await serverTransport.bind();
   const serverIdentity = generateIdentity();
-  const client = new TunnelDriver({ transport: clientTransport, clock: systemClock, suite: nodeCryptoSuite, identity: generateIdentity(), listen: true });
-  const server = new TunnelDriver({ transport: serverTransport, clock: systemClock, suite: nodeCryptoSuite, identity: serverIdentity, listen: true });
+  const client = new TunnelDriver({ transport: clientTransport, clock: systemClock, suite, identity: generateIdentity(), listen: true });
+  const server = new TunnelDriver({ transport: serverTransport, clock: systemClock, suite, identity: serverIdentity, listen: true });
   server.on('connection', (c) => c.on('stream', serve));
   const pending = client.initiate(serverIdentity.publicKey, serverAddress);
   const accepted = server.accept(pending.message, clientTransport.localAddress())!;
   const { connection } = pending.complete(accepted.response)!;
   return {
     connection,
-    open: async () => connection.openStream(),
+    open: () => Promise.resolve(connection.openStream()),
     close: async () => {
       await client.close();
       await server.close();
@@ -53,19 +54,19 @@ export async function tunnelEndpoint(): Promise<Endpoint> {
   };
 }
 
-/** The tunnel with its server end in a child process (one JS thread per end). */
-export async function tunnelRemoteEndpoint(): Promise<Endpoint> {
+/** The tunnel with its server end in a child process (one JS thread per end); `suite` names the same suite for both ends. */
+export async function tunnelRemoteEndpoint(suite: CryptoSuite, suiteName: BenchSuiteName): Promise<Endpoint> {
   const peer = await startChildPeer();
-  const { publicKey, port } = await peer.ask({ mode: 'tunnel' });
+  const { publicKey, port } = await peer.ask({ mode: 'tunnel', suite: suiteName });
   const transport = new UdpTransport({ host: '127.0.0.1' });
   await transport.bind();
-  const client = new TunnelDriver({ transport, clock: systemClock, suite: nodeCryptoSuite, identity: generateIdentity(), listen: true });
+  const client = new TunnelDriver({ transport, clock: systemClock, suite, identity: generateIdentity(), listen: true });
   const pending = client.initiate(hexToBytes(publicKey as string), { host: '127.0.0.1', port: port as number });
   const { response } = await peer.ask({ init: Buffer.from(pending.message).toString('hex'), from: transport.localAddress() });
   const { connection } = pending.complete(hexToBytes(response as string))!;
   return {
     connection,
-    open: async () => connection.openStream(),
+    open: () => Promise.resolve(connection.openStream()),
     remoteCpu: () => peer.cpu(),
     close: async () => {
       await client.close();
@@ -132,8 +133,9 @@ export async function udpEndpoint(): Promise<Endpoint> {
       socket.on('message', (message) => stream.push(message));
       return stream;
     },
-    close: async () => {
+    close: () => {
       for (const socket of [...clients, server]) socket.close();
+      return Promise.resolve();
     },
   };
 }

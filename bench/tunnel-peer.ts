@@ -43,7 +43,7 @@ export interface ChildPeer {
 }
 
 /** Starts this file as a child process (with tsx, as the parent runs). */
-export async function startChildPeer(): Promise<ChildPeer> {
+export function startChildPeer(): Promise<ChildPeer> {
   const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--child'], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -61,7 +61,7 @@ export async function startChildPeer(): Promise<ChildPeer> {
     );
     return answer;
   };
-  return {
+  return Promise.resolve({
     ask,
     cpu: async () => (await ask({ cpu: true })).cpu as number,
     stop: async () => {
@@ -70,17 +70,19 @@ export async function startChildPeer(): Promise<ChildPeer> {
       child.send({ exit: true });
       await exited;
     },
-  };
+  });
 }
 
 async function runChild(): Promise<void> {
-  const { generateIdentity, nodeCryptoSuite } = await import('../src/crypto/index.js');
+  const { generateIdentity } = await import('../src/crypto/index.js');
+  const { benchSuite } = await import('./tunnel-suite.js');
   const { UdpTransport } = await import('../src/transport/udp.js');
   const { TunnelDriver } = await import('../src/tunnel/driver.js');
   const { systemClock } = await import('../src/util/clock.js');
   const closers: (() => Promise<void>)[] = [];
   let driver: InstanceType<typeof TunnelDriver> | undefined;
-  process.on('message', async (message: Record<string, any>) => {
+  process.on('message', (message: Record<string, any>) => void onMessage(message));
+  async function onMessage(message: Record<string, any>): Promise<void> {
     if (message.cpu) {
       const used = process.cpuUsage();
       process.send!({ cpu: used.user + used.system });
@@ -88,14 +90,15 @@ async function runChild(): Promise<void> {
       const transport = new UdpTransport({ host: '127.0.0.1' });
       const address = await transport.bind();
       const identity = generateIdentity();
-      driver = new TunnelDriver({ transport, clock: systemClock, suite: nodeCryptoSuite, identity, listen: true });
+      const suite = await benchSuite(message.suite ?? 'node');
+      driver = new TunnelDriver({ transport, clock: systemClock, suite, identity, listen: true });
       driver.on('connection', (c) => c.on('stream', serve));
       const d = driver;
       closers.push(async () => {
         await d.close();
         await transport.close();
       });
-      process.send!({ ready: true, publicKey: bytesToHex(identity.publicKey), port: address.port });
+      process.send!({ ready: true, publicKey: bytesToHex(identity.publicKey), port: address.port, suite: suite.name });
     } else if (message.init !== undefined) {
       const accepted = driver!.accept(hexToBytes(message.init), message.from);
       process.send!({ response: accepted === null ? null : bytesToHex(accepted.response) });
@@ -115,7 +118,7 @@ async function runChild(): Promise<void> {
       for (const close of closers) await close();
       process.disconnect();
     }
-  });
+  }
 }
 
 if (process.argv.includes('--child') && process.send !== undefined) await runChild();

@@ -1,7 +1,7 @@
 /**
  * Tunnel throughput and latency on loopback, against raw TCP in the same run.
  *
- *   node --import tsx bench/tunnel.ts [--mb 32] [--only tunnel|hyperdht|TCP|processes] [--verbose]
+ *   node --import tsx bench/tunnel.ts [--mb 32] [--suites node,sodium] [--only tunnel|hyperdht|TCP|processes] [--verbose]
  *
  * Three transports, each with both ends in this process, so figures are for one JS
  * thread doing both sides' work, then the two encrypted ones again with the server
@@ -16,14 +16,23 @@
  * the same await-per-round loop on the same Duplex API (bench/tunnel-endpoints.ts), a
  * warm-up per transport, then interleaved blocks, so the ratios compare like with like
  * (bench/tunnel-echo.ts runs the echo alone, with more detail).
+ *
+ * The tunnel rows run once per crypto suite of `--suites` (default `node,sodium`; see
+ * bench/tunnel-suite.ts for what `sodium` is before src/crypto/sodium-suite.ts exists).
+ * Last, a breakdown per tunnel row of the CPU per data datagram (both ends, 1-stream run)
+ * into AEAD, socket, engine and the I/O layer, from floors measured in this run
+ * (bench/tunnel-breakdown.ts), so a regression shows where it is.
  */
 
 import { once } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { hyperdhtEndpoint, hyperdhtRemoteEndpoint } from './tunnel-hyperdht.js';
 import { interleavedEcho, openEcho, tcpEndpoint, tunnelEndpoint, tunnelRemoteEndpoint, type Endpoint } from './tunnel-endpoints.js';
+import { aeadMicros, breakdownCells, engineMicros, socketMicros } from './tunnel-breakdown.js';
 import { serve, startChildPeer } from './tunnel-peer.js';
+import { benchSuite, type BenchSuiteName } from './tunnel-suite.js';
 import { median, printTable } from './util.js';
+import type { CryptoSuite } from '../src/crypto/index.js';
 
 const MB = 1024 * 1024;
 const argMb = process.argv.indexOf('--mb');
@@ -50,8 +59,16 @@ async function sink(stream: Duplex, bytes: number): Promise<void> {
   await done;
 }
 
-async function bulk(endpoint: Endpoint, streams: number): Promise<{ mbps: number; cpuMsPerGb: number }> {
+interface Bulk {
+  mbps: number;
+  cpuMsPerGb: number;
+  /** CPU µs (both ends) per data datagram the tunnel sent; NaN for the other transports. */
+  cpuPerDatagram: number;
+}
+
+async function bulk(endpoint: Endpoint, streams: number): Promise<Bulk> {
   const opened = await Promise.all(Array.from({ length: streams }, () => endpoint.open()));
+  const packetsBefore = endpoint.connection?.core.stats.packetsSent ?? 0;
   const remoteBefore = (await endpoint.remoteCpu?.()) ?? 0;
   const cpu = process.cpuUsage();
   const start = performance.now();
@@ -59,7 +76,9 @@ async function bulk(endpoint: Endpoint, streams: number): Promise<{ mbps: number
   const seconds = (performance.now() - start) / 1000;
   const used = process.cpuUsage(cpu);
   const remote = ((await endpoint.remoteCpu?.()) ?? 0) - remoteBefore;
-  return { mbps: TOTAL / MB / seconds, cpuMsPerGb: ((used.user + used.system + remote) / 1000) * (1024 / (TOTAL / MB)) };
+  const cpuMicros = used.user + used.system + remote;
+  const packets = (endpoint.connection?.core.stats.packetsSent ?? 0) - packetsBefore;
+  return { mbps: TOTAL / MB / seconds, cpuMsPerGb: (cpuMicros / 1000) * (1024 / (TOTAL / MB)), cpuPerDatagram: packets > 0 ? cpuMicros / packets : Number.NaN };
 }
 
 /** With --verbose, the tunnel's connection counters after each phase. */
@@ -72,7 +91,7 @@ function report(endpoint: Endpoint, phase: string): void {
 }
 
 /** Bulk figures; the endpoint stays open for the interleaved echo phase. */
-async function measure(name: string, make: () => Promise<Endpoint>) {
+async function measure(name: string, make: () => Promise<Endpoint>, suite?: CryptoSuite) {
   const endpoint = await make();
   await bulk(endpoint, 1); // warm-up: JIT, windows
   report(endpoint, 'warm-up');
@@ -80,25 +99,34 @@ async function measure(name: string, make: () => Promise<Endpoint>) {
   report(endpoint, '1 stream');
   const eight = await bulk(endpoint, 8);
   report(endpoint, '8 streams');
-  return { name, endpoint, one, eight, rtt: Number.NaN };
+  return { name, endpoint, one, eight, rtt: Number.NaN, suite };
 }
 
 type Result = Awaited<ReturnType<typeof measure>>;
 
-const REMOTE_HYPERDHT = 'hyperdht, 2 processes';
-const REMOTE_TUNNEL = 'mcc tunnel, 2 processes';
+const argSuites = process.argv.indexOf('--suites');
+const suiteNames = (argSuites > 0 ? process.argv[argSuites + 1] : 'node,sodium').split(',') as BenchSuiteName[];
+const suites = await Promise.all(suiteNames.map(async (name) => ({ name, suite: await benchSuite(name) })));
 const argOnly = process.argv.indexOf('--only');
 const only = argOnly > 0 ? process.argv[argOnly + 1] : undefined;
-const makers: Record<string, () => Promise<Endpoint>> = {
-  'raw TCP': tcpEndpoint,
-  hyperdht: () => hyperdhtEndpoint(serve),
-  'mcc tunnel': tunnelEndpoint,
-  [REMOTE_HYPERDHT]: async () => hyperdhtRemoteEndpoint(await startChildPeer()),
-  [REMOTE_TUNNEL]: tunnelRemoteEndpoint,
-};
+
+/** Row name of the tunnel with `suite`, in one or two processes. */
+const tunnelRow = (suite: string, processes: 1 | 2): string => `mcc tunnel [${suite}]${processes === 2 ? ', 2 processes' : ''}`;
+const REMOTE_HYPERDHT = 'hyperdht, 2 processes';
+const makers: [string, () => Promise<Endpoint>, CryptoSuite?][] = [
+  ['raw TCP', tcpEndpoint],
+  ['hyperdht', () => hyperdhtEndpoint(serve)],
+  ...suites.map(({ suite }): [string, () => Promise<Endpoint>, CryptoSuite] => [tunnelRow(suite.name, 1), () => tunnelEndpoint(suite), suite]),
+  [REMOTE_HYPERDHT, async () => hyperdhtRemoteEndpoint(await startChildPeer())],
+  ...suites.map(({ name, suite }): [string, () => Promise<Endpoint>, CryptoSuite] => [
+    tunnelRow(suite.name, 2),
+    () => tunnelRemoteEndpoint(suite, name),
+    suite,
+  ]),
+];
 const results: Record<string, Result> = {};
-for (const [name, make] of Object.entries(makers)) {
-  if (only === undefined || name.includes(only)) results[name] = await measure(name, make);
+for (const [name, make, suite] of makers) {
+  if (only === undefined || name.includes(only)) results[name] = await measure(name, make, suite);
 }
 // Echo last, all transports interleaved in blocks (same loop, same rounds, each after its
 // own warm-up), so a burst of load from elsewhere on the machine hits them alike.
@@ -117,14 +145,7 @@ console.log(
 );
 printTable(
   ['transport', '1 stream MB/s', '8 streams MB/s', 'echo RTT µs (median)', 'CPU ms/GB (1 stream)', 'CPU ms/GB (8 streams)'],
-  Object.values(results).map((r) => [
-    r.name,
-    r.one.mbps.toFixed(1),
-    r.eight.mbps.toFixed(1),
-    r.rtt.toFixed(0),
-    r.one.cpuMsPerGb.toFixed(0),
-    r.eight.cpuMsPerGb.toFixed(0),
-  ]),
+  measured.map((r) => [r.name, r.one.mbps.toFixed(1), r.eight.mbps.toFixed(1), r.rtt.toFixed(0), r.one.cpuMsPerGb.toFixed(0), r.eight.cpuMsPerGb.toFixed(0)]),
 );
 function ratio(tunnel: Result | undefined, other: Result | undefined): void {
   if (tunnel === undefined || other === undefined) return;
@@ -133,7 +154,23 @@ function ratio(tunnel: Result | undefined, other: Result | undefined): void {
       `echo RTT ${(tunnel.rtt / other.rtt).toFixed(2)}x, CPU/GB ${(tunnel.one.cpuMsPerGb / other.one.cpuMsPerGb).toFixed(2)}x`,
   );
 }
-ratio(results['mcc tunnel'], results.hyperdht);
-ratio(results['mcc tunnel'], results['raw TCP']);
-ratio(results[REMOTE_TUNNEL], results[REMOTE_HYPERDHT]);
-ratio(results[REMOTE_TUNNEL], results['raw TCP']);
+for (const { suite } of suites) {
+  ratio(results[tunnelRow(suite.name, 1)], results.hyperdht);
+  ratio(results[tunnelRow(suite.name, 2)], results[REMOTE_HYPERDHT]);
+  ratio(results[tunnelRow(suite.name, 1)], results['raw TCP']);
+  ratio(results[tunnelRow(suite.name, 2)], results['raw TCP']);
+}
+
+// Where the CPU of a data datagram goes (1-stream run, both ends), against floors measured now.
+const tunnels = measured.filter((r) => r.suite !== undefined && Number.isFinite(r.one.cpuPerDatagram));
+if (tunnels.length > 0) {
+  const socket = await socketMicros();
+  const engine = engineMicros();
+  const aead = new Map<string, number>();
+  for (const r of tunnels) if (!aead.has(r.suite!.name)) aead.set(r.suite!.name, aeadMicros(r.suite!));
+  console.log('\nCPU µs per data datagram (both ends, 1-stream run): measured total, floors measured in this run, and the rest (I/O layer)');
+  printTable(
+    ['transport', 'total', 'AEAD seal+open', 'socket send+recv', 'engine (no AEAD)', 'I/O layer (rest)'],
+    tunnels.map((r) => [r.name, ...breakdownCells({ totalMicros: r.one.cpuPerDatagram, aead: aead.get(r.suite!.name)!, socket, engine })]),
+  );
+}
