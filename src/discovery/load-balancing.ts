@@ -92,6 +92,7 @@ export function pickProviders(
       return [...measured, ...unmeasured];
     }
     default:
-      throw checkStrategy(strategy);
+      checkStrategy(strategy);
+      throw new Error('unreachable: checkStrategy threw');
   }
 }

@@ -377,7 +377,7 @@ export class DhtCore {
     this.inflight.add(limit);
     return {
       signal: limit.signal,
-      abort: limit.abort,
+      abort: () => limit.abort(),
       dispose: () => {
         limit.dispose();
         this.inflight.delete(limit);

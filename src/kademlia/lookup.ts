@@ -266,6 +266,7 @@ class Lookup<A extends QueryAnswer> {
     try {
       promise = this.o.query(candidate.contact, controller.signal);
     } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- whatever query() threw, unchanged
       promise = Promise.reject(error);
     }
     promise.then(

@@ -79,7 +79,7 @@ export interface UnreservedAnnouncement {
   /** True once the target accepted; false when every announcement failed or timed out. */
   readonly accepted: Promise<boolean>;
   /** Sends one more announcement (a retransmitted RelayConnect paid for it), within the limits. */
-  again(): void;
+  again: () => void;
 }
 
 /** Announces a circuit to an unreserved target: one datagram now, one more per {@link UnreservedAnnouncement.again}, all within `timeoutMs`. */

@@ -38,6 +38,7 @@ export function waitFor(shared: SharedHandshake, signal: AbortSignal | undefined
     signal.addEventListener('abort', onAbort, { once: true });
     shared.promise.then(
       (connection) => leave() && resolve(connection),
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the shared handshake's own error, unchanged
       (error: unknown) => leave() && reject(error),
     );
   });

@@ -129,6 +129,7 @@ export class NatPaths extends EventEmitter<NatPathsEvents> implements TunnelPath
    * `open()`: what is sent to `address` before (the hole-punch offer, sent here, and the
    * caller's tunnel handshake) rides it.
    */
+  // eslint-disable-next-line @typescript-eslint/require-await -- async so that a throw from openCircuit (no route) rejects
   async relayed(provider: { nodeId: Uint8Array; addresses: Address[]; relays: Contact[] }, signal?: AbortSignal): Promise<TunnelPath> {
     const circuit = this.context.service.openCircuit(
       { id: provider.nodeId, addresses: provider.addresses, relays: provider.relays, reachable: provider.relays.length > 0 ? false : undefined },

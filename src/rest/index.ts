@@ -39,7 +39,7 @@ export { problemType } from './problem.js';
 export type RestHandler = (request: IncomingMessage, response: ServerResponse, next?: (error?: unknown) => void) => void;
 
 /** Options of {@link createRestHandler}. */
-export interface RestHandlerOptions extends AccessOptions {}
+export type RestHandlerOptions = AccessOptions;
 
 function packageVersion(): string {
   try {

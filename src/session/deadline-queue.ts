@@ -19,7 +19,7 @@ export class DeadlineQueue<T extends Deadlined> {
   private items: T[] = [];
   /** Scheduled items (heap slots minus stale ones). */
   private live = 0;
-  private timer: TimerHandle = undefined;
+  private timer: TimerHandle | undefined = undefined;
   /** Due time the clock timer is armed for (Infinity when not armed). */
   private armedFor = Infinity;
 

@@ -207,7 +207,7 @@ export class TunnelConnection extends EventEmitter<TunnelConnectionEvents> imple
     this.flushMicrotask = true;
     // A resolved promise's reaction rather than queueMicrotask, which wraps every callback
     // in a new AsyncResource and a bound function; the ordering is the same microtask queue.
-    RESOLVED.then(this.runWriteFlush);
+    void RESOLVED.then(this.runWriteFlush);
   }
 
   /** Sends everything the connection allows now, then re-arms the timer. */

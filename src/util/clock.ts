@@ -4,7 +4,7 @@
  */
 
 /** Opaque handle of a scheduled timer. */
-export type TimerHandle = unknown;
+export type TimerHandle = object;
 
 /** Monotonic milliseconds plus timers. Protocol code never calls `setTimeout` or `Date.now` itself. */
 export interface Clock {
@@ -13,14 +13,14 @@ export interface Clock {
   /** Runs `fn` once after `ms` milliseconds. */
   setTimeout(fn: () => void, ms: number): TimerHandle;
   /** Cancels a timer; unknown or fired handles are ignored. */
-  clearTimeout(handle: TimerHandle): void;
+  clearTimeout(handle: TimerHandle | undefined): void;
 }
 
 /** The real clock: `performance.now()` and Node timers. */
 export const systemClock: Clock = {
   now: () => performance.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout | undefined),
 };
 
 /**
@@ -44,8 +44,8 @@ export class TrackedClock implements Clock {
     return handle;
   }
 
-  clearTimeout(handle: TimerHandle): void {
-    if (this.live.delete(handle)) this.inner.clearTimeout(handle);
+  clearTimeout(handle: TimerHandle | undefined): void {
+    if (handle !== undefined && this.live.delete(handle)) this.inner.clearTimeout(handle);
   }
 
   /** Number of timers still pending (for leak checks in tests). */

@@ -54,7 +54,7 @@ export class VirtualClock implements Clock {
   }
 
   /** Cancels a timer; unknown, fired or already cancelled handles are ignored. */
-  clearTimeout(handle: TimerHandle): void {
+  clearTimeout(handle: TimerHandle | undefined): void {
     if (!(handle instanceof VirtualTimer) || handle.index < 0 || this.heap[handle.index] !== handle) return;
     this.removeAt(handle.index);
     handle.fn = undefined;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { VirtualClock } from '../../src/util/virtual-clock.js';
 import { mulberry32 } from '../../src/transport/sim/random.js';
+import type { TimerHandle } from '../../src/util/clock.js';
 
 describe('VirtualClock', () => {
   test('time only moves on advance, which ends exactly at the target', () => {
@@ -67,7 +68,7 @@ describe('VirtualClock', () => {
     const random = mulberry32(42);
     const clock = new VirtualClock();
     const expected: Array<{ time: number; id: number }> = [];
-    const handles = new Map<number, unknown>();
+    const handles = new Map<number, TimerHandle>();
     const fired: number[] = [];
     for (let id = 0; id < 2000; id++) {
       const time = Math.floor(random() * 500);

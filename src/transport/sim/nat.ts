@@ -195,9 +195,9 @@ export class SimNat {
       if (mapping === undefined) return -1;
       if (symmetric) {
         let byHost = this.perRemoteMappings.get(key);
-        if (byHost === undefined) this.perRemoteMappings.set(key, (byHost = new Map()));
+        if (byHost === undefined) this.perRemoteMappings.set(key, (byHost = new Map<string, Map<number, NatMapping>>()));
         let byPort = byHost.get(toHost);
-        if (byPort === undefined) byHost.set(toHost, (byPort = new Map()));
+        if (byPort === undefined) byHost.set(toHost, (byPort = new Map<number, NatMapping>()));
         byPort.set(toPort, mapping);
       } else {
         this.endpointMappings.set(key, mapping);
@@ -229,7 +229,7 @@ export class SimNat {
 
   /** Records that the inside host sent to `host:port`, pruning expired permissions now and then. */
   private permit(mapping: NatMapping, host: string, port: number, now: number): void {
-    const permits = (mapping.permits ??= new Map());
+    const permits = (mapping.permits ??= new Map<string, Map<number, number>>());
     let ports = permits.get(host);
     if (ports === undefined) {
       if (permits.size >= mapping.permitSweepAt) {
@@ -239,7 +239,7 @@ export class SimNat {
         }
         mapping.permitSweepAt = Math.max(MIN_SWEEP_SIZE, permits.size * 2);
       }
-      permits.set(host, (ports = new Map()));
+      permits.set(host, (ports = new Map<number, number>()));
     }
     ports.set(port, now);
   }

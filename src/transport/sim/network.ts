@@ -204,7 +204,7 @@ export class SimNetwork implements SimFabric {
 
     let queueDelay = 0;
     if (link.bandwidthBps !== undefined) {
-      const queues = (sender.queues ??= new Map());
+      const queues = (sender.queues ??= new Map<string, number>());
       const busyUntil = Math.max(queues.get(toHost) ?? now, now);
       const backlogBytes = ((busyUntil - now) * link.bandwidthBps) / 8000;
       if (backlogBytes > 0 && backlogBytes + size > (link.queueBytes ?? DEFAULT_QUEUE_BYTES)) return this.dropAtSend('queue', sender.host, port, to, size);
@@ -287,7 +287,7 @@ export class SimNetwork implements SimFabric {
 
   private linkMap(host: string): Map<string, LinkProfile> {
     let map = this.links.get(host);
-    if (map === undefined) this.links.set(host, (map = new Map()));
+    if (map === undefined) this.links.set(host, (map = new Map<string, LinkProfile>()));
     return map;
   }
 

@@ -47,6 +47,7 @@ export class SimTransport implements Transport, SimEndpoint {
     try {
       this.port = this.fabric.attach(this, this.site, this.requestedPort);
     } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- attach() throws MccError; passed on unchanged
       return Promise.reject(error);
     }
     this.state = 'bound';
