@@ -55,11 +55,15 @@ export const mcc = $root.mcc = (() => {
             Envelope.prototype.holepunchOffer = null;
             Envelope.prototype.tunnelInit = null;
             Envelope.prototype.tunnelAccept = null;
+            Envelope.prototype.watchSubscribe = null;
+            Envelope.prototype.watchSubscribed = null;
+            Envelope.prototype.watchNotify = null;
+            Envelope.prototype.watchAck = null;
 
             let $oneOfFields;
 
             $Object.defineProperty(Envelope.prototype, "body", {
-                get: $util.oneOfGetter($oneOfFields = ["ping", "pong", "cookie", "error", "findNode", "findNodeResult", "findValue", "findValueResult", "store", "storeResult", "kadPing", "natDialBackRequest", "natDialBack", "natAck", "natEchoRequest", "natProbe", "relayReserve", "relayReservation", "relayConnect", "relayCircuit", "relayIncoming", "holepunchOffer", "tunnelInit", "tunnelAccept"]),
+                get: $util.oneOfGetter($oneOfFields = ["ping", "pong", "cookie", "error", "findNode", "findNodeResult", "findValue", "findValueResult", "store", "storeResult", "kadPing", "natDialBackRequest", "natDialBack", "natAck", "natEchoRequest", "natProbe", "relayReserve", "relayReservation", "relayConnect", "relayCircuit", "relayIncoming", "holepunchOffer", "tunnelInit", "tunnelAccept", "watchSubscribe", "watchSubscribed", "watchNotify", "watchAck"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -130,6 +134,14 @@ export const mcc = $root.mcc = (() => {
                     $root.mcc.v1.TunnelInit.encode(message.tunnelInit, writer.uint32(642).fork(), _depth + 1).ldelim();
                 if (message.tunnelAccept != null && $Object.hasOwnProperty.call(message, "tunnelAccept"))
                     $root.mcc.v1.TunnelAccept.encode(message.tunnelAccept, writer.uint32(650).fork(), _depth + 1).ldelim();
+                if (message.watchSubscribe != null && $Object.hasOwnProperty.call(message, "watchSubscribe"))
+                    $root.mcc.v1.WatchSubscribe.encode(message.watchSubscribe, writer.uint32(7762).fork(), _depth + 1).ldelim();
+                if (message.watchSubscribed != null && $Object.hasOwnProperty.call(message, "watchSubscribed"))
+                    $root.mcc.v1.WatchSubscribed.encode(message.watchSubscribed, writer.uint32(7770).fork(), _depth + 1).ldelim();
+                if (message.watchNotify != null && $Object.hasOwnProperty.call(message, "watchNotify"))
+                    $root.mcc.v1.WatchNotify.encode(message.watchNotify, writer.uint32(7778).fork(), _depth + 1).ldelim();
+                if (message.watchAck != null && $Object.hasOwnProperty.call(message, "watchAck"))
+                    $root.mcc.v1.WatchAck.encode(message.watchAck, writer.uint32(7786).fork(), _depth + 1).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -383,6 +395,34 @@ export const mcc = $root.mcc = (() => {
                                 break;
                             message.tunnelAccept = $root.mcc.v1.TunnelAccept.decode(reader, reader.size(), $undefined, _depth + 1, message.tunnelAccept);
                             message.body = "tunnelAccept";
+                            continue;
+                        }
+                    case 970: {
+                            if (wireType !== 2)
+                                break;
+                            message.watchSubscribe = $root.mcc.v1.WatchSubscribe.decode(reader, reader.size(), $undefined, _depth + 1, message.watchSubscribe);
+                            message.body = "watchSubscribe";
+                            continue;
+                        }
+                    case 971: {
+                            if (wireType !== 2)
+                                break;
+                            message.watchSubscribed = $root.mcc.v1.WatchSubscribed.decode(reader, reader.size(), $undefined, _depth + 1, message.watchSubscribed);
+                            message.body = "watchSubscribed";
+                            continue;
+                        }
+                    case 972: {
+                            if (wireType !== 2)
+                                break;
+                            message.watchNotify = $root.mcc.v1.WatchNotify.decode(reader, reader.size(), $undefined, _depth + 1, message.watchNotify);
+                            message.body = "watchNotify";
+                            continue;
+                        }
+                    case 973: {
+                            if (wireType !== 2)
+                                break;
+                            message.watchAck = $root.mcc.v1.WatchAck.decode(reader, reader.size(), $undefined, _depth + 1, message.watchAck);
+                            message.body = "watchAck";
                             continue;
                         }
                     }
@@ -3256,6 +3296,403 @@ export const mcc = $root.mcc = (() => {
             };
 
             return TunnelAccept;
+        })();
+
+        v1.WatchSubscribe = (function() {
+
+            const WatchSubscribe = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            WatchSubscribe.prototype.key = $util.newBuffer([]);
+            WatchSubscribe.prototype.leaseMs = 0;
+
+            WatchSubscribe.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.key != null && $Object.hasOwnProperty.call(message, "key") && message.key.length)
+                    writer.uint32(10).bytes(message.key);
+                if (message.leaseMs != null && $Object.hasOwnProperty.call(message, "leaseMs") && message.leaseMs !== 0)
+                    writer.uint32(16).uint32(message.leaseMs);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            WatchSubscribe.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mcc.v1.WatchSubscribe();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.key = value;
+                            else
+                                delete message.key;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.leaseMs = value;
+                            else
+                                delete message.leaseMs;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return WatchSubscribe;
+        })();
+
+        v1.WatchSubscribed = (function() {
+
+            const WatchSubscribed = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            WatchSubscribed.prototype.ok = false;
+            WatchSubscribed.prototype.leaseMs = 0;
+            WatchSubscribed.prototype.renewed = false;
+            WatchSubscribed.prototype.reason = "";
+
+            WatchSubscribed.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.ok != null && $Object.hasOwnProperty.call(message, "ok") && message.ok !== false)
+                    writer.uint32(8).bool(message.ok);
+                if (message.leaseMs != null && $Object.hasOwnProperty.call(message, "leaseMs") && message.leaseMs !== 0)
+                    writer.uint32(16).uint32(message.leaseMs);
+                if (message.renewed != null && $Object.hasOwnProperty.call(message, "renewed") && message.renewed !== false)
+                    writer.uint32(24).bool(message.renewed);
+                if (message.reason != null && $Object.hasOwnProperty.call(message, "reason") && message.reason !== "")
+                    writer.uint32(34).string(message.reason);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            WatchSubscribed.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mcc.v1.WatchSubscribed();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.ok = value;
+                            else
+                                delete message.ok;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.leaseMs = value;
+                            else
+                                delete message.leaseMs;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.renewed = value;
+                            else
+                                delete message.renewed;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.reason = value;
+                            else
+                                delete message.reason;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return WatchSubscribed;
+        })();
+
+        v1.WatchNotify = (function() {
+
+            const WatchNotify = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            WatchNotify.prototype.key = $util.newBuffer([]);
+            WatchNotify.prototype.record = null;
+            WatchNotify.prototype.expired = false;
+
+            WatchNotify.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.key != null && $Object.hasOwnProperty.call(message, "key") && message.key.length)
+                    writer.uint32(10).bytes(message.key);
+                if (message.record != null && $Object.hasOwnProperty.call(message, "record"))
+                    $root.mcc.v1.DhtRecord.encode(message.record, writer.uint32(18).fork(), _depth + 1).ldelim();
+                if (message.expired != null && $Object.hasOwnProperty.call(message, "expired") && message.expired !== false)
+                    writer.uint32(24).bool(message.expired);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            WatchNotify.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mcc.v1.WatchNotify();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.key = value;
+                            else
+                                delete message.key;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            message.record = $root.mcc.v1.DhtRecord.decode(reader, reader.size(), $undefined, _depth + 1, message.record);
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.expired = value;
+                            else
+                                delete message.expired;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return WatchNotify;
+        })();
+
+        v1.WatchAck = (function() {
+
+            const WatchAck = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            WatchAck.prototype.ok = false;
+
+            WatchAck.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.ok != null && $Object.hasOwnProperty.call(message, "ok") && message.ok !== false)
+                    writer.uint32(8).bool(message.ok);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            WatchAck.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mcc.v1.WatchAck();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.ok = value;
+                            else
+                                delete message.ok;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return WatchAck;
         })();
 
         return v1;

@@ -75,12 +75,20 @@ export interface Envelope {
   tunnelInit?: TunnelInit | null;
   /** its answer (payload: status) */
   tunnelAccept?: TunnelAccept | null;
+  /** 970-989 live watch (docs/discovery.md): subscriptions at a service key's holders */
+  watchSubscribe?: WatchSubscribe | null;
+  /** holder's answer to 970 */
+  watchSubscribed?: WatchSubscribed | null;
+  /** holder -> subscriber: a record under the key changed or expired */
+  watchNotify?: WatchNotify | null;
+  /** subscriber's answer to 972 */
+  watchAck?: WatchAck | null;
   /** Which member of the `body` oneof is set (present on decoded messages). */
   readonly body?: EnvelopeBodyKind;
 }
 
 /** Names of the members of `Envelope.body`, in field-number order. */
-export const EnvelopeBodyKinds = ['ping', 'pong', 'cookie', 'error', 'findNode', 'findNodeResult', 'findValue', 'findValueResult', 'store', 'storeResult', 'kadPing', 'natDialBackRequest', 'natDialBack', 'natAck', 'natEchoRequest', 'natProbe', 'relayReserve', 'relayReservation', 'relayConnect', 'relayCircuit', 'relayIncoming', 'holepunchOffer', 'tunnelInit', 'tunnelAccept'] as const;
+export const EnvelopeBodyKinds = ['ping', 'pong', 'cookie', 'error', 'findNode', 'findNodeResult', 'findValue', 'findValueResult', 'store', 'storeResult', 'kadPing', 'natDialBackRequest', 'natDialBack', 'natAck', 'natEchoRequest', 'natProbe', 'relayReserve', 'relayReservation', 'relayConnect', 'relayCircuit', 'relayIncoming', 'holepunchOffer', 'tunnelInit', 'tunnelAccept', 'watchSubscribe', 'watchSubscribed', 'watchNotify', 'watchAck'] as const;
 /** One member name of `Envelope.body`. */
 export type EnvelopeBodyKind = (typeof EnvelopeBodyKinds)[number];
 
@@ -356,6 +364,48 @@ export interface TunnelAccept {
   handshake?: Uint8Array;
 }
 
+/**
+ * Subscribes the sender to changes of the records under `key` at a node holding them.
+ * Idempotent: sending it again renews the lease. lease_ms = 0 cancels the subscription.
+ */
+export interface WatchSubscribe {
+  /** 32-byte DHT key (a service key) */
+  key?: Uint8Array;
+  /** lease asked for; the holder may grant less */
+  leaseMs?: number;
+}
+
+/** The `mcc.v1.WatchSubscribed` message. */
+export interface WatchSubscribed {
+  /** `ok` (field 1). */
+  ok?: boolean;
+  /** lease granted (ms from now) */
+  leaseMs?: number;
+  /** true when the subscription was live already: no change was missed since */
+  renewed?: boolean;
+  /** when !ok: limit | not-holder | invalid | unvalidated */
+  reason?: string;
+}
+
+/**
+ * A changed record (added, updated, withdrawn) or one that expired at the holder, signed by
+ * its author: the subscriber verifies it and never takes the holder's word for a change.
+ */
+export interface WatchNotify {
+  /** `key` (field 1). */
+  key?: Uint8Array;
+  /** `record` (field 2). */
+  record?: DhtRecord | null;
+  /** the record expired at the holder (its author stopped republishing): the subscriber re-checks with a lookup */
+  expired?: boolean;
+}
+
+/** The `mcc.v1.WatchAck` message. */
+export interface WatchAck {
+  /** false: no such subscription here (the holder drops it) */
+  ok?: boolean;
+}
+
 // The pbjs output is untyped (@ts-nocheck); these lookups are where its codecs get their types.
 function codec<T>(path: string): MessageCodec<T> {
   let node: unknown = generatedRoot;
@@ -423,3 +473,11 @@ export const HolepunchOfferCodec = codec<HolepunchOffer>('HolepunchOffer');
 export const TunnelInitCodec = codec<TunnelInit>('TunnelInit');
 /** Generated static codec of {@link TunnelAccept}. */
 export const TunnelAcceptCodec = codec<TunnelAccept>('TunnelAccept');
+/** Generated static codec of {@link WatchSubscribe}. */
+export const WatchSubscribeCodec = codec<WatchSubscribe>('WatchSubscribe');
+/** Generated static codec of {@link WatchSubscribed}. */
+export const WatchSubscribedCodec = codec<WatchSubscribed>('WatchSubscribed');
+/** Generated static codec of {@link WatchNotify}. */
+export const WatchNotifyCodec = codec<WatchNotify>('WatchNotify');
+/** Generated static codec of {@link WatchAck}. */
+export const WatchAckCodec = codec<WatchAck>('WatchAck');
