@@ -23,6 +23,17 @@ const MIN_STORED = 2;
 /** A withdrawal outlives the record it replaces by this much, for clock skew between holders. */
 const WITHDRAWAL_MARGIN_MS = 5_000;
 
+/**
+ * One DHT copy of a registration with a value transform: consortium mode publishes a
+ * restricted service as one sealed copy per allowed organisation or node (src/consortium).
+ */
+export interface RecordCopy {
+  /** DHT key of this copy. */
+  key: Uint8Array;
+  /** Turns the encoded provider value into what this copy stores. */
+  seal(value: Uint8Array): Uint8Array;
+}
+
 /** Lifecycle of a {@link Registration}. */
 export type RegistrationState = 'publishing' | 'published' | 'retrying' | 'withdrawn';
 
@@ -34,8 +45,12 @@ export class Registration {
   state: RegistrationState = 'publishing';
   /** Nodes that accepted the last successful publish. */
   stored = 0;
-  /** The last record signed (live or withdrawal). */
+  /** The last record signed (live or withdrawal; the first copy's, for a restricted service). */
   lastRecord: SignedRecord | undefined;
+  /** The last records signed, one per copy. */
+  private lastRecords: SignedRecord[] = [];
+  /** Where records go: the service key with the value as is, or the sealed copies of a restricted service. */
+  private readonly copies: RecordCopy[];
   /** Why the last publish failed, if it did. */
   lastError: unknown;
   private metadataBytes: Uint8Array;
@@ -56,8 +71,10 @@ export class Registration {
     /** Record lifetime, ms. */
     readonly ttlMs: number,
     private readonly context: RegistrationContext,
+    copies?: RecordCopy[],
   ) {
-    this.key = key;
+    this.copies = copies !== undefined && copies.length > 0 ? copies : [{ key, seal: (value) => value }];
+    this.key = this.copies[0].key;
     this.metadataBytes = encodeMetadata(metadataValue);
   }
 
@@ -141,16 +158,15 @@ export class Registration {
     }
     const now = context.wallClock();
     const self = context.selfInfo();
-    const record = signRecord(context.suite, context.keyPair, {
-      key: this.key,
-      seq: context.nextSeq(),
-      expiresAt: Math.floor(now + this.ttlMs),
-      value: encodeProviderValue(self, this.metadataBytes),
-    });
-    this.lastRecord = record;
-    this.liveUntil = Math.max(this.liveUntil, record.expiresAt);
+    const value = encodeProviderValue(self, this.metadataBytes);
+    const seq = context.nextSeq();
+    const expiresAt = Math.floor(now + this.ttlMs);
+    const records = this.copies.map((copy) => signRecord(context.suite, context.keyPair, { key: copy.key, seq, expiresAt, value: copy.seal(value) }));
+    this.lastRecords = records;
+    this.lastRecord = records[0];
+    this.liveUntil = Math.max(this.liveUntil, expiresAt);
     try {
-      const result = await this.putWithAbort(record, signal);
+      const result = await this.putWithAbort(records, signal);
       if (this.closed) return;
       this.stored = result.stored;
       this.lastError = undefined;
@@ -178,19 +194,18 @@ export class Registration {
     const now = context.wallClock();
     // Nothing live can be replayed once every record we signed has expired.
     if (this.liveUntil <= now) return;
-    const record =
-      this.lastRecord?.withdrawn === true
-        ? this.lastRecord
-        : signRecord(context.suite, context.keyPair, {
-            key: this.key,
-            seq: context.nextSeq(),
-            expiresAt: Math.floor(this.liveUntil + WITHDRAWAL_MARGIN_MS),
-            value: new Uint8Array(0),
-            withdrawn: true,
-          });
-    this.lastRecord = record;
+    let records = this.lastRecords;
+    if (this.lastRecord?.withdrawn !== true) {
+      const seq = context.nextSeq();
+      const expiresAt = Math.floor(this.liveUntil + WITHDRAWAL_MARGIN_MS);
+      records = this.copies.map((copy) =>
+        signRecord(context.suite, context.keyPair, { key: copy.key, seq, expiresAt, value: new Uint8Array(0), withdrawn: true }),
+      );
+    }
+    this.lastRecords = records;
+    this.lastRecord = records[0];
     try {
-      const result = await this.putWithAbort(record, signal);
+      const result = await this.putWithAbort(records, signal);
       this.stored = result.stored;
       // Only this node kept it (a partition, say): the live record is still out there at its
       // holders, so the withdrawal must keep trying, exactly as if the put had failed.
@@ -209,8 +224,11 @@ export class Registration {
     );
   }
 
-  /** One put, abortable both by the caller's signal and by {@link Registration.close}. */
-  private async putWithAbort(record: SignedRecord, signal?: AbortSignal): Promise<{ stored: number }> {
+  /**
+   * One put per copy, in parallel, abortable both by the caller's signal and by
+   * {@link Registration.close}; `stored` is that of the copy that reached the fewest nodes.
+   */
+  private async putWithAbort(records: SignedRecord[], signal?: AbortSignal): Promise<{ stored: number }> {
     const own = new AbortController();
     // The DHT hangs one deadline per STORE target (k of them) on this signal.
     setMaxListeners(64, own.signal);
@@ -219,7 +237,8 @@ export class Registration {
     if (signal?.aborted) own.abort(signal.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      return await this.context.dht.putRecord(record, { republish: false, signal: own.signal });
+      const results = await Promise.all(records.map((record) => this.context.dht.putRecord(record, { republish: false, signal: own.signal })));
+      return { stored: Math.min(...results.map((result) => result.stored)) };
     } finally {
       signal?.removeEventListener('abort', onAbort);
       if (this.inflight === own) this.inflight = undefined;
