@@ -37,5 +37,14 @@ export type { StatsSnapshot, DropReason } from './util/stats.js';
 export type { Transport, DatagramHandler } from './transport/types.js';
 export { UdpTransport, type UdpTransportOptions, type UdpTransportCounters } from './transport/udp.js';
 export type { CryptoSuite, KeyPair } from './crypto/types.js';
-export { nodeCryptoSuite, nobleCryptoSuite, createCryptoSuite, type CryptoSuiteName } from './crypto/index.js';
+export {
+  nodeCryptoSuite,
+  nobleCryptoSuite,
+  createCryptoSuite,
+  loadCryptoSuite,
+  availableCryptoSuites,
+  DEFAULT_CRYPTO_SUITE,
+  type CryptoSuiteName,
+  type SyncCryptoSuiteName,
+} from './crypto/index.js';
 export { generateIdentity, loadIdentity, saveIdentity, protectKeyPair } from './crypto/identity.js';

@@ -178,6 +178,7 @@ function prepare(command: ClientCommandName, args: string[], flags: ClientFlags)
               `${nat.mapping}${nat.publicAddress ? `, public ${nat.publicAddress}` : ''}, reachable ${nat.reachable === null ? 'unknown' : nat.reachable ? 'yes' : 'no'}, dht ${nat.dht}${nat.relays.length ? `, relays ${nat.relays.map((relay) => relay.address).join(' ')}` : ''}`,
             ],
             ['peers', String(info.peers)],
+            ['crypto', info.crypto],
             ['services', services.services.length === 0 ? '-' : services.services.map((s) => `${s.name} -> ${s.target ?? 'handler'} (${s.state})`).join(', ')],
             ['forwards', forwards.forwards.length === 0 ? '-' : forwards.forwards.map((f) => `${formatHostPort(f.host, f.port)} -> ${f.name}`).join(', ')],
           ]),

@@ -16,7 +16,7 @@ Usage:
 
 Commands:
   start      run a node (the daemon) until SIGINT/SIGTERM, with the REST API on 127.0.0.1:7700
-  status     the running daemon's node: ID, address, NAT, peers, services, forwards
+  status     the running daemon's node: ID, address, NAT, peers, crypto suite, services, forwards
   id         print the node ID
   lookup     list the providers of a service
   expose     offer a local TCP service under a name
@@ -79,7 +79,7 @@ Environment: MCC_LOG=debug|info|warn|error logs to stderr.
 `;
 
 const CLIENT_HELP: Record<Exclude<CommandName, 'start'>, string> = {
-  status: `mcc status - show the running daemon's node: ID, address, NAT, peers, services, forwards
+  status: `mcc status - show the running daemon's node: ID, address, NAT, peers, crypto suite, services, forwards
 
 Usage: mcc status [--json]
 `,

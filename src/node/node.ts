@@ -40,7 +40,7 @@ import { isVirtualAddress } from '../nat/relay-packet.js';
 import { NodeNat, type NatStatus } from './nat.js';
 import { PeerTable } from './peers.js';
 import { pingAddress } from './ping.js';
-import { checkNodeOptions } from './options.js';
+import { checkNodeOptions, resolveCryptoOption } from './options.js';
 import { inspect } from 'node:util';
 import { countedSends } from '../transport/counted.js';
 import { RecentLookups, tunnelInfo, type ForwardInfo, type LookupInfo, type ServiceInfo, type TunnelInfo } from './introspection.js';
@@ -362,7 +362,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
 
   /** Validates options and builds a node (not yet listening). */
   static async create(options: MccNodeOptions = {}): Promise<MccNode> {
-    const suite = checkNodeOptions(options);
+    const suite = await resolveCryptoOption(checkNodeOptions(options));
     const identity = await resolveIdentity(options.identity, suite);
     return new MccNode(options, identity, suite);
   }
@@ -487,8 +487,10 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     peers: number;
     /** The NAT verdict, relays, relay role and connect outcomes. */
     nat: NatStatus;
+    /** Name of the crypto suite in use (`'sodium'`, `'node'`, `'noble'` or a custom suite's name). */
+    crypto: string;
   } {
-    return { ...this.counters.snapshot(), peers: this.peerTable.size, nat: this.nat.status() };
+    return { ...this.counters.snapshot(), peers: this.peerTable.size, nat: this.nat.status(), crypto: this.crypto.name };
   }
 
   /** @internal the identity key pair (for modules that sign records). */

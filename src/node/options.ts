@@ -1,7 +1,7 @@
 /** Argument checks of `MccNode.create()`: typed errors that name the option. */
 import { invalidArgument } from '../errors.js';
 import type { CryptoSuite } from '../crypto/types.js';
-import { createCryptoSuite, defaultCryptoSuite } from '../crypto/index.js';
+import { DEFAULT_CRYPTO_SUITE, loadCryptoSuite, type CryptoSuiteName } from '../crypto/index.js';
 import type { MccNodeOptions } from './types.js';
 import { checkStrategy } from '../discovery/load-balancing.js';
 import { MccError } from '../errors.js';
@@ -26,8 +26,14 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof MccNodeOptions>([
   'routingTable',
 ]);
 
-/** Throws ERR_INVALID_ARGUMENT for a malformed option; returns the crypto suite the options pick. */
-export function checkNodeOptions(options: MccNodeOptions): CryptoSuite {
+/** Names the `crypto` option accepts. */
+const CRYPTO_NAMES: ReadonlySet<string> = new Set<CryptoSuiteName>(['auto', 'node', 'noble', 'sodium']);
+
+/**
+ * Throws ERR_INVALID_ARGUMENT for a malformed option; returns the crypto choice, a suite
+ * name (resolved by {@link resolveCryptoOption}) or the caller's own suite.
+ */
+export function checkNodeOptions(options: MccNodeOptions): CryptoSuiteName | CryptoSuite {
   if (options === null || typeof options !== 'object') throw invalidArgument('options', 'expected an object');
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) throw invalidArgument(key, `unknown option (known options: ${[...KNOWN_OPTIONS].join(', ')})`);
@@ -41,17 +47,34 @@ export function checkNodeOptions(options: MccNodeOptions): CryptoSuite {
   if (options.requestTimeoutMs !== undefined && !(options.requestTimeoutMs > 0)) throw invalidArgument('requestTimeoutMs', 'expected a positive number');
   if (options.routingTable !== undefined && (typeof options.routingTable !== 'string' || options.routingTable.length === 0))
     throw invalidArgument('routingTable', 'expected a file path');
-  if (options.crypto === undefined) return defaultCryptoSuite;
+  if (options.crypto === undefined) return DEFAULT_CRYPTO_SUITE;
   if (typeof options.crypto === 'string') {
-    try {
-      return createCryptoSuite(options.crypto);
-    } catch (error) {
-      if (error instanceof MccError) throw invalidArgument('crypto', error.message.replace(/^invalid argument "name": /, ''));
-      throw error;
-    }
+    if (!CRYPTO_NAMES.has(options.crypto))
+      throw invalidArgument('crypto', `unknown crypto suite "${options.crypto}" (expected "auto", "node", "noble" or "sodium")`);
+    return options.crypto;
   }
   if (options.crypto === null || typeof options.crypto !== 'object' || typeof options.crypto.sign !== 'function') {
-    throw invalidArgument('crypto', 'expected "node", "noble" or a CryptoSuite object');
+    throw invalidArgument('crypto', 'expected "auto", "node", "noble", "sodium" or a CryptoSuite object');
   }
   return options.crypto;
+}
+
+/**
+ * The suite a checked `crypto` option stands for. Asynchronous because `'sodium'` and
+ * `'auto'` load sodium-native with a dynamic import; `'sodium'` where it cannot load is
+ * an ERR_INVALID_ARGUMENT naming `crypto` that says why (the load error is its cause).
+ */
+export async function resolveCryptoOption(choice: CryptoSuiteName | CryptoSuite): Promise<CryptoSuite> {
+  if (typeof choice !== 'string') return choice;
+  try {
+    return await loadCryptoSuite(choice);
+  } catch (error) {
+    if (error instanceof MccError && error.code === 'ERR_INVALID_ARGUMENT') {
+      throw new MccError('ERR_INVALID_ARGUMENT', error.message.replace(/^invalid argument "name"/, 'invalid argument "crypto"'), {
+        cause: error.cause,
+        details: { argument: 'crypto' },
+      });
+    }
+    throw error;
+  }
 }

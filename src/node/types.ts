@@ -4,6 +4,7 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { MccError } from '../errors.js';
 import type { CryptoSuite, KeyPair } from '../crypto/types.js';
+import type { CryptoSuiteName } from '../crypto/index.js';
 import type { Transport } from '../transport/types.js';
 import type { GetOptions, GetResult, PutOptions, PutResult } from '../kademlia/dht.js';
 import type { Strategy } from '../discovery/load-balancing.js';
@@ -23,8 +24,13 @@ export interface MccNodeOptions {
   bootstrap?: Array<string | Address>;
   /** Replaces the UDP transport (e.g. with the simulated network's). */
   transport?: Transport;
-  /** Crypto suite: `node` (default, fast), `noble` (portable) or your own. */
-  crypto?: 'node' | 'noble' | CryptoSuite;
+  /**
+   * Crypto suite: `'auto'` (default: `'sodium'` where the optional sodium-native package
+   * loads, else `'node'`), `'sodium'` (libsodium; `ERR_INVALID_ARGUMENT` where it cannot
+   * load), `'node'` (`node:crypto`), `'noble'` (pure JS) or your own. Every suite puts
+   * the same bytes on the wire; `stats().crypto` names the one in use.
+   */
+  crypto?: CryptoSuiteName | CryptoSuite;
   /** Clock for all timers. Default: the system clock. */
   clock?: Clock;
   /** Where logs go. Default: silent unless `MCC_LOG` is set. */

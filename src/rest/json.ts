@@ -9,12 +9,12 @@ import type { ForwardJson, LookupJson, NodeInfo, PeerJson, ProviderJson, Service
 
 export function nodeInfo(node: MccNode): NodeInfo {
   const stats = node.stats();
-  const { nat, ...counters } = stats;
+  const { nat, crypto, ...counters } = stats;
   return {
     id: node.idHex,
     running: node.running,
     address: node.running ? formatAddress(node.address) : null,
-    crypto: node.crypto.name,
+    crypto,
     nat: {
       mapping: nat.mapping,
       reachable: nat.reachable ?? null,

@@ -39,6 +39,7 @@ test('every client command against a running daemon: human and --json output, ex
   assert.match(status.stdout, new RegExp(`^id +${id}$`, 'm'));
   assert.match(status.stdout, /^address +127\.0\.0\.1:\d+$/m);
   assert.match(status.stdout, /^peers +[1-9]\d*$/m);
+  assert.match(status.stdout, /^crypto +(sodium|node)$/m); // the default suite, auto: sodium where sodium-native loads
   assert.match(status.stdout, /^services +-$/m);
   assert.equal((JSON.parse(statusJson.stdout) as { id: string }).id, id);
   assert.equal(idRun.stdout, `${id}\n`);

@@ -1,12 +1,12 @@
-/** The allocation-free AEAD forms (`sealInto` / `openInto`): same bytes as `seal` / `open`, in both suites. */
+/** The allocation-free AEAD forms (`sealInto` / `openInto`): same bytes as `seal` / `open`, in every available suite. */
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MccError } from '../../src/errors.js';
 import { nobleCryptoSuite, nodeCryptoSuite, type CryptoSuite } from '../../src/crypto/index.js';
 import { SMALL_AEAD_BYTES } from '../../src/crypto/node-suite.js';
+import { suites } from '../helpers/suites.js';
 
-const suites: CryptoSuite[] = [nodeCryptoSuite, nobleCryptoSuite];
 const SIZES = [0, 1, 17, SMALL_AEAD_BYTES - 1, SMALL_AEAD_BYTES, SMALL_AEAD_BYTES + 1, 1167, 4096];
 
 function isInvalidArgument(error: unknown): boolean {

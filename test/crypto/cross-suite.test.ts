@@ -1,19 +1,17 @@
-/** The node and noble suites must be interchangeable: same bytes, each accepts what the other makes. */
+/** Every available suite (node, noble, sodium where it loads) is interchangeable: same bytes, each accepts what the others make. */
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MccError } from '../../src/errors.js';
-import { createCryptoSuite, defaultCryptoSuite, nobleCryptoSuite, nodeCryptoSuite, type CryptoSuite } from '../../src/crypto/index.js';
+import { createCryptoSuite, defaultCryptoSuite, loadCryptoSuite, nobleCryptoSuite, nodeCryptoSuite } from '../../src/crypto/index.js';
 import { SMALL_AEAD_BYTES } from '../../src/crypto/node-suite.js';
 import { privateKeyImportPath } from '../../src/crypto/node-keys.js';
+import { sodiumSuite, suitePairs, suites } from '../helpers/suites.js';
 
 const ROUNDS = 24;
 const node = nodeCryptoSuite;
 const noble = nobleCryptoSuite;
-const pairs: Array<[CryptoSuite, CryptoSuite]> = [
-  [node, noble],
-  [noble, node],
-];
+const pairs = suitePairs;
 
 /** Random length in [0, max] drawn from the suite's own RNG, so sizes vary run to run. */
 function randomLength(max: number): number {
@@ -26,13 +24,33 @@ function isInvalidArgument(error: unknown): boolean {
 }
 
 describe('crypto suites: selection', () => {
-  it('createCryptoSuite returns the named suite and the default is node', () => {
+  it('createCryptoSuite returns the synchronous suites; the synchronous fallback is node', () => {
     assert.equal(createCryptoSuite('node'), nodeCryptoSuite);
     assert.equal(createCryptoSuite('noble'), nobleCryptoSuite);
     assert.equal(defaultCryptoSuite, nodeCryptoSuite);
     assert.equal(node.name, 'node');
     assert.equal(noble.name, 'noble');
     assert.throws(() => createCryptoSuite('openssl' as 'node'), isInvalidArgument);
+    assert.throws(
+      () => createCryptoSuite('sodium' as 'node'),
+      (error: unknown) => isInvalidArgument(error) && /loadCryptoSuite/.test(String(error)),
+    );
+  });
+
+  it('loadCryptoSuite: auto picks sodium where it loads, else node; sodium loads once', async () => {
+    assert.equal(await loadCryptoSuite('node'), nodeCryptoSuite);
+    assert.equal(await loadCryptoSuite('noble'), nobleCryptoSuite);
+    const auto = await loadCryptoSuite('auto');
+    assert.equal(await loadCryptoSuite(), auto, 'auto is the default');
+    if (sodiumSuite === undefined) {
+      assert.equal(auto, nodeCryptoSuite);
+      await assert.rejects(loadCryptoSuite('sodium'), (error: unknown) => isInvalidArgument(error) && /sodium-native/.test(String(error)));
+    } else {
+      assert.equal(auto, sodiumSuite);
+      assert.equal(await loadCryptoSuite('sodium'), sodiumSuite, 'the same suite object every time');
+      assert.equal(sodiumSuite.name, 'sodium');
+    }
+    await assert.rejects(loadCryptoSuite('libsodium' as 'node'), isInvalidArgument);
   });
 
   it('the node suite found its fast JWK key-import path sound on this Node', () => {
@@ -43,7 +61,7 @@ describe('crypto suites: selection', () => {
 
 describe('crypto suites: identical bytes across suites', () => {
   it('randomBytes returns plain Uint8Arrays of the requested length, not repeating', () => {
-    for (const suite of [node, noble]) {
+    for (const suite of suites) {
       const a = suite.randomBytes(32);
       const b = suite.randomBytes(32);
       assert.equal(Object.getPrototypeOf(a), Uint8Array.prototype);
@@ -62,17 +80,20 @@ describe('crypto suites: identical bytes across suites', () => {
       const salt = node.randomBytes(randomLength(64));
       const info = node.randomBytes(i === 0 ? 2000 : randomLength(1500));
       const length = 1 + randomLength(300);
-      assert.deepEqual(node.sha256(data), noble.sha256(data));
-      assert.deepEqual(node.hmacSha256(key, data), noble.hmacSha256(key, data));
-      assert.deepEqual(node.hkdf(data, salt, info, length), noble.hkdf(data, salt, info, length));
+      for (const suite of suites) {
+        assert.deepEqual(suite.sha256(data), noble.sha256(data), suite.name);
+        assert.deepEqual(suite.hmacSha256(key, data), noble.hmacSha256(key, data), suite.name);
+        assert.deepEqual(suite.hkdf(data, salt, info, length), noble.hkdf(data, salt, info, length), suite.name);
+      }
     }
     const ikm = node.randomBytes(32);
-    assert.deepEqual(node.hkdf(ikm, new Uint8Array(0), new Uint8Array(0), 8160), noble.hkdf(ikm, new Uint8Array(0), new Uint8Array(0), 8160));
+    const long = noble.hkdf(ikm, new Uint8Array(0), new Uint8Array(0), 8160);
+    for (const suite of suites) assert.deepEqual(suite.hkdf(ikm, new Uint8Array(0), new Uint8Array(0), 8160), long, suite.name);
   });
 
   it('hkdf rejects out-of-range lengths identically', () => {
     const empty = new Uint8Array(0);
-    for (const suite of [node, noble]) {
+    for (const suite of suites) {
       for (const length of [0, -1, 8161, 1.5, Number.NaN]) {
         assert.throws(() => suite.hkdf(empty, empty, empty, length), isInvalidArgument, `${suite.name} ${length}`);
       }
@@ -84,7 +105,7 @@ describe('crypto suites: identical bytes across suites', () => {
       const secret = node.randomBytes(32);
       const message = node.randomBytes(randomLength(1500));
       const publicKey = node.ed25519PublicKey(secret);
-      assert.deepEqual(noble.ed25519PublicKey(secret), publicKey);
+      for (const suite of suites) assert.deepEqual(suite.ed25519PublicKey(secret), publicKey, suite.name);
       for (const [signer, verifier] of pairs) {
         const signature = signer.sign(message, secret);
         assert.equal(signature.length, 64);
@@ -93,18 +114,25 @@ describe('crypto suites: identical bytes across suites', () => {
         tampered[0] ^= 0x80;
         assert.equal(verifier.verify(signature, tampered, publicKey), false);
       }
-      // Ed25519 is deterministic: both suites produce the same signature bytes.
-      assert.deepEqual(node.sign(message, secret), noble.sign(message, secret));
+      // Ed25519 is deterministic: every suite produces the same signature bytes.
+      const expected = noble.sign(message, secret);
+      for (const suite of suites) assert.deepEqual(suite.sign(message, secret), expected, suite.name);
     }
   });
 
   it('Ed25519: sign with a cached key still tracks the key bytes, not the array object', () => {
-    const secret = node.randomBytes(32);
-    const message = node.randomBytes(40);
-    const first = node.sign(message, secret);
-    secret[0] ^= 0xff; // mutate in place: a stale cache would sign with the old key
-    assert.deepEqual(node.sign(message, secret), noble.sign(message, secret));
-    assert.notDeepEqual(node.sign(message, secret), first);
+    for (const suite of suites) {
+      const secret = node.randomBytes(32);
+      const message = node.randomBytes(40);
+      const first = suite.sign(message, secret);
+      secret[0] ^= 0xff; // mutate in place: a stale cache would sign with the old key
+      assert.deepEqual(suite.sign(message, secret), noble.sign(message, secret), suite.name);
+      assert.notDeepEqual(suite.sign(message, secret), first, suite.name);
+      // More keys than any signing cache holds, then the first again.
+      for (let i = 0; i < 8; i++) suite.sign(message, node.randomBytes(32));
+      assert.deepEqual(suite.sign(message, secret), noble.sign(message, secret), `${suite.name} after eviction`);
+      assert.deepEqual(suite.ed25519PublicKey(secret), noble.ed25519PublicKey(secret), suite.name);
+    }
   });
 
   it('X25519: same public keys and shared secrets across suites', () => {
@@ -116,9 +144,11 @@ describe('crypto suites: identical bytes across suites', () => {
       assert.deepEqual(noble.x25519PublicKey(a), aPublic);
       assert.deepEqual(node.x25519PublicKey(b), bPublic);
       const shared = node.x25519(a, bPublic);
-      assert.deepEqual(noble.x25519(a, bPublic), shared);
-      assert.deepEqual(node.x25519(b, aPublic), shared);
-      assert.deepEqual(noble.x25519(b, aPublic), shared);
+      for (const suite of suites) {
+        assert.deepEqual(suite.x25519PublicKey(a), aPublic, suite.name);
+        assert.deepEqual(suite.x25519(a, bPublic), shared, suite.name);
+        assert.deepEqual(suite.x25519(b, aPublic), shared, suite.name);
+      }
     }
   });
 
@@ -128,7 +158,7 @@ describe('crypto suites: identical bytes across suites', () => {
       const b = node.randomBytes(32);
       const A = node.ed25519PublicKey(a);
       const B = node.ed25519PublicKey(b);
-      for (const suite of [node, noble]) {
+      for (const suite of suites) {
         const other = suite === node ? noble : node;
         const ax = suite.edSecretToX25519(a);
         const bx = suite.edSecretToX25519(b);
@@ -148,7 +178,7 @@ describe('crypto suites: identical bytes across suites', () => {
     // y = 2 is not on the curve (x^2 would be a non-square).
     const notOnCurve = new Uint8Array(32);
     notOnCurve[0] = 2;
-    for (const suite of [node, noble]) {
+    for (const suite of suites) {
       for (const bad of [notOnCurve, new Uint8Array(31)]) {
         assert.throws(
           () => suite.edPublicToX25519(bad),
@@ -166,7 +196,7 @@ describe('crypto suites: identical bytes across suites', () => {
       const plaintext = node.randomBytes(randomLength(1500));
       const aad = i % 3 === 0 ? undefined : node.randomBytes(randomLength(64));
       const sealed = node.seal(key, nonce, plaintext, aad);
-      assert.deepEqual(noble.seal(key, nonce, plaintext, aad), sealed);
+      for (const suite of suites) assert.deepEqual(suite.seal(key, nonce, plaintext, aad), sealed, suite.name);
       assert.equal(sealed.length, plaintext.length + 16);
       for (const [sealer, opener] of pairs) {
         const box = sealer.seal(key, nonce, plaintext, aad);
@@ -199,21 +229,23 @@ describe('crypto suites: identical bytes across suites', () => {
     }
   });
 
-  it('AEAD: an empty aad is the same as no aad in both suites', () => {
+  it('AEAD: an empty aad is the same as no aad in every suite', () => {
     const key = node.randomBytes(32);
     const nonce = node.randomBytes(12);
     const plaintext = node.randomBytes(100);
     const sealed = node.seal(key, nonce, plaintext);
-    assert.deepEqual(noble.seal(key, nonce, plaintext, new Uint8Array(0)), sealed);
-    assert.deepEqual(node.open(key, nonce, sealed, new Uint8Array(0)), plaintext);
-    assert.deepEqual(noble.open(key, nonce, sealed), plaintext);
+    for (const suite of suites) {
+      assert.deepEqual(suite.seal(key, nonce, plaintext, new Uint8Array(0)), sealed, suite.name);
+      assert.deepEqual(suite.open(key, nonce, sealed, new Uint8Array(0)), plaintext, suite.name);
+      assert.deepEqual(suite.open(key, nonce, sealed), plaintext, suite.name);
+    }
   });
 
-  it('AEAD and key functions reject bad argument lengths with ERR_INVALID_ARGUMENT in both suites', () => {
+  it('AEAD and key functions reject bad argument lengths with ERR_INVALID_ARGUMENT in every suite', () => {
     const key = node.randomBytes(32);
     const nonce = node.randomBytes(12);
     const data = node.randomBytes(20);
-    for (const suite of [node, noble]) {
+    for (const suite of suites) {
       assert.throws(() => suite.seal(key.subarray(1), nonce, data), isInvalidArgument);
       assert.throws(() => suite.seal(key, nonce.subarray(1), data), isInvalidArgument);
       assert.throws(() => suite.open(key, new Uint8Array(24), data), isInvalidArgument);

@@ -1,9 +1,9 @@
-/** Both crypto suites against published test vectors (RFC 8032, 7748, 8439, 5869, FIPS 180). */
+/** Every available crypto suite (node, noble, and sodium where it loads) against published test vectors (RFC 8032, 7748, 8439, 5869, FIPS 180). */
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MccError } from '../../src/errors.js';
-import { nobleCryptoSuite, nodeCryptoSuite, type CryptoSuite } from '../../src/crypto/index.js';
+import { suites } from '../helpers/suites.js';
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -95,7 +95,7 @@ function isCryptoError(error: unknown): boolean {
   return error instanceof MccError && error.code === 'ERR_CRYPTO';
 }
 
-for (const suite of [nodeCryptoSuite, nobleCryptoSuite] as CryptoSuite[]) {
+for (const suite of suites) {
   describe(`${suite.name} suite: published vectors`, () => {
     it('SHA-256("abc") (FIPS 180-2)', () => {
       const digest = suite.sha256(new TextEncoder().encode('abc'));
