@@ -170,7 +170,7 @@ describe('RoutingTable', () => {
     );
     const other = contactInBucket(self, 0, '203.0.114.5');
     assert.equal(table.observe(other, positions.of(other.id)).kind, 'added');
-    const loopback = Array.from({ length: 5 }, (_, i) => contactInBucket(self, 0, '127.0.0.1')).map((c, i) => ({
+    const loopback = Array.from({ length: 5 }, () => contactInBucket(self, 0, '127.0.0.1')).map((c, i) => ({
       ...c,
       address: { host: '127.0.0.1', port: 5000 + i },
     }));

@@ -102,7 +102,7 @@ test('failover: a provider that is gone is skipped and the next one serves', asy
   await b.register('svc', { handler: (stream) => stream.end('from b') });
   assert.equal((await c.lookup('svc', { fresh: true })).length, 2);
   // b disappears without withdrawing (simulating a crash): its record stays until expiry.
-  (b as unknown as { discovery: { stop(o: object): Promise<void> } }).discovery.stop({ withdraw: false });
+  await (b as unknown as { discovery: { stop(o: object): Promise<void> } }).discovery.stop({ withdraw: false });
   await b.stop();
   const replies = new Set<string>();
   for (let i = 0; i < 4; i++) {

@@ -129,7 +129,7 @@ test('path validation: a new peer address gets at most 3x what came from it unti
   const { client, server, move } = establishedPair();
   let now = 10;
   // The server has a lot to send to the client...
-  for (let event; (event = server.pollEvent()););
+  while (server.pollEvent());
   const id = server.streams.open();
   server.streams.write(id, new Uint8Array(200_000));
   // ...when the client's newest 60-byte packet arrives from an address it has not proven.
@@ -150,7 +150,7 @@ test('path validation: a new peer address gets at most 3x what came from it unti
 test('path validation: no echo within 3 PTOs (at least 600 ms) means failed, and the budget is lifted for the old address', () => {
   const { server } = establishedPair();
   let now = 10;
-  for (let event; (event = server.pollEvent()););
+  while (server.pollEvent());
   const id = server.streams.open();
   server.streams.write(id, new Uint8Array(100_000));
   server.startPathValidation(now, 50);

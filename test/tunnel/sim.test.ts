@@ -21,7 +21,7 @@ async function runUntil<T>(clock: VirtualClock, promise: Promise<T>, maxMs: numb
   );
   const deadline = clock.now() + maxMs;
   while (!done && clock.now() < deadline) await clock.run(5);
-  if (failure !== undefined) throw failure;
+  if (failure !== undefined) throw failure as Error;
   if (!done) throw new Error(`not done within ${maxMs} virtual ms`);
   return value as T;
 }

@@ -50,9 +50,9 @@ test('100 concurrent streams of 1 MB each', async () => {
 
 test('half-close: each side ends its writing half independently', async () => {
   const pair = await udpPair();
-  pair.serverConnection.on('stream', async (s: TunnelStream) => {
-    const request = await readAll(s); // the client's FIN ends our readable side...
-    s.end(Buffer.concat([Buffer.from('got '), request])); // ...and we can still answer
+  pair.serverConnection.on('stream', (s: TunnelStream) => {
+    // The client's FIN ends our readable side, and we can still answer.
+    void readAll(s).then((request) => s.end(Buffer.concat([Buffer.from('got '), request])));
   });
   const stream = pair.clientConnection.openStream();
   const response = readAll(stream);
