@@ -12,12 +12,13 @@ import type { CryptoSuite, KeyPair } from '../crypto/types.js';
 import { MccError, abortError, invalidArgument } from '../errors.js';
 import { bytesToHex } from '../util/bytes.js';
 import type { Clock } from '../util/clock.js';
-import { ProviderLookup, type LookupOptions } from './provider-lookup.js';
+import { ProviderLookup, type LookupOptions, type RecordOpener } from './provider-lookup.js';
 import type { Provider, ServiceMetadata } from './provider-record.js';
-import { Registration } from './registration.js';
+import { Registration, type RecordCopy } from './registration.js';
 import { serviceKey } from './service-name.js';
 import type { DiscoveryDht, DiscoveryLogger, RegistrationContext, SelfInfo } from './types.js';
-import { watchProviders, MIN_WATCH_INTERVAL_MS, type WatchEvent, type WatchOptions } from './watch.js';
+import { watchProviders, DEFAULT_WATCH_INTERVAL_MS, MIN_WATCH_INTERVAL_MS, type WatchEvent, type WatchOptions } from './watch.js';
+import { LiveWatch, type LiveWatchNetwork, type LiveWatchStats } from './watch-live.js';
 
 /** Default record TTL, ms (see the module comment for why 2 minutes). */
 export const DEFAULT_PROVIDER_TTL_MS = 120_000;
@@ -56,6 +57,8 @@ export interface DiscoveryOptions {
    */
   rejoin?: () => Promise<unknown>;
   logger?: DiscoveryLogger;
+  /** Subscriptions at holders for live watches (the node's RPC, watch-rpc.ts). Without it every watch polls. */
+  liveWatch?: LiveWatchNetwork;
 }
 
 /** Options of {@link Discovery.register}. */
@@ -66,6 +69,8 @@ export interface RegisterOptions {
   ttl?: number;
   /** Aborting it cancels the first publish (register rejects) or, later, unregisters. */
   signal?: AbortSignal;
+  /** Publish these sealed copies instead of one open record under the service key (consortium mode's restricted services). */
+  copies?: RecordCopy[];
 }
 
 /** Options of {@link Discovery.stop}. */
@@ -84,6 +89,7 @@ export class Discovery {
   private readonly stopped = new AbortController();
   private readonly defaultTtlMs: number;
   private lastSeq = 0;
+  private readonly liveWatches = new Set<LiveWatch>();
 
   constructor(private readonly options: DiscoveryOptions) {
     const wallClock = options.wallClock ?? (() => Date.now());
@@ -137,7 +143,7 @@ export class Discovery {
     const ttl = checkTtl(options.ttl ?? this.defaultTtlMs, 'ttl');
     const signal = options.signal;
     if (signal?.aborted) throw abortError(signal);
-    const registration = new Registration(name, key, options.metadata, ttl, this.context);
+    const registration = new Registration(name, key, options.metadata, ttl, this.context, options.copies);
     this.registrations.set(name, registration);
     try {
       await registration.start(signal);
@@ -185,9 +191,22 @@ export class Discovery {
   }
 
   /**
+   * Live providers whose records are stored under `key` and open with `open` (consortium
+   * mode: a restricted channel, src/consortium/restricted-record.ts). Cached like lookups.
+   * @throws MccError `ERR_ABORTED`, `ERR_STOPPED`.
+   */
+  async lookupChannel(key: Uint8Array, open: RecordOpener, options: LookupOptions = {}): Promise<Provider[]> {
+    if (this.stopped.signal.aborted) throw new MccError('ERR_STOPPED', 'discovery stopped');
+    return this.lookups.lookup(key, bytesToHex(key), options, open);
+  }
+
+  /**
    * Changes in the providers of `name` as they happen: `added` for each current provider
-   * first, then `added`/`updated`/`removed` in order. Polls a fresh lookup every
-   * `intervalMs` (default 5 s). Ends cleanly when `signal` aborts or discovery stops.
+   * first, then `added`/`updated`/`removed` in order. Live by default: subscribes at the
+   * nodes holding the service's records, which push changes (see watch-live.ts); polls a
+   * fresh lookup every `intervalMs` (default 5 s) when no holder accepts, when `live` is
+   * false, or when this Discovery has no live-watch network. Ends cleanly when `signal`
+   * aborts or discovery stops.
    */
   watch(name: string, options: WatchOptions = {}): AsyncIterable<WatchEvent> {
     const key = serviceKey(this.options.suite, name);
@@ -196,10 +215,39 @@ export class Discovery {
     if (intervalMs !== undefined && (!Number.isFinite(intervalMs) || intervalMs < MIN_WATCH_INTERVAL_MS)) {
       throw invalidArgument('intervalMs', `must be a number >= ${MIN_WATCH_INTERVAL_MS}`);
     }
-    return watchProviders((signal) => this.lookups.lookup(key, keyHex, { fresh: true, ...(signal ? { signal } : {}) }), this.options.clock, {
-      ...options,
-      stopped: this.stopped.signal,
+    const lookup = (signal: AbortSignal | undefined) => this.lookups.lookup(key, keyHex, { fresh: true, ...(signal ? { signal } : {}) });
+    const network = this.options.liveWatch;
+    if (options.live === false || network === undefined) {
+      return watchProviders(lookup, this.options.clock, { ...options, stopped: this.stopped.signal });
+    }
+    const signal = options.signal ? AbortSignal.any([options.signal, this.stopped.signal]) : this.stopped.signal;
+    const live = new LiveWatch({
+      key,
+      suite: this.options.suite,
+      clock: this.options.clock,
+      wallClock: this.context.wallClock,
+      random: this.context.random,
+      network,
+      lookup,
+      intervalMs: intervalMs ?? DEFAULT_WATCH_INTERVAL_MS,
+      signal,
     });
+    const watches = this.liveWatches;
+    return {
+      async *[Symbol.asyncIterator]() {
+        watches.add(live);
+        try {
+          yield* live.events();
+        } finally {
+          watches.delete(live);
+        }
+      },
+    };
+  }
+
+  /** Counters of the live watches running now (one entry per watch). */
+  liveWatchStats(): LiveWatchStats[] {
+    return [...this.liveWatches].map((watch) => ({ ...watch.stats }));
   }
 
   /** Republishes every registration now (the node calls it when its addresses, relays or network changed). */

@@ -1,9 +1,11 @@
 /**
- * Watching a service: polls fresh lookups at an interval and reports the difference
- * between consecutive answers as ordered events. Polling (rather than holders pushing
- * changes) keeps storing nodes stateless and bounded; the cost is one DHT lookup per
- * interval per watched service, and a change shows up within one interval (a withdrawal)
- * or within TTL + one interval (a crash).
+ * Watch events, their diff, and the polling watch. On a node, `watch()` is live
+ * (watch-live.ts: holders push changes, so an event arrives within one round trip of the
+ * STORE that caused it); this polling loop is its fallback when no holder accepts a
+ * subscription, and the whole watch where there is no wire (`live: false`, or a
+ * Discovery without a live-watch network). Polling costs one DHT lookup per interval per
+ * watched service, and a change shows up within one interval (a withdrawal) or within
+ * TTL + one interval (a crash).
  */
 import { MccError } from '../errors.js';
 import type { Clock } from '../util/clock.js';
@@ -24,9 +26,12 @@ export interface WatchEvent {
 
 /** Options of a watch. */
 export interface WatchOptions {
+  /** Ends the watch (the iteration finishes without an error). */
   signal?: AbortSignal;
-  /** Polling interval, ms. Default {@link DEFAULT_WATCH_INTERVAL_MS}. */
+  /** Polling interval, ms, when polling (the fallback of a live watch, or `live: false`). Default {@link DEFAULT_WATCH_INTERVAL_MS}. */
   intervalMs?: number;
+  /** Subscribe at the holders of the service's records and take pushed changes. Default true; false polls. */
+  live?: boolean;
 }
 
 /** True when two records of one provider advertise the same thing (a republish changes only seq and expiry). */

@@ -200,7 +200,7 @@ function contactsFromWire(contacts: WireContact[] | null | undefined): Contact[]
   return out;
 }
 
-function recordToWire(record: SignedRecord): DhtRecord {
+export function recordToWire(record: SignedRecord): DhtRecord {
   return {
     author: record.author,
     seq: record.seq,
@@ -213,7 +213,7 @@ function recordToWire(record: SignedRecord): DhtRecord {
 }
 
 /** A wire record as a SignedRecord under `key`, or undefined when fields are missing (checked again by the DHT). */
-function recordFromWire(wire: DhtRecord, key: Uint8Array): SignedRecord | undefined {
+export function recordFromWire(wire: DhtRecord, key: Uint8Array): SignedRecord | undefined {
   if (typeof wire.seq !== 'number' || typeof wire.expiresAt !== 'number') return undefined;
   const record: SignedRecord = {
     key,

@@ -104,6 +104,12 @@ export class RecordStore {
   readonly maxTtlMs: number;
   /** Furthest expiry accepted for open-set records, ms ahead of now. */
   readonly maxOpenSetTtlMs: number;
+  /**
+   * Called after a put changed what is held under a key: a new author's record, or a newer
+   * one replacing the held record (`previous`). Not called for identical re-stores or refusals.
+   * Discovery's live watch hooks it to push changes to subscribers; it must not throw.
+   */
+  onChange: ((record: SignedRecord, previous: SignedRecord | undefined) => void) | undefined;
 
   constructor(private readonly options: RecordStoreOptions) {
     this.maxRecords = options.maxRecords ?? 20_000;
@@ -200,6 +206,7 @@ export class RecordStore {
       const replacement: Held = { record: copyRecord(record), source: held.source, storedAt: now, bound: held.bound };
       set!.byAuthor.set(author, replacement);
       this.chargeToAuthor(set!, replacement, author, source);
+      this.onChange?.(replacement.record, held.record);
       return OK;
     }
     if (victim !== undefined) {
@@ -215,6 +222,7 @@ export class RecordStore {
     this.total++;
     this.charge(source, 1);
     if (!entry.bound) tallyAdd(set, source, 1);
+    this.onChange?.(entry.record, undefined);
     return OK;
   }
 

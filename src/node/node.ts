@@ -21,6 +21,7 @@ import { Dht } from '../kademlia/dht.js';
 import type { Contact } from '../kademlia/types.js';
 import { RpcKadNetwork, serveKademlia } from '../kademlia/rpc-network.js';
 import { Discovery } from '../discovery/discovery.js';
+import { attachLiveWatch, type LiveWatchAttachment } from '../discovery/watch-rpc.js';
 import type { Registration } from '../discovery/registration.js';
 import type { Provider } from '../discovery/provider-record.js';
 import type { WatchEvent } from '../discovery/watch.js';
@@ -76,6 +77,8 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
   readonly tunnels: TunnelDriver;
   /** @internal NAT traversal (src/node/nat.ts). */
   readonly nat: NodeNat;
+  /** @internal live watch: subscriptions held here for others, and the wire side of this node's watches. */
+  readonly liveWatch: LiveWatchAttachment;
   private readonly tunnelService: TunnelService;
   private readonly strategy: Strategy;
   private seeds: Contact[] = [];
@@ -146,6 +149,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
       ...(options.wallClock ? { wallClock: options.wallClock } : {}),
     });
     serveKademlia(this.rpc, this.kad);
+    this.liveWatch = attachLiveWatch({ rpc: this.rpc, kad: this.kad, clock: this.clock, wallClock: this.wallClock });
     this.discovery = new Discovery({
       dht: this.kad,
       suite,
@@ -156,6 +160,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
       rtt: (nodeId) => this.rpc.rtt(nodeId),
       rejoin: () => (this.seeds.length > 0 ? this.kad.bootstrap(this.seeds) : Promise.resolve()),
       logger: this.logger,
+      liveWatch: this.liveWatch.network,
     });
     this.strategy = options.strategy ?? 'random';
     this.routingFile = options.routingTable;
@@ -340,8 +345,14 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     return this.lookedUp.list();
   }
 
-  /** Providers of `name` as they come and go: `added`, `updated` and `removed` events until `signal` aborts. */
-  watch(name: string, options: { signal?: AbortSignal; intervalMs?: number } = {}): AsyncIterable<WatchEvent> {
+  /**
+   * Providers of `name` as they come and go: `added`, `updated` and `removed` events until `signal` aborts.
+   * The first events are `added` for the providers that exist already. Live: the nodes holding
+   * the name's records push changes, so an event arrives within one round trip of the register or
+   * unregister that caused it; when no holder accepts a subscription it polls every `intervalMs`
+   * (default 5 s) instead. `live: false` always polls.
+   */
+  watch(name: string, options: { signal?: AbortSignal; intervalMs?: number; live?: boolean } = {}): AsyncIterable<WatchEvent> {
     this.assertRunning();
     return this.discovery.watch(name, options);
   }
@@ -418,6 +429,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     await this.tunnelService.close();
     await this.tunnels.close();
     this.nat.stop();
+    this.liveWatch.stop();
     this.kad.stop();
     this.rpc.close();
     this.session.close();
