@@ -14,7 +14,10 @@ import type { ProvidersPage } from './types.js';
 /** Default and largest page of `GET /v1/services/{name}/providers`. */
 export const DEFAULT_PAGE = 100;
 export const MAX_PAGE = 1000;
-/** How often an SSE watch looks the name up again, ms (each poll is one lookup). */
+/**
+ * Polling interval of an SSE watch, ms, used only while no holder of the name's records
+ * accepts a live subscription (the watch is live otherwise: changes are pushed, no polling).
+ */
 export const WATCH_INTERVAL_MS = 500;
 
 const problem = { description: 'problem details', schema: ref('Problem'), contentType: 'application/problem+json' };
@@ -131,7 +134,7 @@ export const serviceRoutes: Route[] = [
     method: 'GET',
     path: '/v1/services/{name}/events',
     operationId: 'watchProviders',
-    summary: `Server-Sent Events of providers coming and going: \`added\` for each current provider first, then added / updated / removed (a lookup every ${WATCH_INTERVAL_MS} ms)`,
+    summary: `Server-Sent Events of providers coming and going: \`added\` for each current provider first, then added / updated / removed as the holders of the name's records push them (a lookup every ${WATCH_INTERVAL_MS} ms only while no holder accepts a subscription)`,
     tag: 'services',
     parameters: [nameParameter],
     responses: {
@@ -142,6 +145,7 @@ export const serviceRoutes: Route[] = [
     handle: (context) => {
       const name = serviceName(context);
       claimEventStream(context.shared, context.signal);
+      // Live: the node subscribes at the holders of the name's records; intervalMs is only the fallback's.
       const events = context.node.watch(name, { signal: context.signal, intervalMs: WATCH_INTERVAL_MS });
       const stream = openEventStream(context.request, context.response);
       stream.signal.addEventListener('abort', () => context.response.destroyed || context.response.end(), { once: true });
