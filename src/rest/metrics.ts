@@ -37,7 +37,7 @@ export function metricsText(node: MccNode): string {
   for (const [name, value] of samples) {
     const gauge = GAUGES.has(name) || name.startsWith('nat_') || name.endsWith('_open');
     // Prometheus convention: counters end in _total.
-    const metric = gauge ? `mcc_${name}` : `mcc_${name}_total`;
+    const metric = gauge || name.endsWith('_total') ? `mcc_${name}` : `mcc_${name}_total`;
     lines.push(`# HELP ${metric} mcc-mesh ${name.replace(/_/g, ' ')} (node.stats()).`);
     lines.push(`# TYPE ${metric} ${gauge ? 'gauge' : 'counter'}`);
     lines.push(`${metric} ${value}`);

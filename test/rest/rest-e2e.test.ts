@@ -194,4 +194,6 @@ test('GET /metrics: every counter of node.stats() in the Prometheus text format,
   assert.match(text, /^mcc_datagrams_in_total [1-9]\d*$/m);
   assert.match(text, /^mcc_dropped_datagrams_total\{reason="unauthenticated"\} \d+$/m);
   assert.match(text, /^mcc_peers [1-9]\d*$/m);
+  assert.match(text, /^mcc_dropped_total \d+$/m, 'a stats field already ending in Total is not suffixed twice');
+  assert.doesNotMatch(text, /_total_total/);
 });
