@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { generateIdentity, nobleCryptoSuite, nodeCryptoSuite, type CryptoSuite } from '../../src/crypto/index.js';
 import { HandshakeInitiator, handshakeIdentity, readHandshakeInit } from '../../src/tunnel/handshake.js';
 import { PacketOpener, PacketSealer, KEY_GENERATION_PACKETS } from '../../src/tunnel/packet.js';
+import { suitePairs, suites } from '../helpers/suites.js';
 
 const suite = nodeCryptoSuite;
 const cid = (n: number) => new Uint8Array(8).fill(n);
@@ -33,16 +34,19 @@ test('both sides derive matching per-direction keys, connection IDs and peers', 
   assert.equal(new TextDecoder().decode(answer), 'ok');
 });
 
-test('the pure-JS suite interoperates with node:crypto', () => {
-  const a = generateIdentity();
-  const b = generateIdentity();
-  const initiator = new HandshakeInitiator(nobleCryptoSuite, handshakeIdentity(nobleCryptoSuite, a), b.publicKey, cid(1));
-  const init = readHandshakeInit(suite, handshakeIdentity(suite, b), initiator.message);
-  assert.ok(init);
-  const { response, keys } = init.accept(cid(2));
-  const done = initiator.finish(response);
-  assert.ok(done);
-  assert.deepEqual(done.keys.sendKey, keys.receiveKey);
+test('every available suite completes a handshake with every other (node, noble, sodium where it loads)', () => {
+  for (const [initiatorSuite, responderSuite] of suitePairs) {
+    const a = generateIdentity();
+    const b = generateIdentity();
+    const initiator = new HandshakeInitiator(initiatorSuite, handshakeIdentity(initiatorSuite, a), b.publicKey, cid(1));
+    const init = readHandshakeInit(responderSuite, handshakeIdentity(responderSuite, b), initiator.message);
+    assert.ok(init, `${initiatorSuite.name} -> ${responderSuite.name}`);
+    const { response, keys } = init.accept(cid(2));
+    const done = initiator.finish(response);
+    assert.ok(done, `${responderSuite.name} answers ${initiatorSuite.name}`);
+    assert.deepEqual(done.keys.sendKey, keys.receiveKey);
+    assert.deepEqual(done.keys.handshakeHash, keys.handshakeHash);
+  }
 });
 
 test('an init for another responder key fails to authenticate', () => {
@@ -125,10 +129,10 @@ test('packet protection: seal/open, key generations, tamper and replay of foreig
   assert.ok(opener.open(p0), 'previous generation still opens (reordering across a rotation)');
 });
 
-test('packet protection: in-place sealing gives the same datagram with either suite, with or without the *Into hot path', () => {
+test('packet protection: in-place sealing gives the same datagram with every suite, with or without the *Into hot path', () => {
   const { initiatorSide, responderSide } = handshake();
   const { sealInto: _s, openInto: _o, ...plainSuite } = nobleCryptoSuite;
-  const variants: CryptoSuite[] = [suite, nobleCryptoSuite, plainSuite];
+  const variants: CryptoSuite[] = [...suites, plainSuite];
   for (const size of [0, 100, 1167]) {
     const payload = suite.randomBytes(size);
     const datagrams = variants.map((s) => {
@@ -138,8 +142,7 @@ test('packet protection: in-place sealing gives the same datagram with either su
       assert.equal(buf[4], 0xee, 'nothing written before the offset');
       return buf.slice(5, 5 + length);
     });
-    assert.deepEqual(datagrams[1], datagrams[0]);
-    assert.deepEqual(datagrams[2], datagrams[0]);
+    for (const [index, datagram] of datagrams.entries()) assert.deepEqual(datagram, datagrams[0], variants[index].name);
     assert.deepEqual(datagrams[0], new PacketSealer(suite, initiatorSide.sendKey.slice(), initiatorSide.remoteCid).seal(7, payload));
     for (const s of variants) {
       const opener = new PacketOpener(s, responderSide.receiveKey.slice());
