@@ -10,6 +10,7 @@
  * keys, so a counter that restarts at 0 after a restart never reuses a (key, nonce).
  */
 import { MccError } from '../errors.js';
+import { bytesToHex } from '../util/bytes.js';
 import type { CryptoSuite, KeyPair } from '../crypto/types.js';
 import { LruMap } from '../util/lru.js';
 import { AEAD_KEY_SIZE, BOOT_ID_SIZE, NODE_ID_SIZE } from '../wire/constants.js';
@@ -52,6 +53,14 @@ function bytesKey(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
+/** A cached receive key with the hex of its peer's ID (the session layer's per-peer maps key on it). */
+export interface ReceiveEntry {
+  /** Key of datagrams from the peer in one of its boots. */
+  readonly key: Uint8Array;
+  /** Lower-case hex of the peer's ID. */
+  readonly peerHex: string;
+}
+
 /**
  * Caches what a node needs to seal and open datagrams: the static shared secret per peer
  * (one X25519, the expensive part) and the derived keys per (peer, boot, direction).
@@ -61,10 +70,17 @@ export class PeerKeyCache {
   private readonly ownX25519Secret: Uint8Array;
   private readonly ownId: Uint8Array;
   private readonly shared: LruMap<string, Uint8Array>;
+  /** Send keys of boots other than {@link fastBoot}, by peer and boot. */
   private readonly derived: LruMap<string, Uint8Array>;
+  /**
+   * Send keys for the first own boot ID asked for (a session layer has one), by the peer's hex:
+   * a string the caller holds already, so a send builds no map key.
+   */
+  private readonly sendKeys: LruMap<string, Uint8Array>;
+  private fastBoot: Uint8Array | undefined;
+  /** Receive keys by the datagram's sender ID and boot ID as one latin1 string (40 chars). */
+  private readonly receiveKeys: LruMap<string, ReceiveEntry>;
   private lastShared: { peerKey: string; shared: Uint8Array } | undefined;
-  private lastOwnBoot: Uint8Array | undefined;
-  private lastOwnBootKey = '';
 
   /**
    * @param suite crypto implementation.
@@ -80,19 +96,27 @@ export class PeerKeyCache {
     this.ownId = identity.publicKey;
     this.shared = new LruMap(capacity);
     this.derived = new LruMap(capacity);
+    this.sendKeys = new LruMap(capacity);
+    this.receiveKeys = new LruMap(capacity);
   }
 
   /**
    * Key for datagrams this node sends to `peerId` during its own boot `ownBootId`.
+   * @param peerHex hex of `peerId` when the caller has it (saves building a map key).
    * @throws MccError `ERR_CRYPTO` when `peerId` is not a usable public key.
    */
-  sendKey(peerId: Uint8Array, ownBootId: Uint8Array): Uint8Array {
-    // The own boot ID is the same on every call of a session layer: its key part is built once.
-    if (ownBootId !== this.lastOwnBoot) {
-      this.lastOwnBoot = ownBootId;
-      this.lastOwnBootKey = bytesKey(ownBootId);
+  sendKey(peerId: Uint8Array, ownBootId: Uint8Array, peerHex?: string): Uint8Array {
+    this.fastBoot ??= ownBootId;
+    if (ownBootId === this.fastBoot) {
+      const hex = peerHex ?? bytesToHex(peerId);
+      let key = this.sendKeys.get(hex);
+      if (key === undefined) {
+        key = deriveSessionKey(this.suite, this.sharedWith(peerId), this.ownId, peerId, ownBootId);
+        this.sendKeys.set(hex, key);
+      }
+      return key;
     }
-    const cacheKey = `s${bytesKey(peerId)}${this.lastOwnBootKey}`;
+    const cacheKey = `${bytesKey(peerId)}${bytesKey(ownBootId)}`;
     let key = this.derived.get(cacheKey);
     if (key === undefined) {
       key = deriveSessionKey(this.suite, this.sharedWith(peerId), this.ownId, peerId, ownBootId);
@@ -108,8 +132,8 @@ export class PeerKeyCache {
    * @throws MccError `ERR_CRYPTO` when `peerId` is not a usable public key (the receive path catches and drops).
    */
   receiveKey(peerId: Uint8Array, peerBootId: Uint8Array): Uint8Array {
-    const cached = this.derived.get(receiveCacheKey(peerId, peerBootId));
-    if (cached !== undefined) return cached;
+    const cached = this.receiveKeys.get(receiveCacheKey(peerId, peerBootId));
+    if (cached !== undefined) return cached.key;
     if (peerBootId.length !== BOOT_ID_SIZE) throw new MccError('ERR_CRYPTO', `boot ID must be ${BOOT_ID_SIZE} bytes`);
     const peerKey = bytesKey(peerId);
     let shared = this.shared.get(peerKey);
@@ -121,24 +145,32 @@ export class PeerKeyCache {
     return deriveSessionKey(this.suite, shared, peerId, this.ownId, peerBootId);
   }
 
-  /** Caches a receive key (and the peer's shared secret) after a datagram authenticated under it. */
-  rememberReceiveKey(peerId: Uint8Array, peerBootId: Uint8Array, key: Uint8Array): void {
+  /**
+   * Caches a receive key (and the peer's shared secret) after a datagram authenticated under it.
+   * @param peerHex hex of `peerId` when the caller has it.
+   */
+  rememberReceiveKey(peerId: Uint8Array, peerBootId: Uint8Array, key: Uint8Array, peerHex?: string): void {
     const cacheKey = receiveCacheKey(peerId, peerBootId);
-    if (this.derived.has(cacheKey)) return;
-    this.derived.set(cacheKey, key);
+    if (this.receiveKeys.has(cacheKey)) return;
+    this.receiveKeys.set(cacheKey, { key, peerHex: peerHex ?? bytesToHex(peerId) });
     const peerKey = bytesKey(peerId);
     if (this.lastShared?.peerKey === peerKey) this.shared.set(peerKey, this.lastShared.shared);
     this.lastShared = undefined;
   }
 
+  /** The cached receive key for (`peerId`, `peerBootId`) with the peer's hex, or undefined: what {@link receiveKey} answers without deriving. */
+  cachedReceive(peerId: Uint8Array, peerBootId: Uint8Array): ReceiveEntry | undefined {
+    return this.receiveKeys.get(receiveCacheKey(peerId, peerBootId));
+  }
+
   /** The cached receive key for (`peerId`, `peerBootId`), or undefined: what {@link receiveKey} answers without deriving. */
   cachedReceiveKey(peerId: Uint8Array, peerBootId: Uint8Array): Uint8Array | undefined {
-    return this.derived.get(receiveCacheKey(peerId, peerBootId));
+    return this.receiveKeys.get(receiveCacheKey(peerId, peerBootId))?.key;
   }
 
   /** True when {@link receiveKey} would be answered from the cache (no X25519, no HKDF). */
   hasReceiveKey(peerId: Uint8Array, peerBootId: Uint8Array): boolean {
-    return this.derived.has(receiveCacheKey(peerId, peerBootId));
+    return this.receiveKeys.has(receiveCacheKey(peerId, peerBootId));
   }
 
   /** True when the static shared secret with `peerId` is cached (a new boot of a known peer costs only an HKDF). */
@@ -146,9 +178,9 @@ export class PeerKeyCache {
     return this.shared.has(bytesKey(peerId));
   }
 
-  /** Number of cached derived keys (for stats and tests). */
+  /** Number of cached derived keys, send and receive (for stats and tests). */
   get size(): number {
-    return this.derived.size;
+    return this.derived.size + this.sendKeys.size + this.receiveKeys.size;
   }
 
   private sharedWith(peerId: Uint8Array): Uint8Array {
@@ -165,7 +197,7 @@ export class PeerKeyCache {
 function receiveCacheKey(peerId: Uint8Array, peerBootId: Uint8Array): string {
   // In a datagram header the boot ID follows the sender ID: one string of both, one call.
   if (peerId.buffer === peerBootId.buffer && peerId.byteOffset + peerId.byteLength === peerBootId.byteOffset) {
-    return `r${Buffer.from(peerId.buffer, peerId.byteOffset, peerId.byteLength + peerBootId.byteLength).toString('latin1')}`;
+    return Buffer.from(peerId.buffer, peerId.byteOffset, peerId.byteLength + peerBootId.byteLength).toString('latin1');
   }
-  return `r${bytesKey(peerId)}${bytesKey(peerBootId)}`;
+  return `${bytesKey(peerId)}${bytesKey(peerBootId)}`;
 }

@@ -52,18 +52,37 @@ export interface SealSessionArgs {
 }
 
 // Scratch nonce: sealing and opening are synchronous, so one buffer per process suffices.
+// Its first four bytes stay zero; the counter goes into the last eight.
 const nonceScratch = new Uint8Array(AEAD_NONCE_SIZE);
-const nonceView = new DataView(nonceScratch.buffer);
+const TWO_POW_32 = 2 ** 32;
 
-function writeCounter(view: DataView, offset: number, counter: number | bigint): void {
+/**
+ * Writes the counter big-endian at `offset`. Numbers (what the session layer passes) are
+ * written byte by byte: no DataView and no BigInt per datagram.
+ */
+function writeCounter(out: Uint8Array, offset: number, counter: number | bigint): void {
   if (typeof counter === 'number') {
     if (!Number.isSafeInteger(counter) || counter < 0) throw invalidArgument('counter', 'expected a non-negative safe integer');
-    view.setUint32(offset, Math.floor(counter / 2 ** 32));
-    view.setUint32(offset + 4, counter >>> 0);
+    const high = Math.floor(counter / TWO_POW_32);
+    const low = counter >>> 0;
+    out[offset] = high >>> 24;
+    out[offset + 1] = (high >>> 16) & 0xff;
+    out[offset + 2] = (high >>> 8) & 0xff;
+    out[offset + 3] = high & 0xff;
+    out[offset + 4] = low >>> 24;
+    out[offset + 5] = (low >>> 16) & 0xff;
+    out[offset + 6] = (low >>> 8) & 0xff;
+    out[offset + 7] = low & 0xff;
   } else {
     if (counter < 0n || counter > MAX_COUNTER) throw invalidArgument('counter', 'expected a bigint in [0, 2^64)');
-    view.setBigUint64(offset, counter);
+    new DataView(out.buffer, out.byteOffset, out.byteLength).setBigUint64(offset, counter);
   }
+}
+
+/** Copies the datagram's counter into the scratch nonce (bytes 4..11). */
+function loadNonce(datagram: Uint8Array): Uint8Array {
+  for (let i = 0; i < 8; i++) nonceScratch[4 + i] = datagram[SESSION_COUNTER_OFFSET + i];
+  return nonceScratch;
 }
 
 /**
@@ -83,17 +102,29 @@ export function sealSessionDatagram(args: SealSessionArgs): Uint8Array {
     });
   }
   const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
   out[0] = PACKET_SESSION;
   out.set(senderId, SESSION_SENDER_OFFSET);
   out.set(bootId, SESSION_BOOT_OFFSET);
-  writeCounter(view, SESSION_COUNTER_OFFSET, counter);
-  nonceView.setUint32(0, 0);
-  nonceScratch.set(out.subarray(SESSION_COUNTER_OFFSET, SESSION_HEADER_SIZE), 4);
-  // The suite returns ciphertext||tag in its own buffer (the CryptoSuite seam has no in-place
-  // variant); one copy of <= 1151 bytes is cheap next to the cipher itself.
-  out.set(suite.seal(key, nonceScratch, envelopeBytes, out.subarray(0, SESSION_HEADER_SIZE)), SESSION_HEADER_SIZE);
+  writeCounter(out, SESSION_COUNTER_OFFSET, counter);
+  const nonce = loadNonce(out);
+  const aad = out.subarray(0, SESSION_HEADER_SIZE);
+  // Sealed straight into the datagram where the suite can; else one copy of <= 1151 bytes.
+  if (suite.sealInto) suite.sealInto(key, nonce, envelopeBytes, aad, out, SESSION_HEADER_SIZE);
+  else out.set(suite.seal(key, nonce, envelopeBytes, aad), SESSION_HEADER_SIZE);
   return out;
+}
+
+/**
+ * The datagram's counter: a number below 2^53 (every counter a session layer sends, so no
+ * BigInt per datagram), else a bigint. The caller checked the size and kind (see
+ * {@link parseSessionHeader}); nothing is authenticated yet.
+ */
+export function sessionCounter(datagram: Uint8Array): number | bigint {
+  const o = SESSION_COUNTER_OFFSET;
+  const high = ((datagram[o] << 24) | (datagram[o + 1] << 16) | (datagram[o + 2] << 8) | datagram[o + 3]) >>> 0;
+  const low = ((datagram[o + 4] << 24) | (datagram[o + 5] << 16) | (datagram[o + 6] << 8) | datagram[o + 7]) >>> 0;
+  if (high < 0x20_0000) return high * TWO_POW_32 + low;
+  return (BigInt(high) << 32n) | BigInt(low);
 }
 
 /**
@@ -103,11 +134,11 @@ export function sealSessionDatagram(args: SealSessionArgs): Uint8Array {
  */
 export function parseSessionHeader(bytes: Uint8Array): SessionHeader | null {
   if (!(bytes instanceof Uint8Array) || bytes.length < SESSION_OVERHEAD || bytes[0] !== PACKET_SESSION) return null;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const counter = sessionCounter(bytes);
   return {
     senderId: bytes.subarray(SESSION_SENDER_OFFSET, SESSION_BOOT_OFFSET),
     bootId: bytes.subarray(SESSION_BOOT_OFFSET, SESSION_COUNTER_OFFSET),
-    counter: view.getBigUint64(SESSION_COUNTER_OFFSET),
+    counter: typeof counter === 'bigint' ? counter : BigInt(counter),
   };
 }
 
@@ -119,10 +150,9 @@ export function parseSessionHeader(bytes: Uint8Array): SessionHeader | null {
 export function openSessionDatagram(suite: CryptoSuite, key: Uint8Array, bytes: Uint8Array): Uint8Array | null {
   if (bytes.length < SESSION_OVERHEAD || bytes.length > MAX_DATAGRAM_SIZE || bytes[0] !== PACKET_SESSION) return null;
   if (key.length !== AEAD_KEY_SIZE) return null;
-  nonceView.setUint32(0, 0);
-  nonceScratch.set(bytes.subarray(SESSION_COUNTER_OFFSET, SESSION_HEADER_SIZE), 4);
+  const nonce = loadNonce(bytes);
   try {
-    return suite.open(key, nonceScratch, bytes.subarray(SESSION_HEADER_SIZE), bytes.subarray(0, SESSION_HEADER_SIZE));
+    return suite.open(key, nonce, bytes.subarray(SESSION_HEADER_SIZE), bytes.subarray(0, SESSION_HEADER_SIZE));
   } catch {
     return null;
   }

@@ -6,9 +6,10 @@
  * adds the boot rule on top: datagrams from a boot older than the newest one seen for the
  * peer are stale replays; a newer boot starts a fresh window.
  *
- * Counters are bigint because the wire field is a full uint64 and a hostile peer may send
- * any value; the few bigint operations per datagram cost far less than the AEAD around them
- * (see bench/codec.ts).
+ * The wire field is a full uint64 and a hostile peer may send any value, so counters may be
+ * bigints; but every counter a session layer sends is below 2^53 and arrives as a number
+ * (packet.ts sessionCounter), which the window handles without BigInt arithmetic. A window
+ * switches to bigint arithmetic only once a counter of 2^53 or more was accepted.
  */
 import { compareBootIds } from './boot-id.js';
 
@@ -19,6 +20,7 @@ const WORDS = REPLAY_WINDOW_SIZE / 32;
 const INDEX_MASK = BigInt(REPLAY_WINDOW_SIZE - 1);
 const WINDOW = BigInt(REPLAY_WINDOW_SIZE);
 const MAX_COUNTER = 0xffffffffffffffffn;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 function toBigInt(counter: bigint | number): bigint {
   return typeof counter === 'bigint' ? counter : BigInt(counter);
@@ -27,12 +29,17 @@ function toBigInt(counter: bigint | number): bigint {
 /** Sliding window of accepted counters for one (peer, boot). */
 export class ReplayWindow {
   private readonly bits = new Uint32Array(WORDS);
-  /** Highest accepted counter; -1 before the first. */
-  private top = -1n;
+  /**
+   * Highest accepted counter (-1 before the first) while it is below 2^53: every counter a
+   * session layer sends, so the per-datagram checks need no BigInt.
+   */
+  private top = -1;
+  /** Highest accepted counter once one of 2^53 or more was accepted (hostile or absurd peers); null before. */
+  private bigTop: bigint | null = null;
 
   /** Highest accepted counter, or -1n when nothing was accepted yet. */
   get highest(): bigint {
-    return this.top;
+    return this.bigTop ?? BigInt(this.top);
   }
 
   /**
@@ -41,11 +48,16 @@ export class ReplayWindow {
    * obvious replays cheaply.
    */
   check(counter: bigint | number): boolean {
+    if (typeof counter === 'number' && this.bigTop === null && Number.isSafeInteger(counter)) {
+      if (counter > this.top) return true;
+      if (counter < 0 || this.top - counter >= REPLAY_WINDOW_SIZE) return false;
+      return this.unseen(counter % REPLAY_WINDOW_SIZE);
+    }
     const c = toBigInt(counter);
-    if (c > this.top) return c <= MAX_COUNTER;
-    if (c < 0n || this.top - c >= WINDOW) return false;
-    const index = Number(c & INDEX_MASK);
-    return (this.bits[index >>> 5] & (1 << (index & 31))) === 0;
+    const top = this.bigTop ?? BigInt(this.top);
+    if (c > top) return c <= MAX_COUNTER;
+    if (c < 0n || top - c >= WINDOW) return false;
+    return this.unseen(Number(c & INDEX_MASK));
   }
 
   /**
@@ -54,28 +66,48 @@ export class ReplayWindow {
    * datagrams cannot advance or poison the window.
    */
   accept(counter: bigint | number): boolean {
-    const c = toBigInt(counter);
-    if (c > this.top) {
-      if (c > MAX_COUNTER) return false;
-      const advance = c - this.top;
-      if (advance >= WINDOW || this.top < 0n) this.bits.fill(0);
-      else this.clearAfter(Number(this.top & INDEX_MASK), Number(advance));
-      this.top = c;
-    } else {
-      if (c < 0n || this.top - c >= WINDOW) return false;
+    if (typeof counter === 'number' && this.bigTop === null && Number.isSafeInteger(counter)) {
+      if (counter > this.top) {
+        const advance = counter - this.top;
+        if (advance >= REPLAY_WINDOW_SIZE || this.top < 0) this.bits.fill(0);
+        else this.clearAfter(this.top % REPLAY_WINDOW_SIZE, advance);
+        this.top = counter;
+      } else if (counter < 0 || this.top - counter >= REPLAY_WINDOW_SIZE) return false;
+      return this.mark(counter % REPLAY_WINDOW_SIZE);
     }
-    const index = Number(c & INDEX_MASK);
-    const word = index >>> 5;
-    const mask = 1 << (index & 31);
-    if ((this.bits[word] & mask) !== 0) return false;
-    this.bits[word] |= mask;
-    return true;
+    const c = toBigInt(counter);
+    const top = this.bigTop ?? BigInt(this.top);
+    if (c > top) {
+      if (c > MAX_COUNTER) return false;
+      const advance = c - top;
+      if (advance >= WINDOW || top < 0n) this.bits.fill(0);
+      else this.clearAfter(Number(top & INDEX_MASK), Number(advance));
+      if (c <= MAX_SAFE) this.top = Number(c);
+      else this.bigTop = c;
+    } else {
+      if (c < 0n || top - c >= WINDOW) return false;
+    }
+    return this.mark(Number(c & INDEX_MASK));
   }
 
   /** Forgets everything (a new sender boot). */
   reset(): void {
     this.bits.fill(0);
-    this.top = -1n;
+    this.top = -1;
+    this.bigTop = null;
+  }
+
+  private unseen(index: number): boolean {
+    return (this.bits[index >>> 5] & (1 << (index & 31))) === 0;
+  }
+
+  /** Sets the bit of ring position `index`; false when it was set already (a duplicate). */
+  private mark(index: number): boolean {
+    const word = index >>> 5;
+    const mask = 1 << (index & 31);
+    if ((this.bits[word] & mask) !== 0) return false;
+    this.bits[word] |= mask;
+    return true;
   }
 
   /** Clears the `count` ring positions following `from` (the slots the window slides over). */
@@ -126,11 +158,10 @@ export class PeerReplayState {
       if (order < 0) return false;
       if (order === 0) return this.window.accept(counter);
     }
-    const c = toBigInt(counter);
-    if (c < 0n || c > MAX_COUNTER) return false;
+    if (typeof counter === 'number' ? !(Number.isSafeInteger(counter) && counter >= 0) : counter < 0n || counter > MAX_COUNTER) return false;
     // First datagram or a newer boot: copy the ID (the caller's bytes are a view into a datagram buffer).
     this.boot = Uint8Array.from(bootId);
     this.window.reset();
-    return this.window.accept(c);
+    return this.window.accept(counter);
   }
 }
