@@ -28,6 +28,9 @@ import type { WatchEvent } from '../discovery/watch.js';
 import { serviceTarget, type RegisterServiceOptions, type ServiceTarget } from './service-targets.js';
 import { localAddresses } from '../util/interfaces.js';
 import { writeRoutingFile } from './routing-file.js';
+import { NodeLan, inactiveLanStats, lanSettings, type NodeLanStats } from './lan.js';
+import { openDataDir, type DataDir, type SavedNodeState } from './persistence.js';
+import { NodePersistence } from './persistence-runtime.js';
 import { gatherSeeds } from './join.js';
 import { TunnelDriver } from '../tunnel/driver.js';
 import { TunnelService, type ConnectOptions } from './tunnel-service.js';
@@ -83,6 +86,10 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
   private readonly strategy: Strategy;
   private seeds: Contact[] = [];
   private readonly routingFile: string | undefined;
+  /** LAN discovery; undefined when off (`lan: false`, a custom transport, `MCC_LAN=off`). */
+  private readonly lan: NodeLan | undefined;
+  /** The data directory's part of a running node; undefined without `dataDir`. */
+  private readonly persistence: NodePersistence | undefined;
   private readonly identity: KeyPair;
   private readonly counters = new Stats();
   private readonly peerTable = new PeerTable();
@@ -99,7 +106,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
   /** The built-in UDP transport sends to IP literals only (no DNS): other hosts are refused up front. */
   private readonly resolvesIpOnly: boolean;
 
-  private constructor(options: MccNodeOptions, identity: KeyPair, suite: CryptoSuite) {
+  private constructor(options: MccNodeOptions, identity: KeyPair, suite: CryptoSuite, dataDir?: { dir: DataDir; saved: SavedNodeState }) {
     super();
     this.identity = identity;
     this.id = identity.publicKey;
@@ -201,6 +208,21 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
       addressOf: (nodeId) => this.addressOf(nodeId),
       paths: this.nat.paths,
     });
+    this.lan = this.createLan(options);
+    this.persistence = dataDir
+      ? new NodePersistence(dataDir.dir, dataDir.saved, {
+          clock: this.clock,
+          logger: this.logger,
+          running: () => this.state === 'started',
+          registrations: () => this.registrations(),
+          routing: () => this.kad.snapshot(),
+          republish: (service) =>
+            this.discovery.register(service.name, {
+              ...(service.metadata !== undefined ? { metadata: service.metadata } : {}),
+              ...(service.ttl ? { ttl: service.ttl } : {}),
+            }),
+        })
+      : undefined;
     // Collaborators stay reachable for the package's own modules but out of Object.keys,
     // spreads and JSON; inspect shows the summary below.
     for (const key of Object.keys(this)) if (key !== 'id' && key !== 'idHex') Object.defineProperty(this, key, { enumerable: false });
@@ -264,20 +286,32 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
    * Registers this node as a provider of `name`: incoming streams go to the TCP service at
    * `{ port, host }` or to `handler`. Many nodes may register the same name. The signed
    * record is republished until `unregister()` or `stop()`, which publish a withdrawal.
+   * With `dataDir`, TCP registrations are saved and come back by themselves after a restart;
+   * registering such a restored name again takes it over (its target and metadata).
    */
   async register(name: string, options: RegisterServiceOptions): Promise<Registration> {
     const target = serviceTarget(options);
     this.assertRunning();
-    if (this.discovery.registration(name)) throw invalidArgument('name', `"${name}" is already registered on this node`);
+    const restored = this.discovery.registration(name);
+    if (restored && this.persistence?.adopt(name)) {
+      this.services.set(name, target);
+      if (JSON.stringify(restored.metadata) !== JSON.stringify(options.metadata))
+        await restored.update(options.metadata, options.signal ? { signal: options.signal } : {});
+      await this.persistence.saveState();
+      return restored;
+    }
+    if (restored) throw invalidArgument('name', `"${name}" is already registered on this node`);
     // The service is reachable before its record is published: a client that finds the
     // record at once must not have its stream refused.
     this.services.set(name, target);
     try {
-      return await this.discovery.register(name, {
+      const registration = await this.discovery.register(name, {
         ...(options.metadata !== undefined ? { metadata: options.metadata } : {}),
         ...(options.ttl !== undefined ? { ttl: options.ttl } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       });
+      await this.persistence?.saveState();
+      return registration;
     } catch (error) {
       if (this.services.get(name) === target && !this.discovery.registration(name)) this.services.delete(name);
       throw error;
@@ -293,7 +327,12 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     const registration = this.discovery.registration(name);
     this.services.delete(name);
     if (!registration) return false;
-    await registration.unregister(options);
+    this.persistence?.adopt(name);
+    try {
+      await registration.unregister(options);
+    } finally {
+      await this.persistence?.saveState();
+    }
     return true;
   }
 
@@ -374,8 +413,10 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
   /** Validates options and builds a node (not yet listening). */
   static async create(options: MccNodeOptions = {}): Promise<MccNode> {
     const suite = await resolveCryptoOption(checkNodeOptions(options));
-    const identity = await resolveIdentity(options.identity, suite);
-    return new MccNode(options, identity, suite);
+    if (options.dataDir === undefined) return new MccNode(options, await resolveIdentity(options.identity, suite), suite);
+    const opened = await openDataDir({ ...options, dataDir: options.dataDir }, suite, options.logger ?? defaultLogger('mcc'));
+    const identity = opened.identity ?? (await resolveIdentity(options.identity, suite));
+    return new MccNode(opened.options, identity, suite, { dir: opened.dir, saved: opened.saved });
   }
 
   /** Binds the transport and joins the mesh through the bootstrap nodes. */
@@ -398,10 +439,16 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     this.emit('started', { id: this.idHex, address: this.bound });
     try {
       this.nat.start();
+      // Saved services take streams before the join: clients holding the records published
+      // before a restart reach this node (same ID, same port) at once.
+      for (const [name, target] of this.persistence?.targets() ?? []) if (!this.services.has(name)) this.services.set(name, target);
+      await this.persistence?.bound(this.bound.port);
+      await this.lan?.start(this.bound);
       await this.bootstrap(options.signal);
       throwIfAborted(options.signal);
       if (this.state !== 'started') throw stoppedDuringStart();
       this.nat.joined();
+      this.persistence?.joined();
     } catch (error) {
       // Aborted or stopped half-way: leave nothing running (stop() joins a close in progress).
       await this.stop();
@@ -429,6 +476,8 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     await this.tunnelService.close();
     await this.tunnels.close();
     this.nat.stop();
+    this.persistence?.stop();
+    await this.lan?.stop();
     this.liveWatch.stop();
     this.kad.stop();
     this.rpc.close();
@@ -501,13 +550,47 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     nat: NatStatus;
     /** Name of the crypto suite in use (`'sodium'`, `'node'`, `'noble'` or a custom suite's name). */
     crypto: string;
+    /** LAN discovery: interfaces announced on, announcements sent and heard, drops by reason, joins. */
+    lan: NodeLanStats;
   } {
-    return { ...this.counters.snapshot(), peers: this.peerTable.size, nat: this.nat.status(), crypto: this.crypto.name };
+    return {
+      ...this.counters.snapshot(),
+      peers: this.peerTable.size,
+      nat: this.nat.status(),
+      crypto: this.crypto.name,
+      lan: this.lan?.stats() ?? inactiveLanStats(),
+    };
   }
 
   /** @internal the identity key pair (for modules that sign records). */
   get keyPair(): KeyPair {
     return this.identity;
+  }
+
+  /** LAN discovery as `options` ask for it (src/node/lan.ts). */
+  private createLan(options: MccNodeOptions): NodeLan | undefined {
+    const settings = lanSettings(options);
+    if (!settings) return undefined;
+    return new NodeLan(settings, {
+      suite: this.crypto,
+      identity: this.identity,
+      clock: this.clock,
+      wallClock: this.wallClock,
+      logger: this.logger,
+      kad: this.kad,
+      ping: (address, signal) => this.ping(address, { signal }),
+      isKnown: (idHex, address) => {
+        const peer = this.peerTable.peek(idHex);
+        return peer !== undefined && peer.address.host === address.host && peer.address.port === address.port;
+      },
+      joinedThrough: (contact) => {
+        if (this.seeds.length === 0) this.seeds = [contact];
+        this.logger.info(`lan: joined the mesh through ${formatAddress(contact.address)}`);
+        // Registrations published while alone reached nobody: publish them to the mesh now.
+        void this.discovery.refresh().catch(() => undefined);
+        void this.persistence?.saveRouting();
+      },
+    });
   }
 
   /** Refuses a hostname the built-in UDP transport cannot send to (it would only time out). */
@@ -548,6 +631,8 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
       },
       signal,
     );
+    // No bootstrap node answered and nothing was saved: the peers heard on the LAN meanwhile are the way in.
+    if (this.seeds.length === 0 && this.lan) this.seeds = this.lan.contacts();
     // stop() may have run during the awaits above: starting the DHT now would arm its
     // maintenance timer on a stopped node, and that timer re-arms itself forever.
     if (this.state !== 'started') throw stoppedDuringStart();

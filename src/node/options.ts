@@ -5,6 +5,7 @@ import { DEFAULT_CRYPTO_SUITE, loadCryptoSuite, type CryptoSuiteName } from '../
 import type { MccNodeOptions } from './types.js';
 import { checkStrategy } from '../discovery/load-balancing.js';
 import { MccError } from '../errors.js';
+import { isIP } from 'node:net';
 
 /** Every option `create()` knows: a misspelt one is refused rather than silently ignored. */
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof MccNodeOptions>([
@@ -24,6 +25,8 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof MccNodeOptions>([
   'relay',
   'nat',
   'routingTable',
+  'lan',
+  'dataDir',
 ]);
 
 /** Names the `crypto` option accepts. */
@@ -47,6 +50,9 @@ export function checkNodeOptions(options: MccNodeOptions): CryptoSuiteName | Cry
   if (options.requestTimeoutMs !== undefined && !(options.requestTimeoutMs > 0)) throw invalidArgument('requestTimeoutMs', 'expected a positive number');
   if (options.routingTable !== undefined && (typeof options.routingTable !== 'string' || options.routingTable.length === 0))
     throw invalidArgument('routingTable', 'expected a file path');
+  checkLanOption(options.lan);
+  if (options.dataDir !== undefined && (typeof options.dataDir !== 'string' || options.dataDir.length === 0))
+    throw invalidArgument('dataDir', 'expected a directory path');
   if (options.crypto === undefined) return DEFAULT_CRYPTO_SUITE;
   if (typeof options.crypto === 'string') {
     if (!CRYPTO_NAMES.has(options.crypto))
@@ -77,4 +83,17 @@ export async function resolveCryptoOption(choice: CryptoSuiteName | CryptoSuite)
     }
     throw error;
   }
+}
+
+/** Checks `options.lan`: a boolean or `{ group, port, intervalMs }`. */
+function checkLanOption(lan: MccNodeOptions['lan']): void {
+  if (lan === undefined || typeof lan === 'boolean') return;
+  if (lan === null || typeof lan !== 'object') throw invalidArgument('lan', 'expected true, false or { group, port, intervalMs }');
+  if (lan.group !== undefined && !(typeof lan.group === 'string' && isIP(lan.group) === 4 && /^2(2[4-9]|3\d)\./.test(lan.group))) {
+    throw invalidArgument('lan.group', 'expected an IPv4 multicast address (224.0.0.0/4)');
+  }
+  if (lan.port !== undefined && (!Number.isInteger(lan.port) || lan.port < 1 || lan.port > 65535))
+    throw invalidArgument('lan.port', 'expected an integer 1..65535');
+  if (lan.intervalMs !== undefined && !(Number.isFinite(lan.intervalMs) && lan.intervalMs >= 1000))
+    throw invalidArgument('lan.intervalMs', 'expected a number >= 1000');
 }

@@ -14,6 +14,7 @@ import type { CryptoSuite, KeyPair } from '../crypto/types.js';
 import { loadOrCreateIdentity } from '../crypto/identity.js';
 import type { ServiceMetadata } from '../discovery/provider-record.js';
 import type { Logger } from '../util/logger.js';
+import type { MccNodeOptions } from './types.js';
 
 /** A registration that survives a restart: a TCP target (an in-process handler cannot be saved). */
 export interface SavedService {
@@ -187,4 +188,36 @@ export async function udpPortFree(host: string | undefined, port: number): Promi
   if (host !== undefined) return (await tryBind(host.includes(':') ? 'udp6' : 'udp4', host)) === true;
   const v6 = await tryBind('udp6', '::');
   return v6 === 'no-family' ? (await tryBind('udp4', '0.0.0.0')) === true : v6;
+}
+
+/** What `MccNode.create` takes from a data directory. */
+export interface OpenedDataDir {
+  dir: DataDir;
+  saved: SavedNodeState;
+  /** The directory's identity; undefined when `options.identity` names another. */
+  identity: KeyPair | undefined;
+  /** `options` with the directory's defaults filled in: the routing file, and the saved port when it is free. */
+  options: MccNodeOptions;
+}
+
+/**
+ * Opens `options.dataDir`: the identity (unless `options.identity` names another), the saved
+ * state, the routing file (unless `options.routingTable` names another) and the saved UDP
+ * port (unless `options.port` is given, and only while nothing else holds it).
+ */
+export async function openDataDir(options: MccNodeOptions & { dataDir: string }, suite: CryptoSuite, logger: Logger): Promise<OpenedDataDir> {
+  const dir = await DataDir.open(options.dataDir, logger);
+  const identity = options.identity === undefined ? await dir.identity(suite) : undefined;
+  const saved = await dir.readState();
+  let port = options.port;
+  if (port === undefined && saved.port !== undefined && options.transport === undefined) {
+    if (await udpPortFree(options.host, saved.port)) port = saved.port;
+    else logger.warn(`data directory: UDP port ${saved.port} is taken; binding another (peers learn it from the republished records)`);
+  }
+  return {
+    dir,
+    saved,
+    identity,
+    options: { ...options, routingTable: options.routingTable ?? dir.routingPath, ...(port !== undefined ? { port } : {}) },
+  };
 }

@@ -11,6 +11,7 @@ import type { Strategy } from '../discovery/load-balancing.js';
 import type { TunnelConfig } from '../tunnel/config.js';
 import type { RelayServerOptions } from '../nat/relay-server.js';
 import type { NatStatus, NodeNatOptions } from './nat.js';
+import type { LanOptions } from '../lan/lan-discovery.js';
 
 /** Options of {@link MccNode.create}. Every option has a default. */
 export interface MccNodeOptions {
@@ -60,6 +61,24 @@ export interface MccNodeOptions {
    * rejoins through the peers it knew even when no bootstrap node answers. Default: none.
    */
   routingTable?: string;
+  /**
+   * LAN discovery: the node announces itself by UDP multicast (signed by its key, rate-limited)
+   * on the interfaces it is bound to, and joins the mesh through the nodes it hears when no
+   * bootstrap node answers or none is given. A node bound to a loopback address announces on
+   * loopback only, and only where that interface has multicast on. Only with the built-in UDP
+   * transport. `false` turns it off (so does the environment variable `MCC_LAN=off`); an
+   * object tunes it. Default on. See docs/lan.md.
+   */
+  lan?: boolean | LanOptions;
+  /**
+   * A directory for what a restart needs: the identity (`identity.json`, unless `identity` is
+   * given), the routing table (`routing.json`, unless `routingTable` is given), the UDP port
+   * and the TCP registrations (`node.json`). A restarted node binds the same port, rejoins
+   * through the saved peers and serves and republishes its TCP registrations without the
+   * application registering again (in-process `handler` registrations cannot be saved).
+   * Created with mode 0700; files are 0600. Default: none (nothing persists).
+   */
+  dataDir?: string;
 }
 
 /** The DHT as `node.dht` exposes it: values up to 1000 bytes, immutable or signed mutable. */

@@ -1,0 +1,115 @@
+/**
+ * A running node's use of its data directory: services restored before the join (so that a
+ * client holding the old record is served at once), registrations republished right after
+ * it, and the state and routing table saved whenever they change and every 30 s, so that a
+ * crash (SIGKILL, power loss) loses at most that much.
+ */
+import type { RoutingSnapshot } from '../kademlia/snapshot.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+import type { ServiceInfo } from './introspection.js';
+import type { DataDir, SavedNodeState, SavedService } from './persistence.js';
+import { writeRoutingFile } from './routing-file.js';
+import type { ServiceTarget } from './service-targets.js';
+
+/** How often a running node saves its routing table and checks its state, ms. */
+export const SAVE_INTERVAL_MS = 30_000;
+
+/** What {@link NodePersistence} needs from the node. */
+export interface PersistenceContext {
+  clock: Clock;
+  logger: Logger;
+  /** True while the node is started (nothing is saved while it stops: its registrations are ending). */
+  running(): boolean;
+  registrations(): ServiceInfo[];
+  routing(): RoutingSnapshot;
+  /** Publishes a restored registration again, as `register()` would. */
+  republish(service: SavedService): Promise<unknown>;
+}
+
+/** The data directory of one running node. */
+export class NodePersistence {
+  /** Names restored from disk that the application has not registered again itself. */
+  private readonly restored = new Set<string>();
+  private port: number | undefined;
+  private timer: TimerHandle | undefined;
+
+  constructor(
+    /** The directory. */
+    readonly dir: DataDir,
+    private readonly saved: SavedNodeState,
+    private readonly context: PersistenceContext,
+  ) {}
+
+  /** The saved registrations as service targets, for the node's service table before it joins. */
+  targets(): Array<[string, ServiceTarget]> {
+    return this.saved.services.map((service) => [service.name, { kind: 'tcp', host: service.host, port: service.port }]);
+  }
+
+  /** The node is bound at `port`: remember it for the next start. */
+  async bound(port: number): Promise<void> {
+    this.port = port;
+    await this.saveState();
+  }
+
+  /** The node joined: republish the saved registrations, save the routing table, save every 30 s from now on. */
+  joined(): void {
+    for (const service of this.saved.services) {
+      this.restored.add(service.name);
+      this.context.republish(service).catch((error: Error) => {
+        this.restored.delete(service.name);
+        this.context.logger.warn(`data directory: "${service.name}" not registered again: ${error.message}`);
+      });
+    }
+    void this.saveRouting();
+    this.schedule();
+  }
+
+  /** True (once) when `name` was restored from disk: the application's own register() then takes it over. */
+  adopt(name: string): boolean {
+    return this.restored.delete(name);
+  }
+
+  /** Saves the port and the TCP registrations now (unchanged state is not rewritten). */
+  async saveState(): Promise<void> {
+    if (!this.context.running()) return;
+    const services: SavedService[] = [];
+    for (const info of this.context.registrations()) {
+      if (info.target.kind !== 'tcp') continue; // an in-process handler cannot be restored by another process
+      services.push({
+        name: info.name,
+        host: info.target.host,
+        port: info.target.port,
+        ...(info.metadata !== undefined ? { metadata: info.metadata } : {}),
+        ttl: info.ttlMs,
+      });
+    }
+    await this.dir.writeState({ ...(this.port !== undefined ? { port: this.port } : {}), services });
+  }
+
+  /** Saves the routing table now (never an empty one over a saved one). */
+  async saveRouting(): Promise<void> {
+    const snapshot = this.context.routing();
+    if (snapshot.contacts.length === 0) return;
+    await writeRoutingFile(this.dir.routingPath, snapshot).catch((error: Error) =>
+      this.context.logger.warn(`could not save the routing table: ${error.message}`),
+    );
+  }
+
+  /** Stops the periodic saves. */
+  stop(): void {
+    if (this.timer) this.context.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(): void {
+    this.stop();
+    this.timer = this.context.clock.setTimeout(() => {
+      this.timer = undefined;
+      if (!this.context.running()) return;
+      void Promise.all([this.saveState(), this.saveRouting()]).finally(() => {
+        if (this.context.running()) this.schedule();
+      });
+    }, SAVE_INTERVAL_MS);
+  }
+}
