@@ -62,6 +62,8 @@ export type RelayFallback = (data: Uint8Array, from: Address, circuitIdHex: stri
 const MAX_ROUTES = 64;
 /** Recent session destinations remembered. */
 const MAX_RECENT_DESTINATIONS = 1024;
+/** A remembered destination moves to the newest end of the eviction order at most this often. */
+const RECENT_REORDER_MS = 1000;
 /** Datagrams a circuit being set up holds (a handshake and a punch offer, with a retransmission or two); only the first few ride the set-up (relay-packet's MAX_EARLY_DATAGRAMS). */
 const MAX_HELD_DATAGRAMS = 8;
 
@@ -374,8 +376,16 @@ export class RelayTransport implements Transport {
 
   private remember(to: Address): void {
     const key = routeKey(to);
-    this.recent.delete(key); // re-insert: newest last
-    this.recent.set(key, this.now());
+    const now = this.now();
+    const at = this.recent.get(key);
+    // Updating an entry in place keeps its place in the eviction order; moving it to the newest
+    // end (delete and re-insert) once a second is enough, not on every datagram to it.
+    if (at !== undefined && now - at < RECENT_REORDER_MS) {
+      this.recent.set(key, now);
+      return;
+    }
+    if (at !== undefined) this.recent.delete(key);
+    this.recent.set(key, now);
     if (this.recent.size > MAX_RECENT_DESTINATIONS) this.recent.delete(this.recent.keys().next().value!);
   }
 
