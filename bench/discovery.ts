@@ -9,6 +9,8 @@
  * each page is a real extra round trip. Routing tables are filled directly (a converged
  * network) so that building 1,000 nodes takes seconds.
  *
+ * Then live watch against polling (bench/discovery-watch.ts): delay and datagrams per watcher.
+ *
  * Run: node --import tsx bench/discovery.ts
  */
 import { setMaxListeners } from 'node:events';
@@ -17,6 +19,7 @@ import { compareDistance } from '../src/kademlia/keyspace.js';
 import { signRecord } from '../src/kademlia/record.js';
 import { DiscoverySim, type DiscoveryNode } from '../test/discovery/sim.js';
 import { median, percentile, printTable } from './util.js';
+import { benchWatch } from './discovery-watch.js';
 
 const N = Number(process.env.MCC_BENCH_N ?? 1_000);
 const PROVIDER_COUNTS = (process.env.MCC_BENCH_PROVIDERS ?? '1,10,100,1000').split(',').map(Number);
@@ -116,3 +119,5 @@ printTable(
 console.log('(with the default 2 s lookup cache, a reader that looked up just before may serve the provider up to 2 s longer)');
 await sim.stop();
 console.log(`\nwall time ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+await benchWatch();

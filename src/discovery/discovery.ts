@@ -231,6 +231,8 @@ export class Discovery {
       lookup,
       intervalMs: intervalMs ?? DEFAULT_WATCH_INTERVAL_MS,
       signal,
+      // A pushed change makes this node's cached lookup answer of the name stale.
+      changed: () => this.lookups.invalidate(keyHex),
     });
     const watches = this.liveWatches;
     return {

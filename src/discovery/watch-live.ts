@@ -82,6 +82,8 @@ export interface LiveWatchOptions {
   leaseMs?: number;
   /** Ends the watch (the caller's signal and the node's stop). */
   signal?: AbortSignal | undefined;
+  /** Called after a pushed record was applied: cached lookup answers of this key are stale from then on. */
+  changed?: (() => void) | undefined;
 }
 
 /** Counters of one watch (tests and the benchmark read them). */
@@ -358,6 +360,7 @@ export class LiveWatch {
     this.stats.pushes++;
     this.touched.add(author);
     this.apply(record, now);
+    this.options.changed?.();
     return true;
   }
 
