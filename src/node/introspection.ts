@@ -127,3 +127,61 @@ export function tunnelInfo(connection: TunnelConnection): TunnelInfo {
     bytesReceived: connection.core.stats.bytesReceived,
   };
 }
+
+/** What `stats()` reports of the DHT, the tunnels and the services, beside the datagram counters. */
+export interface ModuleStats {
+  /** The Kademlia DHT. */
+  dht: {
+    /** Contacts in the routing table. */
+    contacts: number;
+    /** Records this node stores for others (and itself). */
+    records: number;
+    /** True while the node acts as a DHT client (answers no queries: it is not reachable). */
+    clientMode: boolean;
+  };
+  /** Tunnel connections open now, and the bytes they carried. */
+  tunnels: {
+    /** Open connections. */
+    open: number;
+    /** Of those, connections over a relay circuit. */
+    relayed: number;
+    /** Bytes sent on the open connections (UDP payload). */
+    bytesSent: number;
+    /** Bytes received on the open connections (UDP payload). */
+    bytesReceived: number;
+  };
+  /** Services this node offers and local forwards. */
+  services: {
+    /** Registered services. */
+    registered: number;
+    /** Local forwards listening. */
+    forwards: number;
+  };
+}
+
+/** Collects {@link ModuleStats} from the node's parts. */
+export function moduleStats(parts: {
+  contacts: number;
+  records: number;
+  clientMode: boolean;
+  connections: readonly TunnelConnection[];
+  registered: number;
+  forwards: number;
+}): ModuleStats {
+  let open = 0;
+  let relayed = 0;
+  let bytesSent = 0;
+  let bytesReceived = 0;
+  for (const connection of parts.connections) {
+    if (connection.closed) continue;
+    open++;
+    if (isVirtualAddress(connection.address)) relayed++;
+    bytesSent += connection.core.stats.bytesSent;
+    bytesReceived += connection.core.stats.bytesReceived;
+  }
+  return {
+    dht: { contacts: parts.contacts, records: parts.records, clientMode: parts.clientMode },
+    tunnels: { open, relayed, bytesSent, bytesReceived },
+    services: { registered: parts.registered, forwards: parts.forwards },
+  };
+}

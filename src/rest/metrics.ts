@@ -35,7 +35,14 @@ export function metricsText(node: MccNode): string {
   samples.push(['running', node.running ? 1 : 0]);
   const lines: string[] = [];
   for (const [name, value] of samples) {
-    const gauge = GAUGES.has(name) || name.startsWith('nat_') || name.endsWith('_open');
+    // What exists now (contacts, records, open tunnels and their bytes, services) is a gauge; what only grows is a counter.
+    const gauge =
+      GAUGES.has(name) ||
+      name.startsWith('nat_') ||
+      name.startsWith('dht_') ||
+      name.startsWith('tunnels_') ||
+      name.startsWith('services_') ||
+      name.endsWith('_open');
     // Prometheus convention: counters end in _total.
     const metric = gauge || name.endsWith('_total') ? `mcc_${name}` : `mcc_${name}_total`;
     lines.push(`# HELP ${metric} mcc-mesh ${name.replace(/_/g, ' ')} (node.stats()).`);
