@@ -145,3 +145,21 @@ test('live watch: with no holder accepting, it polls (and the polling watch stil
   assert.equal(watcher.discovery.liveWatchStats().length, 0, 'live: false runs no live watch');
   await polled.stop();
 });
+
+test('live watch: a watcher behind a port-restricted NAT gets pushes through the mapping its renewals keep open', async (t) => {
+  const testnet = await createTestnet({ size: 3, nat: ['port-restricted', 'none', 'none'], latency: LATENCY, seed: 15 });
+  t.after(() => testnet.stop());
+  const [watcher, provider] = testnet.nodes;
+  const watch = record(testnet, watcher, 'svc');
+  assert.ok(await testnet.until(() => watcher.discovery.liveWatchStats()[0]?.live === true, 30_000));
+  // Several lease renewals later (each keeps the NAT mapping towards every holder open).
+  await testnet.run(new Promise((resolve) => testnet.clock.setTimeout(resolve, 150_000)), 200_000);
+  await testnet.run(provider.register('svc', { handler: (stream) => stream.end() }));
+  const registered = testnet.clock.now();
+  assert.ok(await testnet.until(() => watch.find('added', provider.idHex) !== undefined, 10_000));
+  const added = watch.find('added', provider.idHex)!;
+  console.log(`behind NAT: added ${added.at - registered} ms after register resolved`);
+  assert.ok(added.at <= registered + RTT);
+  assert.equal(watcher.discovery.liveWatchStats()[0].live, true);
+  await watch.stop();
+});
