@@ -153,7 +153,7 @@ test('live watch: a watcher behind a port-restricted NAT gets pushes through the
   const watch = record(testnet, watcher, 'svc');
   assert.ok(await testnet.until(() => watcher.discovery.liveWatchStats()[0]?.live === true, 30_000));
   // Several lease renewals later (each keeps the NAT mapping towards every holder open).
-  await testnet.run(new Promise((resolve) => testnet.clock.setTimeout(resolve, 150_000)), 200_000);
+  await testnet.run(new Promise<void>((resolve) => testnet.clock.setTimeout(resolve, 150_000)), 200_000);
   await testnet.run(provider.register('svc', { handler: (stream) => stream.end() }));
   const registered = testnet.clock.now();
   assert.ok(await testnet.until(() => watch.find('added', provider.idHex) !== undefined, 10_000));
