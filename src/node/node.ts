@@ -175,6 +175,15 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     this.session.onRawDatagram(PACKET_TUNNEL, (data, from) => {
       if (!this.tunnels.handleDatagram(data, this.nat.paths.tunnelSource(from))) this.counters.drop('unexpected');
     });
+    // A peer that restarted (a newer boot ID) lost its tunnel connections: close ours to it at
+    // once, so the next connect() opens a new one instead of riding a dead one to its idle timeout.
+    this.session.onPeerRestart((peerHex) => {
+      for (const connection of this.tunnels.connections) {
+        if (connection.closed || bytesToHex(connection.peer) !== peerHex) continue;
+        this.logger.debug(`peer ${peerHex.slice(0, 8)} restarted: closing its old tunnel connection`);
+        connection.close(undefined, 'peer restarted');
+      }
+    });
     this.nat = new NodeNat({
       transport: relayTransport,
       clock: this.clock,
@@ -448,7 +457,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
       throwIfAborted(options.signal);
       if (this.state !== 'started') throw stoppedDuringStart();
       this.nat.joined();
-      this.persistence?.joined();
+      await this.persistence?.joined();
     } catch (error) {
       // Aborted or stopped half-way: leave nothing running (stop() joins a close in progress).
       await this.stop();

@@ -52,8 +52,8 @@ export class NodePersistence {
     await this.saveState();
   }
 
-  /** The node joined: republish the saved registrations, save the routing table, save every 30 s from now on. */
-  joined(): void {
+  /** The node joined: republish the saved registrations (in the background), save the routing table, save every 30 s from now on. */
+  async joined(): Promise<void> {
     for (const service of this.saved.services) {
       this.restored.add(service.name);
       this.context.republish(service).catch((error: Error) => {
@@ -61,8 +61,9 @@ export class NodePersistence {
         this.context.logger.warn(`data directory: "${service.name}" not registered again: ${error.message}`);
       });
     }
-    void this.saveRouting();
     this.schedule();
+    // Awaited by start(): a process killed right after start() still finds its peers next time.
+    await this.saveRouting();
   }
 
   /** True (once) when `name` was restored from disk: the application's own register() then takes it over. */
