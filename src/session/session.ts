@@ -20,9 +20,18 @@ import { LruMap } from '../util/lru.js';
 import { RateLimiter } from '../util/rate-limiter.js';
 import { MccError } from '../errors.js';
 import { decodeEnvelope, encodeEnvelope, type Envelope } from '../wire/codec.js';
-import { MAX_DATAGRAM_SIZE, PACKET_SESSION, PROTOCOL_VERSION, SESSION_OVERHEAD } from '../wire/constants.js';
+import {
+  BOOT_ID_SIZE,
+  MAX_DATAGRAM_SIZE,
+  NODE_ID_SIZE,
+  PACKET_SESSION,
+  PROTOCOL_VERSION,
+  SESSION_BOOT_OFFSET,
+  SESSION_OVERHEAD,
+  SESSION_SENDER_OFFSET,
+} from '../wire/constants.js';
 import { padRequest } from './padding.js';
-import { openSessionDatagram, parseSessionHeader, sealSessionDatagram } from './packet.js';
+import { openSessionDatagram, sealSessionDatagram, sessionCounter } from './packet.js';
 import { PeerKeyCache } from './keys.js';
 import { PeerReplayState } from './replay-window.js';
 import { TokenIssuer } from './tokens.js';
@@ -116,7 +125,6 @@ export class SessionLayer {
     options.transport.onInternalError?.((error) => transportErrors.record(error));
   }
 
-  /** Installs the handler of authenticated messages. */
   /**
    * Installs the handler told when a known peer starts a new boot (its first authenticated
    * datagram with a newer boot ID): it restarted, so state kept for its old boot elsewhere
@@ -126,6 +134,7 @@ export class SessionLayer {
     this.restartHandler = handler;
   }
 
+  /** Installs the handler of authenticated messages. */
   onMessage(handler: (message: InboundMessage) => void): void {
     this.handler = handler;
   }
@@ -169,7 +178,7 @@ export class SessionLayer {
     // A held token may have expired by the time it arrives: pad so that the cookie answer
     // to a stale token still fits (a full first-contact size when we hold none).
     if (!outgoing.response) bytes = padRequest(bytes, outgoing, held !== undefined);
-    const datagram = this.seal(to.id, bytes);
+    const datagram = this.seal(to.id, bytes, toHex);
     this.transmit(to.address, datagram);
     return datagram.length;
   }
@@ -187,7 +196,7 @@ export class SessionLayer {
     // A fresh token whenever the requester's own is missing or no longer verifies, so a peer
     // validated long ago never ends up holding only a dead token.
     if (!request.tokenValid) answer.newToken = this.tokens.issue(request.from.address, request.from.id);
-    let datagram = this.seal(request.from.id, encodeEnvelope(answer));
+    let datagram = this.seal(request.from.id, encodeEnvelope(answer), request.fromHex);
     if (!request.validated && datagram.length > request.size) {
       this.options.stats.amplificationLimited++;
       const cookie: Envelope = {
@@ -196,7 +205,7 @@ export class SessionLayer {
         response: true,
         cookie: { token: answer.newToken ?? this.tokens.issue(request.from.address, request.from.id) },
       };
-      datagram = this.seal(request.from.id, encodeEnvelope(cookie));
+      datagram = this.seal(request.from.id, encodeEnvelope(cookie), request.fromHex);
       if (datagram.length > request.size) return;
     }
     this.transmit(request.from.address, datagram);
@@ -270,8 +279,8 @@ export class SessionLayer {
     this.pendingIdentify.clear();
   }
 
-  private seal(peerId: Uint8Array, envelopeBytes: Uint8Array): Uint8Array {
-    const key = this.keys.sendKey(peerId, this.bootId);
+  private seal(peerId: Uint8Array, envelopeBytes: Uint8Array, peerHex: string): Uint8Array {
+    const key = this.keys.sendKey(peerId, this.bootId, peerHex);
     const datagram = sealSessionDatagram({
       suite: this.options.suite,
       senderId: this.options.identity.publicKey,
@@ -318,20 +327,23 @@ export class SessionLayer {
   private receiveSealed(data: Uint8Array, from: Address): void {
     const stats = this.options.stats;
     if (data.length < SESSION_OVERHEAD) return stats.drop('malformed');
-    const header = parseSessionHeader(data);
-    if (!header) return stats.drop('malformed');
-    const senderHex = bytesToHex(header.senderId);
+    // Plain views and a number counter, no header object (parseSessionHeader): this runs per datagram.
+    const senderId = new Uint8Array(data.buffer, data.byteOffset + SESSION_SENDER_OFFSET, NODE_ID_SIZE);
+    const bootId = new Uint8Array(data.buffer, data.byteOffset + SESSION_BOOT_OFFSET, BOOT_ID_SIZE);
+    const counter = sessionCounter(data);
+    const cached = this.keys.cachedReceive(senderId, bootId);
+    const senderHex = cached?.peerHex ?? bytesToHex(senderId);
     if (senderHex === this.idHex) return stats.drop('self');
     let replay = this.replay.get(senderHex);
-    if (replay && !replay.check(header.bootId, header.counter)) return stats.drop('replayed');
+    if (replay && !replay.check(bootId, counter)) return stats.drop('replayed');
     // Deriving a key for an unknown sender costs an X25519: budget it per source IP and in
     // total (spoofed sources defeat a per-IP budget alone).
-    let key = this.keys.cachedReceiveKey(header.senderId, header.bootId);
+    let key = cached?.key;
     const known = key !== undefined;
     if (key === undefined) {
       if (!this.newPeerLimiter.take(from.host) || !this.globalKeyLimiter.take(ANY_SOURCE)) return stats.drop('rate-limited');
       try {
-        key = this.keys.receiveKey(header.senderId, header.bootId);
+        key = this.keys.receiveKey(senderId, bootId);
       } catch (error) {
         // An invalid public key (not canonical, neutral, low order) is ERR_CRYPTO; anything else is a bug.
         if (error instanceof MccError && error.code === 'ERR_CRYPTO') return stats.drop('unauthenticated');
@@ -340,13 +352,13 @@ export class SessionLayer {
     }
     const plaintext = openSessionDatagram(this.options.suite, key, data);
     if (!plaintext) return stats.drop('unauthenticated');
-    if (!known) this.keys.rememberReceiveKey(header.senderId, header.bootId, key);
+    if (!known) this.keys.rememberReceiveKey(senderId, bootId, key, senderHex);
     if (!replay) {
       replay = new PeerReplayState();
       this.replay.set(senderHex, replay);
     }
     const previousBoot = replay.bootId;
-    if (!replay.accept(header.bootId, header.counter)) return stats.drop('replayed');
+    if (!replay.accept(bootId, counter)) return stats.drop('replayed');
     // accept() replaces the boot ID object only for a newer boot: a cheap test on the hot path.
     if (previousBoot !== null && replay.bootId !== previousBoot) this.restartHandler?.(senderHex, from);
     let envelope: Envelope;
@@ -357,10 +369,10 @@ export class SessionLayer {
       throw error;
     }
     if (envelope.version !== PROTOCOL_VERSION) return stats.drop('undecodable');
-    const peer: SessionPeer = { id: header.senderId, address: from };
+    const peer: SessionPeer = { id: senderId, address: from };
     const key2 = tokenKey(senderHex, from);
     let validated = (this.validated.peek(key2) ?? 0) > this.options.clock.now();
-    const tokenValid = this.checkToken(envelope.token, from, header.senderId, key2);
+    const tokenValid = this.checkToken(envelope.token, from, senderId, key2);
     if (tokenValid && !validated) {
       validated = true;
       this.validated.set(key2, this.options.clock.now() + VALIDATION_LIFETIME_MS);
