@@ -33,9 +33,28 @@ export interface KeyObjectCacheOptions {
 /** Domain separation so a fingerprint is never equal to some other protocol hash of the key. */
 const FINGERPRINT_PREFIX = Buffer.from('mcc-mesh key-object-cache fingerprint\0');
 
+/** An admitted secret key, found again by its array object: its bytes (compared on every hit) and KeyObject. */
+interface PinnedSecret {
+  bytes: Uint8Array;
+  key: KeyObject;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Bounded least-recently-used map from raw key bytes to a built KeyObject. */
 export class KeyObjectCache {
   private readonly entries = new Map<string, KeyObject>();
+  /**
+   * Admitted secret keys by the array object that holds them. A node passes the same array
+   * for its long-term key on every first contact, so a hit costs a 32-byte compare instead of
+   * a SHA-256 fingerprint. Weak: an entry lives no longer than the caller's own array; the
+   * byte compare catches an array changed in place (then the fingerprint path runs).
+   */
+  private readonly pinned = new WeakMap<Uint8Array, PinnedSecret>();
   /** Use counts of secret keys not yet admitted, by fingerprint; bounded like the cache. */
   private readonly pending = new Map<string, number>();
   private readonly capacity: number;
@@ -53,18 +72,25 @@ export class KeyObjectCache {
 
   /** Returns the cached KeyObject for `raw`, building it on a miss (and caching it once admitted). */
   get(raw: Uint8Array): KeyObject {
+    if (this.secret) {
+      const pinned = this.pinned.get(raw);
+      // Not refreshed in the LRU on this path: an evicted key just takes the fingerprint path once more.
+      if (pinned !== undefined && sameBytes(pinned.bytes, raw)) return pinned.key;
+    }
     const id = this.secret ? createHash('sha256').update(FINGERPRINT_PREFIX).update(raw).digest('base64') : bytesToHex(raw);
     const hit = this.entries.get(id);
     if (hit !== undefined) {
       // Re-insert to mark as most recently used (Map keeps insertion order).
       this.entries.delete(id);
       this.entries.set(id, hit);
+      if (this.secret) this.pinned.set(raw, { bytes: Uint8Array.from(raw), key: hit });
       return hit;
     }
     const built = this.build(raw);
     if (this.admit(id)) {
       this.evictIfFull(this.entries);
       this.entries.set(id, built);
+      if (this.secret) this.pinned.set(raw, { bytes: Uint8Array.from(raw), key: built });
     }
     return built;
   }

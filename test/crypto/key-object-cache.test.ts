@@ -61,4 +61,27 @@ describe('KeyObjectCache', () => {
     for (let i = 0; i < 50; i++) cache.get(nodeCryptoSuite.randomBytes(32));
     assert.equal(cache.size, 1);
   });
+
+  it('secret keys: an admitted key is found again by its array without rebuilding, and an array changed in place gets its own key', () => {
+    let builds = 0;
+    const cache = new KeyObjectCache({
+      capacity: 4,
+      secret: true,
+      build: (raw) => {
+        builds++;
+        return createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: b64(raw), x: b64(new Uint8Array(32)) }, format: 'jwk' });
+      },
+    });
+    const secret = nodeCryptoSuite.randomBytes(32);
+    for (let i = 0; i < 4; i++) cache.get(secret); // admitted on the fourth use
+    const admitted = cache.get(secret);
+    assert.equal(builds, 4);
+    for (let i = 0; i < 10; i++) assert.equal(cache.get(secret), admitted);
+    assert.equal(builds, 4, 'hits build nothing');
+    const before = createPublicKey(admitted).export({ format: 'jwk' }).x;
+    secret[1] ^= 1; // the same array, other bytes (not a bit X25519 clamping clears): must not get the old key
+    const changed = cache.get(secret);
+    assert.notEqual(createPublicKey(changed).export({ format: 'jwk' }).x, before);
+    assert.equal(builds, 5);
+  });
 });
