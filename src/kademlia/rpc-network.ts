@@ -14,6 +14,7 @@ import { DhtRecordCodec } from '../wire/generated/mcc.types.js';
 import type { Contact, FindNodeResult, FindValuePage, FindValueResult, KadNetwork, SignedRecord } from './types.js';
 import type { DhtCore } from './dht-core.js';
 import type { ContactEncoder } from './routing-table.js';
+import type { Address } from '../util/address.js';
 
 /** Bytes of an answer body we allow; the rest of the 1135-byte envelope budget covers rid, tokens and framing. */
 export const ANSWER_BUDGET = 1000;
@@ -31,6 +32,11 @@ export interface RpcKadNetworkOptions {
   onAnswer?: (contact: Contact) => void;
   /** Time budget of one request (the DHT also passes its own deadline signal). */
   timeoutMs?: number;
+  /**
+   * False for contact addresses this node cannot send to (the other IP family than its socket's):
+   * such contacts in answers are skipped, as if the answer had not held them. Default: all.
+   */
+  reachable?: (address: Address) => boolean;
 }
 
 /** The client side: outgoing Kademlia RPCs over sealed sessions. */
@@ -48,7 +54,7 @@ export class RpcKadNetwork implements KadNetwork {
     const answer = await this.call(to, { findNode: { target, clientMode: this.options.clientMode() } }, signal);
     const body = answer.envelope.findNodeResult;
     if (!body) throw new MccError('ERR_PEER', 'FIND_NODE answered with another message');
-    return withToken({ contacts: contactsFromWire(body.contacts) }, body.token);
+    return withToken({ contacts: contactsFromWire(body.contacts, this.options.reachable) }, body.token);
   }
 
   /** Page 0 only: contacts, the first records and `total`; the DHT fetches the rest after the lookup. */
@@ -83,7 +89,7 @@ export class RpcKadNetwork implements KadNetwork {
       const record = recordFromWire(wire, key);
       if (record) records.push(record);
     }
-    return { contacts: contactsFromWire(body.contacts), records, total: body.total ?? 0, token: body.token };
+    return { contacts: contactsFromWire(body.contacts, this.options.reachable), records, total: body.total ?? 0, token: body.token };
   }
 
   private async call(to: Contact, body: Envelope, signal?: AbortSignal): Promise<InboundMessage> {
@@ -191,11 +197,11 @@ function totalLength(entries: Uint8Array[]): number {
   return size;
 }
 
-function contactsFromWire(contacts: WireContact[] | null | undefined): Contact[] {
+function contactsFromWire(contacts: WireContact[] | null | undefined, reachable?: (address: Address) => boolean): Contact[] {
   const out: Contact[] = [];
   for (const wire of contacts ?? []) {
     const address = fromSocketAddress(wire.address);
-    if (address && wire.id && wire.id.length === 32) out.push({ id: wire.id, address });
+    if (address && wire.id && wire.id.length === 32 && (reachable === undefined || reachable(address))) out.push({ id: wire.id, address });
   }
   return out;
 }

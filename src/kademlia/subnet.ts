@@ -49,6 +49,10 @@ function ipv6Group(host: string): string | number | undefined {
   const first = groups[0];
   const isLoopback = groups.slice(0, 7).every((g) => g === 0) && groups[7] === 1;
   if (isLoopback || (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80) return undefined;
+  // NAT64 (64:ff9b::/96, RFC 6052) carries a whole IPv4 internet in one /48: group by the embedded IPv4 /24.
+  if (first === 0x64 && groups[1] === 0xff9b && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0) {
+    return ipv4Group(`${groups[6] >> 8}.${groups[6] & 0xff}.${groups[7] >> 8}.${groups[7] & 0xff}`);
+  }
   return `${groups[0].toString(16)}:${groups[1].toString(16)}:${groups[2].toString(16)}`;
 }
 

@@ -14,6 +14,7 @@
  * discards the other observers' (now stale) reports and the reachability verdict,
  * and emits `network-change` so the owner re-checks at once.
  */
+import { isIP } from 'node:net';
 import { EventEmitter } from 'eventemitter3';
 import type { Address } from '../util/address.js';
 import { formatAddress, sameAddress } from '../util/address.js';
@@ -65,7 +66,7 @@ export class NatClassifier extends EventEmitter<NatClassifierEvents> {
   private readonly maxObservers: number;
   private readonly ttlMs: number;
   private localAddresses: Address[];
-  /** Observer node ID (hex) -> its newest report, oldest first. */
+  /** Observer node ID (hex), with '/6' for its reports over IPv6 -> its newest report, oldest first. */
   private readonly observations = new Map<string, Observation>();
   private reachability: boolean | undefined;
   private current: NatState = { mapping: 'unknown', reachable: undefined, publicAddress: undefined, observers: 0 };
@@ -98,18 +99,21 @@ export class NatClassifier extends EventEmitter<NatClassifierEvents> {
   observe(observerId: string, observerAddress: Address, observed: Address): void {
     if (isVirtualAddress(observed) || isVirtualAddress(observerAddress)) return;
     const now = this.clock.now();
-    const previous = this.observations.get(observerId);
+    // A dual-stack observer may see us over IPv4 and over IPv6: two paths, two reports, and
+    // seeing the other family is no sign that our network changed.
+    const key = isIPv6(observed) ? `${observerId}/6` : observerId;
+    const previous = this.observations.get(key);
     if (previous && !sameAddress(previous.observed, observed) && now - previous.at <= this.ttlMs) {
       // Same observer, new address: our mapping (or network) changed under us.
       this.observations.clear();
       this.reachability = undefined;
-      this.observations.set(observerId, { observed: { ...observed }, observerAddress: { ...observerAddress }, at: now });
+      this.observations.set(key, { observed: { ...observed }, observerAddress: { ...observerAddress }, at: now });
       this.recompute();
       this.emit('network-change', { ...observed }, previous.observed);
       return;
     }
-    this.observations.delete(observerId); // re-insert: newest last
-    this.observations.set(observerId, { observed: { ...observed }, observerAddress: { ...observerAddress }, at: now });
+    this.observations.delete(key); // re-insert: newest last
+    this.observations.set(key, { observed: { ...observed }, observerAddress: { ...observerAddress }, at: now });
     while (this.observations.size > this.maxObservers) this.observations.delete(this.observations.keys().next().value!);
     this.recompute();
   }
@@ -151,7 +155,7 @@ export class NatClassifier extends EventEmitter<NatClassifierEvents> {
       reachable: this.reachability,
       // One vote per observer address, and a tie keeps the earlier report: one peer answering
       // many pings, or lying once after an honest bootstrap node, cannot move our public address.
-      publicAddress: mostCommon(distinct.map((o) => o.observed)),
+      publicAddress: mostCommon(preferIpv4(distinct.map((o) => o.observed))),
       observers: distinct.length,
     };
     const previous = this.current;
@@ -160,8 +164,23 @@ export class NatClassifier extends EventEmitter<NatClassifierEvents> {
   }
 }
 
-/** The mapping verdict for a set of reports from distinct observers. */
+/**
+ * The mapping verdict for a set of reports from distinct observers. IPv4 and IPv6 reports are
+ * judged apart (a dual-stack host usually sits behind a NAT44 and has a public IPv6 address:
+ * mixed, the reports would look like a random-port NAT); the IPv4 verdict wins once known,
+ * since IPv4-only peers are the ones that need NAT traversal to reach us.
+ */
 export function classify(observed: Address[], localAddresses: Address[]): NatMapping {
+  const v6 = observed.filter(isIPv6);
+  if (v6.length === 0 || v6.length === observed.length) return classifyFamily(observed, localAddresses);
+  const v4 = classifyFamily(
+    observed.filter((a) => !isIPv6(a)),
+    localAddresses,
+  );
+  return v4 !== 'unknown' ? v4 : classifyFamily(v6, localAddresses);
+}
+
+function classifyFamily(observed: Address[], localAddresses: Address[]): NatMapping {
   if (observed.length < 2) return 'unknown';
   if (observed.every((a) => localAddresses.some((local) => sameAddress(local, a)))) return 'public';
   const first = observed[0];
@@ -172,6 +191,16 @@ export function classify(observed: Address[], localAddresses: Address[]): NatMap
 /** True when the node should serve the DHT (answer unsolicited requests): only when reachable. */
 export function shouldServeDht(state: NatState): boolean {
   return state.reachable === true;
+}
+
+function isIPv6(address: Address): boolean {
+  return isIP(address.host) === 6;
+}
+
+/** The IPv4 reports when there are any (the address IPv4-only peers need), else all. */
+function preferIpv4(addresses: Address[]): Address[] {
+  const v4 = addresses.filter((a) => !isIPv6(a));
+  return v4.length > 0 ? v4 : addresses;
 }
 
 function mostCommon(addresses: Address[]): Address | undefined {

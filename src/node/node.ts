@@ -14,6 +14,7 @@ import type { CryptoSuite, KeyPair } from '../crypto/types.js';
 import { resolveIdentity } from '../crypto/identity.js';
 import type { Transport } from '../transport/types.js';
 import { UdpTransport } from '../transport/udp.js';
+import { canReach, reachOf } from '../transport/reach.js';
 import { SessionLayer, type InboundMessage, type SessionPeer } from '../session/session.js';
 import { RpcLayer } from '../session/rpc.js';
 import { toSocketAddress } from '../wire/address.js';
@@ -146,6 +147,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
       onAnswer: (contact) => {
         if (!isVirtualAddress(contact.address)) this.kad.observe(contact);
       },
+      reachable: (address) => canReach(reachOf(this.bound), address),
     });
     this.kad = new Dht({
       id: identity.publicKey,
@@ -216,6 +218,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
       clock: this.clock,
       addressOf: (nodeId) => this.addressOf(nodeId),
       paths: this.nat.paths,
+      reachable: (address) => canReach(reachOf(this.bound), address),
     });
     this.lan = this.createLan(options);
     this.persistence = dataDir

@@ -89,6 +89,8 @@ export interface TunnelServiceContext {
   addressOf: (nodeId: Uint8Array) => Address | undefined;
   /** NAT traversal: relayed paths and their upgrade. Without it, only listed addresses are tried. */
   paths?: TunnelPaths;
+  /** False for addresses of an IP family this node's socket cannot send to: they are not tried. Default: all are. */
+  reachable?: (address: Address) => boolean;
 }
 
 const ACCEPT_OK = 0;
@@ -258,7 +260,8 @@ export class TunnelService implements ForwardOpener {
     const fatal = (error: unknown): boolean =>
       error instanceof MccError && (error.code === 'ERR_ABORTED' || error.code === 'ERR_STOPPED' || error.code === 'ERR_NOT_FOUND');
     if (!paths || relays.length === 0) {
-      for (const address of addresses) {
+      const reachable = this.context.reachable;
+      for (const address of reachable ? addresses.filter(reachable) : addresses) {
         throwIfAborted(signal);
         try {
           const connection = await this.handshakeAt(nodeId, address, service, signal);

@@ -98,11 +98,23 @@ export function toSocketAddress(address: Address, argument = 'address'): SocketA
   return { ip, port: address.port };
 }
 
-/** SocketAddress (from the wire) -> Address; null when the ip is not 4/16 bytes or the port is not 0..65535. */
+/**
+ * SocketAddress (from the wire) -> Address; null when the ip is not 4/16 bytes or the port is not 0..65535.
+ * A v4-mapped IPv6 address (`::ffff:a.b.c.d`, as a dual-stack sender may write it) comes back as
+ * plain IPv4, the one spelling the transports use for IPv4 peers: an IPv4-only node can then
+ * reach it, and routing tables, records and the subnet rule see one host, not two.
+ */
 export function fromSocketAddress(socketAddress: SocketAddress | null | undefined): Address | null {
   if (!socketAddress?.ip) return null;
-  const host = bytesToIp(socketAddress.ip);
+  const ip = socketAddress.ip;
+  const host = bytesToIp(ip.length === 16 && isV4Mapped(ip) ? ip.subarray(12) : ip);
   const port = socketAddress.port ?? 0;
   if (host === null || !Number.isInteger(port) || port < 0 || port > 65535) return null;
   return { host, port };
+}
+
+/** True for the 16 bytes of `::ffff:a.b.c.d`. */
+function isV4Mapped(ip: Uint8Array): boolean {
+  for (let i = 0; i < 10; i++) if (ip[i] !== 0) return false;
+  return ip[10] === 0xff && ip[11] === 0xff;
 }
