@@ -8,6 +8,7 @@
 import { abortError, invalidArgument, throwIfAborted } from '../errors.js';
 import { authorKey } from '../kademlia/record.js';
 import type { Clock } from '../util/clock.js';
+import type { SignedRecord } from '../kademlia/types.js';
 import { providerFromRecord, type Provider } from './provider-record.js';
 import type { DiscoveryDht } from './types.js';
 
@@ -19,6 +20,12 @@ export interface LookupOptions {
   /** Bypass the cache. Default false. */
   fresh?: boolean;
 }
+
+/**
+ * Turns a verified record found under a key into the provider value it carries, or null to
+ * skip it (consortium mode: opens a restricted record; see src/consortium/restricted-record.ts).
+ */
+export type RecordOpener = (record: SignedRecord) => Uint8Array | null;
 
 /** Configuration of a {@link ProviderLookup}. */
 export interface ProviderLookupOptions {
@@ -50,13 +57,13 @@ export class ProviderLookup {
   constructor(private readonly options: ProviderLookupOptions) {}
 
   /** Live providers of the service with DHT key `key` (hex `keyHex`). */
-  async lookup(key: Uint8Array, keyHex: string, options: LookupOptions = {}): Promise<Provider[]> {
+  async lookup(key: Uint8Array, keyHex: string, options: LookupOptions = {}, open?: RecordOpener): Promise<Provider[]> {
     const limit = options.limit;
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw invalidArgument('limit', 'must be an integer >= 1');
     throwIfAborted(options.signal);
     let providers: Provider[] | undefined;
     if (!options.fresh) providers = this.fromCache(keyHex);
-    if (providers === undefined) providers = await this.query(key, keyHex, options.signal);
+    if (providers === undefined) providers = await this.query(key, keyHex, options.signal, open);
     return this.present(providers, limit);
   }
 
@@ -86,11 +93,11 @@ export class ProviderLookup {
     return live;
   }
 
-  private query(key: Uint8Array, keyHex: string, signal?: AbortSignal): Promise<Provider[]> {
+  private query(key: Uint8Array, keyHex: string, signal?: AbortSignal, open?: RecordOpener): Promise<Provider[]> {
     let shared = this.pending.get(keyHex);
     if (shared === undefined) {
       // Shared by every concurrent caller, so it runs without any one caller's signal; DHT lookups always end on their own.
-      shared = this.runQuery(key, keyHex).finally(() => this.pending.delete(keyHex));
+      shared = this.runQuery(key, keyHex, open).finally(() => this.pending.delete(keyHex));
       this.pending.set(keyHex, shared);
     }
     if (signal === undefined) return shared;
@@ -101,11 +108,18 @@ export class ProviderLookup {
     });
   }
 
-  private async runQuery(key: Uint8Array, keyHex: string): Promise<Provider[]> {
+  private async runQuery(key: Uint8Array, keyHex: string, open?: RecordOpener): Promise<Provider[]> {
     const records = await this.options.dht.getRecords(key, { quorum: this.options.quorum });
     const now = this.options.wallClock();
     const byId = new Map<string, Provider>();
-    for (const record of records) {
+    for (const found of records) {
+      let record = found;
+      if (open !== undefined && !found.withdrawn) {
+        const value = open(found);
+        if (value === null) continue;
+        // The provider carries the opened value: watchers compare contents, not ciphertexts.
+        record = { ...found, value };
+      }
       const provider = providerFromRecord(record, now);
       if (provider === null) continue;
       const known = byId.get(provider.id);

@@ -6,6 +6,7 @@
 import type { Duplex } from 'node:stream';
 import { invalidArgument } from '../errors.js';
 import type { ServiceMetadata } from '../discovery/provider-record.js';
+import type { Visibility } from '../consortium/policy.js';
 
 /** Handles one incoming stream of a service registered with `handler`. */
 export type StreamHandler = (stream: Duplex, info: { service: string; peer: string }) => void;
@@ -24,6 +25,13 @@ export interface RegisterServiceOptions {
   ttl?: number;
   /** Cancels the first publish; aborting later unregisters. */
   signal?: AbortSignal;
+  /**
+   * Who may see and connect (consortium mode only): `'public'` (default), `'org'` (this
+   * node's organisation) or `{ orgs, nodes }` besides it. A restricted service's record is
+   * stored under keys outsiders cannot derive, sealed for the allowed organisations and
+   * nodes, and its handshake refuses everyone else before any service byte.
+   */
+  visibility?: Visibility;
 }
 
 /** Where incoming streams of a service go. */

@@ -30,6 +30,7 @@ import type { ServiceTarget } from './service-targets.js';
 import { encodeServiceName } from '../discovery/service-name.js';
 import { RemoteErrorCode } from '../wire/registry.js';
 import { bridge, readStreamHeader, streamHeader } from './service-streams.js';
+import { ACCEPT_OK, decodeInitPayload, encodeAcceptPayload, encodeInitPayload } from './handshake-payload.js';
 import type { ForwardInfo } from './introspection.js';
 import { ForwardHandle, type Forward, type ForwardOpener, type ForwardOptions } from './forward.js';
 import { deadlineSignal, sleep, waitFor, type SharedHandshake } from './connect-waits.js';
@@ -87,13 +88,26 @@ export interface TunnelServiceContext {
   clock: Clock;
   /** Address of a node by ID when the node knows it (peer table, routing table). */
   addressOf: (nodeId: Uint8Array) => Address | undefined;
+  /** Told when a tunnel connection comes up and when it closes (the node's events). */
+  onTunnel?: (event: 'open' | 'close', connection: TunnelConnection) => void;
   /** NAT traversal: relayed paths and their upgrade. Without it, only listed addresses are tried. */
   paths?: TunnelPaths;
   /** False for addresses of an IP family this node's socket cannot send to: they are not tried. Default: all are. */
   reachable?: (address: Address) => boolean;
+  /** Consortium mode: certificates in the handshake and who may use which service. Without it, every offered service is open. */
+  admission?: TunnelAdmission;
 }
 
-const ACCEPT_OK = 0;
+/** Consortium mode as the tunnel service uses it (src/node/consortium.ts). */
+export interface TunnelAdmission {
+  /** This node's certificate, sent in both handshake messages. */
+  certificate(): Uint8Array;
+  /** A handshake authenticated `peer`, which presented `certificate` (empty: none). */
+  learn(peer: Uint8Array, certificate: Uint8Array): void;
+  /** May `peerHex` open streams to `service`? Asked at the handshake and for every stream. */
+  admits(peerHex: string, service: string): boolean;
+}
+
 /** Per-address budget of a tunnel handshake before the next address of a provider is tried. */
 const HANDSHAKE_TIMEOUT_MS = 3000;
 /** Default total budget of a connect to a service, ms. */
@@ -330,7 +344,8 @@ export class TunnelService implements ForwardOpener {
 
   /** One tunnel handshake, carried in a session request to `address`. */
   private async handshakeAt(nodeId: Uint8Array, address: Address, service: string, signal?: AbortSignal): Promise<TunnelConnection> {
-    const pending = this.context.driver.initiate(nodeId, address, encodeServiceName(service));
+    const admission = this.context.admission;
+    const pending = this.context.driver.initiate(nodeId, address, encodeInitPayload(service, admission?.certificate()));
     const answer = await this.context.rpc.request(
       { id: nodeId, address },
       { tunnelInit: { handshake: pending.message } },
@@ -340,6 +355,8 @@ export class TunnelService implements ForwardOpener {
     const done = response ? pending.complete(response) : null;
     if (!done) throw new MccError('ERR_PEER', 'tunnel handshake answer did not authenticate');
     if (done.payload[0] !== ACCEPT_OK) throw new MccError('ERR_NOT_FOUND', `provider does not offer "${service}"`);
+    admission?.learn(nodeId, done.payload.subarray(1));
+    this.announce(done.connection);
     return done.connection;
   }
 
@@ -347,15 +364,30 @@ export class TunnelService implements ForwardOpener {
   private acceptHandshake(request: InboundMessage) {
     const handshake = request.envelope.tunnelInit?.handshake;
     if (!handshake) return { error: { code: RemoteErrorCode.InvalidArgument, message: 'empty tunnel handshake' } };
-    const result = this.context.driver.accept(handshake, request.from.address, (_peer, payload) => {
-      const name = new TextDecoder().decode(payload);
-      return this.context.services.has(name) ? Uint8Array.of(ACCEPT_OK) : null;
+    const admission = this.context.admission;
+    const result = this.context.driver.accept(handshake, request.from.address, (peer, payload) => {
+      const init = decodeInitPayload(payload);
+      if (init === null || !this.context.services.has(init.service)) return null;
+      if (admission === undefined) return encodeAcceptPayload();
+      // Refused before any service byte, with the same answer as an unknown service: an outsider learns nothing.
+      admission.learn(peer, init.certificate);
+      return admission.admits(bytesToHex(peer), init.service) ? encodeAcceptPayload(admission.certificate()) : null;
     });
     if (!result) return { error: { code: RemoteErrorCode.NotFound, message: 'service not offered or handshake refused' } };
     return { tunnelAccept: { handshake: result.response } };
   }
 
+  /** Tells the node a tunnel came up (either side), and later that it closed. */
+  private announce(connection: TunnelConnection): void {
+    const { onTunnel } = this.context;
+    if (!onTunnel) return;
+    onTunnel('open', connection);
+    connection.once('close', () => onTunnel('close', connection));
+  }
+
   private serve(connection: TunnelConnection): void {
+    this.context.logger.debug(`tunnel with ${bytesToHex(connection.peer).slice(0, 8)} at ${formatAddress(connection.address)}`);
+    this.announce(connection);
     connection.on('stream', (stream: TunnelStream) => {
       // From here on the library owns the stream until a handler or bridge takes it: a peer
       // that resets it, or names a service we do not offer (destroy with ERR_NOT_FOUND), must
@@ -371,7 +403,8 @@ export class TunnelService implements ForwardOpener {
 
   private route(stream: TunnelStream, service: string, peer: string): void {
     const target = this.context.services.get(service);
-    if (!target) {
+    // A stream on a connection opened for another service is checked on its own.
+    if (!target || (this.context.admission !== undefined && !this.context.admission.admits(peer, service))) {
       stream.destroy(new MccError('ERR_NOT_FOUND', `no service "${service}" here`));
       return;
     }
