@@ -12,7 +12,7 @@ import type { CryptoSuite, KeyPair } from '../crypto/types.js';
 import { MccError, abortError, invalidArgument } from '../errors.js';
 import { bytesToHex } from '../util/bytes.js';
 import type { Clock } from '../util/clock.js';
-import { ProviderLookup, type LookupOptions } from './provider-lookup.js';
+import { ProviderLookup, type LookupOptions, type RecordOpener } from './provider-lookup.js';
 import type { Provider, ServiceMetadata } from './provider-record.js';
 import { Registration, type RecordCopy } from './registration.js';
 import { serviceKey } from './service-name.js';
@@ -188,6 +188,16 @@ export class Discovery {
     if (this.stopped.signal.aborted) throw new MccError('ERR_STOPPED', 'discovery stopped');
     const key = serviceKey(this.options.suite, name);
     return this.lookups.lookup(key, bytesToHex(key), options);
+  }
+
+  /**
+   * Live providers whose records are stored under `key` and open with `open` (consortium
+   * mode: a restricted channel, src/consortium/restricted-record.ts). Cached like lookups.
+   * @throws MccError `ERR_ABORTED`, `ERR_STOPPED`.
+   */
+  async lookupChannel(key: Uint8Array, open: RecordOpener, options: LookupOptions = {}): Promise<Provider[]> {
+    if (this.stopped.signal.aborted) throw new MccError('ERR_STOPPED', 'discovery stopped');
+    return this.lookups.lookup(key, bytesToHex(key), options, open);
   }
 
   /**

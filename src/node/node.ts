@@ -12,6 +12,7 @@ import { bytesToHex, hexToBytes } from '../util/bytes.js';
 import { MccError, invalidArgument, throwIfAborted } from '../errors.js';
 import type { CryptoSuite, KeyPair } from '../crypto/types.js';
 import { resolveIdentity } from '../crypto/identity.js';
+import { NodeConsortium, resolveConsortiumOptions, type ConsortiumStats, type ResolvedConsortiumOptions } from './consortium.js';
 import type { Transport } from '../transport/types.js';
 import { UdpTransport } from '../transport/udp.js';
 import { canReach, reachOf } from '../transport/reach.js';
@@ -84,6 +85,8 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
   /** @internal live watch: subscriptions held here for others, and the wire side of this node's watches. */
   readonly liveWatch: LiveWatchAttachment;
   private readonly tunnelService: TunnelService;
+  /** @internal consortium mode (src/node/consortium.ts); undefined on a public-mesh node. */
+  readonly consortium: NodeConsortium | undefined;
   private readonly strategy: Strategy;
   private seeds: Contact[] = [];
   private readonly routingFile: string | undefined;
@@ -207,6 +210,18 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
       },
     });
     this.nat.on('change', (status) => this.emit('nat', status));
+    this.consortium = options.consortium
+      ? new NodeConsortium(options.consortium as ResolvedConsortiumOptions, {
+          suite,
+          identity,
+          clock: this.clock,
+          wallClock: this.wallClock,
+          discovery: this.discovery,
+          kad: this.kad,
+          tunnels: this.tunnels,
+          logger: this.logger,
+        })
+      : undefined;
     this.tunnelService = new TunnelService({
       driver: this.tunnels,
       rpc: this.rpc,
@@ -214,11 +229,12 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
       failover: this.failover,
       logger: this.logger,
       defaultStrategy: () => this.strategy,
-      lookup: (name, signal, fresh) => this.discovery.lookup(name, { ...(signal ? { signal } : {}), ...(fresh ? { fresh } : {}) }),
+      lookup: (name, signal, fresh) => (this.consortium ?? this.discovery).lookup(name, { ...(signal ? { signal } : {}), ...(fresh ? { fresh } : {}) }),
       clock: this.clock,
       addressOf: (nodeId) => this.addressOf(nodeId),
       paths: this.nat.paths,
       reachable: (address) => canReach(reachOf(this.bound), address),
+      ...(this.consortium ? { admission: this.consortium } : {}),
     });
     this.lan = this.createLan(options);
     this.persistence = dataDir
@@ -313,6 +329,10 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
       return restored;
     }
     if (restored) throw invalidArgument('name', `"${name}" is already registered on this node`);
+    if (options.visibility !== undefined && options.visibility !== 'public' && this.consortium === undefined) {
+      throw invalidArgument('visibility', 'restricted services need consortium mode (MccNode.create({ consortium }))');
+    }
+    const sealed = this.consortium?.prepareRegistration(name, options.visibility, options.metadata) ?? {};
     // The service is reachable before its record is published: a client that finds the
     // record at once must not have its stream refused.
     this.services.set(name, target);
@@ -321,11 +341,15 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
         ...(options.metadata !== undefined ? { metadata: options.metadata } : {}),
         ...(options.ttl !== undefined ? { ttl: options.ttl } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
+        ...sealed,
       });
       await this.persistence?.saveState();
       return registration;
     } catch (error) {
-      if (this.services.get(name) === target && !this.discovery.registration(name)) this.services.delete(name);
+      if (this.services.get(name) === target && !this.discovery.registration(name)) {
+        this.services.delete(name);
+        this.consortium?.forget(name);
+      }
       throw error;
     }
   }
@@ -338,6 +362,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
   async unregister(name: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
     const registration = this.discovery.registration(name);
     this.services.delete(name);
+    this.consortium?.forget(name);
     if (!registration) return false;
     this.persistence?.adopt(name);
     try {
@@ -351,7 +376,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
   /** All live providers of `name` (signatures checked, expired and withdrawn ones dropped), with metadata and RTT where measured. */
   async lookup(name: string, options: { limit?: number; signal?: AbortSignal; fresh?: boolean } = {}): Promise<Provider[]> {
     this.assertRunning();
-    const providers = await this.discovery.lookup(name, options);
+    const providers = await (this.consortium ?? this.discovery).lookup(name, options);
     this.lookedUp.record(name, providers, this.wallClock());
     return providers;
   }
@@ -405,7 +430,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
    */
   watch(name: string, options: { signal?: AbortSignal; intervalMs?: number; live?: boolean } = {}): AsyncIterable<WatchEvent> {
     this.assertRunning();
-    return this.discovery.watch(name, options);
+    return (this.consortium ?? this.discovery).watch(name, options);
   }
 
   /**
@@ -425,6 +450,8 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
   /** Validates options and builds a node (not yet listening). */
   static async create(options: MccNodeOptions = {}): Promise<MccNode> {
     const suite = await resolveCryptoOption(checkNodeOptions(options));
+    // The credential file is read here: the constructor is synchronous.
+    if (options.consortium !== undefined) options = { ...options, consortium: await resolveConsortiumOptions(options.consortium) };
     if (options.dataDir === undefined) return new MccNode(options, await resolveIdentity(options.identity, suite), suite);
     const opened = await openDataDir({ ...options, dataDir: options.dataDir }, suite, options.logger ?? defaultLogger('mcc'));
     const identity = opened.identity ?? (await resolveIdentity(options.identity, suite));
@@ -460,6 +487,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
       throwIfAborted(options.signal);
       if (this.state !== 'started') throw stoppedDuringStart();
       this.nat.joined();
+      this.consortium?.start();
       await this.persistence?.joined();
     } catch (error) {
       // Aborted or stopped half-way: leave nothing running (stop() joins a close in progress).
@@ -491,6 +519,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     this.persistence?.stop();
     await this.lan?.stop();
     this.liveWatch.stop();
+    this.consortium?.stop();
     this.kad.stop();
     this.rpc.close();
     this.session.close();
@@ -564,6 +593,8 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     crypto: string;
     /** LAN discovery: interfaces announced on, announcements sent and heard, drops by reason, joins. */
     lan: NodeLanStats;
+    /** Consortium mode: refusals, bad certificates, revocation list updates; absent on a public-mesh node. */
+    consortium?: ConsortiumStats;
   } {
     return {
       ...this.counters.snapshot(),
@@ -571,6 +602,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
       nat: this.nat.status(),
       crypto: this.crypto.name,
       lan: this.lan?.stats() ?? inactiveLanStats(),
+      ...(this.consortium ? { consortium: { ...this.consortium.stats } } : {}),
     };
   }
 

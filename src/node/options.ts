@@ -25,6 +25,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof MccNodeOptions>([
   'relay',
   'nat',
   'routingTable',
+  'consortium',
   'lan',
   'dataDir',
 ]);

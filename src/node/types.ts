@@ -11,6 +11,7 @@ import type { Strategy } from '../discovery/load-balancing.js';
 import type { TunnelConfig } from '../tunnel/config.js';
 import type { RelayServerOptions } from '../nat/relay-server.js';
 import type { NatStatus, NodeNatOptions } from './nat.js';
+import type { ConsortiumOptions } from './consortium.js';
 import type { LanOptions } from '../lan/lan-discovery.js';
 
 /** Options of {@link MccNode.create}. Every option has a default. */
@@ -61,6 +62,11 @@ export interface MccNodeOptions {
    * rejoins through the peers it knew even when no bootstrap node answers. Default: none.
    */
   routingTable?: string;
+  /**
+   * Consortium mode: this node's certificate and credential, the organisations it trusts.
+   * Services may then be registered with a restricted `visibility`. Default: none (public mesh).
+   */
+  consortium?: ConsortiumOptions;
   /**
    * LAN discovery: the node announces itself by UDP multicast (signed by its key, rate-limited)
    * on the interfaces it is bound to, and joins the mesh through the nodes it hears when no
