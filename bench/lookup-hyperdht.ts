@@ -3,7 +3,7 @@
  * with real UDP, N = 200 nodes of each (issue 4's yardstick). Each side is built, measured
  * and torn down in turn, so neither runs while the other is measured.
  *
- *   mcc-mesh: MccNode.create({ host: '127.0.0.1' }), all bootstrapped through the first;
+ *   mcc-mesh: MccNode.create({ host: '127.0.0.1', crypto: SUITE }), all bootstrapped through the first;
  *             lookups are node.kad.lookup(random target); reads are node.dht.get of
  *             immutable values stored with node.dht.put.
  *   hyperdht: hyperdht/testnet (bootstrap node and peers bound to 127.0.0.1, no public
@@ -19,6 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { MccNode } from '../src/index.js';
+import type { CryptoSuiteName } from '../src/crypto/index.js';
 import { median, percentile, printTable } from './util.js';
 
 const require = createRequire(import.meta.url);
@@ -47,6 +48,8 @@ const GETS = 100;
 const VALUES = 10;
 const CONCURRENCY = Number(process.env.MCC_BENCH_CONCURRENCY ?? 1);
 const JOIN_BATCH = 4;
+/** Suite of every mcc-mesh node (MCC_BENCH_CRYPTO): `node` by default, so no native code. */
+const SUITE = (process.env.MCC_BENCH_CRYPTO ?? 'node') as CryptoSuiteName;
 
 interface Sample {
   ms: number;
@@ -81,13 +84,13 @@ function summary(samples: Sample[] & { cpuMs: number }) {
 
 async function benchMcc() {
   const t0 = performance.now();
-  const first = await MccNode.create({ host: '127.0.0.1' });
+  const first = await MccNode.create({ host: '127.0.0.1', crypto: SUITE });
   await first.start();
   const nodes = [first];
   // Joins a few at a time: all nodes share this process's one CPU, as hyperdht's testnet joins one by one.
   for (let i = 1; i < N; i += JOIN_BATCH) {
     const batch = await Promise.all(
-      Array.from({ length: Math.min(JOIN_BATCH, N - i) }, () => MccNode.create({ host: '127.0.0.1', bootstrap: [first.address] })),
+      Array.from({ length: Math.min(JOIN_BATCH, N - i) }, () => MccNode.create({ host: '127.0.0.1', bootstrap: [first.address], crypto: SUITE })),
     );
     await Promise.all(batch.map((node) => node.start()));
     nodes.push(...batch);

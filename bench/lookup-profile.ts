@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { MccNode } from '../src/index.js';
+import type { CryptoSuiteName } from '../src/crypto/index.js';
 import { median, percentile, printTable } from './util.js';
 
 const N = Number(process.env.MCC_BENCH_N ?? 100);
@@ -21,6 +22,8 @@ const LOOKUPS = Number(process.env.MCC_BENCH_LOOKUPS ?? 200);
 const TOP = Number(process.env.MCC_BENCH_TOP ?? 25);
 const PROFILE = process.env.MCC_BENCH_PROFILE !== '0';
 const JOIN_BATCH = 4;
+/** Suite of every mcc-mesh node (MCC_BENCH_CRYPTO): `node` by default, so no native code. */
+const SUITE = (process.env.MCC_BENCH_CRYPTO ?? 'node') as CryptoSuiteName;
 
 interface ProfileNode {
   id: number;
@@ -31,12 +34,14 @@ interface ProfileNode {
 
 const t0 = performance.now();
 const joinCpu = process.cpuUsage();
-const first = await MccNode.create({ host: '127.0.0.1' });
+const first = await MccNode.create({ host: '127.0.0.1', crypto: SUITE });
 await first.start();
 const nodes = [first];
 let joinRequests = 0;
 for (let i = 1; i < N; i += JOIN_BATCH) {
-  const batch = await Promise.all(Array.from({ length: Math.min(JOIN_BATCH, N - i) }, () => MccNode.create({ host: '127.0.0.1', bootstrap: [first.address] })));
+  const batch = await Promise.all(
+    Array.from({ length: Math.min(JOIN_BATCH, N - i) }, () => MccNode.create({ host: '127.0.0.1', bootstrap: [first.address], crypto: SUITE })),
+  );
   await Promise.all(batch.map((node) => node.start()));
   for (const node of batch) joinRequests += node.kad.stats.queries;
   nodes.push(...batch);
