@@ -181,7 +181,8 @@ export class SubscriptionTable {
    * key's subscribers unless only its seq and expiry moved (a republish).
    */
   changed(record: SignedRecord): void {
-    if (this.stopped) return;
+    // Every STORE a node takes passes here: most nodes watch nothing, and pay one size check.
+    if (this.stopped || this.keys.size === 0) return;
     const watched = this.keys.get(bytesToHex(record.key));
     if (watched === undefined) return;
     const author = authorKey(record);

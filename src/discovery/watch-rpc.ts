@@ -13,8 +13,8 @@ import { recordFromWire, recordToWire } from '../kademlia/rpc-network.js';
 import type { Contact } from '../kademlia/types.js';
 import { bytesToHex } from '../util/bytes.js';
 import type { Clock } from '../util/clock.js';
-import { SubscriptionTable, type SubscriptionLimits } from './subscriptions.js';
-import type { LiveWatchNetwork, PushReceiver, SubscribeAnswer } from './watch-live.js';
+import { SubscriptionTable, type SubscriptionLimits, type SubscriptionStats } from './subscriptions.js';
+import type { LiveWatchNetwork, LiveWatchStats, PushReceiver, SubscribeAnswer } from './watch-live.js';
 
 /** Deadline of one subscribe or push, ms (the RPC layer retries within it). */
 const WATCH_RPC_TIMEOUT_MS = 4_000;
@@ -120,4 +120,38 @@ function isCloseTo(kad: Dht, key: Uint8Array): boolean {
   const closest = kad.closestContacts(key, undefined, kad.k);
   const kth = closest[kad.k - 1];
   return kth === undefined || compareDistance(kad.position, kad.positions.of(kth.id), key) < 0;
+}
+
+/** Live-watch counters of a node, as `node.stats().watch` reports them. */
+export interface WatchStats {
+  /** Subscriptions other nodes hold at this node, the keys they cover, pushes sent and failed, subscribes refused by reason. */
+  held: SubscriptionStats;
+  /** This node's own watches running now. */
+  watches: {
+    /** Watches running. */
+    total: number;
+    /** Of those, the ones subscribed at a holder (the others poll). */
+    live: number;
+    /** Pushes they took (verified, newer than what they knew). */
+    pushes: number;
+    /** Pushes they ignored: forged, stale, or from a node they hold no subscription at. */
+    pushesIgnored: number;
+    /** Fresh lookups they made (first answers, resyncs, polls). */
+    lookups: number;
+  };
+}
+
+/** Sums the counters of a node's holder table and of its own watches. */
+export function watchStats(table: SubscriptionTable, watches: LiveWatchStats[]): WatchStats {
+  const sum = (pick: (stats: LiveWatchStats) => number) => watches.reduce((total, stats) => total + pick(stats), 0);
+  return {
+    held: table.stats(),
+    watches: {
+      total: watches.length,
+      live: watches.filter((stats) => stats.live).length,
+      pushes: sum((stats) => stats.pushes),
+      pushesIgnored: sum((stats) => stats.pushesIgnored),
+      lookups: sum((stats) => stats.lookups),
+    },
+  };
 }

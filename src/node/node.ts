@@ -23,7 +23,7 @@ import { Dht } from '../kademlia/dht.js';
 import type { Contact } from '../kademlia/types.js';
 import { RpcKadNetwork, serveKademlia } from '../kademlia/rpc-network.js';
 import { Discovery } from '../discovery/discovery.js';
-import { attachLiveWatch, type LiveWatchAttachment } from '../discovery/watch-rpc.js';
+import { attachLiveWatch, watchStats, type LiveWatchAttachment, type WatchStats } from '../discovery/watch-rpc.js';
 import type { Registration } from '../discovery/registration.js';
 import type { Provider } from '../discovery/provider-record.js';
 import type { WatchEvent } from '../discovery/watch.js';
@@ -589,6 +589,8 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     peers: number;
     /** The NAT verdict, relays, relay role and connect outcomes. */
     nat: NatStatus;
+    /** Live watch: subscriptions held here for others, and this node's own watches. */
+    watch: WatchStats;
     /** Name of the crypto suite in use (`'sodium'`, `'node'`, `'noble'` or a custom suite's name). */
     crypto: string;
     /** LAN discovery: interfaces announced on, announcements sent and heard, drops by reason, joins. */
@@ -600,6 +602,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
       ...this.counters.snapshot(),
       peers: this.peerTable.size,
       nat: this.nat.status(),
+      watch: watchStats(this.liveWatch.table, this.discovery.liveWatchStats()),
       crypto: this.crypto.name,
       lan: this.lan?.stats() ?? inactiveLanStats(),
       ...(this.consortium ? { consortium: { ...this.consortium.stats } } : {}),

@@ -96,6 +96,12 @@ test('live watch over UDP on loopback: register and unregister arrive as pushes'
 
   const stats = watcher.discovery.liveWatchStats()[0];
   assert.equal(stats.lookups, lookups, 'no lookup ran: both changes were pushed');
+  // node.stats() reports both sides.
+  const reported = watcher.stats().watch;
+  assert.deepEqual([reported.watches.total, reported.watches.live], [1, 1]);
+  assert.ok(reported.watches.pushes >= 2);
+  const held = [provider, existing].map((node) => node.stats().watch.held);
+  assert.ok(held.some((table) => table.subscriptions === 1 && table.pushes >= 1));
   assert.ok(stats.pushes >= 2);
   assert.deepEqual(
     watch.events.map(({ event }) => [event.type, event.provider.id]),
