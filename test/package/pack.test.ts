@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-test('the packed tarball installs and imports as a new user would (exports, types, files, bin)', { timeout: 240_000 }, () => {
+test('the packed tarball installs and imports as a new user would (exports, types, files, bin, crypto suite)', { timeout: 240_000 }, (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'mcc-pack-'));
   try {
     // Build fresh so the tarball reflects the sources under test.
@@ -32,11 +32,18 @@ const node = await MccNode.create({ host: '127.0.0.1' });
 await node.start();
 const handler = createRestHandler(node);
 if (typeof handler !== 'function' || typeof MccError !== 'function') throw new Error('bad exports');
-console.log('ok', node.idHex.length);
+console.log('ok', node.idHex.length, node.stats().crypto);
 await node.stop();
 `,
     );
-    assert.equal(execFileSync(process.execPath, ['main.mjs'], { cwd: app, encoding: 'utf8' }).trim(), 'ok 64');
+    // sodium-native is an optional dependency: a plain install brings it where a prebuild
+    // exists for the platform (and 'auto' then runs on it), and the node suite otherwise.
+    const sodiumInstalled = existsSync(join(app, 'node_modules', 'sodium-native', 'package.json'));
+    const [ok, idLength, suite] = execFileSync(process.execPath, ['main.mjs'], { cwd: app, encoding: 'utf8' }).trim().split(' ');
+    assert.deepEqual([ok, idLength], ['ok', '64']);
+    t.diagnostic(`after a plain npm install: sodium-native ${sodiumInstalled ? 'installed' : 'not installed'}, crypto suite chosen: ${suite}`);
+    if (sodiumInstalled) assert.ok(suite === 'sodium' || suite === 'node', suite);
+    else assert.equal(suite, 'node');
     // Types resolve for TypeScript users through "exports", check with skipLibCheck off, and hide internals.
     const types = readdirSync(join(app, 'node_modules', 'mcc-mesh', 'dist', 'rest'));
     assert.ok(types.includes('index.d.ts'));
