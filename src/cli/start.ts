@@ -46,7 +46,14 @@ export async function runStart(flags: StartFlags): Promise<number> {
   process.on('SIGTERM', onSignal);
   process.on('exit', onExit);
 
-  const node = await MccNode.create({ host: options.host, port: options.port, bootstrap: options.bootstrap, identity: options.identity });
+  // The config directory is the node's data directory: a restarted daemon keeps its port, peers and exposed services.
+  const node = await MccNode.create({
+    host: options.host,
+    port: options.port,
+    bootstrap: options.bootstrap,
+    identity: options.identity,
+    dataDir: options.configDir,
+  });
   node.on('warning', (error) => console.error(`mcc: warning: ${error.message}`));
   let server: Server | undefined;
   try {
