@@ -23,9 +23,9 @@ export const LAN_INTERVAL_MS = 60_000;
 
 /** Tuning of LAN discovery (`MccNodeOptions.lan`). */
 export interface LanOptions {
-  /** Multicast group. Default {@link LAN_GROUP}. */
+  /** IPv4 multicast group. Default `239.255.77.77`. */
   group?: string;
-  /** Multicast UDP port. Default {@link LAN_PORT}. */
+  /** Multicast UDP port. Default 41077. */
   port?: number;
   /** Period of unsolicited announcements in ms (jittered ±20%). Default 60 s. */
   intervalMs?: number;
