@@ -18,6 +18,8 @@ import { UdpTransport } from '../transport/udp.js';
 import { canReach, reachOf } from '../transport/reach.js';
 import { SessionLayer, type InboundMessage, type SessionPeer } from '../session/session.js';
 import { RpcLayer } from '../session/rpc.js';
+import { RequestBudget } from '../session/request-budget.js';
+import { subnetGroup } from '../kademlia/subnet.js';
 import { toSocketAddress } from '../wire/address.js';
 import { Dht } from '../kademlia/dht.js';
 import type { Contact } from '../kademlia/types.js';
@@ -134,7 +136,8 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
       stats: this.counters,
       logger: this.logger,
     });
-    this.rpc = new RpcLayer(this.session, this.clock, this.counters, { defaultTimeoutMs: this.requestTimeoutMs });
+    const requestBudget = options.requestBudget === false ? false : new RequestBudget(this.clock, { networkOf: subnetGroup, ...options.requestBudget });
+    this.rpc = new RpcLayer(this.session, this.clock, this.counters, { defaultTimeoutMs: this.requestTimeoutMs, requestBudget });
     this.session.onMessage((message) => {
       if (this.nat.isKademliaOverCircuit(message)) {
         this.counters.drop('unexpected');

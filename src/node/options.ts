@@ -18,6 +18,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof MccNodeOptions>([
   'clock',
   'logger',
   'requestTimeoutMs',
+  'requestBudget',
   'clientMode',
   'wallClock',
   'strategy',
@@ -49,6 +50,8 @@ export function checkNodeOptions(options: MccNodeOptions): CryptoSuiteName | Cry
   if (options.host !== undefined && typeof options.host !== 'string') throw invalidArgument('host', 'expected a string');
   if (options.bootstrap !== undefined && !Array.isArray(options.bootstrap)) throw invalidArgument('bootstrap', 'expected an array of "host:port"');
   if (options.requestTimeoutMs !== undefined && !(options.requestTimeoutMs > 0)) throw invalidArgument('requestTimeoutMs', 'expected a positive number');
+  if (options.requestBudget !== undefined && options.requestBudget !== false && (options.requestBudget === null || typeof options.requestBudget !== 'object'))
+    throw invalidArgument('requestBudget', 'expected false or an object');
   if (options.routingTable !== undefined && (typeof options.routingTable !== 'string' || options.routingTable.length === 0))
     throw invalidArgument('routingTable', 'expected a file path');
   checkLanOption(options.lan);

@@ -10,6 +10,7 @@ import type { GetOptions, GetResult, PutOptions, PutResult } from '../kademlia/d
 import type { Strategy } from '../discovery/load-balancing.js';
 import type { TunnelConfig } from '../tunnel/config.js';
 import type { RelayServerOptions } from '../nat/relay-server.js';
+import type { RequestBudgetOptions } from '../session/request-budget.js';
 import type { NatStatus, NodeNatOptions } from './nat.js';
 import type { ConsortiumOptions } from './consortium.js';
 import type { LanOptions } from '../lan/lan-discovery.js';
@@ -39,6 +40,13 @@ export interface MccNodeOptions {
   logger?: Logger;
   /** Default time budget of one request to a peer, in ms. Default 4000. */
   requestTimeoutMs?: number;
+  /**
+   * The per-source budget every inbound request is charged to (token buckets per source
+   * address and per /24 or /48; excess is dropped unanswered and counted in
+   * `stats().rateLimited`). `false` turns it off. Default 5,000 requests/s per address
+   * (burst 10,000) and 20,000/s per network (burst 40,000); see docs/limits.md.
+   */
+  requestBudget?: false | RequestBudgetOptions;
   /**
    * DHT client mode: query the DHT but never enter others' routing tables (for nodes others
    * cannot reach). Default false.

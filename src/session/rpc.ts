@@ -15,6 +15,7 @@ import { DEFAULT_RTO_LIMITS, RttEstimator } from '../util/rtt.js';
 import { bytesToHex, equalBytes } from '../util/bytes.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { PROTOCOL_VERSION } from '../wire/constants.js';
+import { RequestBudget } from './request-budget.js';
 
 /** Options of one request. */
 export interface RequestOptions {
@@ -47,6 +48,8 @@ export interface RpcOptions {
   defaultRetries?: number;
   /** Concurrent outstanding requests; more reject with ERR_LIMIT. Default 4096. */
   maxPending?: number;
+  /** Per-source budget charged by every inbound request before its handler runs; `false` for none. Default: a {@link RequestBudget} with its defaults. */
+  requestBudget?: RequestBudget | false;
 }
 
 interface Pending {
@@ -99,6 +102,7 @@ export class RpcLayer {
   private readonly defaultTimeoutMs: number;
   private readonly defaultRetries: number;
   private readonly maxPending: number;
+  private readonly budget: RequestBudget | undefined;
 
   constructor(
     private readonly session: SessionLayer,
@@ -109,6 +113,7 @@ export class RpcLayer {
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? 4000;
     this.defaultRetries = options.defaultRetries ?? 2;
     this.maxPending = options.maxPending ?? 4096;
+    this.budget = options.requestBudget === false ? undefined : (options.requestBudget ?? new RequestBudget(clock));
     this.deadlines = new DeadlineQueue<Pending>(clock, (entry) => this.onTimeout(entry));
   }
 
@@ -272,6 +277,13 @@ export class RpcLayer {
     const kind = bodyKind(message.envelope);
     const handler = kind ? this.handlers.get(kind) : undefined;
     if (!handler) return this.stats.drop('unexpected');
+    // Charged after the handler lookup, so requests nobody handles stay 'unexpected' and cost no budget.
+    const refused = this.budget?.admit(message.from.address);
+    if (refused !== undefined) {
+      if (refused === 'address') this.stats.rateLimited.requestAddress++;
+      else this.stats.rateLimited.requestNetwork++;
+      return this.stats.drop('rate-limited');
+    }
     let answer: Envelope | undefined;
     try {
       answer = await handler(message);

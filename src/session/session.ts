@@ -341,7 +341,10 @@ export class SessionLayer {
     let key = cached?.key;
     const known = key !== undefined;
     if (key === undefined) {
-      if (!this.newPeerLimiter.take(from.host) || !this.globalKeyLimiter.take(ANY_SOURCE)) return stats.drop('rate-limited');
+      if (!this.newPeerLimiter.take(from.host) || !this.globalKeyLimiter.take(ANY_SOURCE)) {
+        stats.rateLimited.keyAgreement++;
+        return stats.drop('rate-limited');
+      }
       try {
         key = this.keys.receiveKey(senderId, bootId);
       } catch (error) {
@@ -401,7 +404,10 @@ export class SessionLayer {
   private receiveIdentifyRequest(data: Uint8Array, from: Address): void {
     const nonce = parseIdentifyRequest(data);
     if (!nonce) return this.options.stats.drop('malformed');
-    if (!this.identifyLimiter.take(from.host)) return this.options.stats.drop('rate-limited');
+    if (!this.identifyLimiter.take(from.host)) {
+      this.options.stats.rateLimited.identify++;
+      return this.options.stats.drop('rate-limited');
+    }
     this.transmit(from, encodeIdentifyResponse(nonce, this.options.identity.publicKey));
   }
 

@@ -28,6 +28,8 @@ export interface StatsSnapshot {
   droppedTotal: number;
   /** Outbound datagrams refused by the anti-amplification rule (replaced by a cookie or not sent). */
   amplificationLimited: number;
+  /** Datagrams refused by a per-source budget, by budget (each also counts as a `'rate-limited'` drop). */
+  rateLimited: RateLimitCounts;
   /** Requests to peers and answers to theirs, since start. */
   rpc: {
     /** Request datagrams sent, retransmissions included. */
@@ -41,6 +43,18 @@ export interface StatsSnapshot {
     /** Answers to peers' requests that could not be sent (e.g. too large to seal). */
     failedReplies: number;
   };
+}
+
+/** Hits of each per-source budget of the session and RPC layers (see docs/limits.md). */
+export interface RateLimitCounts {
+  /** Key agreements for unknown senders refused (50/s per source IP, 1,000/s in total by default). */
+  keyAgreement: number;
+  /** Cleartext identify probes left unanswered (20/s per source IP). */
+  identify: number;
+  /** Requests refused by the per-address request budget (src/session/request-budget.ts). */
+  requestAddress: number;
+  /** Requests refused by the per-network (/24, /48) request budget. */
+  requestNetwork: number;
 }
 
 /** Mutable counters shared by the layers of one node. */
@@ -62,6 +76,7 @@ export class Stats {
     internal: 0,
   };
   readonly rpc = { sent: 0, answered: 0, timeouts: 0, retransmits: 0, failedReplies: 0 };
+  readonly rateLimited: RateLimitCounts = { keyAgreement: 0, identify: 0, requestAddress: 0, requestNetwork: 0 };
 
   drop(reason: DropReason): void {
     this.dropped[reason]++;
@@ -78,6 +93,7 @@ export class Stats {
       dropped: { ...this.dropped },
       droppedTotal,
       amplificationLimited: this.amplificationLimited,
+      rateLimited: { ...this.rateLimited },
       rpc: { ...this.rpc },
     };
   }
