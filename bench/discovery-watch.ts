@@ -10,10 +10,13 @@
  * from the moment that call resolved), and the datagrams the watches cost on top of the
  * baseline, per watcher per minute.
  *
+ * Then the live watch on real UDP over loopback (5 nodes, one watcher): the delay of each event
+ * after the `register()` / `unregister()` call and after it resolved, in wall-clock ms.
+ *
  * Run: node --import tsx bench/discovery-watch.ts (bench/discovery.ts runs it too).
  */
 import { createTestnet, type Testnet } from '../src/testing/index.js';
-import type { MccNode } from '../src/index.js';
+import { MccNode } from '../src/index.js';
 import type { Registration } from '../src/discovery/registration.js';
 import { median, percentile, printTable } from './util.js';
 
@@ -143,4 +146,78 @@ export async function benchWatch(): Promise<void> {
   console.log(`wall time ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await benchWatch();
+const UDP_CYCLES = 20;
+
+/** Live watch on real UDP (loopback): wall-clock delay of each pushed event. */
+export async function benchWatchUdp(): Promise<void> {
+  const seed = await MccNode.create({ host: '127.0.0.1', lan: false });
+  await seed.start();
+  const nodes = [seed];
+  for (let i = 0; i < 4; i++) nodes.push(await MccNode.create({ host: '127.0.0.1', bootstrap: [seed.address], lan: false }));
+  await Promise.all(nodes.slice(1).map((node) => node.start()));
+  const [, watcher, provider] = nodes;
+  const controller = new AbortController();
+  const arrivals = new Map<string, number>();
+  let wake: (() => void) | undefined;
+  const loop = (async () => {
+    for await (const event of watcher.watch('udp-bench', { signal: controller.signal })) {
+      arrivals.set(`${event.type}:${arrivals.size}`, performance.now());
+      wake?.();
+    }
+  })();
+  const nextEvent = (count: number) =>
+    new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no event within 10 s')), 10_000);
+      const check = () => {
+        if (arrivals.size < count) return;
+        clearTimeout(timer);
+        wake = undefined;
+        resolve([...arrivals.values()][count - 1]);
+      };
+      wake = check;
+      check();
+    });
+  // Live before the first change: the watch has subscribed once its first lookup answered.
+  const liveBy = performance.now() + 10_000;
+  while (!(watcher.discovery.liveWatchStats()[0]?.live && watcher.discovery.liveWatchStats()[0].lookups >= 1) && performance.now() < liveBy) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  const afterCall: number[] = [];
+  const afterResolve: number[] = [];
+  for (let i = 0; i < UDP_CYCLES; i++) {
+    for (const step of ['register', 'unregister'] as const) {
+      const want = arrivals.size + 1; // the event may come before the call resolves
+      const called = performance.now();
+      if (step === 'register') await provider.register('udp-bench', { handler: (stream) => stream.end() });
+      else await provider.unregister('udp-bench');
+      const resolved = performance.now();
+      const at = await nextEvent(want);
+      afterCall.push(at - called);
+      afterResolve.push(at - resolved);
+    }
+  }
+  const lookups = watcher.discovery.liveWatchStats()[0].lookups;
+  controller.abort();
+  await loop;
+  await Promise.all(nodes.map((node) => node.stop()));
+  console.log(`\nWatch over real UDP on 127.0.0.1 (5 nodes, 1 watcher), ${UDP_CYCLES} register + ${UDP_CYCLES} unregister, wall clock:`);
+  printTable(
+    ['events', 'call->event median ms', 'p90 ms', 'resolve->event median ms', 'p90 ms', 'max ms', 'lookups by the watch'],
+    [
+      [
+        String(afterCall.length),
+        median(afterCall).toFixed(1),
+        percentile(afterCall, 90).toFixed(1),
+        median(afterResolve).toFixed(1),
+        percentile(afterResolve, 90).toFixed(1),
+        Math.max(...afterResolve).toFixed(1),
+        String(lookups),
+      ],
+    ],
+  );
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await benchWatch();
+  await benchWatchUdp();
+}

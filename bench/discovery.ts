@@ -19,7 +19,7 @@ import { compareDistance } from '../src/kademlia/keyspace.js';
 import { signRecord } from '../src/kademlia/record.js';
 import { DiscoverySim, type DiscoveryNode } from '../test/discovery/sim.js';
 import { median, percentile, printTable } from './util.js';
-import { benchWatch } from './discovery-watch.js';
+import { benchWatch, benchWatchUdp } from './discovery-watch.js';
 
 const N = Number(process.env.MCC_BENCH_N ?? 1_000);
 const PROVIDER_COUNTS = (process.env.MCC_BENCH_PROVIDERS ?? '1,10,100,1000').split(',').map(Number);
@@ -121,3 +121,4 @@ await sim.stop();
 console.log(`\nwall time ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
 await benchWatch();
+await benchWatchUdp();
