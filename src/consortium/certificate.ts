@@ -144,7 +144,21 @@ export interface CertificateCheck {
 }
 
 /** The outcome of {@link checkCertificate}: the certificate and its organisation, or why not. */
-export type CertificateVerdict = { ok: true; certificate: Certificate; organisation: OrganisationRef } | { ok: false; problem: CertificateProblem };
+export type CertificateVerdict =
+  | {
+      /** Accepted. */
+      ok: true;
+      /** The decoded certificate. */
+      certificate: Certificate;
+      /** The trusted organisation that issued it. */
+      organisation: OrganisationRef;
+    }
+  | {
+      /** Refused. */
+      ok: false;
+      /** Why. */
+      problem: CertificateProblem;
+    };
 
 /** Checks a certificate against trusted organisations, time, the presenter and revocations. Never throws. */
 export function checkCertificate(bytes: Uint8Array | Certificate, check: CertificateCheck): CertificateVerdict {

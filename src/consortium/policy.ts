@@ -15,7 +15,15 @@ import { parseOrganisationId } from './organisation.js';
  * hex) besides the provider's own organisation. Listed nodes must hold a valid certificate
  * from an organisation the provider trusts.
  */
-export type Visibility = 'public' | 'org' | { orgs?: string[]; nodes?: string[] };
+export type Visibility =
+  | 'public'
+  | 'org'
+  | {
+      /** IDs of organisations whose members may use it (each must be trusted). */
+      orgs?: string[];
+      /** Node IDs (hex) that may use it. */
+      nodes?: string[];
+    };
 
 /** A visibility resolved to keys. */
 export interface ResolvedVisibility {

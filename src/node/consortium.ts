@@ -10,7 +10,8 @@ import { invalidArgument } from '../errors.js';
 import { Consortium } from '../consortium/consortium.js';
 import { loadCredential, type Credential } from '../consortium/credential.js';
 import type { ResolvedVisibility, Visibility } from '../consortium/policy.js';
-import { parseRevocationRecord, revocationKey } from '../consortium/revocation.js';
+import { createRevocationRecord, parseRevocationRecord, revocationKey } from '../consortium/revocation.js';
+import type { Organisation } from '../consortium/organisation.js';
 import { encodeMetadata, type Provider, type ServiceMetadata } from '../discovery/provider-record.js';
 import type { Discovery } from '../discovery/discovery.js';
 import type { LookupOptions } from '../discovery/provider-lookup.js';
@@ -247,4 +248,34 @@ export class NodeConsortium implements TunnelAdmission {
     }
     return true;
   }
+}
+
+/** The part of a node {@link publishRevocationList} needs (an `MccNode` has it). */
+export interface RevocationPublisher {
+  /** @internal */
+  readonly kad: Pick<Dht, 'putRecord'>;
+  /** @internal */
+  readonly consortium?: NodeConsortium | undefined;
+}
+
+/**
+ * Signs `revoked` as `organisation`'s revocation list and stores it on the DHT through
+ * `node` (any running node, member or not: the organisation's key signs it). Members
+ * install it within one refresh interval. Returns the nodes that stored it.
+ * @throws MccError `ERR_INVALID_ARGUMENT` (more than MAX_REVOKED keys, a bad key), `ERR_UNREACHABLE`.
+ */
+export async function publishRevocationList(
+  node: RevocationPublisher,
+  organisation: Organisation,
+  revoked: ReadonlyArray<Uint8Array | string>,
+  options: { seq?: number; ttlMs?: number; signal?: AbortSignal } = {},
+): Promise<number> {
+  const record = createRevocationRecord(organisation, revoked, {
+    ...(options.seq !== undefined ? { seq: options.seq } : {}),
+    ...(options.ttlMs !== undefined ? { ttlMs: options.ttlMs } : {}),
+  });
+  if (node.consortium !== undefined && node.consortium.state.trusted.has(bytesToHex(organisation.publicKey))) {
+    return node.consortium.publishRevocations(record, options.signal);
+  }
+  return (await node.kad.putRecord(record, options.signal ? { signal: options.signal } : {})).stored;
 }
