@@ -30,6 +30,35 @@ export type { Strategy, StrategyFunction } from './discovery/load-balancing.js';
 export type { PutOptions, PutResult, GetOptions, GetResult } from './kademlia/dht.js';
 export type { SignedRecord, Contact } from './kademlia/types.js';
 export { MccError, type MccErrorCode } from './errors.js';
+export {
+  createOrganisation,
+  parseOrganisationId,
+  issueCertificate,
+  verifyCertificate,
+  checkCertificate,
+  decodeCertificate,
+  createRevocationRecord,
+  parseRevocationRecord,
+  revocationKey,
+  credentialFor,
+  loadCredential,
+  saveCredential,
+  loadOrganisation,
+  saveOrganisation,
+  MAX_CERTIFICATE_BYTES,
+  MAX_REVOKED,
+  type Organisation,
+  type OrganisationRef,
+  type Certificate,
+  type CertificateCheck,
+  type CertificateProblem,
+  type CertificateVerdict,
+  type IssueOptions,
+  type RevocationList,
+  type Credential,
+  type Visibility,
+} from './consortium/index.js';
+export { publishRevocationList, type ConsortiumOptions, type ConsortiumStats, type RevocationPublisher } from './node/consortium.js';
 export type { Address } from './util/address.js';
 export { formatAddress, parseAddress } from './util/address.js';
 export type { Clock } from './util/clock.js';
