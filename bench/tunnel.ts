@@ -17,8 +17,8 @@
  * warm-up per transport, then interleaved blocks, so the ratios compare like with like
  * (bench/tunnel-echo.ts runs the echo alone, with more detail).
  *
- * The tunnel rows run once per crypto suite of `--suites` (default `node,sodium`; see
- * bench/tunnel-suite.ts for what `sodium` is before src/crypto/sodium-suite.ts exists).
+ * The tunnel rows run once per crypto suite of `--suites` (default `node,sodium`; `sodium` is
+ * src/crypto/sodium-suite.ts and needs the optional sodium-native).
  * Last, a breakdown per tunnel row of the CPU per data datagram (both ends, 1-stream run)
  * into AEAD, socket, engine and the I/O layer, from floors measured in this run
  * (bench/tunnel-breakdown.ts), so a regression shows where it is.

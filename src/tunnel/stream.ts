@@ -81,18 +81,51 @@ export class TunnelStream extends Duplex {
     }
   }
 
-  /** Moves received chunks into the readable buffer while the consumer wants more. */
+  /**
+   * Moves received chunks into the readable buffer while the consumer wants more. The
+   * chunks (one per packet, ~1.1 KB) go in joined, as much as the buffer has room for:
+   * copying a packet costs far less than a push and a 'data' event per packet, and the
+   * consumer (a TCP socket behind a forward) gets fewer, larger writes.
+   */
   private pull(): void {
+    const host = this.host;
     while (this.reading) {
-      const chunk = this.host.streamRead(this.id);
-      if (chunk === null) {
-        if (this.host.streamTakeEnd(this.id)) {
+      const first = host.streamRead(this.id);
+      if (first === null) {
+        if (host.streamTakeEnd(this.id)) {
           this.reading = false;
           this.push(null);
         }
         return;
       }
-      this.reading = this.push(chunk);
+      let room = this.readableHighWaterMark - this.readableLength - first.length;
+      let next: Uint8Array | null = room > 0 ? host.streamRead(this.id) : null;
+      if (next === null) {
+        this.reading = this.push(first);
+        continue;
+      }
+      const chunks = this.gathered;
+      chunks.push(first);
+      let total = first.length;
+      // Stops at the room left (reading is what grants the peer credit, so nothing is pulled
+      // beyond what the consumer buffers), or when the connection has no more.
+      while (next !== null) {
+        chunks.push(next);
+        total += next.length;
+        room -= next.length;
+        next = room > 0 ? host.streamRead(this.id) : null;
+      }
+      const joined = Buffer.allocUnsafe(total);
+      let at = 0;
+      for (const chunk of chunks) {
+        joined.set(chunk, at);
+        at += chunk.length;
+      }
+      chunks.length = 0;
+      this.reading = this.push(joined);
     }
   }
+
+  /** Scratch list of the chunks {@link pull} joins (reused: no array per pull). */
+  private readonly gathered: Uint8Array[] = [];
 }

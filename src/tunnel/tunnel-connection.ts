@@ -56,8 +56,18 @@ export class TunnelConnection extends EventEmitter<TunnelConnectionEvents> imple
   private flushImmediate: ReturnType<typeof setImmediate> | null = null;
   private readonly runFlush = (): void => {
     this.flushImmediate = null;
+    // Events of the datagrams this loop turn delivered first: the application's reads and
+    // the replies it writes from its 'data' handlers then leave in this very flush.
+    if (this.eventsPending) this.processEvents();
     this.flush();
   };
+  /**
+   * Datagrams arrived whose events (readable, new stream, reset, close) wait for the flush:
+   * libuv hands over up to 32 datagrams per poll phase, one JavaScript call each, and a
+   * stream that learns about them once per turn pulls and pushes once per turn, not once
+   * per packet.
+   */
+  private eventsPending = false;
   /** A write-triggered flush queued as a microtask (see {@link scheduleWriteFlush}). */
   private flushMicrotask = false;
   private readonly runWriteFlush = (): void => {
@@ -133,12 +143,8 @@ export class TunnelConnection extends EventEmitter<TunnelConnectionEvents> imple
       if (sameAddress(from, this.validatedAddress)) this.core.trustPath();
       else this.core.startPathValidation(this.clock.now(), datagram.length);
     }
-    this.processEvents();
-    // A reply the application wrote while handling this datagram (its 'data' handlers run
-    // synchronously in processEvents) already queued a flush at the end of this job, and
-    // that flush sends, acknowledges and re-arms everything a loop-turn flush would: no
-    // second, empty flush in the check phase.
-    if (!this.flushMicrotask) this.scheduleFlush();
+    this.eventsPending = true;
+    this.scheduleFlush();
   }
 
   // ---- StreamHost ----
@@ -258,6 +264,7 @@ export class TunnelConnection extends EventEmitter<TunnelConnectionEvents> imple
   }
 
   private processEvents(): void {
+    this.eventsPending = false;
     const outcome = this.core.takePathOutcome();
     if (outcome === 'validated') this.validatedAddress = this.current;
     else if (outcome === 'failed') this.current = this.validatedAddress; // the core trusts it again already
