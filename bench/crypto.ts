@@ -1,20 +1,26 @@
 /**
- * Crypto throughput, node:crypto suite against the pure-JS noble suite, side by side.
- * Run: node --import tsx bench/crypto.ts
- * Each figure is the median ops/s over several timed rounds, after a warm-up.
+ * Crypto cost per operation, every available suite side by side: `node` (node:crypto),
+ * `noble` (pure JS) and `sodium` (libsodium through the optional sodium-native, where it
+ * loads). Run: node --import tsx bench/crypto.ts
+ * Each figure is the median over interleaved timed rounds after a warm-up: rounds
+ * alternate between the suites, so machine-load drift (a shared, noisy box) hits every
+ * suite alike instead of biasing the ratios.
  */
 
 import { performance } from 'node:perf_hooks';
-import { nobleCryptoSuite, nodeCryptoSuite, type CryptoSuite } from '../src/crypto/index.js';
+import { availableCryptoSuites, type CryptoSuite } from '../src/crypto/index.js';
+import { loadSodiumNative, type SodiumNative } from '../src/crypto/sodium-suite.js';
+import { printTable } from './util.js';
 
-const PAYLOAD_BYTES = 1200;
+/** A tunnel data datagram's AEAD payload: 1191-byte cap less header and tag, as bench/tunnel measures. */
+const DATAGRAM_BYTES = 1158;
 const ROUNDS = 7;
-const ROUND_MS = 180;
+const ROUND_MS = 150;
 
 interface Case {
   name: string;
-  /** Returns a function doing one operation with fixed inputs prepared up front. */
-  prepare(suite: CryptoSuite): () => unknown;
+  /** Returns a function doing one operation with inputs prepared up front, or undefined where the suite lacks it. */
+  prepare(suite: CryptoSuite): (() => unknown) | undefined;
 }
 
 function aeadCase(bytes: number): Case {
@@ -26,15 +32,35 @@ function aeadCase(bytes: number): Case {
       const aad = suite.randomBytes(16);
       const plaintext = suite.randomBytes(bytes);
       return () => {
-        const opened = suite.open(key, nonce, suite.seal(key, nonce, plaintext, aad), aad);
-        if (opened === null) throw new Error('open failed');
+        if (suite.open(key, nonce, suite.seal(key, nonce, plaintext, aad), aad) === null) throw new Error('open failed');
+      };
+    },
+  };
+}
+
+/** The allocation-free hot path the session and tunnel layers use: seal in place, open in place. */
+function aeadIntoCase(bytes: number): Case {
+  return {
+    name: `AEAD sealInto+openInto ${bytes} B`,
+    prepare(suite) {
+      const { sealInto, openInto } = suite;
+      if (sealInto === undefined || openInto === undefined) return undefined;
+      const key = suite.randomBytes(32);
+      const nonce = suite.randomBytes(12);
+      const aad = suite.randomBytes(16);
+      const buffer = new Uint8Array(bytes + 16);
+      buffer.set(suite.randomBytes(bytes));
+      return () => {
+        sealInto.call(suite, key, nonce, buffer.subarray(0, bytes), aad, buffer, 0);
+        if (!openInto.call(suite, key, nonce, buffer, aad, buffer, 0)) throw new Error('openInto failed');
       };
     },
   };
 }
 
 const cases: Case[] = [
-  aeadCase(PAYLOAD_BYTES),
+  aeadCase(DATAGRAM_BYTES),
+  aeadIntoCase(DATAGRAM_BYTES),
   aeadCase(100),
   {
     name: 'Ed25519 sign (64 B msg)',
@@ -57,6 +83,22 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'Ed25519 verify, fresh key each time',
+    prepare(suite) {
+      // Defeats the node suite's KeyObject cache, as record checks from many authors do.
+      const signed = Array.from({ length: 256 }, () => {
+        const secret = suite.randomBytes(32);
+        const message = suite.randomBytes(64);
+        return { message, publicKey: suite.ed25519PublicKey(secret), signature: suite.sign(message, secret) };
+      });
+      let i = 0;
+      return () => {
+        const { message, publicKey, signature } = signed[i++ % signed.length];
+        if (!suite.verify(signature, message, publicKey)) throw new Error('verify failed');
+      };
+    },
+  },
+  {
     name: 'X25519 agreement',
     prepare(suite) {
       const secret = suite.randomBytes(32);
@@ -67,7 +109,7 @@ const cases: Case[] = [
   {
     name: 'X25519 agreement, fresh peer key',
     prepare(suite) {
-      // Defeats the node suite's KeyObject cache: every call sees a new peer key.
+      // Every call sees a new peer key: a first contact's agreement.
       const secret = suite.randomBytes(32);
       const peers = Array.from({ length: 1024 }, () => suite.x25519PublicKey(suite.randomBytes(32)));
       let i = 0;
@@ -89,8 +131,16 @@ const cases: Case[] = [
   {
     name: 'Ed25519 public key -> X25519',
     prepare(suite) {
-      const publicKey = suite.ed25519PublicKey(suite.randomBytes(32));
-      return () => suite.edPublicToX25519(publicKey);
+      const keys = Array.from({ length: 256 }, () => suite.ed25519PublicKey(suite.randomBytes(32)));
+      let i = 0;
+      return () => suite.edPublicToX25519(keys[i++ % keys.length]);
+    },
+  },
+  {
+    name: 'Ed25519 seed -> X25519 secret',
+    prepare(suite) {
+      const secret = suite.randomBytes(32);
+      return () => suite.edSecretToX25519(secret);
     },
   },
   {
@@ -129,32 +179,66 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-/**
- * Median ops/s of each op. Rounds alternate between the ops so that machine-load drift
- * (other processes on a shared box) hits both suites alike instead of biasing the ratio.
- */
-function measurePair(a: () => unknown, b: () => unknown): [number, number] {
-  for (const op of [a, b]) {
-    const warmUpEnd = performance.now() + 100;
+/** Median ops/s of each op (undefined stays undefined), rounds interleaved across the ops. */
+function measureInterleaved(ops: Array<(() => unknown) | undefined>): Array<number | undefined> {
+  const live = ops.filter((op): op is () => unknown => op !== undefined);
+  for (const op of live) {
+    const warmUpEnd = performance.now() + 80;
     while (performance.now() < warmUpEnd) op();
   }
-  const ratesA: number[] = [];
-  const ratesB: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    ratesA.push(timedRound(a));
-    ratesB.push(timedRound(b));
-  }
-  return [median(ratesA), median(ratesB)];
+  const rates = live.map((): number[] => []);
+  for (let round = 0; round < ROUNDS; round++) live.forEach((op, i) => rates[i].push(timedRound(op)));
+  const medians = rates.map(median);
+  let next = 0;
+  return ops.map((op) => (op === undefined ? undefined : medians[next++]));
 }
 
-const format = (n: number): string => Math.round(n).toLocaleString('en-US');
+const micros = (rate: number | undefined): string => (rate === undefined ? '-' : (1e6 / rate).toFixed(rate > 1e6 ? 3 : 2));
 
-const rows = cases.map((c) => {
-  const [node, noble] = measurePair(c.prepare(nodeCryptoSuite), c.prepare(nobleCryptoSuite));
-  return { operation: c.name, 'node ops/s': format(node), 'noble ops/s': format(noble), 'node/noble': `${(node / noble).toFixed(1)}x` };
-});
+/**
+ * libsodium's own Ed25519 -> X25519 public-key map, measured beside the project's noble
+ * map (issue 19: keep the project's own where it measures faster).
+ */
+function libsodiumConversion(sodium: SodiumNative, suite: CryptoSuite): () => unknown {
+  const keys = Array.from({ length: 256 }, () => suite.ed25519PublicKey(suite.randomBytes(32)));
+  const out = new Uint8Array(32);
+  let i = 0;
+  return () => sodium.crypto_sign_ed25519_pk_to_curve25519(out, keys[i++ % keys.length]);
+}
 
-console.log(`crypto suites, median of ${ROUNDS} interleaved ${ROUND_MS} ms rounds per suite (Node ${process.version})`);
-console.table(rows);
-const aead = rows[0];
-console.log(`AEAD ${PAYLOAD_BYTES} B: node ${aead['node ops/s']} seal+open/s vs noble ${aead['noble ops/s']}`);
+async function main(): Promise<void> {
+  const suites = await availableCryptoSuites();
+  console.log(
+    `crypto suites ${suites.map((suite) => suite.name).join(', ')}: microseconds per operation, median of ${ROUNDS} interleaved ${ROUND_MS} ms rounds (Node ${process.version})`,
+  );
+  // Speed relative to node: node's time per operation over the suite's (2.00x = twice as fast).
+  const header = ['operation', ...suites.map((suite) => `${suite.name} us`), ...suites.slice(1).map((suite) => `${suite.name} speed vs node`)];
+  const rows: string[][] = [];
+  for (const c of cases) {
+    const rates = measureInterleaved(suites.map((suite) => c.prepare(suite)));
+    const nodeRate = rates[0];
+    rows.push([
+      c.name,
+      ...rates.map(micros),
+      ...rates.slice(1).map((rate) => (rate === undefined || nodeRate === undefined ? '-' : `${(rate / nodeRate).toFixed(2)}x`)),
+    ]);
+  }
+  printTable(header, rows);
+  const sodium = suites.find((suite) => suite.name === 'sodium');
+  if (sodium === undefined) {
+    console.log('sodium-native did not load here: the sodium column is missing');
+    return;
+  }
+  const conversion = cases.find((c) => c.name === 'Ed25519 public key -> X25519')!;
+  const [project, libsodium, suiteMap] = measureInterleaved([
+    conversion.prepare(suites.find((suite) => suite.name === 'noble')!),
+    libsodiumConversion(await loadSodiumNative(), sodium),
+    conversion.prepare(sodium),
+  ]);
+  console.log(
+    `Ed25519 public key -> X25519, side by side: the project's own map (noble) ${micros(project)} us, libsodium's ${micros(libsodium)} us, ` +
+      `the sodium suite's (libsodium's; noble's for the inputs libsodium refuses) ${micros(suiteMap)} us`,
+  );
+}
+
+await main();

@@ -68,6 +68,36 @@ describe('sodium suite', { skip }, () => {
     }
   });
 
+  it('edPublicToX25519 (the libsodium map, the noble map for what libsodium refuses) agrees with noble on every input', () => {
+    const convert = (suite: typeof sodium, key: Uint8Array): string => {
+      try {
+        return Buffer.from(suite.edPublicToX25519(key)).toString('hex');
+      } catch (error) {
+        return `throws ${(error as { code?: string }).code}`;
+      }
+    };
+    const p = (bytes: number[]): Uint8Array => Uint8Array.from({ length: 32 }, (_, i) => bytes[i] ?? 0);
+    const edges = [
+      p([1]), // the identity
+      p([0]), // order 4
+      p([0xec, ...new Array<number>(30).fill(0xff), 0x7f]), // y = -1, order 2
+      p([0xed, ...new Array<number>(30).fill(0xff), 0x7f]), // y = p: non-canonical 0
+      p([0xee, ...new Array<number>(30).fill(0xff), 0x7f]), // y = p + 1: non-canonical identity
+      p([0xee, ...new Array<number>(30).fill(0xff), 0xff]), // the same with the sign bit
+      p([0xff, ...new Array<number>(30).fill(0xff), 0x7f]),
+    ];
+    // Random strings: about half decode to a point, most of those with a small-order component.
+    const random = Array.from({ length: 200 }, () => sodium.randomBytes(32));
+    const honest = Array.from({ length: 20 }, () => sodium.ed25519PublicKey(sodium.randomBytes(32)));
+    let converted = 0;
+    for (const key of [...edges, ...random, ...honest]) {
+      const expected = convert(nobleCryptoSuite, key);
+      assert.equal(convert(sodium, key), expected, Buffer.from(key).toString('hex'));
+      if (!expected.startsWith('throws')) converted++;
+    }
+    assert.ok(converted > 60, `a fair share of the inputs were points (${converted})`);
+  });
+
   it('x25519 refuses a low-order peer key with ERR_CRYPTO, like the other suites', () => {
     const secret = sodium.randomBytes(32);
     assert.throws(() => sodium.x25519(secret, new Uint8Array(32)), { code: 'ERR_CRYPTO' });
