@@ -26,6 +26,8 @@ export type { RelayServerOptions, RelayServerStats } from './nat/relay-server.js
 export type { Registration, RegistrationState } from './discovery/registration.js';
 export type { Provider, ServiceMetadata } from './discovery/provider-record.js';
 export type { WatchEvent } from './discovery/watch.js';
+export type { WatchStats } from './discovery/watch-rpc.js';
+export type { SubscriptionStats } from './discovery/subscriptions.js';
 export type { Strategy, StrategyFunction } from './discovery/load-balancing.js';
 export type { PutOptions, PutResult, GetOptions, GetResult } from './kademlia/dht.js';
 export type { SignedRecord, Contact } from './kademlia/types.js';
