@@ -26,7 +26,6 @@ import type { Contact } from '../kademlia/types.js';
 import { RpcKadNetwork, serveKademlia } from '../kademlia/rpc-network.js';
 import { Discovery } from '../discovery/discovery.js';
 import { attachLiveWatch, watchStats, type LiveWatchAttachment, type WatchStats } from '../discovery/watch-rpc.js';
-import { attachLiveWatch, watchStats, type LiveWatchAttachment, type WatchStats } from '../discovery/watch-rpc.js';
 import type { Registration } from '../discovery/registration.js';
 import type { Provider } from '../discovery/provider-record.js';
 import type { WatchEvent } from '../discovery/watch.js';
