@@ -18,6 +18,9 @@
  * bulk source introduced is the first to go. Only sybils spread over as many sources as
  * the key has slots, one record each, could keep a newcomer out.
  *
+ * Store-wide: a full store lets a newcomer evict only records of authors not yet established
+ * here, and bounds each author and source network (src/kademlia/store-tenure.ts).
+ *
  * Cheap refusals come before the signature check: a replay or an older seq of a held
  * author, and an identical re-store, are answered without verifying; a source whose
  * records keep failing verification exhausts a {@link FailureBudget} and is refused
@@ -35,6 +38,7 @@ import { DEFAULT_VERIFY_FAILURES_PER_SECOND, FailureBudget } from './failure-bud
  */
 const NET_FAILURE_FACTOR = 4;
 import { isId, sameId } from './keyspace.js';
+import { TenureBook } from './store-tenure.js';
 import { authorKey, checkRecord, isBoundMutable, isImmutable, supersedes } from './record.js';
 import type { SignedRecord, StoreResult } from './types.js';
 
@@ -64,6 +68,12 @@ export interface RecordStoreOptions {
   maxOpenSetTtlMs?: number;
   /** Failed signature checks one source may cause per second (and in a burst). Default 50. */
   verifyFailuresPerSecond?: number;
+  /** Most records one author may hold in the whole store. Default 1,000. */
+  maxPerAuthor?: number;
+  /** Most records charged to sources of one network (/24, /48). Default a quarter of maxRecords. */
+  maxPerNetwork?: number;
+  /** Continuous presence after which an author's records cannot be evicted by a fill, ms. Default 10 minutes. */
+  establishedAfterMs?: number;
 }
 
 /** One held record and its bookkeeping. */
@@ -78,6 +88,12 @@ export interface HeldRecord {
 interface Held extends HeldRecord {
   /** The author its mutable key names: never evicted, never counted in the key's tally. */
   bound: boolean;
+  /** Hex author key (the key of byAuthor). */
+  readonly author: string;
+  /** Source network of `source` when its address has one (store-wide quota). */
+  net: string | undefined;
+  /** Hex of the key it is held under. */
+  readonly keyHex: string;
 }
 
 interface KeySet {
@@ -88,6 +104,9 @@ interface KeySet {
 }
 
 const OK: StoreResult = { ok: true };
+
+/** Least time between two sweeps a full store runs on a STORE (a sweep walks every record). */
+const FULL_SWEEP_INTERVAL_MS = 1000;
 
 /** Bounded, verified 1-to-many record storage. */
 export class RecordStore {
@@ -100,6 +119,10 @@ export class RecordStore {
   private readonly failures: FailureBudget;
   /** The same per source network: all identities behind one /24 (/48) share it. */
   private readonly netFailures: FailureBudget;
+  /** Author tenure, store-wide quotas and the young records a full store may evict. */
+  private readonly tenure: TenureBook<Held>;
+  /** Wall time of the last sweep a full store ran (see FULL_SWEEP_INTERVAL_MS). */
+  private lastFullSweep = Number.NEGATIVE_INFINITY;
   /** Furthest expiry accepted, ms ahead of now. */
   readonly maxTtlMs: number;
   /** Furthest expiry accepted for open-set records, ms ahead of now. */
@@ -120,6 +143,13 @@ export class RecordStore {
     const perSecond = options.verifyFailuresPerSecond ?? DEFAULT_VERIFY_FAILURES_PER_SECOND;
     this.failures = new FailureBudget(perSecond, options.wallClock);
     this.netFailures = new FailureBudget(NET_FAILURE_FACTOR * perSecond, options.wallClock);
+    const { establishedAfterMs = 10 * 60_000, maxPerAuthor = 1_000, maxPerNetwork = Math.max(1, Math.floor(this.maxRecords / 4)) } = options;
+    this.tenure = new TenureBook<Held>({ establishedAfterMs, maxPerAuthor, maxPerNetwork }, options.wallClock);
+  }
+
+  /** True when `author` (hex) has held a record here long enough to be safe from fills. */
+  isEstablished(author: string): boolean {
+    return this.tenure.isEstablished(author);
   }
 
   /** Most records accepted under one key (readers use it to bound what they verify). */
@@ -173,7 +203,7 @@ export class RecordStore {
       // Neither answer needs the signature: the held copy was verified and stays as it is.
       if (sameRecord(held.record, record)) {
         held.storedAt = now;
-        this.chargeToAuthor(set!, held, author, source);
+        this.chargeToAuthor(set!, held, author, source, sourceNet);
         return OK;
       }
       if (!supersedes(record, held.record)) return { ok: false, reason: 'stale' };
@@ -183,15 +213,20 @@ export class RecordStore {
     const isBound = () => (bound ??= isBoundMutable(this.options.suite, record));
     if (record.expiresAt > now + this.maxOpenSetTtlMs && !isImmutable(record) && !isBound()) return { ok: false, reason: 'invalid' };
     let victim: [string, Held] | undefined;
+    let storeVictim: Held | undefined;
     if (held === undefined) {
-      if (this.total >= this.maxRecords) {
+      if (this.total >= this.maxRecords && now - this.lastFullSweep >= FULL_SWEEP_INTERVAL_MS) {
+        this.lastFullSweep = now;
         this.sweep();
         set = this.sets.get(keyHex);
       }
-      if (this.total >= this.maxRecords || this.sourceCount(source) >= this.maxPerSource) return { ok: false, reason: 'limit' };
+      if (this.sourceCount(source) >= this.maxPerSource || this.tenure.overQuota(author, sourceNet) !== undefined) return { ok: false, reason: 'limit' };
       if (set !== undefined && set.byAuthor.size >= this.maxPerKey) {
         victim = this.chooseVictim(set, source, isBound());
         if (victim === undefined) return { ok: false, reason: 'limit' };
+      } else if (this.total >= this.maxRecords) {
+        storeVictim = this.tenure.victim(source, author);
+        if (storeVictim === undefined) return { ok: false, reason: 'limit' };
       }
     }
     if (!this.failures.allows(source) || (sourceNet !== undefined && !this.netFailures.allows(sourceNet))) return { ok: false, reason: 'limit' };
@@ -203,9 +238,10 @@ export class RecordStore {
     if (problem === 'expired') return { ok: false, reason: 'expired' };
     if (problem !== null) return { ok: false, reason: 'invalid' };
     if (held !== undefined) {
-      const replacement: Held = { record: copyRecord(record), source: held.source, storedAt: now, bound: held.bound };
+      const replacement: Held = { record: copyRecord(record), source: held.source, storedAt: now, bound: held.bound, author, net: held.net, keyHex };
       set!.byAuthor.set(author, replacement);
-      this.chargeToAuthor(set!, replacement, author, source);
+      this.tenure.replaced(held, replacement);
+      this.chargeToAuthor(set!, replacement, author, source, sourceNet);
       this.onChange?.(replacement.record, held.record);
       return OK;
     }
@@ -213,12 +249,17 @@ export class RecordStore {
       this.removeHeld(keyHex, set!, victim[0], victim[1]);
       set = this.sets.get(keyHex);
     }
+    if (storeVictim !== undefined) {
+      this.removeHeld(storeVictim.keyHex, this.sets.get(storeVictim.keyHex)!, storeVictim.author, storeVictim);
+      set = this.sets.get(keyHex);
+    }
     if (set === undefined) {
       set = { key: Uint8Array.from(key), byAuthor: new Map(), tally: new Map() };
       this.sets.set(keyHex, set);
     }
-    const entry: Held = { record: copyRecord(record), source, storedAt: now, bound: isBound() };
+    const entry: Held = { record: copyRecord(record), source, storedAt: now, bound: isBound(), author, net: sourceNet, keyHex };
     set.byAuthor.set(author, entry);
+    this.tenure.added(entry);
     this.total++;
     this.charge(source, 1);
     if (!entry.bound) tallyAdd(set, source, 1);
@@ -291,17 +332,18 @@ export class RecordStore {
    * re-store by anyone else leaves the charge where it was, so nobody can take over
    * another's records to make them look like a bulk source's.
    */
-  private chargeToAuthor(set: KeySet, held: Held, author: string, source: string): void {
+  private chargeToAuthor(set: KeySet, held: Held, author: string, source: string, sourceNet: string | undefined): void {
     if (source !== author || held.source === author || this.sourceCount(author) >= this.maxPerSource) return;
     this.charge(held.source, -1);
     if (!held.bound) tallyAdd(set, held.source, -1);
-    held.source = author;
+    this.tenure.recharged(held, author, sourceNet);
     this.charge(author, 1);
     if (!held.bound) tallyAdd(set, author, 1);
   }
 
   private removeHeld(keyHex: string, set: KeySet, author: string, held: Held): void {
     set.byAuthor.delete(author);
+    this.tenure.removed(held);
     if (!held.bound) tallyAdd(set, held.source, -1);
     if (set.byAuthor.size === 0) this.sets.delete(keyHex);
     this.total--;
