@@ -150,6 +150,11 @@ export class LanDiscovery {
     await Promise.all(sockets.map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))));
   }
 
+  /** True while announcing on at least one interface. */
+  get active(): boolean {
+    return this.counters.active;
+  }
+
   /** A copy of the counters. */
   stats(): LanStats {
     return { ...this.counters, interfaces: [...this.counters.interfaces], dropped: { ...this.counters.dropped } };
@@ -182,7 +187,7 @@ export class LanDiscovery {
     }
   }
 
-  /** A query is answered after a short random delay, once for every query heard meanwhile. */
+  /** A query is answered after a short random delay (2-20 ms, so that the nodes of a LAN do not all answer at once), once for every query heard meanwhile. */
   private scheduleReply(): void {
     if (this.replyTimer || this.closed) return;
     this.replyTimer = this.options.clock.setTimeout(
@@ -190,7 +195,7 @@ export class LanDiscovery {
         this.replyTimer = undefined;
         this.announce(false);
       },
-      5 + Math.random() * 45,
+      2 + Math.random() * 18,
     );
   }
 

@@ -37,9 +37,13 @@ export class LanJoiner {
   heard(announcement: Announcement, address: Address): void {
     const idHex = bytesToHex(announcement.id);
     if (this.stopped.signal.aborted || this.pending.has(idHex) || this.pending.size >= MAX_PENDING_LAN_PINGS) return;
-    if (this.context.isKnown(idHex, address)) return;
     this.pending.add(idHex);
-    void this.prove(idHex, announcement.id, address).finally(() => this.pending.delete(idHex));
+    // A node we already exchange authenticated messages with at that address needs no ping
+    // (it may have pinged us first, having heard our query).
+    const done = this.context.isKnown(idHex, address)
+      ? this.context.proven({ id: announcement.id, address }).catch(() => undefined)
+      : this.prove(idHex, announcement.id, address);
+    void done.finally(() => this.pending.delete(idHex));
   }
 
   /** Abandons the pings in flight. */

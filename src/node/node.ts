@@ -32,7 +32,7 @@ import type { WatchEvent } from '../discovery/watch.js';
 import { serviceTarget, type RegisterServiceOptions, type ServiceTarget } from './service-targets.js';
 import { localAddresses } from '../util/interfaces.js';
 import { writeRoutingFile } from './routing-file.js';
-import { NodeLan, inactiveLanStats, lanSettings, type NodeLanStats } from './lan.js';
+import { LAN_JOIN_WAIT_MS, NodeLan, inactiveLanStats, lanSettings, type NodeLanStats } from './lan.js';
 import { openDataDir, type DataDir, type SavedNodeState } from './persistence.js';
 import { NodePersistence } from './persistence-runtime.js';
 import { gatherSeeds } from './join.js';
@@ -681,8 +681,12 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
       },
       signal,
     );
-    // No bootstrap node answered and nothing was saved: the peers heard on the LAN meanwhile are the way in.
-    if (this.seeds.length === 0 && this.lan) this.seeds = this.lan.contacts();
+    // No bootstrap node answered and nothing was saved: the peers heard on the LAN are the way
+    // in. Waiting briefly for the first one means the first lookup after start() reaches them.
+    if (this.seeds.length === 0 && this.lan) {
+      await this.lan.firstPeer(LAN_JOIN_WAIT_MS, signal);
+      this.seeds = this.lan.contacts();
+    }
     // stop() may have run during the awaits above: starting the DHT now would arm its
     // maintenance timer on a stopped node, and that timer re-arms itself forever.
     if (this.state !== 'started') throw stoppedDuringStart();
