@@ -65,9 +65,22 @@ async function readJson(path: string, type: string): Promise<Record<string, unkn
   return body as Record<string, unknown>;
 }
 
-/** Writes an organisation (its secret seed) to `path`, mode 0600. */
-export async function saveOrganisation(path: string, organisation: Organisation): Promise<void> {
-  await writePrivate(path, { type: ORGANISATION_FILE_TYPE, version: 1, id: organisation.id, secretKey: bytesToHex(organisation.keyPair.secretKey) });
+/**
+ * Writes an organisation (its secret seed) to `path`, mode 0600, with the node IDs it has
+ * revoked so far (`mcc org revoke` publishes the whole list each time).
+ */
+export async function saveOrganisation(path: string, organisation: Organisation, revoked: string[] = []): Promise<void> {
+  await writePrivate(path, { type: ORGANISATION_FILE_TYPE, version: 1, id: organisation.id, secretKey: bytesToHex(organisation.keyPair.secretKey), revoked });
+}
+
+/** The node IDs (hex) an organisation file lists as revoked. */
+export async function loadRevokedList(path: string): Promise<string[]> {
+  const body = await readJson(path, ORGANISATION_FILE_TYPE);
+  const revoked = body.revoked ?? [];
+  if (!Array.isArray(revoked) || revoked.some((id) => typeof id !== 'string' || !/^[0-9a-f]{64}$/.test(id))) {
+    throw new MccError('ERR_IDENTITY', `${path}: revoked is not a list of node IDs`, { details: { path } });
+  }
+  return revoked as string[];
 }
 
 /** Reads an organisation file. @throws MccError `ERR_IDENTITY` when it is missing, malformed or inconsistent. */
