@@ -31,6 +31,8 @@ export interface StartFlags {
   forward?: string[] | undefined;
   config?: string | undefined;
   configDir?: string | undefined;
+  credential?: string | undefined;
+  trust?: string[] | undefined;
 }
 
 /** The flags every client command takes (metadata and ttl only for expose). */
@@ -73,6 +75,8 @@ const START_OPTIONS: Options = {
   forward: { type: 'string', short: 'f', multiple: true },
   config: { type: 'string', short: 'c' },
   'config-dir': { type: 'string' },
+  credential: { type: 'string' },
+  trust: { type: 'string', multiple: true },
 };
 
 /** Positional arguments of each client command, by name (for messages). */
@@ -126,6 +130,8 @@ export function parseCommand(argv: string[]): Command {
         forward: list(values.forward),
         config: str(values.config),
         configDir: str(values['config-dir']),
+        credential: str(values.credential),
+        trust: list(values.trust),
       },
     };
   }

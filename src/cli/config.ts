@@ -26,6 +26,10 @@ export interface StartOptions {
   token: string | undefined;
   expose: Array<{ name: string } & HostPort>;
   forward: Array<{ name: string } & HostPort>;
+  /** Consortium mode: the member credential file (`mcc org issue`), or undefined for the public mesh. */
+  credential: string | undefined;
+  /** Organisation IDs trusted besides the credential's own. */
+  trust: string[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -63,6 +67,8 @@ interface ConfigFile {
   token?: string;
   expose?: string[] | string;
   forward?: string[] | string;
+  credential?: string;
+  trust?: string[] | string;
 }
 
 const CONFIG_KEYS: Record<keyof ConfigFile, 'string' | 'port' | 'list' | 'rest'> = {
@@ -74,6 +80,8 @@ const CONFIG_KEYS: Record<keyof ConfigFile, 'string' | 'port' | 'list' | 'rest'>
   token: 'string',
   expose: 'list',
   forward: 'list',
+  credential: 'string',
+  trust: 'list',
 };
 
 /** Reads and checks a config file. `required` false: a missing file is an empty config. */
@@ -161,6 +169,11 @@ export function resolveStartOptions(flags: StartFlags, env: Env = process.env): 
   const token = pick(flags.token, '--token', 'MCC_TOKEN', (text) => text, file.token, 'token');
   const expose = pick(flags.expose, '--expose', 'MCC_EXPOSE', splitList, asList(file.expose), 'expose');
   const forward = pick(flags.forward, '--forward', 'MCC_FORWARD', splitList, asList(file.forward), 'forward');
+  const credential = pick(flags.credential, '--credential', 'MCC_CREDENTIAL', (text) => text, file.credential, 'credential');
+  const trust = pick(flags.trust, '--trust', 'MCC_TRUST', splitList, asList(file.trust), 'trust');
+  for (const id of trust?.value ?? [])
+    if (!/^[0-9a-f]{128}$/i.test(id)) throw new UsageError(`${trust!.label}: "${id}" is not an organisation ID (128 hex characters)`);
+  if (trust !== undefined && credential === undefined) throw new UsageError(`${trust.label} needs --credential (consortium mode)`);
 
   for (const address of bootstrap?.value ?? []) parseHostPort(address, bootstrap!.label);
   const rest = parseRestListen(restText?.value ?? DEFAULT_REST, restText?.label ?? '--rest');
@@ -192,6 +205,8 @@ export function resolveStartOptions(flags: StartFlags, env: Env = process.env): 
     token: token?.value,
     expose: exposeList,
     forward: forwardList,
+    credential: credential ? resolve(credential.value) : undefined,
+    trust: trust?.value ?? [],
   };
 }
 

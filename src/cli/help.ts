@@ -6,6 +6,7 @@ export const HELP = `mcc - run an mcc-mesh node and talk to it
 Usage:
   mcc start [--host HOST] [--port PORT] [--bootstrap HOST:PORT]... [--expose NAME=HOST:PORT]...
             [--forward NAME=PORT]... [--rest HOST:PORT | --no-rest] [--token TOKEN] [--config FILE]
+  mcc org create | issue NODE-ID | revoke NODE-ID...   (mcc org --help)
   mcc status | id | peers                    [--json]
   mcc lookup NAME                            [--json]
   mcc expose NAME HOST:PORT [--metadata JSON] [--ttl MS]
@@ -46,7 +47,7 @@ Usage:
   mcc start [--host HOST] [--port PORT] [--bootstrap HOST:PORT]... [--identity FILE]
             [--expose NAME=HOST:PORT]... [--forward NAME=[HOST:]PORT]...
             [--rest HOST:PORT | --rest off | --no-rest] [--token TOKEN]
-            [--config FILE] [--config-dir DIR]
+            [--config FILE] [--config-dir DIR] [--credential FILE [--trust ORG-ID]...]
 
 Options (environment variable in brackets):
   --host HOST              UDP address to bind (default :: with IPv4 fallback)      [MCC_HOST]
@@ -67,6 +68,8 @@ Options (environment variable in brackets):
                            e.g. {"port":4100,"bootstrap":["127.0.0.1:4000"],"expose":["web=127.0.0.1:8080"]}
                            (default <config dir>/config.json if it exists)
   --config-dir DIR         identity, config.json and daemon.json live here         [MCC_CONFIG_DIR]
+  --credential FILE        consortium mode: this node's credential (mcc org issue)  [MCC_CREDENTIAL]
+  --trust ORG-ID           an organisation trusted besides the credential's; repeatable [MCC_TRUST]
                            (default $XDG_CONFIG_HOME/mcc or ~/.config/mcc, mode 0700)
   -h, --help               this help
 

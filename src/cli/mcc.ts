@@ -9,8 +9,11 @@ import { UsageError, commandOf, parseCommand } from './args.js';
 import { helpText } from './help.js';
 import { runStart } from './start.js';
 import { runClient } from './client.js';
+import { runOrg } from './org.js';
 
 async function main(argv: string[]): Promise<number> {
+  // The organisation tools run offline (no daemon, no REST): their own parser.
+  if (argv[0] === 'org') return runOrg(argv.slice(1));
   const command = parseCommand(argv);
   switch (command.command) {
     case 'help':

@@ -53,6 +53,7 @@ export async function runStart(flags: StartFlags): Promise<number> {
     bootstrap: options.bootstrap,
     identity: options.identity,
     dataDir: options.configDir,
+    ...(options.credential ? { consortium: { credential: options.credential, trust: options.trust } } : {}),
   });
   node.on('warning', (error) => console.error(`mcc: warning: ${error.message}`));
   let server: Server | undefined;
