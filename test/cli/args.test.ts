@@ -95,6 +95,8 @@ test('resolveStartOptions: command line > environment > config file > defaults',
     token: undefined,
     expose: [],
     forward: [],
+    credential: undefined,
+    trust: [],
   });
 
   const fromFile = resolveStartOptions(flags(['--config', file]), { MCC_CONFIG_DIR: dir });
