@@ -90,6 +90,14 @@ const LOCAL_ERROR_CODES: Partial<Record<MccErrorCode, RemoteErrorCode>> = {
   ERR_NOT_FOUND: RemoteErrorCode.NotFound,
 };
 
+/** The error answer for an exception a request handler threw. */
+function errorAnswer(error: unknown): Envelope {
+  // Only our own typed errors travel; anything else may carry internals, so it goes as a bare code.
+  const typed = error instanceof MccError ? error : undefined;
+  const code = typed ? (LOCAL_ERROR_CODES[typed.code] ?? RemoteErrorCode.Internal) : RemoteErrorCode.Internal;
+  return { error: { code, message: typed ? typed.message.slice(0, 200) : 'internal error' } };
+}
+
 /** The RPC layer of one node. */
 export class RpcLayer {
   private readonly pending = new Map<number, Pending>();
@@ -245,7 +253,7 @@ export class RpcLayer {
   /** Feeds one authenticated inbound message (the node routes every session message here). */
   receive(message: InboundMessage): void {
     if (message.envelope.response) this.receiveResponse(message);
-    else void this.receiveRequest(message);
+    else this.receiveRequest(message);
   }
 
   private receiveResponse(message: InboundMessage): void {
@@ -273,7 +281,7 @@ export class RpcLayer {
     this.finish(entry, message);
   }
 
-  private async receiveRequest(message: InboundMessage): Promise<void> {
+  private receiveRequest(message: InboundMessage): void {
     const kind = bodyKind(message.envelope);
     const handler = kind ? this.handlers.get(kind) : undefined;
     if (!handler) return this.stats.drop('unexpected');
@@ -284,15 +292,23 @@ export class RpcLayer {
       else this.stats.rateLimited.requestNetwork++;
       return this.stats.drop('rate-limited');
     }
-    let answer: Envelope | undefined;
+    let answer: Envelope | undefined | Promise<Envelope | undefined>;
     try {
-      answer = await handler(message);
+      answer = handler(message);
     } catch (error) {
-      // Only our own typed errors travel; anything else may carry internals, so it goes as a bare code.
-      const typed = error instanceof MccError ? error : undefined;
-      const code = typed ? (LOCAL_ERROR_CODES[typed.code] ?? RemoteErrorCode.Internal) : RemoteErrorCode.Internal;
-      answer = { error: { code, message: typed ? typed.message.slice(0, 200) : 'internal error' } };
+      return this.answer(message, errorAnswer(error));
     }
+    // Most handlers (ping, FIND_NODE, FIND_VALUE, STORE) answer at once: those cost no promise
+    // and no microtask per request; only a handler that returns a promise is waited for.
+    if (typeof (answer as PromiseLike<unknown> | undefined)?.then === 'function') {
+      Promise.resolve(answer).then(
+        (value) => this.answer(message, value),
+        (error: unknown) => this.answer(message, errorAnswer(error)),
+      );
+    } else this.answer(message, answer as Envelope | undefined);
+  }
+
+  private answer(message: InboundMessage, answer: Envelope | undefined): void {
     if (!answer || this.closed) return;
     try {
       this.session.reply(message, answer);
