@@ -83,6 +83,8 @@ export function attachLiveWatch(host: LiveWatchHost): LiveWatchAttachment {
       return result.closest.map((hit) => hit.contact);
     },
     async subscribe(to, key, leaseMs, signal): Promise<SubscribeAnswer> {
+      // Holders know one subscription per (node, key): another watch of this key on this node may still use it.
+      if (leaseMs === 0 && (receivers.get(bytesToHex(key))?.size ?? 0) > 0) return { ok: true, leaseMs: 0, renewed: false };
       const answer = await rpc.request(to, { watchSubscribe: { key, leaseMs } }, { signal, timeoutMs: WATCH_RPC_TIMEOUT_MS });
       const body = answer.envelope.watchSubscribed;
       if (!body) throw new MccError('ERR_PEER', 'WatchSubscribe answered with another message');

@@ -163,3 +163,20 @@ test('live watch: a watcher behind a port-restricted NAT gets pushes through the
   assert.equal(watcher.discovery.liveWatchStats()[0].live, true);
   await watch.stop();
 });
+
+test('live watch: two watches of one name on one node share the holders; ending one leaves the other live', async (t) => {
+  const testnet = await createTestnet({ size: 8, latency: LATENCY, seed: 16 });
+  t.after(() => testnet.stop());
+  const [watcher, provider] = testnet.nodes;
+  const first = record(testnet, watcher, 'svc');
+  const second = record(testnet, watcher, 'svc');
+  assert.ok(await testnet.until(() => watcher.discovery.liveWatchStats().length === 2 && watcher.discovery.liveWatchStats().every((s) => s.live), 30_000));
+  await first.stop();
+  const lookups = watcher.discovery.liveWatchStats()[0].lookups;
+  await testnet.run(provider.register('svc', { handler: (stream) => stream.end() }));
+  const registered = testnet.clock.now();
+  assert.ok(await testnet.until(() => second.find('added', provider.idHex) !== undefined, 10_000));
+  assert.ok(second.find('added', provider.idHex)!.at <= registered + RTT, 'still pushed at once');
+  assert.equal(watcher.discovery.liveWatchStats()[0].lookups, lookups, 'no resync was needed');
+  await second.stop();
+});
