@@ -62,10 +62,9 @@ export class TunnelConnection extends EventEmitter<TunnelConnectionEvents> imple
     this.flush();
   };
   /**
-   * Datagrams arrived whose events (readable, new stream, reset, close) wait for the flush:
-   * libuv hands over up to 32 datagrams per poll phase, one JavaScript call each, and a
-   * stream that learns about them once per turn pulls and pushes once per turn, not once
-   * per packet.
+   * Datagrams arrived whose events (readable, new stream, reset, close) wait for the flush
+   * (see {@link receive}): libuv hands over up to 32 datagrams per poll phase, one
+   * JavaScript call each.
    */
   private eventsPending = false;
   /** A write-triggered flush queued as a microtask (see {@link scheduleWriteFlush}). */
@@ -143,8 +142,18 @@ export class TunnelConnection extends EventEmitter<TunnelConnectionEvents> imple
       if (sameAddress(from, this.validatedAddress)) this.core.trustPath();
       else this.core.startPathValidation(this.clock.now(), datagram.length);
     }
-    this.eventsPending = true;
-    this.scheduleFlush();
+    if (this.flushImmediate === null) {
+      // The first datagram of this loop turn: its events go out at once (a lone request
+      // reaches the application with no extra hop, and the reply it writes from its 'data'
+      // handler queues a flush at the end of this job, which sends, acknowledges and
+      // re-arms everything a loop-turn flush would).
+      this.processEvents();
+      if (!this.flushMicrotask) this.scheduleFlush();
+    } else {
+      // More datagrams in the same turn: their events wait for that flush, so a stream
+      // pulls and pushes once per turn rather than once per packet.
+      this.eventsPending = true;
+    }
   }
 
   // ---- StreamHost ----
