@@ -110,6 +110,27 @@ test('random sequences agree with a reference model', () => {
   }
 });
 
+test('number and bigint counters take the same decisions, across 2^53 too (the number fast path)', () => {
+  let seed = 7;
+  const rand = (n: number): number => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) % n;
+  // Starts below 2^53 and crosses it: the number-fed window must switch to bigints and still agree.
+  for (const start of [0n, 2n ** 53n - 3000n]) {
+    const asNumbers = new ReplayWindow();
+    const asBigints = new ReplayWindow();
+    let next = start;
+    for (let step = 0; step < 6000; step++) {
+      const r = rand(100);
+      let c = r < 70 ? next++ : r < 90 ? next - BigInt(rand(2100)) : (next += BigInt(rand(300)));
+      if (c < 0n) c = 0n;
+      // A session layer hands over numbers below 2^53 and bigints beyond (packet.ts sessionCounter).
+      const asNumber = c <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(c) : c;
+      assert.equal(asNumbers.check(asNumber), asBigints.check(c), `check ${c}`);
+      assert.equal(asNumbers.accept(asNumber), asBigints.accept(c), `accept ${c}`);
+      assert.equal(asNumbers.highest, asBigints.highest);
+    }
+  }
+});
+
 const boot = (n: number): Uint8Array => {
   const b = new Uint8Array(8);
   new DataView(b.buffer).setBigUint64(0, BigInt(n));
