@@ -5,6 +5,8 @@ import { nodeCryptoSuite } from '../../src/crypto/node-suite.js';
 import { ANNOUNCE_SIZE, decodeAnnouncement, encodeAnnouncement } from '../../src/lan/announce.js';
 import { IFF_LOOPBACK, IFF_MULTICAST, IFF_UP, inSubnet, lanInterfaces, type InterfaceAddress } from '../../src/lan/interfaces.js';
 import { DATAGRAM_KINDS } from '../../src/wire/registry.js';
+import { lanSettings } from '../../src/node/lan.js';
+import type { MccNodeOptions } from '../../src/index.js';
 
 const suite = nodeCryptoSuite;
 
@@ -74,4 +76,15 @@ test('interfaces: a loopback-bound node announces only on a multicast-enabled lo
   );
   assert.ok(inSubnet('192.168.7.99', lanInterfaces('::', interfaces, hostFlags)[0]));
   assert.ok(!inSubnet('10.0.0.1', lanInterfaces('::', interfaces, hostFlags)[0]));
+});
+
+test('lanSettings: on by default; off with lan: false, a custom transport, or MCC_LAN=off when lan is not given', () => {
+  const transport = {} as MccNodeOptions['transport'];
+  assert.deepEqual(lanSettings({}, {}), {});
+  assert.deepEqual(lanSettings({ lan: { intervalMs: 5000 } }, {}), { intervalMs: 5000 });
+  assert.equal(lanSettings({ lan: false }, {}), undefined);
+  assert.equal(lanSettings({ transport }, {}), undefined);
+  for (const value of ['off', 'OFF', '0', 'false', 'no']) assert.equal(lanSettings({}, { MCC_LAN: value }), undefined, value);
+  assert.deepEqual(lanSettings({ lan: true }, { MCC_LAN: 'off' }), {}, 'an explicit lan: true wins over the environment');
+  assert.deepEqual(lanSettings({}, { MCC_LAN: 'on' }), {});
 });

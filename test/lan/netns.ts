@@ -57,7 +57,8 @@ export class Netns {
   node(script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): ChildProcess {
     const child = spawn('ip', ['netns', 'exec', this.name, process.execPath, '--import', 'tsx', resolve(repoRoot, script), ...args], {
       cwd: repoRoot,
-      env: { ...process.env, NODE_TEST_CONTEXT: undefined, ...env },
+      // MCC_LAN=off (npm test sets it for the host) must not reach the namespace: LAN discovery is what runs there.
+      env: { ...process.env, NODE_TEST_CONTEXT: undefined, MCC_LAN: undefined, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.children.push(child);
