@@ -18,13 +18,14 @@
  */
 import { abortError } from '../errors.js';
 import { MAX_OPEN_SET_TTL_MS } from '../kademlia/storage.js';
-import { authorKey, checkRecord, supersedes } from '../kademlia/record.js';
+import { authorKey, checkRecord } from '../kademlia/record.js';
 import type { Contact, SignedRecord } from '../kademlia/types.js';
 import type { CryptoSuite } from '../crypto/types.js';
 import { bytesToHex } from '../util/bytes.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
-import { providerFromRecord, type Provider } from './provider-record.js';
+import type { Provider } from './provider-record.js';
 import type { WatchEvent } from './watch.js';
+import { WatchedProviders } from './watch-state.js';
 
 /** Holders a watch subscribes at (nearest first). */
 export const DEFAULT_WATCH_HOLDERS = 3;
@@ -106,12 +107,7 @@ export interface LiveWatchStats {
 export class LiveWatch {
   private readonly internal = new AbortController();
   private readonly subscribed = new Map<string, Contact>();
-  /** Newest record seen per author (live or withdrawal). */
-  private readonly latest = new Map<string, SignedRecord>();
-  /** Providers reported to the consumer, by node ID. */
-  private readonly current = new Map<string, Provider>();
-  /** Authors a push updated since the running resync started (the lookup answer may predate them). */
-  private readonly touched = new Set<string>();
+  private readonly providers = new WatchedProviders((event) => this.emit(event));
   private readonly queue: WatchEvent[] = [];
   private consumer: (() => void) | undefined;
   private sleeper: { timer: TimerHandle; resolve: () => void } | undefined;
@@ -299,7 +295,7 @@ export class LiveWatch {
 
   /** A fresh lookup, reported as the difference from what the consumer was told. */
   private async resync(): Promise<void> {
-    this.touched.clear();
+    this.providers.beginResync();
     this.stats.lookups++;
     let providers: Provider[];
     try {
@@ -308,19 +304,7 @@ export class LiveWatch {
       return; // the next renewal or poll tries again
     }
     if (this.internal.signal.aborted) return;
-    const now = this.options.wallClock();
-    const seen = new Set<string>();
-    for (const provider of providers) {
-      seen.add(provider.id);
-      this.apply(provider.record, now);
-    }
-    for (const [id, provider] of [...this.current]) {
-      if (seen.has(id) || this.touched.has(id)) continue;
-      this.current.delete(id);
-      // Forgotten as well: a lookup that missed it must not make its next appearance look stale.
-      if (this.latest.get(id)?.withdrawn !== true) this.latest.delete(id);
-      this.emit({ type: 'removed', provider });
-    }
+    this.providers.applySnapshot(providers, this.options.wallClock());
   }
 
   /** A record a holder pushed. */
@@ -340,7 +324,7 @@ export class LiveWatch {
     const author = authorKey(record);
     if (expired && !record.withdrawn) {
       // The holder's word that nobody republished it: worth a lookup, not a removal by itself.
-      const shown = this.current.get(author);
+      const shown = this.providers.shown(author);
       const clockNow = this.options.clock.now();
       if (shown !== undefined && shown.seq <= record.seq && clockNow - this.lastNoticeResync >= NOTICE_RESYNC_MS) {
         this.lastNoticeResync = clockNow;
@@ -352,36 +336,13 @@ export class LiveWatch {
       }
       return true;
     }
-    const known = this.latest.get(author);
-    if (known !== undefined && !supersedes(record, known)) {
+    if (!this.providers.applyPushed(record, now)) {
       this.stats.pushesIgnored++;
       return true;
     }
     this.stats.pushes++;
-    this.touched.add(author);
-    this.apply(record, now);
     this.options.changed?.();
     return true;
-  }
-
-  /** Applies a verified record (seq order decides) and emits what it changed. */
-  private apply(record: SignedRecord, now: number): void {
-    const author = authorKey(record);
-    const known = this.latest.get(author);
-    if (known !== undefined && known !== record && !supersedes(record, known) && !sameRecord(known, record)) return;
-    this.latest.set(author, record);
-    const shown = this.current.get(author);
-    const provider = providerFromRecord(record, now);
-    if (provider === null) {
-      if (shown !== undefined) {
-        this.current.delete(author);
-        this.emit({ type: 'removed', provider: shown });
-      }
-      return;
-    }
-    this.current.set(author, provider);
-    if (shown === undefined) this.emit({ type: 'added', provider });
-    else if (Buffer.compare(shown.record.value, record.value) !== 0) this.emit({ type: 'updated', provider });
   }
 
   private emit(event: WatchEvent): void {
@@ -414,8 +375,4 @@ export class LiveWatch {
     this.options.clock.clearTimeout(sleeper.timer);
     sleeper.resolve();
   }
-}
-
-function sameRecord(a: SignedRecord, b: SignedRecord): boolean {
-  return a.seq === b.seq && a.expiresAt === b.expiresAt && Buffer.compare(a.signature, b.signature) === 0;
 }
