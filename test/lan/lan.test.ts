@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Netns, jsonLine, netnsSkip } from './netns.js';
+import { Netns, exitCode, jsonLine, netnsSkip } from './netns.js';
 import { MccNode } from '../../src/index.js';
 import { lanInterfaces } from '../../src/lan/interfaces.js';
 
@@ -29,6 +29,7 @@ test('two nodes in one process, no options at all, find each other within 2 s (n
   const child = ns.node(FIXTURE, ['pair']);
   const { result } = await jsonLine<{ result: { bFoundA: number; aFoundB: number; echo: string; lan: LanStatsJson[]; hosts: string[] } }>(child, 'result');
   child.stdin!.end('exit\n');
+  assert.equal(await exitCode(child), 0, 'the process ends by itself after stop(): nothing left open');
   t.diagnostic(`found after start: b->a ${result.bFoundA.toFixed(0)} ms, a->b ${result.aFoundB.toFixed(0)} ms (both nodes started in that time)`);
   assert.equal(result.echo, 'hello svc-a');
   assert.deepEqual(result.hosts, ['::', '::'], 'wildcard bind: no host given');

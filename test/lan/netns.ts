@@ -101,3 +101,9 @@ export function jsonLine<T>(child: ChildProcess, key: string): Promise<T> {
     child.once('exit', (code, signal) => reject(new Error(`child exited (${code ?? signal}) before printing "${key}": ${stderr.slice(-2000)}`)));
   });
 }
+
+/** Resolves with the exit code of `child` (a clean exit after stop() shows no socket or timer was left open). */
+export function exitCode(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
