@@ -2,14 +2,15 @@
  * Crypto cost per operation, every available suite side by side: `node` (node:crypto),
  * `noble` (pure JS) and `sodium` (libsodium through the optional sodium-native, where it
  * loads). Run: node --import tsx bench/crypto.ts
- * Each figure is the median over interleaved timed rounds after a warm-up: rounds
- * alternate between the suites, so machine-load drift (a shared, noisy box) hits every
+ * Each figure is CPU time per operation, the median over interleaved rounds after a
+ * warm-up: rounds alternate between the suites, so drift (a shared, noisy box) hits every
  * suite alike instead of biasing the ratios.
  */
 
 import { performance } from 'node:perf_hooks';
 import { availableCryptoSuites, type CryptoSuite } from '../src/crypto/index.js';
 import { loadSodiumNative, type SodiumNative } from '../src/crypto/sodium-suite.js';
+import { peerX25519PublicKey } from '../src/session/peer-x25519.js';
 import { printTable } from './util.js';
 
 /** A tunnel data datagram's AEAD payload: 1191-byte cap less header and tag, as bench/tunnel measures. */
@@ -161,17 +162,23 @@ const cases: Case[] = [
   },
 ];
 
-/** ops/s of one timed round of `op`, run in batches until the round lasts about ROUND_MS. */
+/**
+ * Operations per CPU-second of one round of `op`, run in batches until the round has
+ * used about ROUND_MS of this process's CPU. CPU time rather than wall time: on a shared
+ * machine wall time also counts the time other processes held the core, which here was
+ * most of it (load average near 20 on 2 cores).
+ */
 function timedRound(op: () => unknown): number {
   let ops = 0;
-  const start = performance.now();
-  let elapsed = 0;
-  while (elapsed < ROUND_MS) {
+  const start = process.cpuUsage();
+  let used = 0;
+  while (used < ROUND_MS * 1000) {
     for (let i = 0; i < 16; i++) op();
     ops += 16;
-    elapsed = performance.now() - start;
+    const { user, system } = process.cpuUsage(start);
+    used = user + system;
   }
-  return (ops * 1000) / elapsed;
+  return (ops * 1e6) / used;
 }
 
 function median(values: number[]): number {
@@ -209,7 +216,7 @@ function libsodiumConversion(sodium: SodiumNative, suite: CryptoSuite): () => un
 async function main(): Promise<void> {
   const suites = await availableCryptoSuites();
   console.log(
-    `crypto suites ${suites.map((suite) => suite.name).join(', ')}: microseconds per operation, median of ${ROUNDS} interleaved ${ROUND_MS} ms rounds (Node ${process.version})`,
+    `crypto suites ${suites.map((suite) => suite.name).join(', ')}: CPU microseconds per operation, median of ${ROUNDS} interleaved rounds of ${ROUND_MS} ms CPU (Node ${process.version})`,
   );
   // Speed relative to node: node's time per operation over the suite's (2.00x = twice as fast).
   const header = ['operation', ...suites.map((suite) => `${suite.name} us`), ...suites.slice(1).map((suite) => `${suite.name} speed vs node`)];
@@ -230,14 +237,20 @@ async function main(): Promise<void> {
     return;
   }
   const conversion = cases.find((c) => c.name === 'Ed25519 public key -> X25519')!;
-  const [project, libsodium, suiteMap] = measureInterleaved([
+  const ids = Array.from({ length: 256 }, () => sodium.ed25519PublicKey(sodium.randomBytes(32)));
+  let next = 0;
+  // The session's own map (src/session/peer-x25519.ts): u = (1 + y) / (1 - y) without decoding the point.
+  const sessionMap = (): unknown => peerX25519PublicKey(ids[next++ % ids.length]);
+  const [session, project, libsodium, suiteMap] = measureInterleaved([
+    sessionMap,
     conversion.prepare(suites.find((suite) => suite.name === 'noble')!),
     libsodiumConversion(await loadSodiumNative(), sodium),
     conversion.prepare(sodium),
   ]);
   console.log(
-    `Ed25519 public key -> X25519, side by side: the project's own map (noble) ${micros(project)} us, libsodium's ${micros(libsodium)} us, ` +
-      `the sodium suite's (libsodium's; noble's for the inputs libsodium refuses) ${micros(suiteMap)} us`,
+    `Ed25519 public key -> X25519, side by side: the session's own map (no point decoding, first contacts) ${micros(session)} us, ` +
+      `noble's (node and noble suites) ${micros(project)} us, libsodium's ${micros(libsodium)} us, ` +
+      `the sodium suite's (libsodium's; noble's for the inputs libsodium refuses; tunnel handshakes) ${micros(suiteMap)} us`,
   );
 }
 
