@@ -3,7 +3,7 @@
  * 127.0.0.1 (a bootstrap, a provider that registers a real `node:http` server with
  * `{ port }`, a client that forwards a local port to it), driven by autocannon.
  *
- *   node --import tsx bench/http-forward.ts [--seconds 3] [--bulk-mb 16]
+ *   node --import tsx bench/http-forward.ts [--seconds 3] [--bulk-mb 16] [--crypto auto|node|sodium|noble]
  *
  * For 1 and 50 keep-alive connections and for ~100-byte and 16 KiB answers, autocannon
  * drives the server directly and then through the forward port: requests/s, p50/p99
@@ -11,12 +11,14 @@
  * process (its own event loop and core, as a real client would) while the nodes and
  * the HTTP server share this one; on a 2-core machine that is one core each.
  * Then one large download through the forward gives the tunnel's bulk MB/s, the
- * yardstick of the "50 connections reach at least 80% of bulk" target.
+ * yardstick of the "50 connections reach at least 80% of bulk" target. The nodes run the
+ * `--crypto` suite (default: the product default, `auto`); the header line names it.
  */
 
 import { spawn } from 'node:child_process';
 import { createServer, get as httpGet, type Server } from 'node:http';
 import { createRequire } from 'node:module';
+import type { CryptoSuiteName } from '../src/crypto/index.js';
 import { MccNode } from '../src/index.js';
 import { printTable } from './util.js';
 
@@ -27,6 +29,8 @@ function arg(name: string, fallback: number): number {
 const SECONDS = arg('--seconds', 3);
 const BULK_MB = arg('--bulk-mb', 16);
 const MB = 1024 * 1024;
+const argCrypto = process.argv.indexOf('--crypto');
+const CRYPTO = (argCrypto > 0 ? process.argv[argCrypto + 1] : 'auto') as CryptoSuiteName;
 
 const SMALL = Buffer.alloc(100, 0x61);
 const LARGE = Buffer.alloc(16 * 1024, 0x62);
@@ -104,10 +108,10 @@ function download(port: number, mb: number): Promise<number> {
 
 const server = await startServer();
 const serverPort = (server.address() as { port: number }).port;
-const bootstrap = await MccNode.create({ host: '127.0.0.1' });
+const bootstrap = await MccNode.create({ host: '127.0.0.1', crypto: CRYPTO });
 await bootstrap.start();
-const provider = await MccNode.create({ host: '127.0.0.1', bootstrap: [bootstrap.address] });
-const client = await MccNode.create({ host: '127.0.0.1', bootstrap: [bootstrap.address] });
+const provider = await MccNode.create({ host: '127.0.0.1', bootstrap: [bootstrap.address], crypto: CRYPTO });
+const client = await MccNode.create({ host: '127.0.0.1', bootstrap: [bootstrap.address], crypto: CRYPTO });
 await Promise.all([provider.start(), client.start()]);
 await provider.register('web', { port: serverPort });
 const forward = await client.forward('web', { port: 0 });
@@ -150,7 +154,9 @@ const bulk = [await download(forwardPort, BULK_MB), await download(forwardPort, 
 const bulkDirect = await download(serverPort, BULK_MB);
 const bulkMbps = Math.max(...bulk);
 
-console.log(`HTTP through forward(): 3 nodes on 127.0.0.1, autocannon in a child process, ${SECONDS} s per run, keep-alive`);
+console.log(
+  `HTTP through forward(): 3 nodes on 127.0.0.1 (crypto suite ${client.stats().crypto}), autocannon in a child process, ${SECONDS} s per run, keep-alive`,
+);
 // autocannon's latency histogram counts whole milliseconds (0 = under 1 ms); the mean,
 // connections / requests per second, keeps the sub-millisecond part.
 printTable(['run', 'req/s', 'mean ms', 'p50 ms', 'p99 ms', 'errors', 'MB/s'], rows);
