@@ -15,6 +15,7 @@ import { loadOrCreateIdentity } from '../crypto/identity.js';
 import type { ServiceMetadata } from '../discovery/provider-record.js';
 import type { Logger } from '../util/logger.js';
 import type { MccNodeOptions } from './types.js';
+import { contactsFromSnapshot } from '../kademlia/snapshot.js';
 
 /** A registration that survives a restart: a TCP target (an in-process handler cannot be saved). */
 export interface SavedService {
@@ -86,6 +87,23 @@ export class DataDir {
       await rename(this.identityPath, aside).catch(() => undefined);
       return loadOrCreateIdentity(this.identityPath, suite);
     }
+  }
+
+  /** Logs a routing file that exists but is damaged (the join then ignores it, as a missing one). */
+  async checkRouting(): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(this.routingPath, 'utf8');
+    } catch {
+      return; // missing: a first start
+    }
+    let valid = false;
+    try {
+      valid = contactsFromSnapshot(JSON.parse(text)).length > 0;
+    } catch {
+      valid = false;
+    }
+    if (!valid) this.logger.warn(`data directory: ${this.routingPath} is damaged or empty; ignored (the node joins through its bootstrap or LAN peers)`);
   }
 
   /** The saved state; empty when missing, and when damaged (logged). */
@@ -209,6 +227,7 @@ export async function openDataDir(options: MccNodeOptions & { dataDir: string },
   const dir = await DataDir.open(options.dataDir, logger);
   const identity = options.identity === undefined ? await dir.identity(suite) : undefined;
   const saved = await dir.readState();
+  if (options.routingTable === undefined) await dir.checkRouting();
   let port = options.port;
   if (port === undefined && saved.port !== undefined && options.transport === undefined) {
     if (await udpPortFree(options.host, saved.port)) port = saved.port;
