@@ -233,6 +233,7 @@ export class Discovery {
       signal,
       // A pushed change makes this node's cached lookup answer of the name stale.
       changed: () => this.lookups.invalidate(keyHex),
+      logger: this.options.logger,
     });
     const watches = this.liveWatches;
     return {

@@ -24,6 +24,7 @@ import type { CryptoSuite } from '../crypto/types.js';
 import { bytesToHex } from '../util/bytes.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Provider } from './provider-record.js';
+import type { DiscoveryLogger } from './types.js';
 import type { WatchEvent } from './watch.js';
 import { WatchedProviders } from './watch-state.js';
 
@@ -85,6 +86,8 @@ export interface LiveWatchOptions {
   signal?: AbortSignal | undefined;
   /** Called after a pushed record was applied: cached lookup answers of this key are stale from then on. */
   changed?: (() => void) | undefined;
+  /** Where going live, falling back to polling and replacing holders are reported (debug level). */
+  logger?: DiscoveryLogger | undefined;
 }
 
 /** Counters of one watch (tests and the benchmark read them). */
@@ -117,6 +120,7 @@ export class LiveWatch {
   private lastHolderLookup = Number.NEGATIVE_INFINITY;
   private lastNoticeResync = Number.NEGATIVE_INFINITY;
   private leaseMs: number;
+  private reported = false;
   readonly stats: LiveWatchStats = { pushes: 0, pushesIgnored: 0, lookups: 0, holderLookups: 0, subscribes: 0, live: false };
 
   constructor(private readonly options: LiveWatchOptions) {
@@ -229,7 +233,7 @@ export class LiveWatch {
         this.subscribed.set(bytesToHex(holder.id), holder);
       }
     });
-    this.stats.live = this.subscribed.size > 0;
+    this.report();
     return started;
   }
 
@@ -289,7 +293,7 @@ export class LiveWatch {
         }
       }
     }
-    this.stats.live = this.subscribed.size > 0;
+    this.report();
     if (gap) this.resyncWanted = true;
   }
 
@@ -343,6 +347,18 @@ export class LiveWatch {
     this.stats.pushes++;
     this.options.changed?.();
     return true;
+  }
+
+  /** Updates `stats.live` and logs a switch between live and polling. */
+  private report(): void {
+    const live = this.subscribed.size > 0;
+    if (live !== this.stats.live || !this.reported) {
+      const details = { key: bytesToHex(this.options.key).slice(0, 16), holders: this.subscribed.size };
+      if (live) this.options.logger?.debug?.('watch: live, subscribed at the holders', details);
+      else this.options.logger?.debug?.(`watch: no holder accepted a subscription; polling every ${this.options.intervalMs} ms`, details);
+    }
+    this.reported = true;
+    this.stats.live = live;
   }
 
   private emit(event: WatchEvent): void {
