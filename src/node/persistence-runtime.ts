@@ -8,8 +8,7 @@ import type { RoutingSnapshot } from '../kademlia/snapshot.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { ServiceInfo } from './introspection.js';
-import type { DataDir, SavedNodeState, SavedService } from './persistence.js';
-import { writeRoutingFile } from './routing-file.js';
+import { writeAtomic, type DataDir, type SavedNodeState, type SavedService } from './persistence.js';
 import type { ServiceTarget } from './service-targets.js';
 
 /** How often a running node saves its routing table and checks its state, ms. */
@@ -92,7 +91,8 @@ export class NodePersistence {
   async saveRouting(): Promise<void> {
     const snapshot = this.context.routing();
     if (snapshot.contacts.length === 0) return;
-    await writeRoutingFile(this.dir.routingPath, snapshot).catch((error: Error) =>
+    // A temporary file of its own per write: a periodic save and stop()'s may overlap.
+    await writeAtomic(this.dir.routingPath, JSON.stringify(snapshot)).catch((error: Error) =>
       this.context.logger.warn(`could not save the routing table: ${error.message}`),
     );
   }

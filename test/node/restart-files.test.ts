@@ -100,6 +100,10 @@ test('damaged files are logged and ignored: the node starts, a damaged key is mo
     logger.warnings.some((warning) => /node\.json is damaged/.test(warning)),
     logger.warnings.join('\n'),
   );
+  assert.ok(
+    logger.warnings.some((warning) => /routing\.json is damaged/.test(warning)),
+    logger.warnings.join('\n'),
+  );
   const aside = readdirSync(dir).find((file) => file.startsWith('identity.json.damaged-'));
   assert.ok(aside, 'the damaged key file is kept for the operator');
   assert.equal(readFileSync(join(dir, aside), 'utf8'), '{"type":"mcc-mesh-identity","version":1,"secretKey":"zz"}');
