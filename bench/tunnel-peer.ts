@@ -45,7 +45,9 @@ export interface ChildPeer {
 /** Starts this file as a child process (with tsx, as the parent runs). */
 export function startChildPeer(): Promise<ChildPeer> {
   const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--child'], {
-    execArgv: ['--import', 'tsx'],
+    // MCC_BENCH_CHILD_ARGV adds node flags for the child only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"
+    // (node refuses --cpu-prof in NODE_OPTIONS).
+    execArgv: ['--import', 'tsx', ...(process.env.MCC_BENCH_CHILD_ARGV?.split(' ').filter(Boolean) ?? [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let queue = Promise.resolve();
