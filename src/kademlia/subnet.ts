@@ -58,7 +58,14 @@ function ipv6Group(host: string): string | number | undefined {
 
 /** The eight 16-bit groups of an IPv6 literal (zone index dropped). */
 function expandIpv6(host: string): number[] | undefined {
-  const bare = host.split('%')[0];
+  let bare = host.split('%')[0];
+  // A dotted IPv4 tail (64:ff9b::192.0.2.1) stands for the last two groups.
+  const dotted = /^(.*:)(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(bare);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(2).map(Number);
+    if (![a, b, c, d].every((x) => x <= 255)) return undefined;
+    bare = `${dotted[1]}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
   const halves = bare.split('::');
   if (halves.length > 2) return undefined;
   const head = halves[0] ? halves[0].split(':') : [];
