@@ -118,6 +118,7 @@ export class LanDiscovery {
     // Bound to the group address, the socket sees that group's datagrams and no unicast.
     await bindSocket(receiver, this.port, this.group);
     for (const lan of this.options.interfaces) {
+      if (this.closed) break; // stop() ran during a bind: it closed what existed then
       try {
         receiver.addMembership(this.group, lan.address);
       } catch (error) {
@@ -132,13 +133,16 @@ export class LanDiscovery {
       sender.setMulticastLoopback(true); // other nodes on this host must hear it too
       sender.setMulticastInterface(lan.address);
     }
-    if (this.closed) return;
+    if (this.closed) {
+      await this.stop(); // the sockets opened after stop() began
+      return;
+    }
     this.counters.active = this.senders.length > 0;
     this.announce(true);
     this.scheduleNext();
   }
 
-  /** Closes the sockets and timers. */
+  /** Closes the sockets and timers; safe to call again, and while start() is under way. */
   async stop(): Promise<void> {
     this.closed = true;
     this.counters.active = false;
@@ -226,9 +230,13 @@ export class LanDiscovery {
 function bindSocket(socket: dgram.Socket, port: number, address: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void => reject(error);
+    // Closed by stop() while binding: the bind callback would never come.
+    const onClose = (): void => reject(new Error('socket closed while binding'));
     socket.once('error', onError);
+    socket.once('close', onClose);
     socket.bind({ port, address, exclusive: false }, () => {
       socket.off('error', onError);
+      socket.off('close', onClose);
       resolve();
     });
   });

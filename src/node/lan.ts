@@ -80,6 +80,7 @@ export class NodeLan {
   private joins = 0;
   private readonly provenPeers: Contact[] = [];
   private readonly waiters = new Set<() => void>();
+  private stopped = false;
 
   constructor(
     private readonly settings: LanOptions,
@@ -116,7 +117,7 @@ export class NodeLan {
       await discovery.start();
       this.context.logger.info(`lan: announcing on ${interfaces.map((lan) => lan.name).join(', ')}`);
     } catch (error) {
-      this.context.logger.warn(`lan: discovery not started: ${(error as Error).message}`);
+      if (!this.stopped) this.context.logger.warn(`lan: discovery not started: ${(error as Error).message}`);
       await discovery.stop();
     }
   }
@@ -143,6 +144,7 @@ export class NodeLan {
 
   /** Closes the sockets and abandons pings in flight. */
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const wake of [...this.waiters]) wake();
     this.joiner.stop();
     await this.discovery?.stop();

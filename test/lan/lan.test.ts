@@ -88,6 +88,17 @@ test('a loopback without multicast (as on the host) and lan: false send nothing 
   }
 });
 
+test('stop() during start(), LAN sockets half open included: start() settles and the process exits (network namespace)', { skip }, async (t) => {
+  const ns = new Netns();
+  t.after(() => ns.delete());
+  const child = ns.node(FIXTURE, ['race']);
+  const { result } = await jsonLine<{ result: { outcomes: string[] } }>(child, 'result');
+  child.stdin!.end('exit\n');
+  assert.equal(await exitCode(child), 0, 'nothing left open');
+  assert.equal(result.outcomes.length, 7);
+  for (const outcome of result.outcomes) assert.ok(outcome === 'started' || outcome === 'ERR_STOPPED', outcome);
+});
+
 test('on the host, a node bound to 127.0.0.1 announces on no interface but a multicast-enabled loopback', async () => {
   const node = await MccNode.create({ host: '127.0.0.1', lan: true }); // lan: true overrides MCC_LAN=off (npm test): the interface rule is under test
   await node.start();
