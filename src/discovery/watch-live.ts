@@ -61,8 +61,12 @@ export interface LiveWatchNetwork {
   closest(key: Uint8Array, signal: AbortSignal): Promise<Contact[]>;
   /** Leases (or with `leaseMs` 0 cancels) a subscription to `key` at `to`; rejects on timeout. */
   subscribe(to: Contact, key: Uint8Array, leaseMs: number, signal?: AbortSignal): Promise<SubscribeAnswer>;
-  /** Routes pushes for `key` to `receiver` until the returned function is called. */
-  listen(key: Uint8Array, receiver: PushReceiver): () => void;
+  /**
+   * Routes pushes for `key` to `receiver` until the returned function is called. `holds` says
+   * whether this watch is subscribed at a holder (hex ID): a holder keeps one subscription per
+   * node and key, so cancelling one is skipped while another watch of the key still uses it.
+   */
+  listen(key: Uint8Array, receiver: PushReceiver, holds: (holderHex: string) => boolean): () => void;
 }
 
 /** Configuration of one {@link LiveWatch}. */
@@ -133,7 +137,11 @@ export class LiveWatch {
     const onAbort = () => this.finish();
     if (outer?.aborted) return;
     outer?.addEventListener('abort', onAbort, { once: true });
-    this.detach = this.options.network.listen(this.options.key, (from, record, expired) => this.receive(from, record, expired));
+    this.detach = this.options.network.listen(
+      this.options.key,
+      (from, record, expired) => this.receive(from, record, expired),
+      (holderHex) => this.subscribed.has(holderHex),
+    );
     const running = this.run().catch(() => undefined);
     try {
       for (;;) {

@@ -44,7 +44,8 @@ export interface LiveWatchAttachment {
 /** Wires live watch into a node: RPC handlers, the record-store hook, pushes and subscribes. */
 export function attachLiveWatch(host: LiveWatchHost): LiveWatchAttachment {
   const { rpc, kad } = host;
-  const receivers = new Map<string, Set<PushReceiver>>();
+  /** The watches of each key on this node: their push receivers, and which holders each is subscribed at. */
+  const receivers = new Map<string, Map<PushReceiver, (holderHex: string) => boolean>>();
   const table = new SubscriptionTable(
     {
       clock: host.clock,
@@ -73,7 +74,7 @@ export function attachLiveWatch(host: LiveWatchHost): LiveWatchAttachment {
     const listeners = key.length === 32 ? receivers.get(bytesToHex(key)) : undefined;
     if (record === undefined || listeners === undefined) return { watchAck: { ok: false } };
     let taken = false;
-    for (const receiver of [...listeners]) if (receiver(sender(request), record, body.expired === true)) taken = true;
+    for (const receiver of [...listeners.keys()]) if (receiver(sender(request), record, body.expired === true)) taken = true;
     return { watchAck: { ok: taken } };
   });
 
@@ -84,21 +85,24 @@ export function attachLiveWatch(host: LiveWatchHost): LiveWatchAttachment {
     },
     async subscribe(to, key, leaseMs, signal): Promise<SubscribeAnswer> {
       // Holders know one subscription per (node, key): another watch of this key on this node may still use it.
-      if (leaseMs === 0 && (receivers.get(bytesToHex(key))?.size ?? 0) > 0) return { ok: true, leaseMs: 0, renewed: false };
+      if (leaseMs === 0) {
+        const holderHex = bytesToHex(to.id);
+        for (const holds of receivers.get(bytesToHex(key))?.values() ?? []) if (holds(holderHex)) return { ok: true, leaseMs: 0, renewed: false };
+      }
       const answer = await rpc.request(to, { watchSubscribe: { key, leaseMs } }, { signal, timeoutMs: WATCH_RPC_TIMEOUT_MS });
       const body = answer.envelope.watchSubscribed;
       if (!body) throw new MccError('ERR_PEER', 'WatchSubscribe answered with another message');
       return { ok: body.ok === true, leaseMs: body.leaseMs ?? 0, renewed: body.renewed === true, ...(body.reason ? { reason: body.reason } : {}) };
     },
-    listen(key, receiver) {
+    listen(key, receiver, holds) {
       const keyHex = bytesToHex(key);
       let set = receivers.get(keyHex);
       if (set === undefined) {
         if (receivers.size >= MAX_ROUTED_KEYS) throw new MccError('ERR_LIMIT', `more than ${MAX_ROUTED_KEYS} services watched at once`);
-        set = new Set();
+        set = new Map();
         receivers.set(keyHex, set);
       }
-      set.add(receiver);
+      set.set(receiver, holds);
       return () => {
         set.delete(receiver);
         if (set.size === 0 && receivers.get(keyHex) === set) receivers.delete(keyHex);

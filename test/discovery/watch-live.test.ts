@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { createTestnet, type Testnet } from '../../src/testing/index.js';
 import type { MccNode } from '../../src/index.js';
 import type { WatchEvent } from '../../src/discovery/watch.js';
+import { serviceKey } from '../../src/discovery/service-name.js';
+import { compareDistance } from '../../src/kademlia/keyspace.js';
 
 const LATENCY = 10; // one-way, ms
 const RTT = 2 * LATENCY;
@@ -100,13 +102,14 @@ test('live watch: a crashed provider is removed once its record expires (holders
 test('live watch: holders that leave are replaced and changes keep arriving', async (t) => {
   const testnet = await createTestnet({ size: 16, latency: LATENCY, seed: 13 });
   t.after(() => testnet.stop());
-  const [watcher, provider] = testnet.nodes;
+  const watcher = testnet.nodes[0];
   const watch = record(testnet, watcher, 'svc');
   assert.ok(await testnet.until(() => watcher.discovery.liveWatchStats()[0]?.live === true, 30_000));
-  // Stop every node holding our subscription (all but the watcher and the provider).
+  // Stop every node holding our subscription; the provider is one of the others.
   const holders = [...testnet.nodes, ...testnet.bootstrap].filter((node) => node.liveWatch.table.stats().subscriptions > 0);
-  assert.ok(holders.length >= 1);
-  for (const holder of holders) assert.ok(holder !== watcher && holder !== provider, 'the watcher subscribes at others');
+  assert.equal(holders.length, 3);
+  assert.ok(!holders.includes(watcher), 'the watcher subscribes at others');
+  const provider = testnet.nodes.find((node) => node !== watcher && !holders.includes(node))!;
   const holderLookups = watcher.discovery.liveWatchStats()[0].holderLookups;
   await testnet.run(Promise.all(holders.map((holder) => holder.stop())), 30_000);
   // The next renewal (at most 70% of the 60 s lease) finds them gone and subscribes elsewhere.
@@ -179,4 +182,34 @@ test('live watch: two watches of one name on one node share the holders; ending 
   assert.ok(second.find('added', provider.idHex)!.at <= registered + RTT, 'still pushed at once');
   assert.equal(watcher.discovery.liveWatchStats()[0].lookups, lookups, 'no resync was needed');
   await second.stop();
+});
+
+test('live watch: nodes that join nearer to the key take over the subscription at the periodic holder lookup', async (t) => {
+  const testnet = await createTestnet({ size: 6, latency: LATENCY, seed: 17 });
+  t.after(() => testnet.stop());
+  const [watcher, provider] = testnet.nodes;
+  const watch = record(testnet, watcher, 'svc');
+  assert.ok(await testnet.until(() => watcher.discovery.liveWatchStats()[0]?.live === true, 30_000));
+  const holdersBefore = new Set([...testnet.nodes, ...testnet.bootstrap].filter((node) => node.liveWatch.table.stats().subscriptions > 0));
+  for (let i = 0; i < 24; i++) await testnet.add();
+  const lookups = watcher.discovery.liveWatchStats()[0].holderLookups;
+  // The holder set is looked up again every 10 minutes.
+  assert.ok(await testnet.until(() => watcher.discovery.liveWatchStats()[0].holderLookups > lookups, 11 * 60_000));
+  await testnet.run(new Promise<void>((resolve) => testnet.clock.setTimeout(resolve, 1_000)));
+  // The subscriptions sit at the three nodes nearest the key now (the watcher aside), newcomers or not.
+  const everyone = [...testnet.nodes, ...testnet.bootstrap];
+  const key = serviceKey(watcher.crypto, 'svc');
+  const nearest = everyone
+    .filter((node) => node !== watcher)
+    .sort((a, b) => compareDistance(watcher.kad.positions.of(a.id), watcher.kad.positions.of(b.id), key))
+    .slice(0, 3);
+  const holdersAfter = everyone.filter((node) => node.liveWatch.table.stats().subscriptions > 0);
+  assert.deepEqual(new Set(holdersAfter), new Set(nearest));
+  const moved = nearest.filter((node) => !holdersBefore.has(node)).length;
+  console.log(`holder refresh: ${moved} of the 3 nearest nodes joined after the watch started`);
+  await testnet.run(provider.register('svc', { handler: (stream) => stream.end() }));
+  const registered = testnet.clock.now();
+  assert.ok(await testnet.until(() => watch.find('added', provider.idHex) !== undefined, 10_000));
+  assert.ok(watch.find('added', provider.idHex)!.at <= registered + RTT);
+  await watch.stop();
 });
