@@ -5,14 +5,15 @@ import { once } from 'node:events';
 import { MccError } from '../../src/errors.js';
 import type { CryptoSuite } from '../../src/crypto/types.js';
 import { nodeCryptoSuite } from '../../src/crypto/node-suite.js';
-import { nobleCryptoSuite } from '../../src/crypto/noble-suite.js';
+import { suites as availableSuites } from '../helpers/suites.js';
 import { encodeEnvelope, decodeEnvelope } from '../../src/wire/codec.js';
 import { MAX_DATAGRAM_SIZE, MAX_ENVELOPE_SIZE, SESSION_HEADER_SIZE, SESSION_OVERHEAD } from '../../src/wire/constants.js';
 import { openSessionDatagram, parseSessionHeader, sealSessionDatagram } from '../../src/session/packet.js';
 import { PeerKeyCache, computeSharedSecret, deriveSessionKey } from '../../src/session/keys.js';
 import { bootIdTime, compareBootIds, newBootId } from '../../src/session/boot-id.js';
 
-const suites: CryptoSuite[] = [nodeCryptoSuite, nobleCryptoSuite];
+/** node and noble, and sodium where sodium-native loads. */
+const suites: readonly CryptoSuite[] = availableSuites;
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const code =
   (c: string) =>
