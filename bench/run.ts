@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const ALL = ['crypto', 'codec', 'session', 'lookup', 'discovery', 'tunnel', 'http-forward', 'nat', 'nat-relay', 'lan'];
+const ALL = ['crypto', 'codec', 'session', 'lookup', 'discovery', 'tunnel', 'http-forward', 'nat', 'nat-relay', 'lan', 'flood'];
 const wanted = process.argv.slice(2);
 const names = wanted.length > 0 ? wanted : ALL;
 let failed = 0;
