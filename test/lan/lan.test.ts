@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Netns, exitCode, jsonLine, netnsSkip } from './netns.js';
+import { Netns, exitCode, jsonLine, linkNamespaces, netnsSkip } from './netns.js';
 import { MccNode } from '../../src/index.js';
 import { lanInterfaces } from '../../src/lan/interfaces.js';
 
@@ -53,6 +53,28 @@ test('two nodes in two processes, no options at all, find each other within 2 s 
   t.diagnostic(`found: ${one.result.foundMs.toFixed(0)} ms after hearing the second process, ${two.result.foundMs.toFixed(0)} ms after its own start`);
   assert.equal(two.result.echo, 'hello svc-one');
   assert.ok(one.result.lan.heard >= 1 && two.result.lan.heard >= 1);
+});
+
+test('a two-host LAN (two namespaces, one veth link, loopbacks without multicast): no options, found across the link', { skip }, async (t) => {
+  const hostA = new Netns({ multicast: false });
+  t.after(() => hostA.delete());
+  const hostB = new Netns({ multicast: false });
+  t.after(() => hostB.delete());
+  linkNamespaces(hostA, hostB);
+  const first = hostA.node(FIXTURE, ['single', 'svc-one', 'svc-two']);
+  await jsonLine(first, 'started');
+  const second = hostB.node(FIXTURE, ['single', 'svc-two', 'svc-one', 'connect']);
+  type Result = { result: { foundMs: number; echo?: string; lan: LanStatsJson } };
+  const [one, two] = await Promise.all([jsonLine<Result>(first, 'result'), jsonLine<Result>(second, 'result')]);
+  first.stdin!.end('exit\n');
+  second.stdin!.end('exit\n');
+  t.diagnostic(`found: ${one.result.foundMs.toFixed(0)} ms after hearing the second host, ${two.result.foundMs.toFixed(0)} ms after its own start`);
+  assert.equal(two.result.echo, 'hello svc-one');
+  for (const { lan } of [one.result, two.result]) {
+    assert.equal(lan.interfaces.length, 1, 'the veth only: lo has no multicast');
+    assert.match(lan.interfaces[0], /^mcc[ab]/);
+    assert.ok(lan.heard >= 1);
+  }
 });
 
 test('forged and malformed announcements are dropped and counted; the node keeps running (network namespace)', { skip }, async (t) => {

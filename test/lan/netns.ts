@@ -72,6 +72,24 @@ export class Netns {
   }
 }
 
+/**
+ * Joins two namespaces by a veth pair, a two-host LAN on 10.77.0.0/24 (`a` is .1, `b` is .2),
+ * with the multicast route on the link. Their loopbacks keep whatever the namespaces set.
+ */
+export function linkNamespaces(a: Netns, b: Netns): void {
+  const suffix = randomBytes(3).toString('hex');
+  const [left, right] = [`mcca${suffix}`, `mccb${suffix}`];
+  ip(['link', 'add', left, 'netns', a.name, 'type', 'veth', 'peer', 'name', right, 'netns', b.name]);
+  for (const [ns, dev, address] of [
+    [a, left, '10.77.0.1/24'],
+    [b, right, '10.77.0.2/24'],
+  ] as const) {
+    ip(['-n', ns.name, 'addr', 'add', address, 'dev', dev]);
+    ip(['-n', ns.name, 'link', 'set', dev, 'up']);
+    ip(['-n', ns.name, 'route', 'add', '224.0.0.0/4', 'dev', dev]);
+  }
+}
+
 /** Resolves with the first stdout line of `child` that parses as JSON with `key`; rejects when it exits first. */
 export function jsonLine<T>(child: ChildProcess, key: string): Promise<T> {
   return new Promise((resolvePromise, reject) => {
