@@ -34,7 +34,10 @@ interface VictimReport {
 
 // ---------------------------------------------------------------- victim process
 async function victim(): Promise<void> {
-  const node = await MccNode.create({ host: '127.0.0.1', lan: false });
+  // FLOOD_BUDGET=N runs the victim with a per-address request budget of N/s (burst 2N) instead of the default.
+  const rate = Number(process.env.FLOOD_BUDGET ?? 0);
+  const requestBudget = rate > 0 ? { perAddress: { ratePerSecond: rate, burst: 2 * rate } } : {};
+  const node = await MccNode.create({ host: '127.0.0.1', lan: false, requestBudget });
   await node.start();
   const chunk = Buffer.alloc(64 * 1024, 7);
   await node.register('bulk', {
