@@ -128,15 +128,16 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     // Session and tunnel traffic may ride relay circuits: the socket is wrapped once, here.
     const relayTransport = new RelayTransport(options.transport ?? new UdpTransport({ host: options.host, port: options.port ?? 0 }));
     this.transport = relayTransport;
+    const requestBudget = options.requestBudget === false ? false : new RequestBudget(this.clock, { networkOf: subnetGroup, ...options.requestBudget });
     this.session = new SessionLayer({
       identity,
       suite,
       transport: this.transport,
       clock: this.clock,
       stats: this.counters,
+      ...(requestBudget ? { shed: (from: Address) => requestBudget.shouldShed(from) } : {}),
       logger: this.logger,
     });
-    const requestBudget = options.requestBudget === false ? false : new RequestBudget(this.clock, { networkOf: subnetGroup, ...options.requestBudget });
     this.rpc = new RpcLayer(this.session, this.clock, this.counters, { defaultTimeoutMs: this.requestTimeoutMs, requestBudget });
     this.session.onMessage((message) => {
       if (this.nat.isKademliaOverCircuit(message)) {

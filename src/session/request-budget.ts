@@ -62,6 +62,9 @@ export const DEFAULT_PER_ADDRESS: Readonly<BucketLimits> = Object.freeze({ rateP
 /** Default per-network limits: four busy peers behind one /24 stay clear of it. */
 export const DEFAULT_PER_NETWORK: Readonly<BucketLimits> = Object.freeze({ ratePerSecond: 20_000, burst: 40_000 });
 
+/** How long after an address was refused {@link RequestBudget.shouldShed} keeps looking sources up. */
+const SHED_WINDOW_MS = 1000;
+
 interface Bucket {
   tokens: number;
   updatedAt: number;
@@ -76,6 +79,8 @@ export class RequestBudget {
   private readonly networkOf: (host: string) => string | number | undefined;
   /** Requests refused, by the bucket that refused them, since construction. */
   readonly limited: Record<RequestLimitKind, number> = { address: 0, network: 0 };
+  /** When an address bucket last refused a request ({@link RequestBudget.shouldShed} is free until one does). */
+  private lastRefusalAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly clock: Clock,
@@ -94,6 +99,22 @@ export class RequestBudget {
   }
 
   /**
+   * True when `from` has spent its address bucket: the session layer then drops its datagrams
+   * before the key lookup and the AEAD open, so a source over budget costs a header parse per
+   * datagram instead of an open and a decode. Charges nothing, touches no LRU order, and
+   * answers false without a lookup unless some address was refused in the last second (the
+   * normal case costs one clock read).
+   */
+  shouldShed(from: Address): boolean {
+    const now = this.clock.now();
+    if (now - this.lastRefusalAt > SHED_WINDOW_MS) return false;
+    const bucket = this.addresses.peek(`${from.host}:${from.port}`);
+    if (bucket === undefined) return false;
+    const elapsed = Math.max(0, now - bucket.updatedAt);
+    return bucket.tokens + (elapsed / 1000) * this.perAddress.ratePerSecond < 1;
+  }
+
+  /**
    * Charges one request from `from`. Returns undefined when admitted, else the bucket that
    * refused it; a refused request spends nothing from either bucket, so a source's own
    * excess never drains the network its neighbours share beyond what was admitted.
@@ -105,6 +126,7 @@ export class RequestBudget {
     const network = group === undefined ? undefined : bucketOf(this.networks, group, this.perNetwork, now);
     if (address.tokens < cost) {
       this.limited.address++;
+      this.lastRefusalAt = now;
       return 'address';
     }
     if (network !== undefined && network.tokens < cost) {

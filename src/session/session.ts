@@ -75,6 +75,11 @@ export interface SessionLayerOptions {
   newPeersPerSecond?: number;
   /** Where exceptions caught on the receive path are reported (once per kind). Default: silent unless `MCC_LOG`. */
   logger?: Logger;
+  /**
+   * True for a source whose datagrams are dropped before the key lookup and AEAD open (it has
+   * spent its request budget: `RequestBudget.shouldShed`). Default: none.
+   */
+  shed?: (from: Address) => boolean;
 }
 
 /** The layer that seals, opens and validates datagrams. One per node. */
@@ -334,6 +339,10 @@ export class SessionLayer {
     const cached = this.keys.cachedReceive(senderId, bootId);
     const senderHex = cached?.peerHex ?? bytesToHex(senderId);
     if (senderHex === this.idHex) return stats.drop('self');
+    if (this.options.shed?.(from)) {
+      stats.rateLimited.requestAddress++;
+      return stats.drop('rate-limited');
+    }
     let replay = this.replay.get(senderHex);
     if (replay && !replay.check(bootId, counter)) return stats.drop('replayed');
     // Deriving a key for an unknown sender costs an X25519: budget it per source IP and in

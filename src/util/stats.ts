@@ -51,7 +51,7 @@ export interface RateLimitCounts {
   keyAgreement: number;
   /** Cleartext identify probes left unanswered (20/s per source IP). */
   identify: number;
-  /** Requests refused by the per-address request budget (src/session/request-budget.ts). */
+  /** Requests refused by the per-address request budget (src/session/request-budget.ts), and datagrams from an address that spent it, dropped unopened. */
   requestAddress: number;
   /** Requests refused by the per-network (/24, /48) request budget. */
   requestNetwork: number;

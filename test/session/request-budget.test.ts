@@ -93,6 +93,26 @@ test('a clock that steps back refills nothing and drains nothing', () => {
   assert.equal(budget.admit(source), undefined);
 });
 
+test('shouldShed: an address that spent its bucket is shed until it refills; nothing is looked up while nobody was refused', () => {
+  const clock = new VirtualClock(0);
+  const budget = new RequestBudget(clock, { perAddress: { ratePerSecond: 10, burst: 5 } });
+  const noisy = at('203.0.113.1', 1);
+  const quiet = at('203.0.113.2', 1);
+  for (let i = 0; i < 5; i++) assert.equal(budget.admit(noisy), undefined);
+  assert.equal(budget.shouldShed(noisy), false, 'spent, but nobody was refused yet');
+  assert.equal(budget.admit(noisy), 'address');
+  assert.equal(budget.shouldShed(noisy), true);
+  assert.equal(budget.shouldShed(quiet), false, 'an address it never saw');
+  budget.admit(quiet);
+  assert.equal(budget.shouldShed(quiet), false);
+  clock.advance(100); // one token back at 10/s
+  assert.equal(budget.shouldShed(noisy), false);
+  assert.equal(budget.admit(noisy), undefined);
+  assert.equal(budget.shouldShed(noisy), true);
+  clock.advance(1001); // the refusal is more than a second old: no lookups at all
+  assert.equal(budget.shouldShed(noisy), false);
+});
+
 test('bad limits are ERR_INVALID_ARGUMENT naming the option', () => {
   const clock = new VirtualClock(0);
   assert.throws(() => new RequestBudget(clock, { perAddress: { ratePerSecond: 0, burst: 1 } }), { code: 'ERR_INVALID_ARGUMENT', message: /perAddress/ });
