@@ -40,7 +40,7 @@ export interface BucketLimits {
   burst: number;
 }
 
-/** Options of a {@link RequestBudget}. */
+/** Options of the per-source request budget (`MccNodeOptions.requestBudget`). */
 export interface RequestBudgetOptions {
   /** Per source address (host and port). Default 5,000/s, burst 10,000. */
   perAddress?: BucketLimits;
