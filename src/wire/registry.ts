@@ -51,7 +51,7 @@ export type PaddingClass = 'first-contact' | 'large-answer';
 /** Facts about one envelope body. */
 export interface BodyFacts {
   /** The module that handles it. */
-  readonly owner: 'rpc' | 'node' | 'kademlia' | 'discovery' | 'nat' | 'tunnel';
+  readonly owner: 'rpc' | 'node' | 'kademlia' | 'discovery' | 'nat' | 'tunnel' | 'consortium';
   /** False for bodies a node drops when they arrive through a relay circuit (the DHT never runs over circuits). */
   readonly overCircuit: boolean;
   /** First-contact padding of a request carrying it: a full datagram when its answer may fill one. */
@@ -86,6 +86,9 @@ export const ENVELOPE_BODIES: Readonly<Record<EnvelopeBodyKind, BodyFacts>> = {
   holepunchOffer: body('nat'),
   tunnelInit: body('tunnel'),
   tunnelAccept: body('tunnel'),
+  // Consortium: certificate exchange for the DHT and relay policies (a circuit's far end may ask too).
+  certificateRequest: body('consortium'),
+  certificateResponse: body('consortium'),
   // Live watch: subscriptions at a key's holders are DHT traffic, so they never ride a circuit either.
   watchSubscribe: body('discovery', false),
   watchSubscribed: body('discovery', false),

@@ -55,6 +55,8 @@ export const mcc = $root.mcc = (() => {
             Envelope.prototype.holepunchOffer = null;
             Envelope.prototype.tunnelInit = null;
             Envelope.prototype.tunnelAccept = null;
+            Envelope.prototype.certificateRequest = null;
+            Envelope.prototype.certificateResponse = null;
             Envelope.prototype.watchSubscribe = null;
             Envelope.prototype.watchSubscribed = null;
             Envelope.prototype.watchNotify = null;
@@ -63,7 +65,7 @@ export const mcc = $root.mcc = (() => {
             let $oneOfFields;
 
             $Object.defineProperty(Envelope.prototype, "body", {
-                get: $util.oneOfGetter($oneOfFields = ["ping", "pong", "cookie", "error", "findNode", "findNodeResult", "findValue", "findValueResult", "store", "storeResult", "kadPing", "natDialBackRequest", "natDialBack", "natAck", "natEchoRequest", "natProbe", "relayReserve", "relayReservation", "relayConnect", "relayCircuit", "relayIncoming", "holepunchOffer", "tunnelInit", "tunnelAccept", "watchSubscribe", "watchSubscribed", "watchNotify", "watchAck"]),
+                get: $util.oneOfGetter($oneOfFields = ["ping", "pong", "cookie", "error", "findNode", "findNodeResult", "findValue", "findValueResult", "store", "storeResult", "kadPing", "natDialBackRequest", "natDialBack", "natAck", "natEchoRequest", "natProbe", "relayReserve", "relayReservation", "relayConnect", "relayCircuit", "relayIncoming", "holepunchOffer", "tunnelInit", "tunnelAccept", "certificateRequest", "certificateResponse", "watchSubscribe", "watchSubscribed", "watchNotify", "watchAck"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -134,6 +136,10 @@ export const mcc = $root.mcc = (() => {
                     $root.mcc.v1.TunnelInit.encode(message.tunnelInit, writer.uint32(642).fork(), _depth + 1).ldelim();
                 if (message.tunnelAccept != null && $Object.hasOwnProperty.call(message, "tunnelAccept"))
                     $root.mcc.v1.TunnelAccept.encode(message.tunnelAccept, writer.uint32(650).fork(), _depth + 1).ldelim();
+                if (message.certificateRequest != null && $Object.hasOwnProperty.call(message, "certificateRequest"))
+                    $root.mcc.v1.CertificateRequest.encode(message.certificateRequest, writer.uint32(7202).fork(), _depth + 1).ldelim();
+                if (message.certificateResponse != null && $Object.hasOwnProperty.call(message, "certificateResponse"))
+                    $root.mcc.v1.CertificateResponse.encode(message.certificateResponse, writer.uint32(7210).fork(), _depth + 1).ldelim();
                 if (message.watchSubscribe != null && $Object.hasOwnProperty.call(message, "watchSubscribe"))
                     $root.mcc.v1.WatchSubscribe.encode(message.watchSubscribe, writer.uint32(7762).fork(), _depth + 1).ldelim();
                 if (message.watchSubscribed != null && $Object.hasOwnProperty.call(message, "watchSubscribed"))
@@ -395,6 +401,20 @@ export const mcc = $root.mcc = (() => {
                                 break;
                             message.tunnelAccept = $root.mcc.v1.TunnelAccept.decode(reader, reader.size(), $undefined, _depth + 1, message.tunnelAccept);
                             message.body = "tunnelAccept";
+                            continue;
+                        }
+                    case 900: {
+                            if (wireType !== 2)
+                                break;
+                            message.certificateRequest = $root.mcc.v1.CertificateRequest.decode(reader, reader.size(), $undefined, _depth + 1, message.certificateRequest);
+                            message.body = "certificateRequest";
+                            continue;
+                        }
+                    case 901: {
+                            if (wireType !== 2)
+                                break;
+                            message.certificateResponse = $root.mcc.v1.CertificateResponse.decode(reader, reader.size(), $undefined, _depth + 1, message.certificateResponse);
+                            message.body = "certificateResponse";
                             continue;
                         }
                     case 970: {
@@ -3296,6 +3316,170 @@ export const mcc = $root.mcc = (() => {
             };
 
             return TunnelAccept;
+        })();
+
+        v1.CertificateRequest = (function() {
+
+            const CertificateRequest = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            CertificateRequest.prototype.certificate = $util.newBuffer([]);
+
+            CertificateRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.certificate != null && $Object.hasOwnProperty.call(message, "certificate") && message.certificate.length)
+                    writer.uint32(10).bytes(message.certificate);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            CertificateRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mcc.v1.CertificateRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.certificate = value;
+                            else
+                                delete message.certificate;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return CertificateRequest;
+        })();
+
+        v1.CertificateResponse = (function() {
+
+            const CertificateResponse = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            CertificateResponse.prototype.certificate = $util.newBuffer([]);
+
+            CertificateResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.certificate != null && $Object.hasOwnProperty.call(message, "certificate") && message.certificate.length)
+                    writer.uint32(10).bytes(message.certificate);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            CertificateResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mcc.v1.CertificateResponse();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.certificate = value;
+                            else
+                                delete message.certificate;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return CertificateResponse;
         })();
 
         v1.WatchSubscribe = (function() {

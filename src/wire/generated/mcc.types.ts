@@ -75,6 +75,10 @@ export interface Envelope {
   tunnelInit?: TunnelInit | null;
   /** its answer (payload: status) */
   tunnelAccept?: TunnelAccept | null;
+  /** 900-949 consortium (docs/consortium.md) */
+  certificateRequest?: CertificateRequest | null;
+  /** the answer: the responder's certificate (empty: none) */
+  certificateResponse?: CertificateResponse | null;
   /** 970-989 live watch (docs/discovery.md): subscriptions at a service key's holders */
   watchSubscribe?: WatchSubscribe | null;
   /** holder's answer to 970 */
@@ -88,7 +92,7 @@ export interface Envelope {
 }
 
 /** Names of the members of `Envelope.body`, in field-number order. */
-export const EnvelopeBodyKinds = ['ping', 'pong', 'cookie', 'error', 'findNode', 'findNodeResult', 'findValue', 'findValueResult', 'store', 'storeResult', 'kadPing', 'natDialBackRequest', 'natDialBack', 'natAck', 'natEchoRequest', 'natProbe', 'relayReserve', 'relayReservation', 'relayConnect', 'relayCircuit', 'relayIncoming', 'holepunchOffer', 'tunnelInit', 'tunnelAccept', 'watchSubscribe', 'watchSubscribed', 'watchNotify', 'watchAck'] as const;
+export const EnvelopeBodyKinds = ['ping', 'pong', 'cookie', 'error', 'findNode', 'findNodeResult', 'findValue', 'findValueResult', 'store', 'storeResult', 'kadPing', 'natDialBackRequest', 'natDialBack', 'natAck', 'natEchoRequest', 'natProbe', 'relayReserve', 'relayReservation', 'relayConnect', 'relayCircuit', 'relayIncoming', 'holepunchOffer', 'tunnelInit', 'tunnelAccept', 'certificateRequest', 'certificateResponse', 'watchSubscribe', 'watchSubscribed', 'watchNotify', 'watchAck'] as const;
 /** One member name of `Envelope.body`. */
 export type EnvelopeBodyKind = (typeof EnvelopeBodyKinds)[number];
 
@@ -364,6 +368,18 @@ export interface TunnelAccept {
   handshake?: Uint8Array;
 }
 
+/** Asks a peer for its node certificate (consortium mode's DHT and relay policies). */
+export interface CertificateRequest {
+  /** the asker's own certificate (docs/consortium.md layout), at most 210 bytes; empty when none */
+  certificate?: Uint8Array;
+}
+
+/** The answer to CertificateRequest. */
+export interface CertificateResponse {
+  /** the responder's certificate; empty when it has none */
+  certificate?: Uint8Array;
+}
+
 /**
  * Subscribes the sender to changes of the records under `key` at a node holding them.
  * Idempotent: sending it again renews the lease. lease_ms = 0 cancels the subscription.
@@ -473,6 +489,10 @@ export const HolepunchOfferCodec = codec<HolepunchOffer>('HolepunchOffer');
 export const TunnelInitCodec = codec<TunnelInit>('TunnelInit');
 /** Generated static codec of {@link TunnelAccept}. */
 export const TunnelAcceptCodec = codec<TunnelAccept>('TunnelAccept');
+/** Generated static codec of {@link CertificateRequest}. */
+export const CertificateRequestCodec = codec<CertificateRequest>('CertificateRequest');
+/** Generated static codec of {@link CertificateResponse}. */
+export const CertificateResponseCodec = codec<CertificateResponse>('CertificateResponse');
 /** Generated static codec of {@link WatchSubscribe}. */
 export const WatchSubscribeCodec = codec<WatchSubscribe>('WatchSubscribe');
 /** Generated static codec of {@link WatchSubscribed}. */
