@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { MccNode } from '../src/index.js';
-import type { CryptoSuiteName } from '../src/crypto/index.js';
+import { loadCryptoSuite, type CryptoSuite, type CryptoSuiteName } from '../src/crypto/index.js';
 import { median, percentile, printTable } from './util.js';
 
 const N = Number(process.env.MCC_BENCH_N ?? 100);
@@ -23,7 +23,21 @@ const TOP = Number(process.env.MCC_BENCH_TOP ?? 25);
 const PROFILE = process.env.MCC_BENCH_PROFILE !== '0';
 const JOIN_BATCH = 4;
 /** Suite of every mcc-mesh node (MCC_BENCH_CRYPTO): `node` by default, so no native code. */
-const SUITE = (process.env.MCC_BENCH_CRYPTO ?? 'node') as CryptoSuiteName;
+const SUITE_NAME = (process.env.MCC_BENCH_CRYPTO ?? 'node') as CryptoSuiteName;
+
+/** Key agreements and key derivations of every node, counted: how many first contacts a lookup costs. */
+const counts = { x25519: 0, hkdf: 0 };
+const base = await loadCryptoSuite(SUITE_NAME);
+const SUITE: CryptoSuite = Object.assign(Object.create(base) as CryptoSuite, {
+  x25519: (secret: Uint8Array, publicKey: Uint8Array) => {
+    counts.x25519++;
+    return base.x25519(secret, publicKey);
+  },
+  hkdf: (ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number) => {
+    counts.hkdf++;
+    return base.hkdf(ikm, salt, info, length);
+  },
+});
 
 interface ProfileNode {
   id: number;
@@ -57,6 +71,9 @@ if (PROFILE) {
   await session.post('Profiler.start');
 }
 const cpu = process.cpuUsage();
+const joinCounts = { ...counts };
+counts.x25519 = 0;
+counts.hkdf = 0;
 const ms: number[] = [];
 const messages: number[] = [];
 const queriesBefore = nodes.reduce((sum, node) => sum + node.kad.stats.queries, 0);
@@ -91,6 +108,10 @@ console.log(
     `all queries ${(queriesAll / LOOKUPS).toFixed(1)} and datagrams ${(datagramsAll / LOOKUPS).toFixed(1)} per lookup, CPU ${((used.user + used.system) / 1000 / LOOKUPS).toFixed(2)} ms per lookup${PROFILE ? ' (profiled)' : ''}`,
 );
 
+console.log(
+  `key agreements (X25519, both ends counted): ${(joinCounts.x25519 / (N - 1)).toFixed(1)} per join, ${(counts.x25519 / LOOKUPS).toFixed(1)} per lookup; ` +
+    `HKDFs ${(joinCounts.hkdf / (N - 1)).toFixed(1)} per join, ${(counts.hkdf / LOOKUPS).toFixed(1)} per lookup; suite ${base.name}`,
+);
 console.log(`since start: cookie answers (amplification-limited) ${amplificationLimited}, drops ${JSON.stringify(drops)}`);
 
 if (profile) {

@@ -15,6 +15,9 @@ import { createSocket, type Socket } from 'node:dgram';
 import { MccNode } from '../src/index.js';
 import { loadCryptoSuite, type CryptoSuiteName } from '../src/crypto/index.js';
 import { decodeEnvelope, encodeEnvelope, type Envelope } from '../src/wire/codec.js';
+import { PeerKeyCache, deriveSessionKey } from '../src/session/keys.js';
+import { peerX25519PublicKey } from '../src/session/peer-x25519.js';
+import { generateIdentity } from '../src/crypto/identity.js';
 import { median, printTable } from './util.js';
 
 const ROUNDS = 5;
@@ -176,6 +179,40 @@ async function pieces(): Promise<{ aeadUs: number; codecUs: number }> {
   return { aeadUs: aeadUs / 2, codecUs: codecUs / 2 };
 }
 
+/**
+ * CPU of one end of a first contact (what a datagram from a peer never met before costs before
+ * it can be opened, and the send key for the answer): the peer ID's conversion to X25519, the
+ * X25519 (with the import of the peer key), two HKDFs. Fresh peers each time: nothing cached.
+ */
+async function firstContact(): Promise<{ totalUs: number; conversionUs: number; x25519Us: number; hkdfUs: number }> {
+  const suite = await loadCryptoSuite(SUITE);
+  const own = generateIdentity(suite);
+  // A fresh set of peers per measurement, so that no KeyObject cache answers from an earlier one.
+  const newPeers = (): Uint8Array[] => Array.from({ length: 1500 }, () => generateIdentity(suite).publicKey);
+  const boot = suite.randomBytes(8);
+  const ownX = suite.edSecretToX25519(own.secretKey);
+  const cpuPer = (peers: Uint8Array[], run: (peer: Uint8Array) => void): number => {
+    for (const peer of peers.slice(0, 200)) run(peer); // warm-up
+    const cpu = process.cpuUsage();
+    for (const peer of peers.slice(200)) run(peer);
+    const used = process.cpuUsage(cpu);
+    return (used.user + used.system) / (peers.length - 200);
+  };
+  // One cache for all peers (as a node has), each peer new to it.
+  const cache = new PeerKeyCache(suite, own);
+  const totalUs = cpuPer(newPeers(), (peer) => {
+    const key = cache.receiveKey(peer, boot);
+    cache.rememberReceiveKey(peer, boot, key);
+    cache.sendKey(peer, boot);
+  });
+  const conversionUs = cpuPer(newPeers(), (peer) => peerX25519PublicKey(peer));
+  const converted = new Map(newPeers().map((peer) => [peer, peerX25519PublicKey(peer)]));
+  const x25519Us = cpuPer([...converted.keys()], (peer) => suite.x25519(ownX, converted.get(peer)!));
+  const shared = suite.randomBytes(32);
+  const hkdfUs = cpuPer(newPeers(), (peer) => deriveSessionKey(suite, shared, peer, own.publicKey, boot)) * 2;
+  return { totalUs, conversionUs, x25519Us, hkdfUs };
+}
+
 const a = await MccNode.create({ host: '127.0.0.1', crypto: SUITE });
 const b = await MccNode.create({ host: '127.0.0.1', crypto: SUITE });
 await Promise.all([a.start(), b.start()]);
@@ -187,6 +224,7 @@ rows.push(['1200-byte datagrams/s one way', await sealedThroughput(a, b), await 
 const suiteName = a.stats().crypto;
 await Promise.all([a.stop(), b.stop()]);
 const { aeadUs, codecUs } = await pieces();
+const first = await firstContact();
 
 console.log(`\nsuite: ${suiteName}`);
 printTable(
@@ -220,4 +258,8 @@ printTable(
     ['session logic (rest)', logicUs, logicUs / perDatagram],
     ['total', perDatagram, 1],
   ].map(([name, us, share]) => [name as string, (us as number).toFixed(1), `${((share as number) * 100).toFixed(0)}%`]),
+);
+console.log(
+  `\nfirst contact, one end (CPU µs, ${SUITE} suite): ${first.totalUs.toFixed(1)} in all = ID to X25519 ${first.conversionUs.toFixed(1)} + ` +
+    `X25519 with the peer key's import ${first.x25519Us.toFixed(1)} + two HKDFs ${first.hkdfUs.toFixed(1)} (+ the rest ${(first.totalUs - first.conversionUs - first.x25519Us - first.hkdfUs).toFixed(1)})`,
 );
