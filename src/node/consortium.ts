@@ -24,6 +24,8 @@ import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { bytesToHex } from '../util/bytes.js';
 import type { TunnelAdmission } from './tunnel-service.js';
+import type { RpcLayer } from '../session/rpc.js';
+import { PolicyGate, type ConsortiumPolicy } from './consortium-policy.js';
 
 /** Default interval between fetches of each trusted organisation's revocation list, ms. */
 export const DEFAULT_REVOCATION_REFRESH_MS = 60_000;
@@ -53,6 +55,8 @@ export interface ConsortiumOptions {
   trust?: string[];
   /** How often each trusted organisation's revocation list is fetched, ms. Default 60 000. */
   revocationRefreshMs?: number;
+  /** What this node serves to nodes that are not members of a trusted organisation (DHT, relaying). Default: everything. */
+  policy?: ConsortiumPolicy;
 }
 
 /** Consortium options with the credential read (from its file when a path was given). */
@@ -76,6 +80,7 @@ export interface NodeConsortiumContext {
   kad: Dht;
   tunnels: TunnelDriver;
   logger: Logger;
+  rpc: RpcLayer;
 }
 
 /** Counters of consortium mode, in `stats().consortium`. */
@@ -86,6 +91,8 @@ export interface ConsortiumStats {
   badCertificates: number;
   /** Revocation lists installed (newer than the one held). */
   revocationUpdates: number;
+  /** DHT and relay requests refused by the policy (the requester presented no valid certificate). */
+  policyRefused: number;
 }
 
 /** Consortium mode of one node. */
@@ -93,7 +100,10 @@ export class NodeConsortium implements TunnelAdmission {
   /** The consortium state (credential, trust, revocations, peers' certificates). */
   readonly state: Consortium;
   /** Counters. */
-  readonly stats: ConsortiumStats = { refused: 0, badCertificates: 0, revocationUpdates: 0 };
+  private readonly counters = { refused: 0, badCertificates: 0, revocationUpdates: 0 };
+  private readonly gate: PolicyGate;
+  private readonly policy: ConsortiumPolicy;
+  private installed = false;
   private readonly visibilities = new Map<string, ResolvedVisibility>();
   private readonly refreshMs: number;
   private readonly stopped = new AbortController();
@@ -111,10 +121,21 @@ export class NodeConsortium implements TunnelAdmission {
       trust: options.trust ?? [],
       wallClock: context.wallClock,
     });
+    this.gate = new PolicyGate(this.state, context.rpc, context.clock);
+    this.policy = options.policy ?? {};
+    for (const key of ['dht', 'relay'] as const) {
+      const value = this.policy[key];
+      if (value !== undefined && value !== 'any' && value !== 'members') throw invalidArgument(`consortium.policy.${key}`, "expected 'any' or 'members'");
+    }
     this.refreshMs = options.revocationRefreshMs ?? DEFAULT_REVOCATION_REFRESH_MS;
     if (!Number.isFinite(this.refreshMs) || this.refreshMs < MIN_REVOCATION_REFRESH_MS) {
       throw invalidArgument('consortium.revocationRefreshMs', `expected a number of ms >= ${MIN_REVOCATION_REFRESH_MS}`);
     }
+  }
+
+  /** Counters. */
+  get stats(): ConsortiumStats {
+    return { ...this.counters, policyRefused: this.gate.refused };
   }
 
   /** {@link TunnelAdmission.certificate}. */
@@ -125,14 +146,14 @@ export class NodeConsortium implements TunnelAdmission {
   /** {@link TunnelAdmission.learn}. */
   learn(peer: Uint8Array, certificate: Uint8Array): void {
     if (certificate.length === 0) return;
-    if (!this.state.learn(peer, certificate).ok) this.stats.badCertificates++;
+    if (!this.state.learn(peer, certificate).ok) this.counters.badCertificates++;
   }
 
   /** {@link TunnelAdmission.admits}. */
   admits(peerHex: string, service: string): boolean {
     const visibility = this.visibilities.get(service);
     if (visibility === undefined || this.state.admits(peerHex, visibility)) return true;
-    this.stats.refused++;
+    this.counters.refused++;
     return false;
   }
 
@@ -186,6 +207,9 @@ export class NodeConsortium implements TunnelAdmission {
   /** Starts fetching revocation lists (now, then every refresh interval). */
   start(): void {
     if (this.stopped.signal.aborted) return;
+    // Installed once every module has registered its handlers (the node is built by then).
+    if (!this.installed) this.gate.install(this.policy);
+    this.installed = true;
     void this.refreshRevocations();
   }
 
@@ -241,7 +265,7 @@ export class NodeConsortium implements TunnelAdmission {
 
   private install(list: Parameters<Consortium['applyRevocations']>[0]): boolean {
     if (!this.state.applyRevocations(list)) return false;
-    this.stats.revocationUpdates++;
+    this.counters.revocationUpdates++;
     const refused = new Set(this.state.refusedPeers());
     for (const connection of this.context.tunnels.connections) {
       if (refused.has(bytesToHex(connection.peer))) connection.close(0, 'certificate revoked');
