@@ -216,6 +216,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     this.nat.on('change', (status) => this.emit('nat', status));
     this.consortium = options.consortium
       ? new NodeConsortium(options.consortium as ResolvedConsortiumOptions, {
+          rpc: this.rpc,
           suite,
           identity,
           clock: this.clock,

@@ -130,6 +130,11 @@ export class RpcLayer {
     this.handlers.set(kind, handler);
   }
 
+  /** The handler registered for `kind`, if any (consortium mode wraps some in its policy check). */
+  handlerOf(kind: EnvelopeBodyKind): RequestHandler | undefined {
+    return this.handlers.get(kind);
+  }
+
   /** Smoothed RTT to a peer in ms, when measured. */
   rtt(peerId: Uint8Array): number | undefined {
     return this.rtts.peek(bytesToHex(peerId))?.srtt;
