@@ -61,6 +61,7 @@ export {
   type Visibility,
 } from './consortium/index.js';
 export { publishRevocationList, type ConsortiumOptions, type ConsortiumStats, type RevocationPublisher } from './node/consortium.js';
+export type { ConsortiumPolicy } from './node/consortium-policy.js';
 export type { Address } from './util/address.js';
 export { formatAddress, parseAddress } from './util/address.js';
 export type { Clock } from './util/clock.js';
