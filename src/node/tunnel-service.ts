@@ -424,12 +424,12 @@ export class TunnelService implements ForwardOpener {
     bridge(stream, socket);
   }
 
-  /** @internal used by forwards: a local connection found no provider. */
+  /** Used by forwards: a local connection found no provider (kept in the published types: ForwardOpener names it). */
   logForwardFailure(name: string, error: unknown): void {
     this.context.logger.warn(`forward of "${name}": ${error instanceof Error ? error.message : String(error)}`);
   }
 
-  /** @internal used by forwards */
+  /** Used by forwards: one stream to a provider of `name` (kept in the published types: ForwardOpener names it). */
   openFor(name: string, strategy: Strategy | undefined, signal: AbortSignal): Promise<Duplex> {
     return this.connect(name, { ...(strategy ? { strategy } : {}), signal });
   }
