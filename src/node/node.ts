@@ -7,7 +7,7 @@ import type { Address } from '../util/address.js';
 import { formatAddress, isIpLiteral, toAddress } from '../util/address.js';
 import { TrackedClock, systemClock } from '../util/clock.js';
 import { Stats, type StatsSnapshot } from '../util/stats.js';
-import { defaultLogger, type Logger } from '../util/logger.js';
+import { childLogger, defaultLogger, type Logger } from '../util/logger.js';
 import { bytesToHex, hexToBytes } from '../util/bytes.js';
 import { MccError, invalidArgument, throwIfAborted } from '../errors.js';
 import type { CryptoSuite, KeyPair } from '../crypto/types.js';
@@ -15,10 +15,10 @@ import { resolveIdentity } from '../crypto/identity.js';
 import { NodeConsortium, resolveConsortiumOptions, type ConsortiumStats, type ResolvedConsortiumOptions } from './consortium.js';
 import type { Transport } from '../transport/types.js';
 import { UdpTransport } from '../transport/udp.js';
-import { canReach, reachOf } from '../transport/reach.js';
 import { SessionLayer, type InboundMessage, type SessionPeer } from '../session/session.js';
 import { RpcLayer } from '../session/rpc.js';
 import { RequestBudget } from '../session/request-budget.js';
+import { canReach, reachOf } from '../transport/reach.js';
 import { subnetGroup } from '../kademlia/subnet.js';
 import { toSocketAddress } from '../wire/address.js';
 import { Dht } from '../kademlia/dht.js';
@@ -51,7 +51,16 @@ import { pingAddress } from './ping.js';
 import { checkNodeOptions, resolveCryptoOption } from './options.js';
 import { inspect } from 'node:util';
 import { countedSends } from '../transport/counted.js';
-import { RecentLookups, tunnelInfo, type ForwardInfo, type LookupInfo, type ServiceInfo, type TunnelInfo } from './introspection.js';
+import {
+  RecentLookups,
+  moduleStats,
+  tunnelInfo,
+  type ModuleStats,
+  type ForwardInfo,
+  type LookupInfo,
+  type ServiceInfo,
+  type TunnelInfo,
+} from './introspection.js';
 
 export type { MccNodeOptions, MccDht, PingResult, PeerInfo, MccNodeEvents } from './types.js';
 import type { MccNodeOptions, MccDht, PingResult, PeerInfo, MccNodeEvents } from './types.js';
@@ -136,7 +145,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
       clock: this.clock,
       stats: this.counters,
       ...(requestBudget ? { shed: (from: Address) => requestBudget.shouldShed(from) } : {}),
-      logger: this.logger,
+      logger: childLogger(this.logger, 'session'),
     });
     this.rpc = new RpcLayer(this.session, this.clock, this.counters, { defaultTimeoutMs: this.requestTimeoutMs, requestBudget });
     this.session.onMessage((message) => {
@@ -175,7 +184,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
       selfInfo: () => this.nat.selfInfo(this.advertisedAddresses()),
       rtt: (nodeId) => this.rpc.rtt(nodeId),
       rejoin: () => (this.seeds.length > 0 ? this.kad.bootstrap(this.seeds) : Promise.resolve()),
-      logger: this.logger,
+      logger: childLogger(this.logger, 'discovery'),
       liveWatch: this.liveWatch.network,
     });
     this.strategy = options.strategy ?? 'random';
@@ -201,7 +210,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
       crypto: suite,
       kad: this.kad,
       tunnels: this.tunnels,
-      logger: this.logger,
+      logger: childLogger(this.logger, 'nat'),
       bound: () => this.bound,
       seeds: () => this.seeds,
       peers: () => this.peerTable.values(),
@@ -224,7 +233,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
           discovery: this.discovery,
           kad: this.kad,
           tunnels: this.tunnels,
-          logger: this.logger,
+          logger: childLogger(this.logger, 'consortium'),
         })
       : undefined;
     this.tunnelService = new TunnelService({
@@ -232,7 +241,8 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
       rpc: this.rpc,
       services: this.services,
       failover: this.failover,
-      logger: this.logger,
+      onTunnel: (event, connection) => this.emit(event === 'open' ? 'tunnel-open' : 'tunnel-close', tunnelInfo(connection)),
+      logger: childLogger(this.logger, 'tunnel'),
       defaultStrategy: () => this.strategy,
       lookup: (name, signal, fresh) => (this.consortium ?? this.discovery).lookup(name, { ...(signal ? { signal } : {}), ...(fresh ? { fresh } : {}) }),
       clock: this.clock,
@@ -245,7 +255,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     this.persistence = dataDir
       ? new NodePersistence(dataDir.dir, dataDir.saved, {
           clock: this.clock,
-          logger: this.logger,
+          logger: childLogger(this.logger, 'persistence'),
           running: () => this.state === 'started',
           registrations: () => this.registrations(),
           routing: () => this.kad.snapshot(),
@@ -349,6 +359,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
         ...sealed,
       });
       await this.persistence?.saveState();
+      this.emit('registered', name);
       return registration;
     } catch (error) {
       if (this.services.get(name) === target && !this.discovery.registration(name)) {
@@ -375,6 +386,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     } finally {
       await this.persistence?.saveState();
     }
+    this.emit('unregistered', name);
     return true;
   }
 
@@ -589,22 +601,31 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
   }
 
   /** A snapshot of the node's counters. */
-  stats(): StatsSnapshot & {
-    /** Peers this node has exchanged authenticated messages with. */
-    peers: number;
-    /** The NAT verdict, relays, relay role and connect outcomes. */
-    nat: NatStatus;
-    /** Live watch: subscriptions held here for others, and this node's own watches. */
-    watch: WatchStats;
-    /** Name of the crypto suite in use (`'sodium'`, `'node'`, `'noble'` or a custom suite's name). */
-    crypto: string;
-    /** LAN discovery: interfaces announced on, announcements sent and heard, drops by reason, joins. */
-    lan: NodeLanStats;
-    /** Consortium mode: refusals, bad certificates, revocation list updates; absent on a public-mesh node. */
-    consortium?: ConsortiumStats;
-  } {
+  stats(): StatsSnapshot &
+    ModuleStats & {
+      /** Peers this node has exchanged authenticated messages with. */
+      peers: number;
+      /** The NAT verdict, relays, relay role and connect outcomes. */
+      nat: NatStatus;
+      /** Live watch: subscriptions held here for others, and this node's own watches. */
+      watch: WatchStats;
+      /** Name of the crypto suite in use (`'sodium'`, `'node'`, `'noble'` or a custom suite's name). */
+      crypto: string;
+      /** LAN discovery: interfaces announced on, announcements sent and heard, drops by reason, joins. */
+      lan: NodeLanStats;
+      /** Consortium mode: refusals, bad certificates, revocation list updates; absent on a public-mesh node. */
+      consortium?: ConsortiumStats;
+    } {
     return {
       ...this.counters.snapshot(),
+      ...moduleStats({
+        contacts: this.kad.table.size,
+        records: this.kad.store.size,
+        clientMode: this.kad.clientMode,
+        connections: this.tunnels.connections,
+        registered: this.services.size,
+        forwards: this.tunnelService.forwardList().length,
+      }),
       peers: this.peerTable.size,
       nat: this.nat.status(),
       watch: watchStats(this.liveWatch.table, this.discovery.liveWatchStats()),
@@ -628,7 +649,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
       identity: this.identity,
       clock: this.clock,
       wallClock: this.wallClock,
-      logger: this.logger,
+      logger: childLogger(this.logger, 'lan'),
       kad: this.kad,
       ping: (address, signal) => this.ping(address, { signal }),
       isKnown: (idHex, address) => {

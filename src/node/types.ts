@@ -12,6 +12,7 @@ import type { TunnelConfig } from '../tunnel/config.js';
 import type { RelayServerOptions } from '../nat/relay-server.js';
 import type { RequestBudgetOptions } from '../session/request-budget.js';
 import type { NatStatus, NodeNatOptions } from './nat.js';
+import type { TunnelInfo } from './introspection.js';
 import type { ConsortiumOptions } from './consortium.js';
 import type { LanOptions } from '../lan/lan-discovery.js';
 
@@ -143,4 +144,12 @@ export interface MccNodeEvents {
   warning: (error: MccError) => void;
   /** The NAT verdict (mapping, reachability, public address) or the relays changed. */
   nat: (status: NatStatus) => void;
+  /** This node now provides `name` (its record was published). */
+  registered: (name: string) => void;
+  /** This node no longer provides `name` (`unregister()`; the withdrawal was sent). */
+  unregistered: (name: string) => void;
+  /** A tunnel connection with a peer came up (either side opened it). */
+  'tunnel-open': (tunnel: TunnelInfo) => void;
+  /** A tunnel connection closed; its byte counts are final. */
+  'tunnel-close': (tunnel: TunnelInfo) => void;
 }

@@ -51,7 +51,7 @@ export async function consortiumChurn(SIZE: number, t: { diagnostic(message: str
     const leaving = others.filter((_, i) => i % 4 === 1).slice(0, CHURNED);
     for (const node of leaving) await testnet.run(node.stop());
     for (let i = 0; i < CHURNED; i++) await join(SIZE + i);
-    await testnet.run(new Promise((resolve) => testnet.clock.setTimeout(resolve, 30_000)));
+    await testnet.run(new Promise<void>((resolve) => testnet.clock.setTimeout(resolve, 30_000)));
 
     const alive = others.filter((node) => !leaving.includes(node));
     const membersB = alive.filter((node) => orgOf.get(node) === 1).slice(0, 30);
