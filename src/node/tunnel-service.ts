@@ -356,7 +356,8 @@ export class TunnelService implements ForwardOpener {
     if (!done) throw new MccError('ERR_PEER', 'tunnel handshake answer did not authenticate');
     if (done.payload[0] !== ACCEPT_OK) throw new MccError('ERR_NOT_FOUND', `provider does not offer "${service}"`);
     admission?.learn(nodeId, done.payload.subarray(1));
-    this.announce(done.connection);
+    // The provider may open streams back on this connection (to a service of ours): route them too.
+    this.serve(done.connection);
     return done.connection;
   }
 
