@@ -9,7 +9,7 @@ export type { MccNodeOptions, MccNodeEvents, PingResult, PeerInfo, MccDht } from
 export type { RegisterServiceOptions, StreamHandler } from './node/service-targets.js';
 export type { ConnectOptions } from './node/tunnel-service.js';
 export type { ForwardOptions, Forward, ForwardEvents } from './node/forward.js';
-export type { ServiceInfo, ForwardInfo, TunnelInfo, LookupInfo } from './node/introspection.js';
+export type { ServiceInfo, ForwardInfo, TunnelInfo, LookupInfo, ModuleStats } from './node/introspection.js';
 export type { TunnelConfig } from './tunnel/config.js';
 export type { NatStatus, NodeNatOptions } from './node/nat.js';
 export type { LanOptions, LanStats, LanDropReason } from './lan/lan-discovery.js';
@@ -66,7 +66,7 @@ export type { Address } from './util/address.js';
 export { formatAddress, parseAddress } from './util/address.js';
 export type { Clock } from './util/clock.js';
 export type { Logger } from './util/logger.js';
-export { createLogger } from './util/logger.js';
+export { createLogger, type LogLevel } from './util/logger.js';
 export type { StatsSnapshot, DropReason, RateLimitCounts } from './util/stats.js';
 export type { RequestBudgetOptions, BucketLimits } from './session/request-budget.js';
 export type { Transport, DatagramHandler } from './transport/types.js';
