@@ -73,6 +73,8 @@ export interface DhtStats {
   storesReceived: number;
   storesRejected: number;
   malformedContacts: number;
+  /** Records handed to nodes that joined near keys held here (see handoff.ts). */
+  recordsHandedOff: number;
 }
 
 /** Client-mode peers remembered (see DhtCore.observe). */
@@ -92,9 +94,11 @@ export class DhtCore {
   readonly table: RoutingTable;
   readonly store: RecordStore;
   private mode: boolean;
-  readonly stats: DhtStats = { lookups: 0, queries: 0, storesReceived: 0, storesRejected: 0, malformedContacts: 0 };
+  readonly stats: DhtStats = { lookups: 0, queries: 0, storesReceived: 0, storesRejected: 0, malformedContacts: 0, recordsHandedOff: 0 };
   /** Hooks run on every maintenance tick (dht.ts registers republish and holder refresh). */
   readonly maintenanceHooks: Array<() => void> = [];
+  /** Hooks run when a contact enters the routing table (dht.ts hands it records). */
+  readonly contactAddedHooks: Array<(contact: Contact, position: Uint8Array) => void> = [];
   private readonly tokens: WriteTokens;
   private readonly wall: () => number;
   private typicalRtt: number | undefined;
@@ -226,8 +230,10 @@ export class DhtCore {
       if (flag === false) this.clientModePeers.delete(key);
       else if (this.clientModePeers.has(key)) return;
     }
-    const outcome = this.table.observe(contact, this.positions.of(contact.id));
+    const position = this.positions.of(contact.id);
+    const outcome = this.table.observe(contact, position);
     if (outcome.kind === 'ping') this.checkLiveness(outcome.stale);
+    else if (outcome.kind === 'added') for (const hook of this.contactAddedHooks) hook(contact, position);
   }
 
   private rememberClientMode(id: Uint8Array): void {

@@ -9,6 +9,7 @@ import type { KeyPair } from '../crypto/types.js';
 import { MccError, invalidArgument, throwIfAborted } from '../errors.js';
 import { bytesToHex } from '../util/bytes.js';
 import { DhtCore, type DhtOptions } from './dht-core.js';
+import { RecordHandoff } from './handoff.js';
 import { Slots, fetchRemainingPages, type PagedHolder, type PagingParams } from './paging.js';
 import { compareDistance, isId, mutableKey } from './keyspace.js';
 import { authorKey, checkRecord, createImmutableRecord, isBoundMutable, isImmutable, signRecord, supersedes } from './record.js';
@@ -72,6 +73,8 @@ export interface DhtValueOptions extends DhtOptions {
   defaultTtlMs?: number;
   /** A holder re-stores a record to the current k closest when nobody re-stored it for this long, ms. Default 30 min. */
   holderRefreshMs?: number;
+  /** Hand held records to nodes that join near their keys (see handoff.ts). Default true. */
+  handoff?: boolean;
   /** Keys refreshed by a holder per maintenance tick. Default 8. */
   holderRefreshPerTick?: number;
   /** Fetching the rest of large record sets after a read's lookup (see paging.ts). */
@@ -102,6 +105,19 @@ export class Dht extends DhtCore {
       () => this.republishDue(),
       () => this.refreshHeld(),
     );
+    if (valueOptions.handoff !== false) {
+      const handoff = new RecordHandoff({
+        k: this.k,
+        position: this.position,
+        store: this.store,
+        network: this.options.network,
+        running: () => this.started,
+        closest: (target, count, exclude) => this.table.closest(target, count, exclude),
+        rpcDeadline: () => this.rpcDeadline(),
+        handedOff: (records) => (this.stats.recordsHandedOff += records),
+      });
+      this.contactAddedHooks.push((contact, position) => handoff.offer(contact, position));
+    }
   }
 
   /**
