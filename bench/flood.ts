@@ -9,6 +9,9 @@
  *   tunnel throughput (bulk streams) before, during and after the flood, and sampling the
  *   victim's memory and counters.
  * Run: node --import tsx bench/flood.ts   (FLOOD_SECONDS=5 for a short run)
+ * FLOOD_SINK=1 sends the same flood to a loopback port nobody listens on instead of the
+ * victim: the machine's floor (the attacker process's own CPU on the shared cores), what a
+ * victim that dropped every flood datagram for free would still lose.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -109,6 +112,8 @@ async function attacker(target: { id: string; address: Address }): Promise<void>
     if (Math.random() < 0.5) datagram[0] = 0x11; // session kind: a random sender asks for a key agreement
     return datagram;
   });
+  // The floor run: the same datagrams, at the same rate, to a port the kernel drops them on.
+  const sink = process.env.FLOOD_SINK ? { host: '127.0.0.1', port: await unusedPort() } : target.address;
   process.send!({ type: 'armed' });
   const batch = Math.max(2, Math.round(FLOOD_RATE / 100)); // one batch every 10 ms
   const start = performance.now();
@@ -118,8 +123,8 @@ async function attacker(target: { id: string; address: Address }): Promise<void>
   let s = 0;
   while (performance.now() < end) {
     for (let i = 0; i < batch; i += 2) {
-      if (s < sealed.length) transport.inner.send(target.address, sealed[s++]);
-      transport.inner.send(target.address, garbage[(sent >> 1) % garbage.length]);
+      if (s < sealed.length) transport.inner.send(sink, sealed[s++]);
+      transport.inner.send(sink, garbage[(sent >> 1) % garbage.length]);
       sent += 2;
     }
     next += 10;
@@ -130,6 +135,14 @@ async function attacker(target: { id: string; address: Address }): Promise<void>
   clearInterval(silence);
   await node.stop();
   process.send!({ type: 'done', sent, seconds });
+}
+
+/** A loopback UDP port with nothing bound to it (bound once, then closed). */
+async function unusedPort(): Promise<number> {
+  const probe = new UdpTransport({ host: '127.0.0.1', port: 0 });
+  const { port } = await probe.bind();
+  await probe.close();
+  return port;
 }
 
 // ---------------------------------------------------------------- the legitimate peer
@@ -214,7 +227,8 @@ async function main(): Promise<void> {
     median(post).toFixed(digits),
     (median(flood) / median(base)).toFixed(2),
   ];
-  console.log(`flood: ${done.sent} datagrams in ${done.seconds} s (${(done.sent / done.seconds).toFixed(0)}/s, half sealed FIND_NODE, half garbage)`);
+  const where = process.env.FLOOD_SINK ? 'to a dead loopback port (floor run: the victim receives none)' : 'at the victim';
+  console.log(`flood: ${done.sent} datagrams in ${done.seconds} s (${(done.sent / done.seconds).toFixed(0)}/s, half sealed FIND_NODE, half garbage) ${where}`);
   printTable(
     [`legitimate peer (median of ${windows} x ${WINDOW_MS / 1000} s windows)`, 'before', 'during flood', 'after', 'during/before'],
     [

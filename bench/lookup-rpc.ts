@@ -50,7 +50,7 @@ class LoopTransport implements Transport {
 }
 
 async function node(): Promise<MccNode> {
-  const created = await MccNode.create({ transport: new LoopTransport(), clientMode: true });
+  const created = await MccNode.create({ transport: new LoopTransport(), clientMode: true, requestBudget: false }); // the stack's cost, not the per-source policy
   await created.start();
   return created;
 }

@@ -213,8 +213,9 @@ async function firstContact(): Promise<{ totalUs: number; conversionUs: number; 
   return { totalUs, conversionUs, x25519Us, hkdfUs };
 }
 
-const a = await MccNode.create({ host: '127.0.0.1', crypto: SUITE });
-const b = await MccNode.create({ host: '127.0.0.1', crypto: SUITE });
+// One peer at a node's full request rate: the per-source budget (1,000/s) would measure the policy, not the stack.
+const a = await MccNode.create({ host: '127.0.0.1', crypto: SUITE, requestBudget: false });
+const b = await MccNode.create({ host: '127.0.0.1', crypto: SUITE, requestBudget: false });
 await Promise.all([a.start(), b.start()]);
 
 const rows: Array<[string, Rate, Rate]> = [];

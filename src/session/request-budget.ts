@@ -17,11 +17,16 @@
  * rule as the routing table's subnet diversity: many nodes legitimately share 127.0.0.1 or
  * a LAN's /24, and an authenticated peer from there really is on this host or LAN.
  *
- * The defaults sit above what one legitimate peer sends one node: the sealed ping-pong
- * benchmark (bench/session.ts, one source, 32 outstanding) peaked at ~5,300 requests/s on
- * the reference machine, an iterative lookup costs a node at most one request, and a
- * provider's republishing a handful per minute. A flood of 10,000 requests/s from one
- * address gets half through; from many ports of one public /24, at most the network rate.
+ * The per-address default (1,000/s, burst 2,000) sits far above what the protocol makes one
+ * peer send one node, and low enough that a flood costs the node little: an iterative lookup
+ * costs each node it asks one request, so 1,000/s from one peer is a peer running thousands
+ * of lookups a second that all route through this node; a provider republishes a handful
+ * per minute; a holder refresh or hand-off of a full 1,000-record set fits in the burst.
+ * Tunnel data is not a request and is never charged. A 10,000 requests/s flood from one
+ * address gets a tenth through; the rest is shed after the header parse, before the AEAD
+ * open (bench/flood.ts, figures in bench/RESULTS.md). Benchmarks that drive one peer at a
+ * node's full request rate (bench/session.ts, bench/lookup-rpc.ts) turn the budget off:
+ * they measure the stack, not the policy.
  *
  * Memory is bounded: both tables are LRU maps (default 10,000 addresses and 4,096
  * networks). A source evicted from the table comes back with a full bucket, so the network
@@ -42,7 +47,7 @@ export interface BucketLimits {
 
 /** Options of the per-source request budget (`MccNodeOptions.requestBudget`). */
 export interface RequestBudgetOptions {
-  /** Per source address (host and port). Default 5,000/s, burst 10,000. */
+  /** Per source address (host and port). Default 1,000/s, burst 2,000. */
   perAddress?: BucketLimits;
   /** Per source network (/24 or /48; none for loopback and LAN sources). Default 20,000/s, burst 40,000. */
   perNetwork?: BucketLimits;
@@ -58,7 +63,7 @@ export interface RequestBudgetOptions {
 export type RequestLimitKind = 'address' | 'network';
 
 /** Default per-address limits (see the file comment for where the figures come from). */
-export const DEFAULT_PER_ADDRESS: Readonly<BucketLimits> = Object.freeze({ ratePerSecond: 5_000, burst: 10_000 });
+export const DEFAULT_PER_ADDRESS: Readonly<BucketLimits> = Object.freeze({ ratePerSecond: 1_000, burst: 2_000 });
 /** Default per-network limits: four busy peers behind one /24 stay clear of it. */
 export const DEFAULT_PER_NETWORK: Readonly<BucketLimits> = Object.freeze({ ratePerSecond: 20_000, burst: 40_000 });
 
