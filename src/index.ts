@@ -62,6 +62,7 @@ export {
 } from './consortium/index.js';
 export { publishRevocationList, type ConsortiumOptions, type ConsortiumStats, type RevocationPublisher } from './node/consortium.js';
 export type { ConsortiumPolicy } from './node/consortium-policy.js';
+export type { ConsortiumLimits, OrganisationLimits, OrganisationLimitStats } from './node/consortium-limits.js';
 export type { Address } from './util/address.js';
 export { formatAddress, parseAddress } from './util/address.js';
 export type { Clock } from './util/clock.js';

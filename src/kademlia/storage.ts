@@ -38,7 +38,7 @@ import { DEFAULT_VERIFY_FAILURES_PER_SECOND, FailureBudget } from './failure-bud
  */
 const NET_FAILURE_FACTOR = 4;
 import { isId, sameId } from './keyspace.js';
-import { TenureBook } from './store-tenure.js';
+import { TenureBook, type SourceQuota } from './store-tenure.js';
 import { authorKey, checkRecord, isBoundMutable, isImmutable, supersedes } from './record.js';
 import type { SignedRecord, StoreResult } from './types.js';
 
@@ -133,6 +133,8 @@ export class RecordStore {
    * Discovery's live watch hooks it to push changes to subscribers; it must not throw.
    */
   onChange: ((record: SignedRecord, previous: SignedRecord | undefined) => void) | undefined;
+  /** An extra limit per source (consortium limits per organisation), set by the store's owner. */
+  quota: SourceQuota | undefined;
 
   constructor(private readonly options: RecordStoreOptions) {
     this.maxRecords = options.maxRecords ?? 20_000;
@@ -178,13 +180,9 @@ export class RecordStore {
   }
 
   /**
-   * Verifies and stores `record` under `key`, charged to `source` (hex node ID of the
-   * sender). Never throws: bad input is refused with a reason.
-   */
-  /**
-   * `sourceNet` (the source address's /24 or /48, undefined on loopback and LANs) shares a
-   * larger failure budget among every identity behind it: fresh node IDs are cheap, so a
-   * per-ID budget alone is a fresh burst per identity.
+   * Verifies and stores `record` under `key`, charged to `source` (hex node ID of the sender).
+   * Never throws: bad input is refused with a reason. `sourceNet` (/24 or /48 of the source, undefined on
+   * loopback and LANs) shares a larger failure budget among its identities: fresh node IDs are cheap.
    */
   put(key: Uint8Array, record: SignedRecord, source: string, sourceNet?: string): StoreResult {
     const now = this.options.wallClock();
@@ -220,7 +218,8 @@ export class RecordStore {
         this.sweep();
         set = this.sets.get(keyHex);
       }
-      if (this.sourceCount(source) >= this.maxPerSource || this.tenure.overQuota(author, sourceNet) !== undefined) return { ok: false, reason: 'limit' };
+      if (this.sourceCount(source) >= this.maxPerSource || this.tenure.overQuota(author, sourceNet) !== undefined || this.quota?.allows(source) === false)
+        return { ok: false, reason: 'limit' };
       if (set !== undefined && set.byAuthor.size >= this.maxPerKey) {
         victim = this.chooseVictim(set, source, isBound());
         if (victim === undefined) return { ok: false, reason: 'limit' };
@@ -352,6 +351,7 @@ export class RecordStore {
 
   private charge(source: string, delta: number): void {
     const next = (this.perSource.get(source) ?? 0) + delta;
+    this.quota?.charged(source, delta);
     if (next <= 0) this.perSource.delete(source);
     else this.perSource.set(source, next);
   }

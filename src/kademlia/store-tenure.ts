@@ -45,6 +45,18 @@ export interface TenureLimits {
   maxPerNetwork: number;
 }
 
+/**
+ * A limit the store's owner adds on top of its own quotas (consortium limits per
+ * organisation, src/node/consortium-limits.ts): asked before a new record is charged to a
+ * source, told of every change of a source's count (records added, removed, recharged).
+ */
+export interface SourceQuota {
+  /** False refuses a new record charged to `source` (reason `'limit'`). */
+  allows(source: string): boolean;
+  /** `source` is charged `delta` more records (negative: fewer). Must not throw. */
+  charged(source: string, delta: number): void;
+}
+
 /** How many evictions reuse one scan for the heaviest young source. */
 export const HEAVIEST_REUSE = 64;
 

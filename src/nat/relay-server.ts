@@ -1,7 +1,6 @@
 /**
- * The relay role of a reachable node: it keeps reservations for unreachable
- * clients and forwards circuit datagrams between a client and the peers that
- * connect to it.
+ * The relay role of a reachable node: it keeps reservations for unreachable clients and
+ * forwards circuit datagrams between a client and the peers that connect to it.
  *
  * Protocol (sealed RPCs, docs/nat.md):
  *   client    -> relay  RelayReserve                              -> RelayReservation (lifetime, budget, observed)
@@ -9,17 +8,16 @@
  *     relay   -> client RelayIncoming{circuit, initiator, address, early} -> RelayCircuit (accept) | Error
  *   either end -> relay 0x13 | circuit_id | sealed datagram, forwarded unchanged to the other end
  *
- * The initiator names the circuit and sends its first datagrams (sealed end to end, opaque
- * here) inside RelayConnect; the relay passes them on in RelayIncoming. While the target
- * decides, the circuit already forwards the target's datagrams to the initiator (the target
- * sending is its consent), but nothing from the initiator beyond what the set-up carried.
+ * The initiator names the circuit and sends its first datagrams (sealed end to end, opaque here)
+ * inside RelayConnect; the relay passes them on in RelayIncoming. While the target decides, the
+ * circuit already forwards the target's datagrams to the initiator (its sending is its consent),
+ * but nothing from the initiator beyond what the set-up carried.
  *
- * Everything is bounded: reservations, circuits in total and per client, bytes per
- * second per circuit (token bucket; excess is dropped, as a congested link would),
- * circuit lifetime and idle time, reservation lifetime. Relaying can be switched
- * off at any time ({@link RelayServer.enabled}); existing circuits then close. A set-up towards
- * a target without reservation needs a validated initiator, which pays for what the relay sends
- * the target, byte for byte (relay-unreserved.ts).
+ * Everything is bounded: reservations, circuits in total, per client and (consortium limits) per
+ * organisation, bytes per second per circuit (token bucket; excess is dropped, as a congested link
+ * would), circuit lifetime and idle time, reservation lifetime. Relaying can be switched off at any
+ * time ({@link RelayServer.enabled}); existing circuits then close. A set-up towards a target without
+ * reservation needs a validated initiator, which pays for what the relay sends it, byte for byte.
  */
 import type { Address } from '../util/address.js';
 import { sameAddress } from '../util/address.js';
@@ -97,6 +95,7 @@ interface Circuit {
   lastActive: number;
   tokens: number;
   refilledAt: number;
+  group: string | undefined; // charged to, by RelayServer.circuitQuota
 }
 
 const SWEEP_INTERVAL_MS = 15_000;
@@ -131,6 +130,10 @@ export class RelayServer {
   /** Circuits to unreserved targets make the relay contact an address the initiator chose: rate-limited per initiator IP and in total. */
   private readonly unreservedLimiter: RateLimiter;
   private readonly unreservedTotal: RateLimiter;
+  /**
+   * Consortium limits per organisation (src/node/consortium-limits.ts): the group a new circuit of `initiatorHex` is
+   * charged to, or false to refuse it; `open(group)` counts the group's circuits. */
+  circuitQuota: ((initiatorHex: string, open: (group: string) => number) => string | false | undefined) | undefined;
 
   constructor(
     private readonly context: NatContext,
@@ -283,6 +286,8 @@ export class RelayServer {
     if (this.circuits.size >= this.limits.maxCircuits || (reservation && reservation.circuits >= this.limits.maxCircuitsPerClient)) {
       return this.refuse('circuit limit reached', 'ERR_LIMIT');
     }
+    const group = this.circuitQuota?.(request.fromHex, (g) => [...this.circuits.values()].filter((c) => c.group === g).length);
+    if (group === false) return this.refuse("circuit limit of the initiator's organisation reached", 'ERR_LIMIT');
     const relayIncoming = { circuitId, initiator: request.from.id, initiatorAddress: toSocketAddress(request.from.address), early };
     // Towards an address the initiator chose: only from a validated source, and what we send there
     // must not outweigh what it sent us (relay-unreserved.ts).
@@ -307,6 +312,7 @@ export class RelayServer {
       lastActive: now,
       tokens: this.limits.burstBytes,
       refilledAt: now,
+      group,
     };
     this.circuits.set(idHex, circuit);
     if (reservation) reservation.circuits++;

@@ -26,6 +26,8 @@ import { bytesToHex } from '../util/bytes.js';
 import type { TunnelAdmission } from './tunnel-service.js';
 import type { RpcLayer } from '../session/rpc.js';
 import { PolicyGate, type ConsortiumPolicy } from './consortium-policy.js';
+import { OrganisationQuotas, type OrganisationLimitStats } from './consortium-limits.js';
+import type { RelayServer } from '../nat/relay-server.js';
 
 /** Default interval between fetches of each trusted organisation's revocation list, ms. */
 export const DEFAULT_REVOCATION_REFRESH_MS = 60_000;
@@ -81,6 +83,8 @@ export interface NodeConsortiumContext {
   tunnels: TunnelDriver;
   logger: Logger;
   rpc: RpcLayer;
+  /** The node's relay role (limits per organisation hook into it). */
+  relay?: Pick<RelayServer, 'circuitQuota'>;
 }
 
 /** Counters of consortium mode, in `stats().consortium`. */
@@ -93,6 +97,10 @@ export interface ConsortiumStats {
   revocationUpdates: number;
   /** DHT and relay requests refused by the policy (the requester presented no valid certificate). */
   policyRefused: number;
+  /** Records, relay circuits and requests refused by the limits per organisation (`policy.limits`). */
+  limitRefused: number;
+  /** With `policy.limits`: use and refusals by organisation ID, and `'outsiders'`. */
+  limits?: Record<string, OrganisationLimitStats>;
 }
 
 /** Consortium mode of one node. */
@@ -102,6 +110,7 @@ export class NodeConsortium implements TunnelAdmission {
   /** Counters. */
   private readonly counters = { refused: 0, badCertificates: 0, revocationUpdates: 0 };
   private readonly gate: PolicyGate;
+  private readonly quotas: OrganisationQuotas | undefined;
   private readonly policy: ConsortiumPolicy;
   private installed = false;
   private readonly visibilities = new Map<string, ResolvedVisibility>();
@@ -127,6 +136,7 @@ export class NodeConsortium implements TunnelAdmission {
       const value = this.policy[key];
       if (value !== undefined && value !== 'any' && value !== 'members') throw invalidArgument(`consortium.policy.${key}`, "expected 'any' or 'members'");
     }
+    this.quotas = this.policy.limits === undefined ? undefined : new OrganisationQuotas(this.policy.limits, this.state, context.clock);
     this.refreshMs = options.revocationRefreshMs ?? DEFAULT_REVOCATION_REFRESH_MS;
     if (!Number.isFinite(this.refreshMs) || this.refreshMs < MIN_REVOCATION_REFRESH_MS) {
       throw invalidArgument('consortium.revocationRefreshMs', `expected a number of ms >= ${MIN_REVOCATION_REFRESH_MS}`);
@@ -135,7 +145,8 @@ export class NodeConsortium implements TunnelAdmission {
 
   /** Counters. */
   get stats(): ConsortiumStats {
-    return { ...this.counters, policyRefused: this.gate.refused };
+    const quotas = this.quotas;
+    return { ...this.counters, policyRefused: this.gate.refused, limitRefused: quotas?.refused ?? 0, ...(quotas ? { limits: quotas.stats() } : {}) };
   }
 
   /** {@link TunnelAdmission.certificate}. */
@@ -208,14 +219,21 @@ export class NodeConsortium implements TunnelAdmission {
   start(): void {
     if (this.stopped.signal.aborted) return;
     // Installed once every module has registered its handlers (the node is built by then).
-    if (!this.installed) this.gate.install(this.policy);
+    if (!this.installed) this.gate.install(this.policy, this.quotas);
     this.installed = true;
+    const quotas = this.quotas;
+    if (quotas !== undefined) {
+      this.context.kad.store.quota = quotas;
+      if (this.context.relay) this.context.relay.circuitQuota = (initiator, open) => quotas.circuit(initiator, open);
+    }
     void this.refreshRevocations();
   }
 
   /** Stops the refresh and ends watches. */
   stop(): void {
     this.stopped.abort();
+    if (this.quotas !== undefined && this.context.kad.store.quota === this.quotas) this.context.kad.store.quota = undefined;
+    if (this.context.relay) this.context.relay.circuitQuota = undefined;
     if (this.timer !== undefined) this.context.clock.clearTimeout(this.timer);
     this.timer = undefined;
   }

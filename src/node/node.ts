@@ -233,6 +233,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
           discovery: this.discovery,
           kad: this.kad,
           tunnels: this.tunnels,
+          relay: this.nat.service.relayServer,
           logger: childLogger(this.logger, 'consortium'),
         })
       : undefined;
