@@ -114,6 +114,8 @@ export class NodeConsortium implements TunnelAdmission {
   private readonly policy: ConsortiumPolicy;
   private installed = false;
   private readonly visibilities = new Map<string, ResolvedVisibility>();
+  /** Restricted services' visibilities as registered (saved in the data directory). */
+  private readonly given = new Map<string, Visibility>();
   private readonly refreshMs: number;
   private readonly stopped = new AbortController();
   private timer: TimerHandle | undefined;
@@ -179,12 +181,20 @@ export class NodeConsortium implements TunnelAdmission {
       throw invalidArgument('metadata', `a restricted service's metadata must encode to at most ${MAX_RESTRICTED_METADATA_BYTES} bytes of JSON`);
     }
     this.visibilities.set(name, resolved);
+    if (resolved.public) this.given.delete(name);
+    else this.given.set(name, structuredClone(visibility!));
     return resolved.public ? {} : { copies: this.state.restrictedCopies(name, resolved) };
   }
 
   /** The service ended here (unregistered, or its registration failed). */
   forget(name: string): void {
     this.visibilities.delete(name);
+    this.given.delete(name);
+  }
+
+  /** The visibility a restricted service `name` was registered with; undefined for a public (or unknown) one. */
+  visibilityOf(name: string): Visibility | undefined {
+    return this.given.get(name);
   }
 
   /** Public providers of `name` and every restricted provider this node may see, deduplicated by node ID (newest record wins). */

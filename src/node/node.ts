@@ -260,11 +260,13 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
           running: () => this.state === 'started',
           registrations: () => this.registrations(),
           routing: () => this.kad.snapshot(),
-          republish: (service) =>
+          republish: (service, sealed) =>
             this.discovery.register(service.name, {
               ...(service.metadata !== undefined ? { metadata: service.metadata } : {}),
               ...(service.ttl ? { ttl: service.ttl } : {}),
+              ...sealed,
             }),
+          consortium: this.consortium,
         })
       : undefined;
     // Collaborators stay reachable for the package's own modules but out of Object.keys,
@@ -337,7 +339,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
     const target = serviceTarget(options);
     this.assertRunning();
     const restored = this.discovery.registration(name);
-    if (restored && this.persistence?.adopt(name)) {
+    if (restored && this.persistence?.adopt(name, options.visibility)) {
       this.services.set(name, target);
       if (JSON.stringify(restored.metadata) !== JSON.stringify(options.metadata))
         await restored.update(options.metadata, options.signal ? { signal: options.signal } : {});

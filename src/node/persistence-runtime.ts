@@ -3,7 +3,16 @@
  * client holding the old record is served at once), registrations republished right after
  * it, and the state and routing table saved whenever they change and every 30 s, so that a
  * crash (SIGKILL, power loss) loses at most that much.
+ *
+ * A restricted registration (consortium mode) is saved with its visibility and restored with
+ * it before the service takes any stream, so the tunnel handshake checks it from the first
+ * connection on. It fails closed: when the visibility no longer resolves (consortium mode off,
+ * an organisation no longer trusted) the service is not restored at all, and a warning says so.
  */
+import type { Visibility } from '../consortium/policy.js';
+import { invalidArgument } from '../errors.js';
+import type { RecordCopy } from '../discovery/registration.js';
+import type { ServiceMetadata } from '../discovery/provider-record.js';
 import type { RoutingSnapshot } from '../kademlia/snapshot.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
@@ -22,8 +31,17 @@ export interface PersistenceContext {
   running(): boolean;
   registrations(): ServiceInfo[];
   routing(): RoutingSnapshot;
-  /** Publishes a restored registration again, as `register()` would. */
-  republish(service: SavedService): Promise<unknown>;
+  /** Publishes a restored registration again, as `register()` would (`sealed`: a restricted one's copies). */
+  republish(service: SavedService, sealed: { copies?: RecordCopy[] }): Promise<unknown>;
+  /** Consortium mode, when on: records a restricted service's visibility and seals its copies. */
+  consortium?: RestrictedRegistrations | undefined;
+}
+
+/** What persistence needs of consortium mode (a `NodeConsortium` has it). */
+export interface RestrictedRegistrations {
+  prepareRegistration(name: string, visibility: Visibility | undefined, metadata: ServiceMetadata | undefined): { copies?: RecordCopy[] };
+  visibilityOf(name: string): Visibility | undefined;
+  forget(name: string): void;
 }
 
 /** The data directory of one running node. */
@@ -31,6 +49,8 @@ export class NodePersistence {
   /** Names restored from disk that the application has not registered again itself. */
   private readonly restored = new Set<string>();
   private port: number | undefined;
+  /** Saved services that are restored (a restricted one whose visibility still resolves), with their sealed copies. */
+  private readonly services: Array<{ service: SavedService; sealed: { copies?: RecordCopy[] } }> = [];
   private timer: TimerHandle | undefined;
 
   constructor(
@@ -38,11 +58,19 @@ export class NodePersistence {
     readonly dir: DataDir,
     private readonly saved: SavedNodeState,
     private readonly context: PersistenceContext,
-  ) {}
+  ) {
+    for (const service of saved.services) {
+      try {
+        this.services.push({ service, sealed: this.restrict(service) });
+      } catch (error) {
+        this.context.logger.warn(`data directory: "${service.name}" not restored: ${(error as Error).message}`);
+      }
+    }
+  }
 
   /** The saved registrations as service targets, for the node's service table before it joins. */
   targets(): Array<[string, ServiceTarget]> {
-    return this.saved.services.map((service) => [service.name, { kind: 'tcp', host: service.host, port: service.port }]);
+    return this.services.map(({ service }) => [service.name, { kind: 'tcp', host: service.host, port: service.port }]);
   }
 
   /** The node is bound at `port`: remember it for the next start. */
@@ -53,10 +81,11 @@ export class NodePersistence {
 
   /** The node joined: republish the saved registrations (in the background), save the routing table, save every 30 s from now on. */
   async joined(): Promise<void> {
-    for (const service of this.saved.services) {
+    for (const { service, sealed } of this.services) {
       this.restored.add(service.name);
-      this.context.republish(service).catch((error: Error) => {
+      this.context.republish(service, sealed).catch((error: Error) => {
         this.restored.delete(service.name);
+        this.context.consortium?.forget(service.name);
         this.context.logger.warn(`data directory: "${service.name}" not registered again: ${error.message}`);
       });
     }
@@ -65,8 +94,18 @@ export class NodePersistence {
     await this.saveRouting();
   }
 
-  /** True (once) when `name` was restored from disk: the application's own register() then takes it over. */
-  adopt(name: string): boolean {
+  /**
+   * True (once) when `name` was restored from disk: the application's own register() then takes it over.
+   * @throws MccError `ERR_INVALID_ARGUMENT` naming `visibility` when it differs from the restored one (unregister first to change it).
+   */
+  adopt(name: string, visibility?: Visibility): boolean {
+    if (!this.restored.has(name)) return false;
+    // unregister() forgets the visibility before it calls this: it never throws there.
+    const held = this.context.consortium?.visibilityOf(name);
+    const given = visibility === 'public' ? undefined : visibility;
+    if (JSON.stringify(held) !== JSON.stringify(given)) {
+      throw invalidArgument('visibility', `"${name}" was restored from the data directory with another visibility; unregister it first to change it`);
+    }
     return this.restored.delete(name);
   }
 
@@ -82,6 +121,7 @@ export class NodePersistence {
         port: info.target.port,
         ...(info.metadata !== undefined ? { metadata: info.metadata } : {}),
         ttl: info.ttlMs,
+        ...this.visibility(info.name),
       });
     }
     await this.dir.writeState({ ...(this.port !== undefined ? { port: this.port } : {}), services });
@@ -101,6 +141,18 @@ export class NodePersistence {
   stop(): void {
     if (this.timer) this.context.clock.clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  /** A saved service's sealed copies (none for a public one). @throws MccError when its visibility cannot be restored. */
+  private restrict(service: SavedService): { copies?: RecordCopy[] } {
+    if (service.visibility === undefined) return {};
+    if (this.context.consortium === undefined) throw invalidArgument('visibility', 'a restricted service needs consortium mode');
+    return this.context.consortium.prepareRegistration(service.name, service.visibility, service.metadata);
+  }
+
+  private visibility(name: string): { visibility?: Visibility } {
+    const visibility = this.context.consortium?.visibilityOf(name);
+    return visibility === undefined ? {} : { visibility };
   }
 
   private schedule(): void {

@@ -13,6 +13,7 @@ import { MccError } from '../errors.js';
 import type { CryptoSuite, KeyPair } from '../crypto/types.js';
 import { loadOrCreateIdentity } from '../crypto/identity.js';
 import type { ServiceMetadata } from '../discovery/provider-record.js';
+import type { Visibility } from '../consortium/policy.js';
 import type { Logger } from '../util/logger.js';
 import type { MccNodeOptions } from './types.js';
 import { contactsFromSnapshot } from '../kademlia/snapshot.js';
@@ -29,6 +30,8 @@ export interface SavedService {
   metadata?: ServiceMetadata;
   /** Record lifetime, ms. */
   ttl?: number;
+  /** A restricted service's visibility, as it was registered (absent: public). */
+  visibility?: Visibility;
 }
 
 /** Contents of `node.json`. */
@@ -181,15 +184,26 @@ export function parseState(text: string): SavedNodeState | undefined {
     if (typeof s.name !== 'string' || typeof s.host !== 'string' || !Number.isInteger(s.port) || (s.port as number) < 1 || (s.port as number) > 65535) continue;
     if (s.ttl !== undefined && typeof s.ttl !== 'number') continue;
     if (s.metadata !== undefined && !isMetadata(s.metadata)) continue;
+    if (s.visibility !== undefined && !isSavedVisibility(s.visibility)) continue;
     services.push({
       name: s.name,
       host: s.host,
       port: s.port as number,
       ...(s.metadata !== undefined ? { metadata: s.metadata } : {}),
       ...(s.ttl !== undefined ? { ttl: s.ttl } : {}),
+      ...(s.visibility !== undefined ? { visibility: s.visibility } : {}),
     });
   }
   return { ...(port !== undefined ? { port } : {}), services };
+}
+
+/** The shape of a restricted visibility (consortium mode resolves and checks it again on restore). */
+function isSavedVisibility(value: unknown): value is Visibility {
+  if (value === 'org') return true;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const { orgs, nodes } = value as Record<string, unknown>;
+  const strings = (list: unknown) => list === undefined || (Array.isArray(list) && list.every((item) => typeof item === 'string'));
+  return strings(orgs) && strings(nodes);
 }
 
 /** True when UDP `port` can be bound on `host` right now (the saved port is reused only then). */
