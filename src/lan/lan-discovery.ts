@@ -1,6 +1,6 @@
 /**
- * LAN discovery: signed announcements multicast on the interfaces a node is bound to, and
- * the announcements of other nodes heard there. It only reports what it hears; the node
+ * LAN discovery: signed announcements multicast on the interfaces a node is bound to (IPv4
+ * and IPv6 link-local), and the announcements of other nodes heard there. It only reports what it hears; the node
  * proves each peer (identify probe and sealed ping) before using it (src/lan/lan-join.ts).
  */
 import dgram from 'node:dgram';
@@ -16,6 +16,11 @@ import { inSubnet, type LanInterface } from './interfaces.js';
 
 /** IPv4 multicast group of announcements (organisation-local scope; TTL 1 keeps them on the link). */
 export const LAN_GROUP = '239.255.77.77';
+/**
+ * IPv6 multicast group of announcements: link-local scope (ff02::, never routed), group ID
+ * 0x4d43004d ("MC", "M"); joined per interface, sent with hop limit 1.
+ */
+export const LAN_GROUP6 = 'ff02::4d43:4d';
 /** UDP port of announcements (every node on a host shares it: SO_REUSEADDR). */
 export const LAN_PORT = 41077;
 /** Default period of unsolicited announcements, ms (jittered ±20%). */
@@ -25,6 +30,8 @@ export const LAN_INTERVAL_MS = 60_000;
 export interface LanOptions {
   /** IPv4 multicast group. Default `239.255.77.77`. */
   group?: string;
+  /** IPv6 multicast group (link-local scope, used with each interface's zone). Default `ff02::4d43:4d`. */
+  group6?: string;
   /** Multicast UDP port. Default 41077. */
   port?: number;
   /** Period of unsolicited announcements in ms (jittered ±20%). Default 60 s. */
@@ -40,6 +47,8 @@ export interface LanStats {
   active: boolean;
   /** The interfaces announced on (empty: LAN discovery is off or found no multicast interface). */
   interfaces: string[];
+  /** The addresses announcements leave from, one per interface and family (`10.0.0.5`, `fe80::1%eth0`): peers contact the node there. */
+  addresses: string[];
   /** Announcements sent (one per interface per announcement). */
   sent: number;
   /** Announcements not sent because the send budget was spent (replies to a flood of queries). */
@@ -70,8 +79,10 @@ export interface LanDiscoveryOptions extends LanOptions {
 /** Announces a node on its LAN interfaces and reports the nodes it hears. */
 export class LanDiscovery {
   private readonly counters: LanStats;
-  private receiver: dgram.Socket | undefined;
-  private readonly senders: dgram.Socket[] = [];
+  /** Every socket opened (receivers and senders), closed by stop(). */
+  private readonly sockets: dgram.Socket[] = [];
+  /** Where each announcement goes: a sender and its destination (the group, with the zone for IPv6). */
+  private readonly senders: { socket: dgram.Socket; group: string }[] = [];
   private timer: TimerHandle | undefined;
   private replyTimer: TimerHandle | undefined;
   private closed = false;
@@ -91,7 +102,8 @@ export class LanDiscovery {
     this.sendBudget = new RateLimiter(options.clock, { ratePerSecond: 1, burst: 4, maxKeys: 1 });
     this.counters = {
       active: false,
-      interfaces: options.interfaces.map((lan) => lan.name),
+      interfaces: [...new Set(options.interfaces.map((lan) => lan.name))],
+      addresses: [],
       sent: 0,
       sendLimited: 0,
       received: 0,
@@ -104,6 +116,10 @@ export class LanDiscovery {
     return this.options.group ?? LAN_GROUP;
   }
 
+  private get group6(): string {
+    return this.options.group6 ?? LAN_GROUP6;
+  }
+
   private get port(): number {
     return this.options.port ?? LAN_PORT;
   }
@@ -111,27 +127,11 @@ export class LanDiscovery {
   /** Opens the sockets and announces (asking for answers). Does nothing without interfaces. */
   async start(): Promise<void> {
     if (this.options.interfaces.length === 0) return;
-    const receiver = dgram.createSocket({ type: 'udp4', reuseAddr: true });
-    this.receiver = receiver;
-    receiver.on('error', (error) => this.options.logger.debug(`lan: receive socket error: ${error.message}`));
-    receiver.on('message', (data, info) => this.receive(data, info.address));
-    // Bound to the group address, the socket sees that group's datagrams and no unicast.
-    await bindSocket(receiver, this.port, this.group);
+    const v4 = this.options.interfaces.filter((lan) => lan.family === 4);
+    if (v4.length > 0) await this.open4(v4);
     for (const lan of this.options.interfaces) {
       if (this.closed) break; // stop() ran during a bind: it closed what existed then
-      try {
-        receiver.addMembership(this.group, lan.address);
-      } catch (error) {
-        this.options.logger.debug(`lan: cannot join ${this.group} on ${lan.name}: ${(error as Error).message}`);
-        continue;
-      }
-      const sender = dgram.createSocket({ type: 'udp4' });
-      sender.on('error', (error) => this.options.logger.debug(`lan: send socket error on ${lan.name}: ${error.message}`));
-      this.senders.push(sender);
-      await bindSocket(sender, 0, lan.address);
-      sender.setMulticastTTL(1);
-      sender.setMulticastLoopback(true); // other nodes on this host must hear it too
-      sender.setMulticastInterface(lan.address);
+      if (lan.family === 6) await this.open6(lan);
     }
     if (this.closed) {
       await this.stop(); // the sockets opened after stop() began
@@ -142,6 +142,69 @@ export class LanDiscovery {
     this.scheduleNext();
   }
 
+  private socket(type: 'udp4' | 'udp6', what: string, reuseAddr = false): dgram.Socket {
+    const socket = dgram.createSocket({ type, reuseAddr });
+    socket.on('error', (error) => this.options.logger.debug(`lan: ${what} socket error: ${error.message}`));
+    this.sockets.push(socket);
+    return socket;
+  }
+
+  /** IPv4: one receiver for all interfaces (bound to the group), one sender per interface. */
+  private async open4(interfaces: readonly LanInterface[]): Promise<void> {
+    const receiver = this.socket('udp4', 'receive', true);
+    receiver.on('message', (data, info) => this.receive(data, info.address, interfaces));
+    // Bound to the group address, the socket sees that group's datagrams and no unicast.
+    await bindSocket(receiver, this.port, this.group);
+    for (const lan of interfaces) {
+      if (this.closed) return;
+      try {
+        receiver.addMembership(this.group, lan.address);
+      } catch (error) {
+        this.options.logger.debug(`lan: cannot join ${this.group} on ${lan.name}: ${(error as Error).message}`);
+        continue;
+      }
+      const sender = this.socket('udp4', `send (${lan.name})`);
+      await bindSocket(sender, 0, lan.address);
+      sender.setMulticastTTL(1);
+      sender.setMulticastLoopback(true); // other nodes on this host must hear it too
+      sender.setMulticastInterface(lan.address);
+      this.senders.push({ socket: sender, group: this.group });
+      this.counters.addresses.push(lan.address);
+    }
+  }
+
+  /**
+   * IPv6: a receiver and a sender per interface. Binding the link-scope group needs a zone,
+   * which also ties the receiver to that interface. The sender is bound to the address peers
+   * are to answer ({@link LanInterface.address}): the kernel would otherwise pick the source,
+   * and a node bound to one address would be pinged at another. A failure skips the interface
+   * (an address still in duplicate address detection cannot be bound yet).
+   */
+  private async open6(lan: LanInterface): Promise<void> {
+    const group = `${this.group6}%${lan.name}`;
+    const receiver = this.socket('udp6', `receive (${lan.name})`, true);
+    const sender = this.socket('udp6', `send (${lan.name})`);
+    try {
+      receiver.on('message', (data, info) => this.receive(data, info.address, [lan]));
+      await bindSocket(receiver, this.port, group);
+      receiver.addMembership(this.group6, `::%${lan.name}`);
+      await bindSocket(sender, 0, lan.address);
+      sender.setMulticastTTL(1); // IPV6_MULTICAST_HOPS
+      sender.setMulticastLoopback(true);
+      sender.setMulticastInterface(`::%${lan.name}`);
+    } catch (error) {
+      if (!this.closed) this.options.logger.debug(`lan: no IPv6 announcements on ${lan.name}: ${(error as Error).message}`);
+      for (const socket of [receiver, sender]) {
+        const at = this.sockets.indexOf(socket);
+        if (at >= 0) this.sockets.splice(at, 1); // else stop() took it already
+      }
+      await Promise.all([receiver, sender].map(closeSocket));
+      return;
+    }
+    this.senders.push({ socket: sender, group });
+    this.counters.addresses.push(lan.address);
+  }
+
   /** Closes the sockets and timers; safe to call again, and while start() is under way. */
   async stop(): Promise<void> {
     this.closed = true;
@@ -149,9 +212,8 @@ export class LanDiscovery {
     if (this.timer) this.options.clock.clearTimeout(this.timer);
     if (this.replyTimer) this.options.clock.clearTimeout(this.replyTimer);
     this.timer = this.replyTimer = undefined;
-    const sockets = [...this.senders.splice(0), ...(this.receiver ? [this.receiver] : [])];
-    this.receiver = undefined;
-    await Promise.all(sockets.map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))));
+    this.senders.length = 0;
+    await Promise.all(this.sockets.splice(0).map(closeSocket));
   }
 
   /** True while announcing on at least one interface. */
@@ -161,7 +223,8 @@ export class LanDiscovery {
 
   /** A copy of the counters. */
   stats(): LanStats {
-    return { ...this.counters, interfaces: [...this.counters.interfaces], dropped: { ...this.counters.dropped } };
+    const { interfaces, addresses, dropped } = this.counters;
+    return { ...this.counters, interfaces: [...interfaces], addresses: [...addresses], dropped: { ...dropped } };
   }
 
   private scheduleNext(): void {
@@ -183,8 +246,8 @@ export class LanDiscovery {
       return;
     }
     const packet = encodeAnnouncement(this.options.suite, this.options.identity, this.options.nodePort, this.options.wallClock(), query);
-    for (const sender of this.senders) {
-      sender.send(packet, this.port, this.group, (error) => {
+    for (const { socket, group } of this.senders) {
+      socket.send(packet, this.port, group, (error) => {
         if (error) this.options.logger.debug(`lan: announcement not sent: ${error.message}`);
       });
       this.counters.sent++;
@@ -203,13 +266,15 @@ export class LanDiscovery {
     );
   }
 
-  private receive(data: Uint8Array, source: string): void {
+  /** A datagram from `source` (IPv6 link-local with its zone) on the receiver of `interfaces`. */
+  private receive(data: Uint8Array, source: string, interfaces: readonly LanInterface[]): void {
     if (this.closed) return;
     this.counters.received++;
     if (!this.total.take('all') || !this.perSource.take(source)) return this.drop('rate-limited');
-    // Membership is per interface, but Linux hands a socket the group's datagrams from every
-    // interface where any socket joined it: keep to the subnets of our own interfaces.
-    if (!this.options.interfaces.some((lan) => inSubnet(source, lan))) return this.drop('foreign');
+    // IPv4 membership is per interface, but Linux hands a socket the group's datagrams from
+    // every interface where any socket joined it: keep to the subnets of our own interfaces.
+    // (An IPv6 receiver is tied to its interface; the same check keeps its sources on-link.)
+    if (!interfaces.some((lan) => inSubnet(source, lan))) return this.drop('foreign');
     const decoded = decodeAnnouncement(this.options.suite, data);
     if (typeof decoded === 'string') return this.drop(decoded);
     const hex = bytesToHex(decoded.id);
@@ -225,6 +290,16 @@ export class LanDiscovery {
   private drop(reason: LanDropReason): void {
     this.counters.dropped[reason]++;
   }
+}
+
+function closeSocket(socket: dgram.Socket): Promise<void> {
+  return new Promise((resolve) => {
+    try {
+      socket.close(() => resolve());
+    } catch {
+      resolve(); // already closed
+    }
+  });
 }
 
 function bindSocket(socket: dgram.Socket, port: number, address: string): Promise<void> {

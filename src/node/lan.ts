@@ -44,6 +44,7 @@ export function inactiveLanStats(): NodeLanStats {
   return {
     active: false,
     interfaces: [],
+    addresses: [],
     sent: 0,
     sendLimited: 0,
     received: 0,

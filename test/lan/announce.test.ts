@@ -40,6 +40,8 @@ const eth: InterfaceAddress[] = [
   { address: '192.168.7.20', netmask: '255.255.255.0', family: 'IPv4', internal: false },
   { address: 'fe80::1', netmask: 'ffff:ffff:ffff:ffff::', family: 'IPv6', internal: false },
 ];
+const lo6: InterfaceAddress = { address: '::1', netmask: 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', family: 'IPv6', internal: true };
+const ula: InterfaceAddress = { address: 'fd77::5', netmask: 'ffff:ffff:ffff:ffff::', family: 'IPv6', internal: false };
 const hostFlags = (name: string): number => (name === 'lo' ? IFF_UP | IFF_LOOPBACK : IFF_UP | IFF_MULTICAST);
 const labFlags = (name: string): number => (name === 'lo' ? IFF_UP | IFF_LOOPBACK | IFF_MULTICAST : IFF_UP | IFF_MULTICAST);
 
@@ -56,14 +58,20 @@ test('interfaces: a loopback-bound node announces only on a multicast-enabled lo
     ['eth0'],
   );
   assert.deepEqual(
-    lanInterfaces('::', interfaces, hostFlags).map((lan) => lan.name),
-    ['eth0'],
+    lanInterfaces('::', interfaces, hostFlags).map((lan) => `${lan.name}/${lan.family}`),
+    ['eth0/4', 'eth0/6'],
+    'dual stack: both families',
   );
   assert.deepEqual(
     lanInterfaces('0.0.0.0', interfaces, labFlags).map((lan) => lan.name),
     ['lo', 'eth0'],
   );
-  assert.deepEqual(lanInterfaces('::1', interfaces, labFlags), [], 'an IPv6-only bind gets no IPv4 announcements');
+  assert.deepEqual(lanInterfaces('::1', { ...interfaces, lo: [...lo, lo6] }, labFlags), [], 'IPv6 never on loopback (Linux rejects it), never off it');
+  assert.deepEqual(
+    lanInterfaces('0.0.0.0', interfaces, labFlags).filter((lan) => lan.family === 6),
+    [],
+    'an IPv4 wildcard never sends IPv6',
+  );
   assert.deepEqual(
     lanInterfaces('0.0.0.0', { eth0: eth }, () => IFF_UP),
     [],
@@ -87,4 +95,31 @@ test('lanSettings: on by default; off with lan: false, a custom transport, or MC
   for (const value of ['off', 'OFF', '0', 'false', 'no']) assert.equal(lanSettings({}, { MCC_LAN: value }), undefined, value);
   assert.deepEqual(lanSettings({ lan: true }, { MCC_LAN: 'off' }), {}, 'an explicit lan: true wins over the environment');
   assert.deepEqual(lanSettings({}, { MCC_LAN: 'on' }), {});
+});
+
+test('interfaces, IPv6: the announced address is one the node serves on that link', () => {
+  const interfaces = {
+    lo: [...lo, lo6],
+    eth0: [...eth, ula],
+    eth1: [{ address: 'fe80::2', netmask: 'ffff:ffff:ffff:ffff::', family: 'IPv6', internal: false }],
+  };
+  const v6 = (host: string): string[] =>
+    lanInterfaces(host, interfaces, labFlags)
+      .filter((lan) => lan.family === 6)
+      .map((lan) => `${lan.name} ${lan.address}`);
+  assert.deepEqual(v6('::'), ['eth0 fd77::5', 'eth1 fe80::2%eth1'], 'wildcard: a ULA/global address first, else link-local with its zone');
+  assert.deepEqual(v6('fd77::5'), ['eth0 fd77::5'], 'bound to one address: only its interface, from that address');
+  assert.deepEqual(v6('fe80::1%eth0'), ['eth0 fe80::1%eth0']);
+  assert.deepEqual(v6('fe80::2'), ['eth1 fe80::2%eth1']);
+  assert.deepEqual(
+    lanInterfaces('fd77::5', interfaces, labFlags).filter((lan) => lan.family === 4),
+    [],
+    'an IPv6 bind sends no IPv4',
+  );
+  const [eth0] = lanInterfaces('::', interfaces, labFlags).filter((lan) => lan.name === 'eth0' && lan.family === 6);
+  assert.ok(inSubnet('fd77::99', eth0));
+  assert.ok(inSubnet('fe80::abcd%eth0', eth0), 'link-local on this link');
+  assert.ok(!inSubnet('fe80::abcd%eth1', eth0), 'link-local heard on another link');
+  assert.ok(!inSubnet('fd78::1', eth0), 'outside the prefixes');
+  assert.ok(!inSubnet('192.168.7.99', eth0), 'the other family');
 });

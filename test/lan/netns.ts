@@ -72,22 +72,53 @@ export class Netns {
   }
 }
 
+/** What {@link linkNamespaces} puts on the link. */
+export interface LinkOptions {
+  /** 10.77.0.1/24 and .2/24, with the IPv4 multicast route. Default true. */
+  ipv4?: boolean;
+  /** The ULA prefix fd77::/64 (`a` is fd77::1, `b` is fd77::2) beside the link-local addresses. Default false. */
+  ula?: boolean;
+}
+
 /**
- * Joins two namespaces by a veth pair, a two-host LAN on 10.77.0.0/24 (`a` is .1, `b` is .2),
- * with the multicast route on the link. Their loopbacks keep whatever the namespaces set.
+ * Joins two namespaces by a veth pair, a two-host LAN: IPv4 on 10.77.0.0/24 (`a` is .1, `b`
+ * is .2) unless `ipv4: false`, and IPv6 link-local addresses (plus fd77::/64 with `ula`),
+ * usable at once: duplicate address detection is off in both namespaces, and this waits
+ * until no address is tentative. Their loopbacks keep whatever the namespaces set. Returns
+ * the names of the two ends (in `a`, in `b`).
  */
-export function linkNamespaces(a: Netns, b: Netns): void {
+export function linkNamespaces(a: Netns, b: Netns, options: LinkOptions = {}): [string, string] {
   const suffix = randomBytes(3).toString('hex');
   const [left, right] = [`mcca${suffix}`, `mccb${suffix}`];
-  ip(['link', 'add', left, 'netns', a.name, 'type', 'veth', 'peer', 'name', right, 'netns', b.name]);
-  for (const [ns, dev, address] of [
-    [a, left, '10.77.0.1/24'],
-    [b, right, '10.77.0.2/24'],
-  ] as const) {
-    ip(['-n', ns.name, 'addr', 'add', address, 'dev', dev]);
-    ip(['-n', ns.name, 'link', 'set', dev, 'up']);
-    ip(['-n', ns.name, 'route', 'add', '224.0.0.0/4', 'dev', dev]);
+  for (const ns of [a, b]) {
+    // Without this a new address stays tentative (unbindable) for a second or two.
+    for (const scope of ['all', 'default']) spawnSync('ip', ['netns', 'exec', ns.name, 'sysctl', '-qw', `net.ipv6.conf.${scope}.accept_dad=0`]);
   }
+  ip(['link', 'add', left, 'netns', a.name, 'type', 'veth', 'peer', 'name', right, 'netns', b.name]);
+  for (const [ns, dev, host] of [
+    [a, left, 1],
+    [b, right, 2],
+  ] as const) {
+    if (options.ipv4 !== false) ip(['-n', ns.name, 'addr', 'add', `10.77.0.${host}/24`, 'dev', dev]);
+    if (options.ula === true) ip(['-n', ns.name, 'addr', 'add', `fd77::${host}/64`, 'dev', dev, 'nodad']);
+    ip(['-n', ns.name, 'link', 'set', dev, 'up']);
+    if (options.ipv4 !== false) ip(['-n', ns.name, 'route', 'add', '224.0.0.0/4', 'dev', dev]);
+  }
+  for (const [ns, dev] of [
+    [a, left],
+    [b, right],
+  ] as const) {
+    const deadline = Date.now() + 5000;
+    const ready = (): boolean => {
+      const out = spawnSync('ip', ['-n', ns.name, '-6', 'addr', 'show', 'dev', dev], { encoding: 'utf8' }).stdout;
+      return out.includes('inet6 fe80::') && !out.includes('tentative');
+    };
+    while (!ready()) {
+      if (Date.now() > deadline) throw new Error(`no usable IPv6 link-local address on ${dev} after 5 s`);
+      spawnSync('sleep', ['0.05']);
+    }
+  }
+  return [left, right];
 }
 
 /** Resolves with the first stdout line of `child` that parses as JSON with `key`; rejects when it exits first. */
