@@ -35,7 +35,7 @@ export interface StartFlags {
   trust?: string[] | undefined;
 }
 
-/** The flags every client command takes (metadata and ttl only for expose). */
+/** The flags every client command takes (metadata, ttl and visibility only for expose). */
 export interface ClientFlags {
   json: boolean;
   rest?: string | undefined;
@@ -43,6 +43,7 @@ export interface ClientFlags {
   configDir?: string | undefined;
   metadata?: string | undefined;
   ttl?: string | undefined;
+  visibility?: string | undefined;
 }
 
 /** A parsed command line. */
@@ -111,7 +112,10 @@ export function parseCommand(argv: string[]): Command {
   const options =
     first === 'start'
       ? START_OPTIONS
-      : { ...CLIENT_OPTIONS, ...(first === 'expose' ? { metadata: { type: 'string' as const }, ttl: { type: 'string' as const } } : {}) };
+      : {
+          ...CLIENT_OPTIONS,
+          ...(first === 'expose' ? { metadata: { type: 'string' as const }, ttl: { type: 'string' as const }, visibility: { type: 'string' as const } } : {}),
+        };
   const { values, positionals } = safeParse(first, rest, options);
   if (values.help) return { command: 'help', topic: first };
   if (first === 'start') {
@@ -148,6 +152,7 @@ export function parseCommand(argv: string[]): Command {
       configDir: str(values['config-dir']),
       metadata: str(values.metadata),
       ttl: str(values.ttl),
+      visibility: str(values.visibility),
     },
   };
 }

@@ -141,6 +141,11 @@ function printJson(value: unknown): void {
 }
 
 const rtt = (ms: number | null | undefined): string => (ms === null || ms === undefined ? '-' : `${Math.round(ms)} ms`);
+const visibilityText = (visibility: ServiceJson['visibility']): string =>
+  visibility === 'public' || visibility === 'org'
+    ? visibility
+    : [...(visibility.orgs ?? []).map((id) => `org ${id.slice(0, 16)}…`), ...(visibility.nodes ?? []).map((id) => `node ${id.slice(0, 16)}…`)].join(', ') ||
+      'its own organisation';
 const metadataText = (metadata: unknown): string => (metadata === null || metadata === undefined ? '-' : JSON.stringify(metadata));
 
 // ---- commands ----
@@ -222,11 +227,12 @@ function prepare(command: ClientCommandName, args: string[], flags: ClientFlags)
       const body: RegisterBody = { name, host: address.host, port: address.port };
       if (flags.metadata !== undefined) body.metadata = parseMetadata(flags.metadata);
       if (flags.ttl !== undefined) body.ttl = parseTtl(flags.ttl);
+      if (flags.visibility !== undefined) body.visibility = parseVisibility(flags.visibility);
       return async (target) => {
         const service = await call<ServiceJson>(target, 'POST', '/v1/services', body, 60_000);
         if (json) return printJson(service);
         print(
-          `exposing ${service.name} -> ${service.target ?? formatHostPort(address.host, address.port)} (stored on ${service.stored} node${service.stored === 1 ? '' : 's'})`,
+          `exposing ${service.name} -> ${service.target ?? formatHostPort(address.host, address.port)} (stored on ${service.stored} node${service.stored === 1 ? '' : 's'}${service.visibility === 'public' ? '' : `; visible to ${visibilityText(service.visibility)}`})`,
         );
       };
     }
@@ -282,6 +288,22 @@ function parseMetadata(text: string): RegisterBody['metadata'] {
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError('--metadata: expected a JSON object, e.g. \'{"region":"eu"}\'');
   return value as RegisterBody['metadata'];
+}
+
+/** `--visibility`: `public`, `org` or a JSON object `{"orgs":[...],"nodes":[...]}` (the daemon checks the IDs). */
+function parseVisibility(text: string): NonNullable<RegisterBody['visibility']> {
+  const trimmed = text.trim();
+  if (trimmed === 'public' || trimmed === 'org') return trimmed;
+  let value: unknown;
+  try {
+    value = JSON.parse(trimmed);
+  } catch {
+    value = undefined;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new UsageError(`--visibility: expected public, org or a JSON object such as '{"orgs":["ORG-ID"],"nodes":["NODE-ID"]}'`);
+  }
+  return value;
 }
 
 function parseTtl(text: string): number {

@@ -9,7 +9,7 @@ Usage:
   mcc org create | issue NODE-ID | revoke NODE-ID...   (mcc org --help)
   mcc status | id | peers                    [--json]
   mcc lookup NAME                            [--json]
-  mcc expose NAME HOST:PORT [--metadata JSON] [--ttl MS]
+  mcc expose NAME HOST:PORT [--metadata JSON] [--ttl MS] [--visibility V]
   mcc unexpose NAME
   mcc forward NAME [HOST:]PORT
   mcc unforward PORT
@@ -96,10 +96,12 @@ Usage: mcc lookup NAME [--json]
 `,
   expose: `mcc expose - offer a local TCP service under NAME (until unexpose or the daemon stops)
 
-Usage: mcc expose NAME HOST:PORT [--metadata JSON] [--ttl MS] [--json]
+Usage: mcc expose NAME HOST:PORT [--metadata JSON] [--ttl MS] [--visibility V] [--json]
   HOST:PORT        the TCP service (a bare PORT means 127.0.0.1:PORT)
   --metadata JSON  small JSON object published with the record, e.g. '{"region":"eu"}'
   --ttl MS         record lifetime in ms (10000 to 86400000; default 120000)
+  --visibility V   who may see and connect (a daemon started with --credential): public (default),
+                   org (its own organisation) or '{"orgs":["ORG-ID"],"nodes":["NODE-ID"]}'
 `,
   unexpose: `mcc unexpose - withdraw a service this daemon offers
 

@@ -3,6 +3,7 @@
  * its registrations, forwards, tunnel connections and the providers it looked up lately.
  * Plain JSON-friendly objects; nothing here holds a reference into live state.
  */
+import type { Visibility } from '../consortium/policy.js';
 import type { Address } from '../util/address.js';
 import { bytesToHex } from '../util/bytes.js';
 import type { ServiceMetadata, Provider } from '../discovery/provider-record.js';
@@ -36,6 +37,8 @@ export interface ServiceInfo {
   ttlMs: number;
   /** Nodes that accepted the last publish (this node included). */
   stored: number;
+  /** A restricted service's visibility as registered (consortium mode); absent for a public one. */
+  visibility?: Visibility;
 }
 
 /** One local port forward, as {@link MccNode.forwards} lists it. */

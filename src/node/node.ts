@@ -407,6 +407,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
       const registration = this.discovery.registration(name);
       const target = this.services.get(name);
       if (!registration || !target) return [];
+      const visibility = this.consortium?.visibilityOf(name);
       return [
         {
           name,
@@ -415,6 +416,7 @@ export class MccNode extends EventEmitter<MccNodeEvents> {
           metadata: registration.metadata,
           ttlMs: registration.ttlMs,
           stored: registration.stored,
+          ...(visibility !== undefined ? { visibility } : {}),
         },
       ];
     });

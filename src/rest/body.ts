@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
+import type { Visibility } from '../consortium/policy.js';
 import { HttpProblem } from './problem.js';
 
 /** Largest request body, bytes. */
@@ -66,6 +67,25 @@ export function integer(value: unknown, field: string, min: number, max: number)
 
 export function optionalInteger(body: Record<string, unknown>, field: string, min: number, max: number): number | undefined {
   return body[field] === undefined ? undefined : integer(body[field], field, min, max);
+}
+
+/**
+ * `visibility`: `'public'`, `'org'` or `{ orgs?: string[], nodes?: string[] }` (the node checks
+ * the IDs: an organisation it does not trust, or no consortium mode, is its 400 naming `visibility`).
+ */
+export function optionalVisibility(body: Record<string, unknown>, field: string): Visibility | undefined {
+  const value = body[field];
+  if (value === undefined || value === 'public' || value === 'org') return value;
+  const expected = "expected 'public', 'org' or { orgs: [organisation IDs], nodes: [node IDs] }";
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw bad(field, expected);
+  const entry = value as Record<string, unknown>;
+  const out: { orgs?: string[]; nodes?: string[] } = {};
+  for (const key of Object.keys(entry)) {
+    const list = entry[key];
+    if ((key !== 'orgs' && key !== 'nodes') || !Array.isArray(list) || !list.every((item) => typeof item === 'string')) throw bad(`${field}.${key}`, expected);
+    out[key] = list;
+  }
+  return out;
 }
 
 export function optionalBoolean(body: Record<string, unknown>, field: string): boolean | undefined {

@@ -39,6 +39,7 @@ export function serviceJson(service: ServiceInfo): ServiceJson {
     metadata: service.metadata ?? null,
     ttlMs: service.ttlMs,
     stored: service.stored,
+    visibility: service.visibility ?? 'public',
   };
 }
 

@@ -3,7 +3,7 @@ import { MccError } from '../errors.js';
 import { encodeServiceName } from '../discovery/service-name.js';
 import type { ServiceMetadata } from '../discovery/provider-record.js';
 import { HttpProblem } from './problem.js';
-import { host, integer, onlyFields, optionalInteger, readJsonBody, requiredString } from './body.js';
+import { host, integer, onlyFields, optionalInteger, optionalVisibility, readJsonBody, requiredString } from './body.js';
 import { forwardJson, providerJson, serviceJson } from './json.js';
 import { ref } from './schemas.js';
 import { openEventStream } from './sse.js';
@@ -57,17 +57,19 @@ export const serviceRoutes: Route[] = [
     method: 'POST',
     path: '/v1/services',
     operationId: 'registerService',
-    summary: 'Register this node as a provider of a TCP service (every incoming stream becomes one TCP connection to host:port)',
+    summary:
+      'Register this node as a provider of a TCP service (every incoming stream becomes one TCP connection to host:port); `visibility` restricts it to organisations and nodes (consortium mode)',
     tag: 'services',
     requestBody: ref('RegisterBody'),
     responses: { 201: { description: 'registered', schema: ref('Service') }, 400: problem, 409: problem },
     handle: async ({ node, request }) => {
       const body = await readJsonBody(request);
-      onlyFields(body, ['name', 'host', 'port', 'metadata', 'ttl']);
+      onlyFields(body, ['name', 'host', 'port', 'metadata', 'ttl', 'visibility']);
       const name = checkedName(requiredString(body, 'name'));
       const serviceHost = body['host'] === undefined ? '127.0.0.1' : host(body['host'], 'host');
       const port = integer(body['port'], 'port', 1, 65535);
       const ttl = optionalInteger(body, 'ttl', 10_000, 86_400_000);
+      const visibility = optionalVisibility(body, 'visibility');
       if (node.registrations().some((service) => service.name === name))
         throw new HttpProblem('ERR_CONFLICT', `"${name}" is already registered on this node`, 'name');
       // No abort signal: a client that leaves mid-request must not leave a half-made registration.
@@ -76,6 +78,7 @@ export const serviceRoutes: Route[] = [
         port,
         ...(body['metadata'] !== undefined ? { metadata: body['metadata'] as ServiceMetadata } : {}),
         ...(ttl !== undefined ? { ttl } : {}),
+        ...(visibility !== undefined ? { visibility } : {}),
       });
       const service = node.registrations().find((candidate) => candidate.name === name);
       if (!service) throw new MccError('ERR_STOPPED', 'the registration ended before it could be reported');

@@ -23,6 +23,19 @@ const object = (properties: Record<string, Schema>, required = Object.keys(prope
   additionalProperties: false,
 });
 const relay = object({ id: hexId, address });
+const visibility: Schema = {
+  description: "who may see and connect: 'public', 'org' (the provider's organisation) or organisation IDs and node IDs (consortium mode)",
+  anyOf: [
+    { enum: ['public', 'org'] },
+    object(
+      {
+        orgs: { type: 'array', items: { type: 'string', pattern: '^[0-9a-f]{128}$' }, description: 'organisation IDs' },
+        nodes: { type: 'array', items: hexId },
+      },
+      [],
+    ),
+  ],
+};
 
 export const SCHEMAS = {
   NodeInfo: object({
@@ -48,6 +61,7 @@ export const SCHEMAS = {
     metadata,
     ttlMs: integer,
     stored: integer,
+    visibility,
   }),
   RegisterBody: object(
     {
@@ -56,6 +70,7 @@ export const SCHEMAS = {
       port: { type: 'integer', minimum: 1, maximum: 65535 },
       metadata,
       ttl: { type: 'integer', minimum: 10_000, maximum: 86_400_000, description: 'record lifetime, ms' },
+      visibility,
     },
     ['name', 'port'],
   ),

@@ -4,6 +4,7 @@
  * These types are the contract the handler, the OpenAPI document, the `mcc` client
  * commands and the dashboard share.
  */
+import type { Visibility } from '../consortium/policy.js';
 import type { NatMapping } from '../nat/types.js';
 import type { RegistrationState } from '../discovery/registration.js';
 import type { ServiceMetadata } from '../discovery/provider-record.js';
@@ -68,6 +69,8 @@ export interface ServiceJson {
   ttlMs: number;
   /** Nodes that accepted the last publish (this node included). */
   stored: number;
+  /** Who may see and connect: `'public'`, `'org'` or `{ orgs, nodes }` (consortium mode, docs/consortium.md). */
+  visibility: Visibility;
 }
 
 /** Body of `POST /v1/services`. */
@@ -82,6 +85,8 @@ export interface RegisterBody {
   metadata?: ServiceMetadata;
   /** Record lifetime in ms (10 s to 24 h). */
   ttl?: number;
+  /** `'public'` (default), `'org'` or `{ orgs: [organisation IDs], nodes: [node IDs] }`; restricted ones need consortium mode. */
+  visibility?: Visibility;
 }
 
 /** One provider in `GET /v1/services/{name}/providers` and in SSE watch events. */

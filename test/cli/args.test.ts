@@ -24,11 +24,11 @@ test('parseCommand: commands, help topics, positionals and rewritten parseArgs e
   assert.deepEqual(parseCommand(['--version']), { command: 'version' });
   assert.deepEqual(parseCommand(['help', 'expose']), { command: 'help', topic: 'expose' });
   assert.deepEqual(parseCommand(['lookup', '--help']), { command: 'help', topic: 'lookup' });
-  const expose = parseCommand(['expose', 'web', '127.0.0.1:80', '--metadata', '{"a":1}', '--ttl', '60000', '--json']);
+  const expose = parseCommand(['expose', 'web', '127.0.0.1:80', '--metadata', '{"a":1}', '--ttl', '60000', '--visibility', 'org', '--json']);
   assert.deepEqual(expose, {
     command: 'expose',
     args: ['web', '127.0.0.1:80'],
-    flags: { json: true, rest: undefined, token: undefined, configDir: undefined, metadata: '{"a":1}', ttl: '60000' },
+    flags: { json: true, rest: undefined, token: undefined, configDir: undefined, metadata: '{"a":1}', ttl: '60000', visibility: 'org' },
   });
   assert.deepEqual(flags(['-e', 'a=1', '--expose', 'b=2', '--no-rest']).expose, ['a=1', 'b=2']);
   usage(() => parseCommand(['start', '--foo']), /^unknown option --foo$/);

@@ -35,6 +35,7 @@ test('REST end to end: register on one node, watch, look up and forward on anoth
     metadata: { region: 'eu' },
     ttlMs: 60_000,
     stored: registered.body.stored,
+    visibility: 'public',
   });
   assert.ok(registered.body.stored >= 1);
   assert.equal(registered.headers.get('location'), 'services/web');
