@@ -74,12 +74,13 @@ export async function runStart(flags: StartFlags): Promise<number> {
     if (options.rest && !stopping.signal.aborted) {
       server = await listenRest(node, options.rest, options.token);
       const bound = server.address() as AddressInfo;
-      console.log(`mcc: rest on http://${formatAddress({ host: options.rest.host, port: bound.port })}`);
+      // daemon.json first: whoever waits for the line below (scripts, tests) then finds the file.
       writeDaemonFile(options.configDir, {
         url: `http://${formatAddress(clientAddress({ host: options.rest.host, port: bound.port }))}`,
         token: options.token ?? null,
         pid: process.pid,
       });
+      console.log(`mcc: rest on http://${formatAddress({ host: options.rest.host, port: bound.port })}`);
     }
     if (!stopping.signal.aborted) await new Promise((resolve) => stopping.signal.addEventListener('abort', resolve, { once: true }));
   } catch (error) {
