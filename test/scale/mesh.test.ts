@@ -13,7 +13,7 @@ const NODES = Number(process.env.MCC_SCALE_NODES ?? 10_000);
 const MINUTES = Number(process.env.MCC_SCALE_MINUTES ?? 60);
 
 describe('mesh at scale', { skip: !enabled && 'set MCC_SCALE=1 (npm run test:scale)' }, () => {
-  it(`${NODES} nodes, 0.5 % churn a minute, ${MINUTES} simulated minutes: lookups find live providers`, { timeout: 3_600_000 }, async (t) => {
+  it(`${NODES} nodes, 0.5 % churn a minute, ${MINUTES} simulated minutes: lookups find live providers`, { timeout: 10_800_000 }, async (t) => {
     const report = await meshHour({ nodes: NODES, minutes: MINUTES, log: (line) => t.diagnostic(line) });
     t.diagnostic(JSON.stringify(report));
     if (process.env.MCC_SCALE_REPORT) writeFileSync(process.env.MCC_SCALE_REPORT, `${JSON.stringify(report, null, 2)}\n`);
