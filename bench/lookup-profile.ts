@@ -8,7 +8,8 @@
  *   MCC_BENCH_N=100 MCC_BENCH_LOOKUPS=200 node --import tsx bench/lookup-profile.ts
  *
  * Env: MCC_BENCH_N (default 100), MCC_BENCH_LOOKUPS (default 200), MCC_BENCH_TOP (default 25),
- * MCC_BENCH_PROFILE=0 to skip the profiler (plain timing), PROFILE=path.cpuprofile to keep it.
+ * MCC_BENCH_PROFILE=0 to skip the profiler (plain timing), MCC_BENCH_PROFILE=join to profile the joins
+ * instead of the lookups, PROFILE=path.cpuprofile to keep it.
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -21,6 +22,8 @@ const N = Number(process.env.MCC_BENCH_N ?? 100);
 const LOOKUPS = Number(process.env.MCC_BENCH_LOOKUPS ?? 200);
 const TOP = Number(process.env.MCC_BENCH_TOP ?? 25);
 const PROFILE = process.env.MCC_BENCH_PROFILE !== '0';
+/** MCC_BENCH_PROFILE=join profiles the N joins instead of the lookups. */
+const PROFILE_JOIN = process.env.MCC_BENCH_PROFILE === 'join';
 const JOIN_BATCH = 4;
 /** Suite of every mcc-mesh node (MCC_BENCH_CRYPTO): `node` by default, so no native code. */
 const SUITE_NAME = (process.env.MCC_BENCH_CRYPTO ?? 'node') as CryptoSuiteName;
@@ -28,7 +31,9 @@ const SUITE_NAME = (process.env.MCC_BENCH_CRYPTO ?? 'node') as CryptoSuiteName;
 /** Key agreements and key derivations of every node, counted: how many first contacts a lookup costs. */
 const counts = { x25519: 0, hkdf: 0 };
 const base = await loadCryptoSuite(SUITE_NAME);
-const SUITE: CryptoSuite = Object.assign(Object.create(base) as CryptoSuite, {
+// The suites are frozen objects of own properties: a spread copy can be overridden.
+const SUITE: CryptoSuite = Object.freeze({
+  ...base,
   x25519: (secret: Uint8Array, publicKey: Uint8Array) => {
     counts.x25519++;
     return base.x25519(secret, publicKey);
@@ -45,6 +50,15 @@ interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount: number;
 }
+
+const session = new Session();
+async function startProfiler(): Promise<void> {
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  await session.post('Profiler.start');
+}
+if (PROFILE_JOIN) await startProfiler();
 
 const t0 = performance.now();
 const joinCpu = process.cpuUsage();
@@ -63,13 +77,7 @@ for (let i = 1; i < N; i += JOIN_BATCH) {
 const joinS = (performance.now() - t0) / 1000;
 const joinUsed = process.cpuUsage(joinCpu);
 
-const session = new Session();
-if (PROFILE) {
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 100 });
-  await session.post('Profiler.start');
-}
+if (PROFILE && !PROFILE_JOIN) await startProfiler();
 const cpu = process.cpuUsage();
 const joinCounts = { ...counts };
 counts.x25519 = 0;
