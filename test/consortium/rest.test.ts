@@ -9,35 +9,13 @@ import assert from 'node:assert/strict';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { Duplex } from 'node:stream';
 import { MccNode } from '../../src/index.js';
 import { createRestHandler } from '../../src/rest/index.js';
 import { generateIdentity, saveIdentity } from '../../src/crypto/identity.js';
-import { createOrganisation, type Organisation } from '../../src/consortium/organisation.js';
-import { issueCertificate } from '../../src/consortium/certificate.js';
-import { credentialFor, saveCredential } from '../../src/consortium/credential.js';
+import { createOrganisation } from '../../src/consortium/organisation.js';
+import { saveCredential } from '../../src/consortium/credential.js';
 import { runMcc, startMcc, tempDir, testEnv } from '../cli/helpers.js';
-
-function member(org: Organisation, trust: string[], identity = generateIdentity()) {
-  const certificate = issueCertificate(org, identity.publicKey, { notBefore: Date.now() - 60_000, expiresAt: Date.now() + 3600_000 });
-  return { identity, consortium: { credential: credentialFor(org, certificate), trust } };
-}
-
-async function roundTrip(stream: Duplex): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let got = '';
-    stream.on('data', (chunk: Buffer) => {
-      got += chunk.toString();
-      if (got.includes('\n')) {
-        stream.destroy();
-        resolve(got.trim());
-      }
-    });
-    stream.on('error', reject);
-    stream.on('close', () => reject(new Error(`stream closed after ${JSON.stringify(got)}`)));
-    stream.write('ping\n');
-  });
-}
+import { member, roundTrip } from './helpers.js';
 
 async function post(base: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const answer = await fetch(`${base}/v1/services`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

@@ -11,34 +11,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Duplex } from 'node:stream';
 import { MccNode } from '../../src/index.js';
 import { generateIdentity, saveIdentity } from '../../src/crypto/identity.js';
-import { createOrganisation, type Organisation } from '../../src/consortium/organisation.js';
-import { issueCertificate } from '../../src/consortium/certificate.js';
-import { credentialFor } from '../../src/consortium/credential.js';
+import { createOrganisation } from '../../src/consortium/organisation.js';
 import type { Logger } from '../../src/util/logger.js';
-
-function member(org: Organisation, trust: string[], identity = generateIdentity()) {
-  const certificate = issueCertificate(org, identity.publicKey, { notBefore: Date.now() - 60_000, expiresAt: Date.now() + 3600_000 });
-  return { identity, consortium: { credential: credentialFor(org, certificate), trust } };
-}
-
-async function roundTrip(stream: Duplex): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let got = '';
-    stream.on('data', (chunk: Buffer) => {
-      got += chunk.toString();
-      if (got.includes('\n')) {
-        stream.destroy();
-        resolve(got.trim());
-      }
-    });
-    stream.on('error', reject);
-    stream.on('close', () => reject(new Error(`stream closed after ${JSON.stringify(got)}`)));
-    stream.write('ping\n');
-  });
-}
+import { member, roundTrip } from './helpers.js';
 
 test('restricted registrations are saved with their visibility and restored with it after a restart', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'mcc-restricted-'));

@@ -18,25 +18,9 @@ import { credentialFor } from '../../src/consortium/credential.js';
 import { createRevocationRecord } from '../../src/consortium/revocation.js';
 import type { ConsortiumOptions } from '../../src/node/consortium.js';
 import { bytesToHex } from '../../src/util/bytes.js';
+import { roundTrip } from './helpers.js';
 
 const HOUR = 3600_000;
-
-/** Echoes one line back: proof that a stream reached the service. */
-async function roundTrip(stream: Duplex): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let got = '';
-    stream.on('data', (chunk: Buffer) => {
-      got += chunk.toString();
-      if (got.includes('\n')) {
-        stream.destroy();
-        resolve(got.trim());
-      }
-    });
-    stream.on('error', reject);
-    stream.on('close', () => reject(new Error(`stream closed after ${JSON.stringify(got)}`)));
-    stream.write('ping\n');
-  });
-}
 
 function credential(org: Organisation, options: { expired?: boolean } = {}) {
   const identity = generateIdentity();
