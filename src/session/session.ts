@@ -9,7 +9,6 @@
  * Outbound: encode -> pad first contact -> seal -> size guard -> transport.
  */
 import type { Address } from '../util/address.js';
-import { formatAddress } from '../util/address.js';
 import type { Clock } from '../util/clock.js';
 import type { CryptoSuite, KeyPair } from '../crypto/types.js';
 import type { Transport } from '../transport/types.js';
@@ -36,7 +35,8 @@ import { PeerKeyCache } from './keys.js';
 import { PeerReplayState } from './replay-window.js';
 import { TokenIssuer } from './tokens.js';
 import { newBootId } from './boot-id.js';
-import { IDENTIFY_REQUEST, IDENTIFY_RESPONSE, encodeIdentifyRequest, encodeIdentifyResponse, parseIdentifyRequest, parseIdentifyResponse } from './identify.js';
+import { IDENTIFY_REQUEST, IDENTIFY_RESPONSE } from './identify.js';
+import { IdentifyProbes } from './identify-probes.js';
 import { bytesToHex, equalBytes } from '../util/bytes.js';
 
 /** A remote node: its ID (Ed25519 public key) and the address it speaks from. */
@@ -98,10 +98,9 @@ export class SessionLayer {
   /** Tokens peers issued to us, by peer+address; echoed in our requests. */
   private readonly heldTokens: LruMap<string, Uint8Array>;
   private readonly newPeerLimiter: RateLimiter;
-  private readonly identifyLimiter: RateLimiter;
   /** Key agreements for unknown senders, all sources together. */
   private readonly globalKeyLimiter: RateLimiter;
-  private readonly pendingIdentify = new Map<string, { resolve: (id: Uint8Array) => void; reject: (error: Error) => void }>();
+  private readonly probes: IdentifyProbes;
   private readonly rawHandlers = new Map<number, RawDatagramHandler>();
   private handler: (message: InboundMessage) => void = () => {};
   private restartHandler: ((peerHex: string, from: Address) => void) | undefined;
@@ -121,7 +120,7 @@ export class SessionLayer {
     this.verifiedTokens = new LruMap(maxPeers);
     const rate = options.newPeersPerSecond ?? 50;
     this.newPeerLimiter = new RateLimiter(options.clock, { ratePerSecond: rate, burst: rate * 2 });
-    this.identifyLimiter = new RateLimiter(options.clock, { ratePerSecond: 20, burst: 40 });
+    this.probes = new IdentifyProbes({ suite: options.suite, clock: options.clock, stats: options.stats, nodeId: options.identity.publicKey, transmit: (to, data) => this.transmit(to, data) });
     this.globalKeyLimiter = new RateLimiter(options.clock, { ratePerSecond: rate * 20, burst: rate * 40, maxKeys: 1 });
     options.transport.onDatagram((data, from) => this.receive(data, from));
     // Datagrams a relay transport hands to hole punches or the relay server never reach
@@ -246,42 +245,12 @@ export class SessionLayer {
    * the claimed ID; callers must follow up with a sealed request before trusting it.
    */
   identify(address: Address, timeoutMs: number, signal?: AbortSignal): Promise<Uint8Array> {
-    const nonce = this.options.suite.randomBytes(8);
-    const key = bytesToHex(nonce);
-    return new Promise<Uint8Array>((resolve, reject) => {
-      const cleanup = (): void => {
-        this.pendingIdentify.delete(key);
-        this.options.clock.clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      const onAbort = (): void => {
-        cleanup();
-        reject(new MccError('ERR_ABORTED', 'identify aborted', { cause: signal?.reason }));
-      };
-      const timer = this.options.clock.setTimeout(() => {
-        cleanup();
-        reject(new MccError('ERR_TIMEOUT', `no answer from ${formatAddress(address)} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.pendingIdentify.set(key, {
-        resolve: (id) => {
-          cleanup();
-          resolve(id);
-        },
-        reject: (error) => {
-          cleanup();
-          reject(error);
-        },
-      });
-      this.transmit(address, encodeIdentifyRequest(nonce));
-    });
+    return this.probes.identify(address, timeoutMs, signal);
   }
 
   /** Rejects pending identify probes with ERR_STOPPED (on stop). */
   close(): void {
-    for (const waiter of [...this.pendingIdentify.values()]) waiter.reject(new MccError('ERR_STOPPED', 'node stopped'));
-    this.pendingIdentify.clear();
+    this.probes.close();
   }
 
   private seal(peerId: Uint8Array, envelopeBytes: Uint8Array, peerHex: string): Uint8Array {
@@ -313,8 +282,8 @@ export class SessionLayer {
     const kind = data[0];
     try {
       if (kind === PACKET_SESSION) this.receiveSealed(data, from);
-      else if (kind === IDENTIFY_REQUEST) this.receiveIdentifyRequest(data, from);
-      else if (kind === IDENTIFY_RESPONSE) this.receiveIdentifyResponse(data);
+      else if (kind === IDENTIFY_REQUEST) this.probes.receiveRequest(data, from);
+      else if (kind === IDENTIFY_RESPONSE) this.probes.receiveResponse(data);
       else {
         const raw = this.rawHandlers.get(kind);
         if (raw) raw(data, from);
@@ -408,24 +377,6 @@ export class SessionLayer {
     if (until <= now) return false;
     this.verifiedTokens.set(key, { token: token.slice(), until });
     return true;
-  }
-
-  private receiveIdentifyRequest(data: Uint8Array, from: Address): void {
-    const nonce = parseIdentifyRequest(data);
-    if (!nonce) return this.options.stats.drop('malformed');
-    if (!this.identifyLimiter.take(from.host)) {
-      this.options.stats.rateLimited.identify++;
-      return this.options.stats.drop('rate-limited');
-    }
-    this.transmit(from, encodeIdentifyResponse(nonce, this.options.identity.publicKey));
-  }
-
-  private receiveIdentifyResponse(data: Uint8Array): void {
-    const parsed = parseIdentifyResponse(data);
-    if (!parsed) return this.options.stats.drop('malformed');
-    const waiter = this.pendingIdentify.get(bytesToHex(parsed.nonce));
-    if (!waiter) return this.options.stats.drop('unexpected');
-    waiter.resolve(parsed.nodeId);
   }
 }
 
