@@ -6,12 +6,13 @@
  */
 import type { Address } from '../util/address.js';
 import { formatAddress } from '../util/address.js';
-import type { Clock } from '../util/clock.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
 import type { CryptoSuite } from '../crypto/types.js';
 import type { Stats } from '../util/stats.js';
 import { RateLimiter } from '../util/rate-limiter.js';
 import { MccError } from '../errors.js';
 import { bytesToHex } from '../util/bytes.js';
+import { DEFAULT_RTO_LIMITS } from '../util/rtt.js';
 import { encodeIdentifyRequest, encodeIdentifyResponse, parseIdentifyRequest, parseIdentifyResponse } from './identify.js';
 
 /** What the probes need from the session layer. */
@@ -40,14 +41,29 @@ export class IdentifyProbes {
     this.limiter = new RateLimiter(options.clock, { ratePerSecond: 20, burst: 40 });
   }
 
-  /** Asks `address` for its node ID; resolves with the claimed ID (see identify.ts for why it is not trusted yet). */
+  /**
+   * Asks `address` for its node ID; resolves with the claimed ID (see identify.ts for why it is
+   * not trusted yet). The probe is sent again after the initial RTO, doubling each time, until
+   * `timeoutMs`: one lost or budget-dropped datagram costs a second, not the whole timeout.
+   */
   identify(address: Address, timeoutMs: number, signal?: AbortSignal): Promise<Uint8Array> {
     const nonce = this.options.suite.randomBytes(8);
     const key = bytesToHex(nonce);
+    const request = encodeIdentifyRequest(nonce);
     return new Promise<Uint8Array>((resolve, reject) => {
+      let resend: TimerHandle | undefined;
+      let waitMs = DEFAULT_RTO_LIMITS.initialRtoMs;
+      const sendAgainLater = (): void => {
+        resend = this.options.clock.setTimeout(() => {
+          this.options.transmit(address, request);
+          waitMs *= 2;
+          sendAgainLater();
+        }, waitMs);
+      };
       const cleanup = (): void => {
         this.pending.delete(key);
         this.options.clock.clearTimeout(timer);
+        this.options.clock.clearTimeout(resend);
         signal?.removeEventListener('abort', onAbort);
       };
       const onAbort = (): void => {
@@ -70,7 +86,8 @@ export class IdentifyProbes {
           reject(error);
         },
       });
-      this.options.transmit(address, encodeIdentifyRequest(nonce));
+      this.options.transmit(address, request);
+      sendAgainLater();
     });
   }
 
