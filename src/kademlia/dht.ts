@@ -10,9 +10,10 @@ import { MccError, invalidArgument, throwIfAborted } from '../errors.js';
 import { bytesToHex } from '../util/bytes.js';
 import { DhtCore, type DhtOptions } from './dht-core.js';
 import { RecordHandoff } from './handoff.js';
+import { RecordCollector } from './record-collector.js';
 import { Slots, fetchRemainingPages, type PagedHolder, type PagingParams } from './paging.js';
 import { compareDistance, isId, mutableKey } from './keyspace.js';
-import { authorKey, checkRecord, createImmutableRecord, isBoundMutable, isImmutable, signRecord, supersedes } from './record.js';
+import { checkRecord, createImmutableRecord, isBoundMutable, isImmutable, signRecord, supersedes } from './record.js';
 import type { Contact, FindValueResult, SignedRecord } from './types.js';
 import { MAX_VALUE_SIZE } from './types.js';
 import { recordFitsDatagram } from './wire-size.js';
@@ -197,50 +198,18 @@ export class Dht extends DhtCore {
     if (!isId(key)) throw invalidArgument('key', 'must be 32 bytes');
     throwIfAborted(options.signal);
     const quorum = options.quorum ?? 3;
-    const found = new Map<string, SignedRecord>();
-    let immutableFound = false;
-    const merge = (records: SignedRecord[]): boolean => {
-      let any = false;
-      const now = this.wallNow();
-      const limit = Math.min(records.length, this.store.maxPerKeyLimit);
-      for (let i = 0; i < limit; i++) {
-        const record = records[i];
-        if (record === null || typeof record !== 'object' || !(record.author instanceof Uint8Array)) continue;
-        const author = authorKey(record);
-        const known = found.get(author);
-        // An identical record was verified already; skip the signature check.
-        if (
-          known !== undefined &&
-          known.seq === record.seq &&
-          known.expiresAt === record.expiresAt &&
-          Buffer.compare(known.signature, record.signature) === 0
-        ) {
-          any = true;
-          continue;
-        }
-        if (known !== undefined && !supersedes(record, known)) continue;
-        // A single-value read ignores other authors' records: they must not count towards the quorum.
-        if (stopAtImmutable && !isImmutable(record) && !isBoundMutable(this.options.suite, record)) continue;
-        if (checkRecord(this.options.suite, record, key, now, this.store.maxTtlMs) !== null) continue;
-        found.set(author, record);
-        any = true;
-        if (isImmutable(record)) immutableFound = true;
-      }
-      return any;
-    };
-    // Set sizes of the holders that answered with valid records. Only the most complete
-    // count towards the quorum: a node that just became a holder (after churn) may have
-    // only a few of the key's records, and three of those must not end a 1-to-many read.
-    const sizes: number[] = [];
-    let largest = 0;
-    const counted = () => sizes.reduce((n, size) => (size >= largest ? n + 1 : n), 0);
+    const read = new RecordCollector({
+      suite: this.options.suite,
+      key,
+      singleValue: stopAtImmutable,
+      maxPerKey: this.store.maxPerKeyLimit,
+      maxTtlMs: this.store.maxTtlMs,
+      wallNow: () => this.wallNow(),
+    });
     const held = this.store.get(key);
-    if (merge(held)) {
-      sizes.push(held.length);
-      largest = held.length;
-    }
+    if (read.merge(held)) read.countHolder(held.length);
     const paged: PagedHolder[] = [];
-    if (!(stopAtImmutable && immutableFound) && counted() < quorum) {
+    if (!read.done && read.counted < quorum) {
       await this.lookupValue(
         key,
         (from: Contact, answer: FindValueResult) => {
@@ -249,19 +218,15 @@ export class Dht extends DhtCore {
           const pagedTotal =
             typeof total === 'number' && Number.isSafeInteger(total) && total > records.length ? Math.min(total, this.store.maxPerKeyLimit) : 0;
           if (pagedTotal > 0) paged.push({ contact: from, total: pagedTotal, have: records.length, sample: records.slice(0, 8) });
-          if (records.length > 0 && merge(records)) {
-            const size = Math.max(records.length, pagedTotal);
-            sizes.push(size);
-            largest = Math.max(largest, size);
-          }
-          return (stopAtImmutable && immutableFound) || counted() >= quorum;
+          if (records.length > 0 && read.merge(records)) read.countHolder(Math.max(records.length, pagedTotal));
+          return read.done || read.counted >= quorum;
         },
         options.signal ? { signal: options.signal } : {},
       );
     }
-    if (paged.length > 0 && !(stopAtImmutable && immutableFound)) await this.fetchPages(key, paged, quorum, merge, options.signal);
+    if (paged.length > 0 && !read.done) await this.fetchPages(key, paged, quorum, (records) => read.merge(records), options.signal);
     throwIfAborted(options.signal);
-    return [...found.values()];
+    return read.records();
   }
 
   /**
