@@ -120,7 +120,13 @@ export class SessionLayer {
     this.verifiedTokens = new LruMap(maxPeers);
     const rate = options.newPeersPerSecond ?? 50;
     this.newPeerLimiter = new RateLimiter(options.clock, { ratePerSecond: rate, burst: rate * 2 });
-    this.probes = new IdentifyProbes({ suite: options.suite, clock: options.clock, stats: options.stats, nodeId: options.identity.publicKey, transmit: (to, data) => this.transmit(to, data) });
+    this.probes = new IdentifyProbes({
+      suite: options.suite,
+      clock: options.clock,
+      stats: options.stats,
+      nodeId: options.identity.publicKey,
+      transmit: (to, data) => this.transmit(to, data),
+    });
     this.globalKeyLimiter = new RateLimiter(options.clock, { ratePerSecond: rate * 20, burst: rate * 40, maxKeys: 1 });
     options.transport.onDatagram((data, from) => this.receive(data, from));
     // Datagrams a relay transport hands to hole punches or the relay server never reach
