@@ -14,7 +14,15 @@ const MINUTES = Number(process.env.MCC_SCALE_MINUTES ?? 60);
 
 describe('mesh at scale', { skip: !enabled && 'set MCC_SCALE=1 (npm run test:scale)' }, () => {
   it(`${NODES} nodes, 0.5 % churn a minute, ${MINUTES} simulated minutes: lookups find live providers`, { timeout: 10_800_000 }, async (t) => {
-    const report = await meshHour({ nodes: NODES, minutes: MINUTES, log: (line) => t.diagnostic(line) });
+    const report = await meshHour({
+      nodes: NODES,
+      minutes: MINUTES,
+      log: (line) => {
+        t.diagnostic(line);
+        // node:test prints diagnostics only when the test ends: progress of an hour-long run goes to stderr as it happens.
+        process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+      },
+    });
     t.diagnostic(JSON.stringify(report));
     if (process.env.MCC_SCALE_REPORT) writeFileSync(process.env.MCC_SCALE_REPORT, `${JSON.stringify(report, null, 2)}\n`);
     assert.ok(report.lookups >= MINUTES * 40, `only ${report.lookups} lookups were scored`);
