@@ -48,7 +48,7 @@ export interface DhtOptions {
   lookup?: LookupParams;
   /** Storage limits (see {@link RecordStoreOptions}). */
   storage?: Omit<RecordStoreOptions, 'suite' | 'wallClock'>;
-  /** Refresh a bucket no lookup touched for this long, ms. Default 15 min. */
+  /** Refresh a bucket that no lookup, new contact or message from its contacts touched for this long, ms. Default 15 min. */
   bucketRefreshMs?: number;
   /** Period of the maintenance tick (expiry sweep, refresh, republish), ms. Default 60 s. */
   maintenanceMs?: number;
@@ -406,9 +406,16 @@ export class DhtCore {
   /** One maintenance tick: expiry sweep, stale-bucket refresh, then the registered hooks. */
   private maintain(): void {
     this.store.sweep();
-    // Refresh at most a few buckets per tick so a node that slept does not burst hundreds of lookups.
-    const stale = this.table.staleBuckets(this.options.bucketRefreshMs ?? 15 * 60_000).slice(0, 4);
-    for (const index of stale) this.refreshBucket(index).catch(() => undefined);
+    const stale = this.table.staleBuckets(this.options.bucketRefreshMs ?? 15 * 60_000);
+    // The sparse buckets near us hold the few nodes closest to us: one lookup of our own
+    // position refreshes them together (each on its own cost ~20 queries for the same answers).
+    const near = this.table.neighbourhoodStart(this.k);
+    if (stale.length > 0 && stale[stale.length - 1] >= near) {
+      for (const index of stale) if (index >= near) this.table.touchBucket(index);
+      this.lookup(this.position).catch(() => undefined);
+    }
+    // The rest: at most a few per tick, so that a node that slept does not burst dozens of lookups.
+    for (const index of stale.filter((i) => i < near).slice(0, 4)) this.refreshBucket(index).catch(() => undefined);
     for (const hook of this.maintenanceHooks) {
       try {
         hook();

@@ -308,8 +308,11 @@ export class RoutingTable {
   }
 
   /**
-   * Bucket indices due for refresh: not touched for `intervalMs`. Only buckets up to one
-   * past the deepest non-empty one matter; deeper ranges are empty in any network size.
+   * Bucket indices due for refresh: for `intervalMs` no lookup went there, no contact joined
+   * it and none of its contacts was heard from (BEP 5's "not changed"). Traffic keeps the
+   * buckets of a busy node fresh, so refresh lookups run where the network is quiet, and
+   * nodes that joined together do not all refresh every bucket at once. Only buckets up to
+   * one past the deepest non-empty one matter; deeper ranges are empty in any network size.
    */
   staleBuckets(intervalMs: number): number[] {
     const now = this.options.clock.now();
@@ -321,8 +324,32 @@ export class RoutingTable {
       }
     }
     const out: number[] = [];
-    for (let i = 0; i <= Math.min(deepest + 1, BUCKETS - 1); i++) if (now - (this.touched[i] ?? this.created) >= intervalMs) out.push(i);
+    for (let i = 0; i <= Math.min(deepest + 1, BUCKETS - 1); i++) {
+      let fresh = this.touched[i] ?? this.created;
+      const entries = this.buckets[i]?.entries;
+      for (let slot = 0; entries !== undefined && slot < entries.length; slot++) fresh = Math.max(fresh, entries.lastSeen(slot));
+      if (now - fresh >= intervalMs) out.push(i);
+    }
     return out;
+  }
+
+  /**
+   * First bucket of our neighbourhood: from it down, the buckets together hold fewer than `k`
+   * contacts, all among the k nodes closest to us, so one lookup of our own position refreshes
+   * every one of them. 0 when the whole table holds fewer than `k`.
+   */
+  neighbourhoodStart(k: number): number {
+    let total = 0;
+    for (let i = this.buckets.length - 1; i >= 0; i--) {
+      total += this.buckets[i]?.entries.length ?? 0;
+      if (total >= k) return i + 1;
+    }
+    return 0;
+  }
+
+  /** Marks bucket `index` as just refreshed. */
+  touchBucket(index: number): void {
+    this.setTouched(Math.min(index, BUCKETS - 1), this.options.clock.now());
   }
 
   private setTouched(index: number, now: number): void {

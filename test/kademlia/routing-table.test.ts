@@ -247,6 +247,36 @@ describe('RoutingTable', () => {
     table.touch(randomPositionInBucket(self, 0, suite.randomBytes(32)));
     assert.ok(!table.staleBuckets(500).includes(0));
   });
+
+  it('neighbourhoodStart: the deepest buckets that together hold fewer than k contacts', () => {
+    const { table, self } = newTable();
+    const perBucket = [5, 4, 3, 2, 1]; // buckets 0..4
+    perBucket.forEach((count, index) => {
+      for (let i = 0; i < count; i++) {
+        const c = contactInBucket(self, index, publicHost());
+        table.observe(c, positions.of(c.id));
+      }
+    });
+    assert.equal(table.neighbourhoodStart(3), 4); // bucket 4 holds 1; with 3 it is 3 >= 3
+    assert.equal(table.neighbourhoodStart(4), 3);
+    assert.equal(table.neighbourhoodStart(7), 2); // 1 + 2 + 3 = 6 < 7, + 4 = 10
+    assert.equal(table.neighbourhoodStart(100), 0);
+  });
+
+  it('counts a bucket whose contact was heard from as fresh (no refresh lookup where traffic flows)', () => {
+    const { table, self, clock } = newTable();
+    const inZero = contactInBucket(self, 0, publicHost());
+    const inOne = contactInBucket(self, 1, publicHost());
+    table.observe(inZero, positions.of(inZero.id));
+    table.observe(inOne, positions.of(inOne.id));
+    clock.advance(1000);
+    assert.deepEqual(table.staleBuckets(500).slice(0, 2), [0, 1]);
+    table.observe(inOne, positions.of(inOne.id)); // a message from it
+    const stale = table.staleBuckets(500);
+    assert.ok(stale.includes(0) && !stale.includes(1), `stale: ${stale.join(', ')}`);
+    clock.advance(600);
+    assert.ok(table.staleBuckets(500).includes(1), 'fresh only for the interval');
+  });
 });
 
 describe('closestEncoded', () => {

@@ -136,3 +136,27 @@ describe('small networks', () => {
     assert.equal(sim.clock.pending, 0);
   });
 });
+
+describe('bucket refresh', () => {
+  it('a quiet node refreshes its sparse neighbourhood buckets with one lookup of its own position', async () => {
+    // The first maintenance tick comes at 20 min, when every bucket is past its 15 min.
+    const sim = new KadSimulation({ seed: 31, dht: { maintenanceMs: 20 * 60_000, bucketRefreshMs: 15 * 60_000 } });
+    await sim.grow(80);
+    // The first node: its tick comes before the others', whose refresh lookups would freshen its buckets.
+    const node = sim.nodes[0];
+    const table = node.dht.table;
+    await sim.advance(19 * 60_000); // no traffic
+    const near = table.neighbourhoodStart(20);
+    const stale = table.staleBuckets(15 * 60_000);
+    const neighbourhood = stale.filter((i) => i >= near);
+    assert.ok(neighbourhood.length >= 2, `stale neighbourhood buckets: ${neighbourhood.join(', ')} (from ${near})`);
+    const before = node.dht.stats.lookups;
+    await sim.advance(60_000); // the tick
+    const lookups = node.dht.stats.lookups - before;
+    const far = stale.filter((i) => i < near).length;
+    // One lookup for the whole neighbourhood, one per far bucket (at most four a tick).
+    assert.equal(lookups, 1 + Math.min(4, far), `lookups ${lookups}, far stale ${far}`);
+    for (const index of neighbourhood) assert.ok(!table.staleBuckets(15 * 60_000).includes(index), `bucket ${index} refreshed`);
+    sim.stop();
+  });
+});

@@ -40,6 +40,8 @@ export interface MeshHourOptions {
   jitterMs?: number;
   /** Seed. Default 20. */
   seed?: number;
+  /** Simulated minutes between progress lines. Default 10. */
+  progressEvery?: number;
   /** Progress lines (stderr by default). */
   log?: (line: string) => void;
 }
@@ -189,6 +191,8 @@ export async function meshHour(options: MeshHourOptions): Promise<MeshHourReport
   const hourCpu0 = cpuMs();
   const hour0 = performance.now();
   const sent0 = network.stats.sent;
+  const progressEvery = options.progressEvery ?? 10;
+  let progressSent = sent0;
   const names = [...providers.keys()];
   const roundTrips: number[] = [];
   const requests: number[] = [];
@@ -232,8 +236,15 @@ export async function meshHour(options: MeshHourOptions): Promise<MeshHourReport
     const rest = minuteStart + 60_000 - clock.now();
     if (rest > 0) await clock.run(rest);
     nodeMinutes += live.length;
-    if ((minute + 1) % 10 === 0) {
-      log(`minute ${minute + 1}: ${lookupSuccess}/${lookups} lookups found a live provider, ${Math.round((performance.now() - hour0) / 1000)} s wall`);
+    if ((minute + 1) % progressEvery === 0) {
+      const memory = process.memoryUsage();
+      const datagrams = network.stats.sent - progressSent;
+      progressSent = network.stats.sent;
+      log(
+        `minute ${minute + 1}: ${lookupSuccess}/${lookups} lookups found a live provider, ${Math.round((performance.now() - hour0) / 1000)} s wall, ` +
+          `${Math.round((cpuMs() - hourCpu0) / 1000)} s CPU, ${(datagrams / progressEvery / live.length).toFixed(1)} datagrams per node-minute, ` +
+          `heap ${Math.round(memory.heapUsed / 2 ** 20)} MB, rss ${Math.round(memory.rss / 2 ** 20)} MB`,
+      );
     }
   }
   const hourWallMs = performance.now() - hour0;
