@@ -10,6 +10,11 @@
  * bigints; but every counter a session layer sends is below 2^53 and arrives as a number
  * (packet.ts sessionCounter), which the window handles without BigInt arithmetic. A window
  * switches to bigint arithmetic only once a counter of 2^53 or more was accepted.
+ *
+ * Most peers of a DHT node exchange a handful of datagrams (a lookup asks each once), so the
+ * 256-byte bitmap is allocated only once a peer's window holds more than {@link FEW_COUNTERS}
+ * accepted counters; until then they are kept as a short list. At 10,000 nodes a node holds
+ * state for hundreds of peers, and the bitmap was the largest part of it.
  */
 import { compareBootIds } from './boot-id.js';
 
@@ -17,6 +22,8 @@ import { compareBootIds } from './boot-id.js';
 export const REPLAY_WINDOW_SIZE = 2048;
 
 const WORDS = REPLAY_WINDOW_SIZE / 32;
+/** Accepted counters a window keeps as a list before it allocates its bitmap. */
+export const FEW_COUNTERS = 4;
 const INDEX_MASK = BigInt(REPLAY_WINDOW_SIZE - 1);
 const WINDOW = BigInt(REPLAY_WINDOW_SIZE);
 const MAX_COUNTER = 0xffffffffffffffffn;
@@ -28,7 +35,10 @@ function toBigInt(counter: bigint | number): bigint {
 
 /** Sliding window of accepted counters for one (peer, boot). */
 export class ReplayWindow {
-  private readonly bits = new Uint32Array(WORDS);
+  /** Ring bitmap of the window, once more than {@link FEW_COUNTERS} counters were accepted in it; null before. */
+  private bits: Uint32Array | null = null;
+  /** Accepted counters inside the window while {@link bits} is null (number mode only). */
+  private few: number[] = [];
   /**
    * Highest accepted counter (-1 before the first) while it is below 2^53: every counter a
    * session layer sends, so the per-datagram checks need no BigInt.
@@ -48,15 +58,17 @@ export class ReplayWindow {
    * obvious replays cheaply.
    */
   check(counter: bigint | number): boolean {
+    if (typeof counter === 'bigint' && counter >= 0n && counter <= MAX_SAFE && this.bigTop === null) counter = Number(counter);
     if (typeof counter === 'number' && this.bigTop === null && Number.isSafeInteger(counter)) {
       if (counter > this.top) return true;
       if (counter < 0 || this.top - counter >= REPLAY_WINDOW_SIZE) return false;
-      return this.unseen(counter % REPLAY_WINDOW_SIZE);
+      return this.bits === null ? !this.few.includes(counter) : this.unseen(counter % REPLAY_WINDOW_SIZE);
     }
     const c = toBigInt(counter);
     const top = this.bigTop ?? BigInt(this.top);
     if (c > top) return c <= MAX_COUNTER;
     if (c < 0n || top - c >= WINDOW) return false;
+    // Here the top is a bigint, so the bitmap exists (accepting one allocated it).
     return this.unseen(Number(c & INDEX_MASK));
   }
 
@@ -66,61 +78,85 @@ export class ReplayWindow {
    * datagrams cannot advance or poison the window.
    */
   accept(counter: bigint | number): boolean {
+    if (typeof counter === 'bigint' && counter >= 0n && counter <= MAX_SAFE && this.bigTop === null) counter = Number(counter);
     if (typeof counter === 'number' && this.bigTop === null && Number.isSafeInteger(counter)) {
+      const bits = this.bits;
       if (counter > this.top) {
         const advance = counter - this.top;
-        if (advance >= REPLAY_WINDOW_SIZE || this.top < 0) this.bits.fill(0);
-        else this.clearAfter(this.top % REPLAY_WINDOW_SIZE, advance);
+        if (bits === null) this.few = this.few.filter((seen) => counter - seen < REPLAY_WINDOW_SIZE);
+        else if (advance >= REPLAY_WINDOW_SIZE || this.top < 0) bits.fill(0);
+        else this.clearAfter(bits, this.top % REPLAY_WINDOW_SIZE, advance);
         this.top = counter;
       } else if (counter < 0 || this.top - counter >= REPLAY_WINDOW_SIZE) return false;
-      return this.mark(counter % REPLAY_WINDOW_SIZE);
+      if (bits !== null) return this.mark(counter % REPLAY_WINDOW_SIZE, bits);
+      if (this.few.includes(counter)) return false;
+      if (this.few.length < FEW_COUNTERS) {
+        this.few.push(counter);
+        return true;
+      }
+      return this.mark(counter % REPLAY_WINDOW_SIZE, this.bitmap());
     }
     const c = toBigInt(counter);
     const top = this.bigTop ?? BigInt(this.top);
+    const bits = this.bitmap();
     if (c > top) {
       if (c > MAX_COUNTER) return false;
       const advance = c - top;
-      if (advance >= WINDOW || top < 0n) this.bits.fill(0);
-      else this.clearAfter(Number(top & INDEX_MASK), Number(advance));
+      if (advance >= WINDOW || top < 0n) bits.fill(0);
+      else this.clearAfter(bits, Number(top & INDEX_MASK), Number(advance));
       if (c <= MAX_SAFE) this.top = Number(c);
       else this.bigTop = c;
     } else {
       if (c < 0n || top - c >= WINDOW) return false;
     }
-    return this.mark(Number(c & INDEX_MASK));
+    return this.mark(Number(c & INDEX_MASK), bits);
   }
 
   /** Forgets everything (a new sender boot). */
   reset(): void {
-    this.bits.fill(0);
+    this.bits = null;
+    this.few = [];
     this.top = -1;
     this.bigTop = null;
   }
 
-  private unseen(index: number): boolean {
-    return (this.bits[index >>> 5] & (1 << (index & 31))) === 0;
+  /**
+   * The bitmap, allocated on first need with the listed counters marked. They all lie inside
+   * the window (the list is pruned as the top advances), so their ring positions are distinct.
+   */
+  private bitmap(): Uint32Array {
+    if (this.bits !== null) return this.bits;
+    const bits = new Uint32Array(WORDS);
+    this.bits = bits;
+    for (const seen of this.few) this.mark(seen % REPLAY_WINDOW_SIZE, bits);
+    this.few = [];
+    return bits;
+  }
+
+  private unseen(index: number, bits: Uint32Array | null = this.bits): boolean {
+    return bits === null || (bits[index >>> 5] & (1 << (index & 31))) === 0;
   }
 
   /** Sets the bit of ring position `index`; false when it was set already (a duplicate). */
-  private mark(index: number): boolean {
+  private mark(index: number, bits: Uint32Array): boolean {
     const word = index >>> 5;
     const mask = 1 << (index & 31);
-    if ((this.bits[word] & mask) !== 0) return false;
-    this.bits[word] |= mask;
+    if ((bits[word] & mask) !== 0) return false;
+    bits[word] |= mask;
     return true;
   }
 
   /** Clears the `count` ring positions following `from` (the slots the window slides over). */
-  private clearAfter(from: number, count: number): void {
+  private clearAfter(bits: Uint32Array, from: number, count: number): void {
     let index = (from + 1) & (REPLAY_WINDOW_SIZE - 1);
     let left = count;
     while (left > 0) {
       if ((index & 31) === 0 && left >= 32) {
-        this.bits[index >>> 5] = 0;
+        bits[index >>> 5] = 0;
         index = (index + 32) & (REPLAY_WINDOW_SIZE - 1);
         left -= 32;
       } else {
-        this.bits[index >>> 5] &= ~(1 << (index & 31));
+        bits[index >>> 5] &= ~(1 << (index & 31));
         index = (index + 1) & (REPLAY_WINDOW_SIZE - 1);
         left--;
       }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PeerReplayState, REPLAY_WINDOW_SIZE, ReplayWindow } from '../../src/session/replay-window.js';
+import { FEW_COUNTERS, PeerReplayState, REPLAY_WINDOW_SIZE, ReplayWindow } from '../../src/session/replay-window.js';
 
 const MAX = (1n << 64n) - 1n;
 
@@ -167,4 +167,64 @@ test('PeerReplayState copies the boot ID (header bytes are views into reusable b
   assert.equal(state.accept(boot(5), -1n), false);
   assert.equal(state.accept(boot(6), MAX + 1n), false, 'out-of-range counter does not switch boots');
   assert.deepEqual([...state.bootId!], [...boot(5)]);
+});
+
+test('the first few counters live in a list; the bitmap that replaces it keeps them', () => {
+  const w = new ReplayWindow();
+  const peek = () => (w as unknown as { bits: Uint32Array | null }).bits;
+  const first = [100, 40, 70, 90].slice(0, FEW_COUNTERS);
+  for (const c of first) assert.ok(w.accept(c), `first ${c}`);
+  assert.equal(peek(), null, 'no bitmap while the list holds them');
+  for (const c of first) assert.equal(w.check(c), false, `listed ${c} is seen`);
+  assert.ok(w.check(41));
+  assert.ok(w.accept(41), 'one more allocates the bitmap');
+  assert.ok(peek() !== null);
+  for (const c of [...first, 41]) assert.equal(w.accept(c), false, `replay of ${c} after the switch`);
+  assert.ok(w.accept(42));
+});
+
+test('listed counters that fall out of the window are dropped, so a sparse peer never needs the bitmap', () => {
+  const w = new ReplayWindow();
+  const peek = () => (w as unknown as { bits: Uint32Array | null }).bits;
+  // One datagram to this peer per 1,000 of the sender's counter (it talks to others in between).
+  for (let i = 0; i < 50; i++) assert.ok(w.accept(i * 1000), `counter ${i * 1000}`);
+  assert.equal(peek(), null);
+  assert.equal(w.check(48_000), false, 'inside the window and seen');
+  assert.equal(w.check(47_000), false, 'outside the window');
+  assert.ok(w.check(48_500), 'inside the window, unseen');
+});
+
+test('a new boot forgets the list and the bitmap', () => {
+  const state = new PeerReplayState();
+  const boot1 = new Uint8Array(16).fill(1);
+  const boot2 = new Uint8Array(16).fill(2);
+  for (let c = 0; c < 10; c++) assert.ok(state.accept(boot1, c));
+  assert.ok(state.accept(boot2, 3));
+  for (const c of [0, 1, 2, 4]) assert.ok(state.check(boot2, c), `${c} unseen in the new boot`);
+  assert.equal(state.check(boot2, 3), false);
+  assert.equal(state.check(boot1, 11), false, 'the old boot is stale');
+});
+
+test('matches a plain set-based model on random sequences (list, switch and bitmap alike)', () => {
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let run = 0; run < 200; run++) {
+    const w = new ReplayWindow();
+    const seen = new Set<number>();
+    let top = -1;
+    let next = 0;
+    for (let step = 0; step < 60; step++) {
+      // Mostly forward with gaps of up to 1,500, sometimes a replay or a late one up to 2,500 back.
+      const r = random();
+      const c = r < 0.6 ? (next += 1 + Math.floor(random() * 1500)) : Math.max(0, top - Math.floor(random() * 2500));
+      const fresh = c > top || (top - c < REPLAY_WINDOW_SIZE && !seen.has(c));
+      assert.equal(w.check(c), fresh, `run ${run} step ${step}: check ${c} (top ${top})`);
+      assert.equal(w.accept(c), fresh, `run ${run} step ${step}: accept ${c} (top ${top})`);
+      if (fresh) {
+        seen.add(c);
+        top = Math.max(top, c);
+        next = Math.max(next, top);
+      }
+    }
+  }
 });
