@@ -364,8 +364,9 @@ export class SessionLayer {
       validated = true;
       this.validated.set(key2, this.options.clock.now() + VALIDATION_LIFETIME_MS);
     }
-    if (envelope.newToken && envelope.newToken.length > 0) this.heldTokens.set(key2, envelope.newToken);
-    if (envelope.cookie?.token && envelope.cookie.token.length > 0) this.heldTokens.set(key2, envelope.cookie.token);
+    // Copies: a decoded bytes field is a view into the whole plaintext, which a held token would keep alive.
+    if (envelope.newToken && envelope.newToken.length > 0) this.heldTokens.set(key2, envelope.newToken.slice());
+    if (envelope.cookie?.token && envelope.cookie.token.length > 0) this.heldTokens.set(key2, envelope.cookie.token.slice());
     this.handler({ envelope, from: peer, fromHex: senderHex, size: data.length, validated, tokenValid });
   }
 

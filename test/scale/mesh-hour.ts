@@ -75,6 +75,8 @@ export interface MeshHourReport {
   /** Heap after a full GC divided by live nodes, KB, after the join and at the end. */
   heapPerNodeKbJoined: number;
   heapPerNodeKbEnd: number;
+  /** ArrayBuffer backing stores (off the V8 heap above 64 bytes: keys, bitmaps) divided by live nodes, KB, at the end. */
+  buffersPerNodeKbEnd: number;
   /** Resident set size at the end, MB. */
   rssMb: number;
 }
@@ -251,6 +253,7 @@ export async function meshHour(options: MeshHourOptions): Promise<MeshHourReport
   const hourCpuMs = cpuMs() - hourCpu0;
   const datagrams = network.stats.sent - sent0;
   const heapPerNodeKbEnd = heapPerNodeKb(live.length);
+  const buffersPerNodeKbEnd = process.memoryUsage().arrayBuffers / live.length / 1024;
   const rssMb = process.memoryUsage().rss / 2 ** 20;
   roundTrips.sort((a, b) => a - b);
   requests.sort((a, b) => a - b);
@@ -275,6 +278,7 @@ export async function meshHour(options: MeshHourOptions): Promise<MeshHourReport
     datagramsPerNodeMinute: datagrams / nodeMinutes,
     heapPerNodeKbJoined,
     heapPerNodeKbEnd,
+    buffersPerNodeKbEnd,
     rssMb,
   };
 }
