@@ -12,7 +12,7 @@
 import { MccError } from '../errors.js';
 import { bytesToHex } from '../util/bytes.js';
 import type { CryptoSuite, KeyPair } from '../crypto/types.js';
-import { LruMap } from '../util/lru.js';
+import { IdleLruMap } from '../util/idle-lru.js';
 import { AEAD_KEY_SIZE, BOOT_ID_SIZE, NODE_ID_SIZE } from '../wire/constants.js';
 import { peerX25519PublicKey } from './peer-x25519.js';
 
@@ -46,6 +46,10 @@ export function deriveSessionKey(suite: CryptoSuite, shared: Uint8Array, senderI
 export interface PeerKeyCacheOptions {
   /** Bound of each of the two caches (shared secrets per peer, keys per peer and boot). Default 10,000. */
   capacity?: number;
+  /** Keys unused for this long (up to twice it) are dropped and derived again when needed. Default: never. */
+  idleMs?: number;
+  /** Current time, ms, for `idleMs`. */
+  now?: () => number;
 }
 
 /** Map key of raw bytes: latin1 keeps one char per byte and is cheaper to build than hex. */
@@ -69,17 +73,17 @@ export interface ReceiveEntry {
 export class PeerKeyCache {
   private readonly ownX25519Secret: Uint8Array;
   private readonly ownId: Uint8Array;
-  private readonly shared: LruMap<string, Uint8Array>;
+  private readonly shared: IdleLruMap<string, Uint8Array>;
   /** Send keys of boots other than {@link fastBoot}, by peer and boot. */
-  private readonly derived: LruMap<string, Uint8Array>;
+  private readonly derived: IdleLruMap<string, Uint8Array>;
   /**
    * Send keys for the first own boot ID asked for (a session layer has one), by the peer's hex:
    * a string the caller holds already, so a send builds no map key.
    */
-  private readonly sendKeys: LruMap<string, Uint8Array>;
+  private readonly sendKeys: IdleLruMap<string, Uint8Array>;
   private fastBoot: Uint8Array | undefined;
   /** Receive keys by the datagram's sender ID and boot ID as one latin1 string (40 chars). */
-  private readonly receiveKeys: LruMap<string, ReceiveEntry>;
+  private readonly receiveKeys: IdleLruMap<string, ReceiveEntry>;
   private lastShared: { peerKey: string; shared: Uint8Array } | undefined;
 
   /**
@@ -94,10 +98,11 @@ export class PeerKeyCache {
     const capacity = options.capacity ?? 10_000;
     this.ownX25519Secret = suite.edSecretToX25519(identity.secretKey);
     this.ownId = identity.publicKey;
-    this.shared = new LruMap(capacity);
-    this.derived = new LruMap(capacity);
-    this.sendKeys = new LruMap(capacity);
-    this.receiveKeys = new LruMap(capacity);
+    const idle = { idleMs: options.idleMs ?? Infinity, now: options.now ?? (() => 0) };
+    this.shared = new IdleLruMap(capacity, idle);
+    this.derived = new IdleLruMap(capacity, idle);
+    this.sendKeys = new IdleLruMap(capacity, idle);
+    this.receiveKeys = new IdleLruMap(capacity, idle);
   }
 
   /**

@@ -44,6 +44,8 @@ export class ReplayWindow {
    * session layer sends, so the per-datagram checks need no BigInt.
    */
   private top = -1;
+  /** Counters at or below this are refused: set by {@link seal} when the window's detail is dropped. */
+  private floor = -1;
   /** Highest accepted counter once one of 2^53 or more was accepted (hostile or absurd peers); null before. */
   private bigTop: bigint | null = null;
 
@@ -61,7 +63,7 @@ export class ReplayWindow {
     if (typeof counter === 'bigint' && counter >= 0n && counter <= MAX_SAFE && this.bigTop === null) counter = Number(counter);
     if (typeof counter === 'number' && this.bigTop === null && Number.isSafeInteger(counter)) {
       if (counter > this.top) return true;
-      if (counter < 0 || this.top - counter >= REPLAY_WINDOW_SIZE) return false;
+      if (counter <= this.floor || this.top - counter >= REPLAY_WINDOW_SIZE) return false;
       return this.bits === null ? !this.few.includes(counter) : this.unseen(counter % REPLAY_WINDOW_SIZE);
     }
     const c = toBigInt(counter);
@@ -87,7 +89,7 @@ export class ReplayWindow {
         else if (advance >= REPLAY_WINDOW_SIZE || this.top < 0) bits.fill(0);
         else this.clearAfter(bits, this.top % REPLAY_WINDOW_SIZE, advance);
         this.top = counter;
-      } else if (counter < 0 || this.top - counter >= REPLAY_WINDOW_SIZE) return false;
+      } else if (counter <= this.floor || this.top - counter >= REPLAY_WINDOW_SIZE) return false;
       if (bits !== null) return this.mark(counter % REPLAY_WINDOW_SIZE, bits);
       if (this.few.includes(counter)) return false;
       if (this.few.length < FEW_COUNTERS) {
@@ -117,7 +119,21 @@ export class ReplayWindow {
     this.bits = null;
     this.few = [];
     this.top = -1;
+    this.floor = -1;
     this.bigTop = null;
+  }
+
+  /**
+   * Drops the list or bitmap and refuses every counter up to the highest accepted one from
+   * now on: what a peer's state shrinks to when it goes idle. Late datagrams that were still
+   * in flight are refused with it, never a replay. A window past 2^53 (only a hostile peer's)
+   * keeps its bitmap.
+   */
+  seal(): void {
+    if (this.bigTop !== null) return;
+    this.bits = null;
+    this.few = [];
+    this.floor = this.top;
   }
 
   /**
@@ -185,6 +201,16 @@ export class PeerReplayState {
     if (order < 0) return false;
     if (order > 0) return true;
     return this.window.check(counter);
+  }
+
+  /**
+   * Shrinks this state to its boot ID and highest counter ({@link ReplayWindow.seal}) and
+   * returns it: kept for a peer whose full state was dropped, so that its old datagrams
+   * stay refused.
+   */
+  seal(): this {
+    this.window.seal();
+    return this;
   }
 
   /** Records an authenticated datagram; false when it is a replay (duplicate, too old or from a stale boot). */

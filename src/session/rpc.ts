@@ -5,7 +5,7 @@
  */
 import type { Clock } from '../util/clock.js';
 import type { Stats } from '../util/stats.js';
-import { LruMap } from '../util/lru.js';
+import { IdleLruMap } from '../util/idle-lru.js';
 import { MccError, invalidArgument, type MccErrorCode } from '../errors.js';
 import { RemoteErrorCode } from '../wire/registry.js';
 import { formatAddress } from '../util/address.js';
@@ -103,7 +103,8 @@ export class RpcLayer {
   private readonly pending = new Map<number, Pending>();
   /** Every pending request's attempt deadline, on one clock timer. */
   private readonly deadlines: DeadlineQueue<Pending>;
-  private readonly rtts = new LruMap<string, RttEstimator>(10_000);
+  /** RTT state per peer; a peer idle for 10 minutes (its path may have changed) starts again from the initial RTO. */
+  private readonly rtts: IdleLruMap<string, RttEstimator>;
   private readonly handlers = new Map<EnvelopeBodyKind, RequestHandler>();
   private ridPool: number[] = [];
   private closed = false;
@@ -118,6 +119,7 @@ export class RpcLayer {
     private readonly stats: Stats,
     options: RpcOptions = {},
   ) {
+    this.rtts = new IdleLruMap(10_000, { idleMs: 10 * 60_000, now: () => clock.now() });
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? 4000;
     this.defaultRetries = options.defaultRetries ?? 2;
     this.maxPending = options.maxPending ?? 4096;

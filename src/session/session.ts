@@ -16,6 +16,7 @@ import type { Stats } from '../util/stats.js';
 import { InternalErrors, isDecodeError } from '../util/internal-errors.js';
 import { defaultLogger, type Logger } from '../util/logger.js';
 import { LruMap } from '../util/lru.js';
+import { IdleLruMap } from '../util/idle-lru.js';
 import { RateLimiter } from '../util/rate-limiter.js';
 import { MccError } from '../errors.js';
 import { decodeEnvelope, encodeEnvelope, type Envelope } from '../wire/codec.js';
@@ -71,6 +72,12 @@ export interface SessionLayerOptions {
   stats: Stats;
   /** Peers whose keys and replay state are kept (LRU beyond). Default 10,000. */
   maxPeers?: number;
+  /**
+   * A peer's keys, tokens and replay window are dropped after it was idle this long (up to
+   * twice it), and derived again on its next datagram; its boot ID and highest counter are
+   * kept apart, so its old datagrams stay refused. Default 10 minutes.
+   */
+  peerIdleMs?: number;
   /** First-contact key agreements allowed per source IP per second. Default 50 (burst 100). */
   newPeersPerSecond?: number;
   /** Where exceptions caught on the receive path are reported (once per kind). Default: silent unless `MCC_LOG`. */
@@ -89,14 +96,16 @@ export class SessionLayer {
   readonly idHex: string;
   private counter = 0;
   private readonly keys: PeerKeyCache;
-  private readonly replay: LruMap<string, PeerReplayState>;
+  private readonly replay: IdleLruMap<string, PeerReplayState>;
+  /** Sealed replay states of peers whose full state was dropped (idle or for room). */
+  private readonly replayFloors: LruMap<string, PeerReplayState>;
   private readonly tokens: TokenIssuer;
   /** Addresses (with peer) that proved reachability, until when. */
-  private readonly validated: LruMap<string, number>;
+  private readonly validated: IdleLruMap<string, number>;
   /** Tokens that verified, by peer+address, with the time they stop verifying (see checkToken). */
-  private readonly verifiedTokens: LruMap<string, { token: Uint8Array; until: number }>;
+  private readonly verifiedTokens: IdleLruMap<string, { token: Uint8Array; until: number }>;
   /** Tokens peers issued to us, by peer+address; echoed in our requests. */
-  private readonly heldTokens: LruMap<string, Uint8Array>;
+  private readonly heldTokens: IdleLruMap<string, Uint8Array>;
   private readonly newPeerLimiter: RateLimiter;
   /** Key agreements for unknown senders, all sources together. */
   private readonly globalKeyLimiter: RateLimiter;
@@ -112,12 +121,14 @@ export class SessionLayer {
     this.internalErrors = new InternalErrors(options.stats, logger, 'the session receive path');
     this.bootId = newBootId(options.suite);
     this.idHex = bytesToHex(options.identity.publicKey);
-    this.keys = new PeerKeyCache(options.suite, options.identity, { capacity: maxPeers });
-    this.replay = new LruMap(maxPeers);
+    const idle = { idleMs: options.peerIdleMs ?? DEFAULT_PEER_IDLE_MS, now: () => options.clock.now() };
+    this.keys = new PeerKeyCache(options.suite, options.identity, { capacity: maxPeers, ...idle });
+    this.replayFloors = new LruMap(maxPeers);
+    this.replay = new IdleLruMap(maxPeers, { ...idle, onDrop: (peerHex, state) => this.replayFloors.set(peerHex, state.seal()) });
     this.tokens = new TokenIssuer({ suite: options.suite, clock: options.clock });
-    this.validated = new LruMap(maxPeers);
-    this.heldTokens = new LruMap(maxPeers);
-    this.verifiedTokens = new LruMap(maxPeers);
+    this.validated = new IdleLruMap(maxPeers, idle);
+    this.heldTokens = new IdleLruMap(maxPeers, idle);
+    this.verifiedTokens = new IdleLruMap(maxPeers, idle);
     const rate = options.newPeersPerSecond ?? 50;
     this.newPeerLimiter = new RateLimiter(options.clock, { ratePerSecond: rate, burst: rate * 2 });
     this.probes = new IdentifyProbes({
@@ -319,6 +330,8 @@ export class SessionLayer {
       return stats.drop('rate-limited');
     }
     let replay = this.replay.get(senderHex);
+    const sealed = replay === undefined ? this.replayFloors.peek(senderHex) : undefined;
+    if (sealed !== undefined) replay = sealed;
     if (replay && !replay.check(bootId, counter)) return stats.drop('replayed');
     // Deriving a key for an unknown sender costs an X25519: budget it per source IP and in
     // total (spoofed sources defeat a per-IP budget alone).
@@ -340,8 +353,9 @@ export class SessionLayer {
     const plaintext = openSessionDatagram(this.options.suite, key, data);
     if (!plaintext) return stats.drop('unauthenticated');
     if (!known) this.keys.rememberReceiveKey(senderId, bootId, key, senderHex);
-    if (!replay) {
-      replay = new PeerReplayState();
+    if (!replay || sealed !== undefined) {
+      replay ??= new PeerReplayState();
+      if (sealed !== undefined) this.replayFloors.delete(senderHex);
       this.replay.set(senderHex, replay);
     }
     const previousBoot = replay.bootId;
@@ -399,6 +413,9 @@ export function withHeader(body: Envelope): Envelope {
 
 /** Rate-limiter key of the all-sources budget. */
 const ANY_SOURCE = '*';
+
+/** Default of {@link SessionLayerOptions.peerIdleMs}. */
+const DEFAULT_PEER_IDLE_MS = 10 * 60_000;
 
 /** How long a proven address stays proven without a fresh token. */
 const VALIDATION_LIFETIME_MS = 10 * 60_000;

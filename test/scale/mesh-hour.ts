@@ -96,7 +96,10 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
-function heapPerNodeKb(count: number): number {
+async function heapPerNodeKb(count: number): Promise<number> {
+  gc();
+  // ArrayBuffer backing stores are freed by a sweeper after the GC: let it run, collect again.
+  await new Promise((resolve) => setTimeout(resolve, 100));
   gc();
   return process.memoryUsage().heapUsed / count / 1024;
 }
@@ -186,7 +189,7 @@ export async function meshHour(options: MeshHourOptions): Promise<MeshHourReport
   await run(Promise.all(registrations));
   const joinWallMs = performance.now() - join0;
   const joinCpuMs = cpuMs() - joinCpu0;
-  const heapPerNodeKbJoined = heapPerNodeKb(live.length);
+  const heapPerNodeKbJoined = await heapPerNodeKb(live.length);
   log(`network built: ${live.length} nodes, ${serviceCount} services, ${Math.round(joinWallMs / 1000)} s wall, heap ${heapPerNodeKbJoined.toFixed(1)} KB/node`);
 
   // The hour: each minute, churn, then a round of lookups from distinct random nodes, then the rest of the minute.
@@ -252,7 +255,7 @@ export async function meshHour(options: MeshHourOptions): Promise<MeshHourReport
   const hourWallMs = performance.now() - hour0;
   const hourCpuMs = cpuMs() - hourCpu0;
   const datagrams = network.stats.sent - sent0;
-  const heapPerNodeKbEnd = heapPerNodeKb(live.length);
+  const heapPerNodeKbEnd = await heapPerNodeKb(live.length);
   const buffersPerNodeKbEnd = process.memoryUsage().arrayBuffers / live.length / 1024;
   const rssMb = process.memoryUsage().rss / 2 ** 20;
   roundTrips.sort((a, b) => a - b);
