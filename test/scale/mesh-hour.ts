@@ -2,7 +2,7 @@
  * One simulated hour of a large mesh of real `MccNode`s (sessions, RPC, Kademlia, discovery,
  * NAT module: the production code) on the in-memory network and the virtual clock, with
  * churn, service registrations and lookups; returns the figures `npm run test:scale` reports
- * and bench/RESULTS.md records. Shared by test/scale/mesh.test.ts and bench/scale-hour.ts.
+ * and bench/RESULTS.md records. Shared by test/scale/mesh.test.ts and bench/scale-hour.ts (smaller or shorter runs).
  *
  * Churn is crash-stop: a leaving node's socket closes first (its withdrawals reach nobody, as
  * when a process is killed), then its timers are cleared; a fresh node with a new identity
