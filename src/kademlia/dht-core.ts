@@ -48,7 +48,7 @@ export interface DhtOptions {
   lookup?: LookupParams;
   /** Storage limits (see {@link RecordStoreOptions}). */
   storage?: Omit<RecordStoreOptions, 'suite' | 'wallClock'>;
-  /** Refresh a bucket that no lookup, new contact or message from its contacts touched for this long, ms. Default 15 min. */
+  /** Refresh a bucket that no lookup, new contact or message from its contacts touched for this long, ms. Default 60 min (the Kademlia paper's tRefresh). */
   bucketRefreshMs?: number;
   /** Period of the maintenance tick (expiry sweep, refresh, republish), ms. Default 60 s. */
   maintenanceMs?: number;
@@ -406,7 +406,7 @@ export class DhtCore {
   /** One maintenance tick: expiry sweep, stale-bucket refresh, then the registered hooks. */
   private maintain(): void {
     this.store.sweep();
-    const stale = this.table.staleBuckets(this.options.bucketRefreshMs ?? 15 * 60_000);
+    const stale = this.table.staleBuckets(this.options.bucketRefreshMs ?? 60 * 60_000);
     // The sparse buckets near us hold the few nodes closest to us: one lookup of our own
     // position refreshes them together (each on its own cost ~20 queries for the same answers).
     const near = this.table.neighbourhoodStart(this.k);
