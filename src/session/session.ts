@@ -34,11 +34,12 @@ import { padRequest } from './padding.js';
 import { openSessionDatagram, sealSessionDatagram, sessionCounter } from './packet.js';
 import { PeerKeyCache } from './keys.js';
 import { PeerReplayState } from './replay-window.js';
+import { AddressProofs, pairKey } from './address-proofs.js';
 import { TokenIssuer } from './tokens.js';
 import { newBootId } from './boot-id.js';
 import { IDENTIFY_REQUEST, IDENTIFY_RESPONSE } from './identify.js';
 import { IdentifyProbes } from './identify-probes.js';
-import { bytesToHex, equalBytes } from '../util/bytes.js';
+import { bytesToHex } from '../util/bytes.js';
 
 /** A remote node: its ID (Ed25519 public key) and the address it speaks from. */
 export interface SessionPeer {
@@ -100,12 +101,7 @@ export class SessionLayer {
   /** Sealed replay states of peers whose full state was dropped (idle or for room). */
   private readonly replayFloors: LruMap<string, PeerReplayState>;
   private readonly tokens: TokenIssuer;
-  /** Addresses (with peer) that proved reachability, until when. */
-  private readonly validated: IdleLruMap<string, number>;
-  /** Tokens that verified, by peer+address, with the time they stop verifying (see checkToken). */
-  private readonly verifiedTokens: IdleLruMap<string, { token: Uint8Array; until: number }>;
-  /** Tokens peers issued to us, by peer+address; echoed in our requests. */
-  private readonly heldTokens: IdleLruMap<string, Uint8Array>;
+  private readonly proofs: AddressProofs;
   private readonly newPeerLimiter: RateLimiter;
   /** Key agreements for unknown senders, all sources together. */
   private readonly globalKeyLimiter: RateLimiter;
@@ -126,9 +122,7 @@ export class SessionLayer {
     this.replayFloors = new LruMap(maxPeers);
     this.replay = new IdleLruMap(maxPeers, { ...idle, onDrop: (peerHex, state) => this.replayFloors.set(peerHex, state.seal()) });
     this.tokens = new TokenIssuer({ suite: options.suite, clock: options.clock });
-    this.validated = new IdleLruMap(maxPeers, idle);
-    this.heldTokens = new IdleLruMap(maxPeers, idle);
-    this.verifiedTokens = new IdleLruMap(maxPeers, idle);
+    this.proofs = new AddressProofs(options.clock, this.tokens, maxPeers, idle);
     const rate = options.newPeersPerSecond ?? 50;
     this.newPeerLimiter = new RateLimiter(options.clock, { ratePerSecond: rate, burst: rate * 2 });
     this.probes = new IdentifyProbes({
@@ -191,7 +185,7 @@ export class SessionLayer {
    * @param toHex hex of `to.id`, when the caller has it already.
    */
   sendOwned(to: SessionPeer, outgoing: Envelope, toHex: string = bytesToHex(to.id)): number {
-    const held = this.heldTokens.get(tokenKey(toHex, to.address));
+    const held = this.proofs.heldToken(pairKey(toHex, to.address));
     // Set only when missing: the RPC layer builds its envelopes with it (one object shape throughout).
     if (outgoing.version !== PROTOCOL_VERSION) outgoing.version = PROTOCOL_VERSION;
     if (!outgoing.response && held) outgoing.token = held;
@@ -234,17 +228,17 @@ export class SessionLayer {
 
   /** Records that `peer` answered a request we sent to its address: the address is proven. */
   markValidated(peer: SessionPeer, peerHex: string = bytesToHex(peer.id)): void {
-    this.validated.set(tokenKey(peerHex, peer.address), this.options.clock.now() + VALIDATION_LIFETIME_MS);
+    this.proofs.markValidated(pairKey(peerHex, peer.address));
   }
 
   /** Forgets the token held for `peer` (after a timeout: it may have expired), so the next request pads as a first contact. */
   forgetToken(peer: SessionPeer): void {
-    this.heldTokens.delete(tokenKey(bytesToHex(peer.id), peer.address));
+    this.proofs.forgetToken(pairKey(bytesToHex(peer.id), peer.address));
   }
 
   /** Stores a token a peer issued us (from a cookie or `new_token`). */
   holdToken(peer: SessionPeer, token: Uint8Array): void {
-    this.heldTokens.set(tokenKey(bytesToHex(peer.id), peer.address), token);
+    this.proofs.holdToken(pairKey(bytesToHex(peer.id), peer.address), token);
   }
 
   /** Issues a token bound to `peer`'s address (Kademlia write tokens reuse this). */
@@ -371,33 +365,16 @@ export class SessionLayer {
     }
     if (envelope.version !== PROTOCOL_VERSION) return stats.drop('undecodable');
     const peer: SessionPeer = { id: senderId, address: from };
-    const key2 = tokenKey(senderHex, from);
-    let validated = (this.validated.peek(key2) ?? 0) > this.options.clock.now();
-    const tokenValid = this.checkToken(envelope.token, from, senderId, key2);
+    const pair = pairKey(senderHex, from);
+    let validated = this.proofs.isValidated(pair);
+    const tokenValid = this.proofs.checkToken(envelope.token, from, senderId, pair);
     if (tokenValid && !validated) {
       validated = true;
-      this.validated.set(key2, this.options.clock.now() + VALIDATION_LIFETIME_MS);
+      this.proofs.markValidated(pair);
     }
-    // Copies: a decoded bytes field is a view into the whole plaintext, which a held token would keep alive.
-    if (envelope.newToken && envelope.newToken.length > 0) this.heldTokens.set(key2, envelope.newToken.slice());
-    if (envelope.cookie?.token && envelope.cookie.token.length > 0) this.heldTokens.set(key2, envelope.cookie.token.slice());
+    if (envelope.newToken && envelope.newToken.length > 0) this.proofs.holdToken(pair, envelope.newToken);
+    if (envelope.cookie?.token && envelope.cookie.token.length > 0) this.proofs.holdToken(pair, envelope.cookie.token);
     this.handler({ envelope, from: peer, fromHex: senderHex, size: data.length, validated, tokenValid });
-  }
-
-  /**
-   * Verifies the token a request echoes. A peer echoes the same token on every request until
-   * it gets a new one, so a token that verified is remembered per (peer, address) until it
-   * expires: the HMAC runs once per token, not once per request.
-   */
-  private checkToken(token: Uint8Array | null | undefined, from: Address, senderId: Uint8Array, key: string): boolean {
-    if (!token || token.length === 0) return false;
-    const now = this.options.clock.now();
-    const known = this.verifiedTokens.peek(key);
-    if (known !== undefined && now < known.until && equalBytes(known.token, token)) return true;
-    const until = this.tokens.verifiedUntil(token, from, senderId);
-    if (until <= now) return false;
-    this.verifiedTokens.set(key, { token: token.slice(), until });
-    return true;
   }
 }
 
@@ -416,14 +393,3 @@ const ANY_SOURCE = '*';
 
 /** Default of {@link SessionLayerOptions.peerIdleMs}. */
 const DEFAULT_PEER_IDLE_MS = 10 * 60_000;
-
-/** How long a proven address stays proven without a fresh token. */
-const VALIDATION_LIFETIME_MS = 10 * 60_000;
-
-/**
- * Key of per-(peer, address) state. Built per datagram, so without formatAddress (IPv6
- * brackets): the port never holds a ':', so the text after the last one always is the port.
- */
-function tokenKey(peerHex: string, address: Address): string {
-  return `${peerHex}@${address.host}:${address.port}`;
-}
