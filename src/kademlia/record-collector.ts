@@ -8,6 +8,7 @@
 import type { CryptoSuite } from '../crypto/types.js';
 import { authorKey, checkRecord, isBoundMutable, isImmutable, supersedes } from './record.js';
 import type { SignedRecord } from './types.js';
+import { equalBytes } from '../util/bytes.js';
 
 /** What the collector checks records against. */
 export interface RecordCollectorOptions {
@@ -43,7 +44,7 @@ export class RecordCollector {
       const author = authorKey(record);
       const known = this.found.get(author);
       // An identical record was verified already; skip the signature check.
-      if (known !== undefined && known.seq === record.seq && known.expiresAt === record.expiresAt && Buffer.compare(known.signature, record.signature) === 0) {
+      if (known !== undefined && known.seq === record.seq && known.expiresAt === record.expiresAt && equalBytes(known.signature, record.signature)) {
         any = true;
         continue;
       }

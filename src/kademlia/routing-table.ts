@@ -304,7 +304,7 @@ export class RoutingTable {
 
   /** Marks the bucket holding `target` as just refreshed (a lookup went there). */
   touch(target: Uint8Array): void {
-    this.setTouched(Math.min(this.bucketIndex(target), BUCKETS - 1), this.options.clock.now());
+    this.touchBucket(this.bucketIndex(target));
   }
 
   /**

@@ -34,12 +34,11 @@ export class AddressProofs {
     private readonly clock: Clock,
     private readonly tokens: TokenIssuer,
     capacity: number,
-    idle: IdleLruOptions<string, never>,
+    idle: Pick<IdleLruOptions<string, unknown>, 'idleMs' | 'now'>,
   ) {
-    const options = { idleMs: idle.idleMs, now: idle.now };
-    this.validated = new IdleLruMap(capacity, options);
-    this.verifiedTokens = new IdleLruMap(capacity, options);
-    this.heldTokens = new IdleLruMap(capacity, options);
+    this.validated = new IdleLruMap(capacity, idle);
+    this.verifiedTokens = new IdleLruMap(capacity, idle);
+    this.heldTokens = new IdleLruMap(capacity, idle);
   }
 
   /** True while the pair `key` ({@link pairKey}) counts as proven. */

@@ -149,7 +149,8 @@ export class ReplayWindow {
     return bits;
   }
 
-  private unseen(index: number, bits: Uint32Array | null = this.bits): boolean {
+  private unseen(index: number): boolean {
+    const bits = this.bits;
     return bits === null || (bits[index >>> 5] & (1 << (index & 31))) === 0;
   }
 
