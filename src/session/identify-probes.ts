@@ -5,7 +5,7 @@
  * unauthenticated, so it costs nothing but a datagram, and the budget keeps that small).
  */
 import type { Address } from '../util/address.js';
-import { formatAddress } from '../util/address.js';
+import { budgetSource, formatAddress } from '../util/address.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { CryptoSuite } from '../crypto/types.js';
 import type { Stats } from '../util/stats.js';
@@ -34,7 +34,7 @@ interface Waiter {
 /** Identify probes sent by this node and answers to other nodes' probes. */
 export class IdentifyProbes {
   private readonly pending = new Map<string, Waiter>();
-  /** Answers per source IP: 20/s, burst 40. */
+  /** Answers per source IP (per port on loopback, see budgetSource): 20/s, burst 40. */
   private readonly limiter: RateLimiter;
 
   constructor(private readonly options: IdentifyProbesOptions) {
@@ -96,7 +96,7 @@ export class IdentifyProbes {
     const { stats } = this.options;
     const nonce = parseIdentifyRequest(data);
     if (!nonce) return stats.drop('malformed');
-    if (!this.limiter.take(from.host)) {
+    if (!this.limiter.take(budgetSource(from))) {
       stats.rateLimited.identify++;
       return stats.drop('rate-limited');
     }

@@ -8,7 +8,7 @@
  *           -> decode -> address validation -> handler.
  * Outbound: encode -> pad first contact -> seal -> size guard -> transport.
  */
-import type { Address } from '../util/address.js';
+import { budgetSource, type Address } from '../util/address.js';
 import type { Clock } from '../util/clock.js';
 import type { CryptoSuite, KeyPair } from '../crypto/types.js';
 import type { Transport } from '../transport/types.js';
@@ -79,7 +79,7 @@ export interface SessionLayerOptions {
    * kept apart, so its old datagrams stay refused. Default 10 minutes.
    */
   peerIdleMs?: number;
-  /** First-contact key agreements allowed per source IP per second. Default 50 (burst 100). */
+  /** First-contact key agreements allowed per source IP (per port on loopback) per second. Default 50 (burst 100). */
   newPeersPerSecond?: number;
   /** Where exceptions caught on the receive path are reported (once per kind). Default: silent unless `MCC_LOG`. */
   logger?: Logger;
@@ -328,11 +328,11 @@ export class SessionLayer {
     if (sealed !== undefined) replay = sealed;
     if (replay && !replay.check(bootId, counter)) return stats.drop('replayed');
     // Deriving a key for an unknown sender costs an X25519: budget it per source IP and in
-    // total (spoofed sources defeat a per-IP budget alone).
+    // total (spoofed sources defeat a per-IP budget alone); per port on loopback (budgetSource).
     let key = cached?.key;
     const known = key !== undefined;
     if (key === undefined) {
-      if (!this.newPeerLimiter.take(from.host) || !this.globalKeyLimiter.take(ANY_SOURCE)) {
+      if (!this.newPeerLimiter.take(budgetSource(from)) || !this.globalKeyLimiter.take(ANY_SOURCE)) {
         stats.rateLimited.keyAgreement++;
         return stats.drop('rate-limited');
       }

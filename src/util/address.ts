@@ -45,3 +45,19 @@ export function isIpLiteral(host: string): boolean {
 export function sameAddress(a: Address, b: Address): boolean {
   return a.port === b.port && a.host === b.host;
 }
+
+/** True for loopback hosts: 127.0.0.0/8, `::1` and IPv4-mapped 127.x. */
+export function isLoopbackHost(host: string): boolean {
+  return host.startsWith('127.') || host === '::1' || host.toLowerCase().startsWith('::ffff:127.');
+}
+
+/**
+ * The key a per-source budget counts a datagram under: the source IP, except on loopback,
+ * where every node of the machine shares one IP and a datagram cannot come from outside the
+ * machine (the kernel drops 127/8 and ::1 sources arriving on other interfaces). There the
+ * budget counts each port on its own, so a hundred local nodes joining at once are not
+ * throttled as one source, while one port flooding is still held to the budget.
+ */
+export function budgetSource(from: Address): string {
+  return isLoopbackHost(from.host) ? formatAddress(from) : from.host;
+}
