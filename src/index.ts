@@ -7,7 +7,7 @@
 export { MccNode } from './node/node.js';
 export type { MccNodeOptions, MccNodeEvents, PingResult, PeerInfo, MccDht } from './node/node.js';
 export type { RegisterServiceOptions, StreamHandler } from './node/service-targets.js';
-export type { ConnectOptions } from './node/tunnel-service.js';
+export type { ConnectOptions } from './node/tunnel-service-types.js';
 export type { ForwardOptions, Forward, ForwardEvents } from './node/forward.js';
 export type { ServiceInfo, ForwardInfo, TunnelInfo, LookupInfo, ModuleStats } from './node/introspection.js';
 export type { TunnelConfig } from './tunnel/config.js';

@@ -2,83 +2,23 @@
  * One node's Kademlia DHT: routing-table upkeep, the server side of the four RPCs,
  * iterative lookups, and timers for bucket refresh, expiry, author republish and holder
  * refresh. Network-agnostic: outgoing RPCs go through {@link KadNetwork}, time through the
- * injected {@link Clock}; the node calls `observe` and the `handle*` methods for inbound
+ * injected `Clock`; the node calls `observe` and the `handle*` methods for inbound
  * authenticated messages. Value put/get lives in `dht.ts` (class `Dht`) on top of this class.
  */
 import { subnetGroup } from './subnet.js';
-import type { CryptoSuite } from '../crypto/types.js';
 import { MccError, invalidArgument } from '../errors.js';
 import { bytesToHex } from '../util/bytes.js';
-import type { Clock, TimerHandle } from '../util/clock.js';
+import type { TimerHandle } from '../util/clock.js';
 import { LruMap } from '../util/lru.js';
 import { deadline, linkedController, type Deadline } from './deadline.js';
 import { Positions, isId, randomPositionInBucket, sameId } from './keyspace.js';
-import { iterativeLookup, validContact, type LookupParams, type LookupResult, type QueryAnswer } from './lookup.js';
+import { iterativeLookup, validContact, type LookupResult, type QueryAnswer } from './lookup.js';
 import { RoutingTable, type ContactEncoder, type TableEntry } from './routing-table.js';
 import { snapshotTable, type RoutingSnapshot } from './snapshot.js';
-import { RecordStore, type RecordStoreOptions } from './storage.js';
-import {
-  ID_LENGTH,
-  type Contact,
-  type FindNodeResult,
-  type FindValueResult,
-  type KadNetwork,
-  type ObserveOptions,
-  type SignedRecord,
-  type StoreResult,
-} from './types.js';
+import { RecordStore } from './storage.js';
+import { ID_LENGTH, type Contact, type FindNodeResult, type FindValueResult, type ObserveOptions, type SignedRecord, type StoreResult } from './types.js';
 import { WriteTokens } from './write-tokens.js';
-
-/** Options of a {@link DhtCore}. Only `id`, `suite`, `clock` and `network` are required. */
-export interface DhtOptions {
-  /** Our node ID (Ed25519 public key). */
-  id: Uint8Array;
-  suite: CryptoSuite;
-  clock: Clock;
-  network: KadNetwork;
-  /** Wall-clock ms since the epoch, for record expiry. Default `Date.now` (inject a virtual one in simulations). */
-  wallClock?: () => number;
-  /** Client mode: we query but ask others not to add us (we are not reachable). Default false. */
-  clientMode?: boolean;
-  /** Bucket size and replication factor. Default 20. */
-  k?: number;
-  /** Size multipliers of the first (widest-range) buckets; default [8, 4, 2] (see RoutingTable.capacity). */
-  wideBuckets?: readonly number[];
-  /** Lookup tuning (alpha, caps, timeouts). */
-  lookup?: LookupParams;
-  /** Storage limits (see {@link RecordStoreOptions}). */
-  storage?: Omit<RecordStoreOptions, 'suite' | 'wallClock'>;
-  /** Refresh a bucket that no lookup, new contact or message from its contacts touched for this long, ms. Default 60 min (the Kademlia paper's tRefresh). */
-  bucketRefreshMs?: number;
-  /** Period of the maintenance tick (expiry sweep, refresh, republish), ms. Default 60 s. */
-  maintenanceMs?: number;
-  /** Deadline of a liveness ping or STORE, ms. Default 2,000. */
-  rpcTimeoutMs?: number;
-  /** After the join lookup, also refresh the non-full buckets farther out (Kademlia's join). Default true. */
-  refreshOnJoin?: boolean;
-  /**
-   * Most buckets the join refreshes, nearest first from our closest neighbour's bucket
-   * outward. Default 1. The far buckets (half, a quarter, ... of the network) fill by
-   * themselves from the traffic of others' lookups and from maintenance refresh. Each
-   * refresh is a lookup of ~20 requests: on the simulator (N = 1,000-3,000, real joins) 3
-   * refreshes cost 92-96 requests per join against 53-56 with 1, for the same lookup round
-   * trips and at most one more message per later lookup.
-   */
-  joinRefreshBuckets?: number;
-  /** Most routing-table contacts told when this node switches to client mode. Default 2k. */
-  clientModeAnnounce?: number;
-}
-
-/** Counters for diagnostics and tests. */
-export interface DhtStats {
-  lookups: number;
-  queries: number;
-  storesReceived: number;
-  storesRejected: number;
-  malformedContacts: number;
-  /** Records handed to nodes that joined near keys held here (see handoff.ts). */
-  recordsHandedOff: number;
-}
+import type { DhtOptions, DhtStats } from './dht-options.js';
 
 /** Client-mode peers remembered (see DhtCore.observe). */
 const CLIENT_MODE_MEMORY = 1024;

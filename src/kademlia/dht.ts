@@ -8,7 +8,8 @@
 import type { KeyPair } from '../crypto/types.js';
 import { MccError, invalidArgument, throwIfAborted } from '../errors.js';
 import { bytesToHex } from '../util/bytes.js';
-import { DhtCore, type DhtOptions } from './dht-core.js';
+import { DhtCore } from './dht-core.js';
+import type { DhtOptions } from './dht-options.js';
 import { RecordHandoff } from './handoff.js';
 import { RecordCollector } from './record-collector.js';
 import { Slots, fetchRemainingPages, type PagedHolder, type PagingParams } from './paging.js';

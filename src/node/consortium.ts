@@ -23,7 +23,7 @@ import type { TunnelDriver } from '../tunnel/driver.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { bytesToHex } from '../util/bytes.js';
-import type { TunnelAdmission } from './tunnel-service.js';
+import type { TunnelAdmission } from './tunnel-service-types.js';
 import type { RpcLayer } from '../session/rpc.js';
 import { PolicyGate, type ConsortiumPolicy } from './consortium-policy.js';
 import { OrganisationQuotas, type OrganisationLimitStats } from './consortium-limits.js';

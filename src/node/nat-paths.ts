@@ -30,7 +30,7 @@ import type { OpeningCircuit } from '../nat/relay-client.js';
 import type { NatPeer } from '../nat/types.js';
 import type { PunchResult } from '../nat/holepunch.js';
 import { circuitIdOf, isVirtualAddress } from '../nat/relay-packet.js';
-import type { TunnelPath, TunnelPaths } from './tunnel-service.js';
+import type { TunnelPath, TunnelPaths } from './tunnel-service-types.js';
 
 /** What {@link NatPaths} needs from the node. */
 export interface NatPathsContext {

@@ -31,7 +31,8 @@ import { resolveConsortiumOptions, type ConsortiumStats, type NodeConsortium } f
 import { serviceTarget, type RegisterServiceOptions, type ServiceTarget } from './service-targets.js';
 import { inactiveLanStats, type NodeLan, type NodeLanStats } from './lan.js';
 import { openDataDir, type DataDir, type SavedNodeState } from './persistence.js';
-import type { TunnelService, ConnectOptions } from './tunnel-service.js';
+import type { TunnelService } from './tunnel-service.js';
+import type { ConnectOptions } from './tunnel-service-types.js';
 import type { Forward, ForwardOptions } from './forward.js';
 import type { NatStatus, NodeNat } from './nat.js';
 import { PeerTable, peerList } from './peers.js';
