@@ -69,7 +69,7 @@ export class ReplayWindow {
     const c = toBigInt(counter);
     const top = this.bigTop ?? BigInt(this.top);
     if (c > top) return c <= MAX_COUNTER;
-    if (c < 0n || top - c >= WINDOW) return false;
+    if (c < 0n || top - c >= WINDOW || this.belowFloor(c)) return false;
     // Here the top is a bigint, so the bitmap exists (accepting one allocated it).
     return this.unseen(Number(c & INDEX_MASK));
   }
@@ -109,9 +109,14 @@ export class ReplayWindow {
       if (c <= MAX_SAFE) this.top = Number(c);
       else this.bigTop = c;
     } else {
-      if (c < 0n || top - c >= WINDOW) return false;
+      if (c < 0n || top - c >= WINDOW || this.belowFloor(c)) return false;
     }
     return this.mark(Number(c & INDEX_MASK), bits);
+  }
+
+  /** True when a sealed window refuses `c` (the bigint path: a top past 2^53 after the seal). */
+  private belowFloor(c: bigint): boolean {
+    return this.floor >= 0 && c <= BigInt(this.floor);
   }
 
   /** Forgets everything (a new sender boot). */

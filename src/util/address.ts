@@ -54,7 +54,9 @@ export function isLoopbackHost(host: string): boolean {
 /**
  * The key a per-source budget counts a datagram under: the source IP, except on loopback,
  * where every node of the machine shares one IP and a datagram cannot come from outside the
- * machine (the kernel drops 127/8 and ::1 sources arriving on other interfaces). There the
+ * machine (Linux drops 127/8 and ::1 sources arriving on other interfaces unless
+ * `route_localnet` is set; a local forwarder such as `socat` can still make remote clients look
+ * local, and then buys them only separate per-port buckets; key agreements stay under the global cap). There the
  * budget counts each port on its own, so a hundred local nodes joining at once are not
  * throttled as one source, while one port flooding is still held to the budget.
  */

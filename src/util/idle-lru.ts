@@ -7,8 +7,12 @@
  * Two generations instead of a timestamp per entry: entries live in `current`; every
  * `idleMs` the current generation becomes the previous one and the previous one is dropped.
  * A read of an entry in the previous generation moves it back into the current one, so an
- * entry is dropped between `idleMs` and `2 * idleMs` after its last use. Rotation runs when
- * due on `get` and `set`, so no timer is needed; `peek` and `has` neither rotate nor refresh.
+ * entry is dropped no sooner than `idleMs` after its last use, and about `2 * idleMs` after
+ * it while the map is in use (rotation runs when due on `get` and `set`, so no timer is
+ * needed, and a map nobody touches keeps its entries until the next call). `peek` and `has`
+ * neither rotate nor refresh. Eviction for room takes the previous generation first and,
+ * within a generation, the entry inserted first: a read does not reorder the current
+ * generation (that would cost a delete and a set per datagram on the session's hot path).
  */
 export interface IdleLruOptions<K, V> {
   /** Entries unused for this long (and at most twice it) are dropped. */

@@ -228,3 +228,36 @@ test('matches a plain set-based model on random sequences (list, switch and bitm
     }
   }
 });
+
+test('seal: the list or bitmap goes, every counter up to the highest stays refused, newer ones are accepted', () => {
+  for (const seen of [3, 100]) {
+    const window = new ReplayWindow();
+    for (let c = 1; c <= seen; c++) assert.ok(window.accept(c));
+    assert.ok(!window.accept(seen - 1));
+    window.seal();
+    assert.equal(window.highest, BigInt(seen));
+    for (const c of [0, 1, seen - 1, seen]) {
+      assert.ok(!window.check(c), `check ${c} after seal`);
+      assert.ok(!window.accept(c), `accept ${c} after seal`);
+    }
+    assert.ok(window.check(seen + 2));
+    assert.ok(window.accept(seen + 2));
+    assert.ok(window.accept(seen + 1), 'a counter above the floor, reordered, is still accepted once');
+    assert.ok(!window.accept(seen + 1));
+    assert.ok(!window.accept(seen), 'the floor holds after new counters');
+  }
+});
+
+test('seal holds when a later counter takes the window past 2^53 (the bigint path)', () => {
+  const near = 2 ** 53 - 10;
+  const window = new ReplayWindow();
+  for (let c = near - 5; c <= near; c++) assert.ok(window.accept(c));
+  window.seal();
+  assert.ok(window.accept(2n ** 53n + 5n), 'past 2^53: the bigint path');
+  for (let c = near - 5; c <= near; c++) {
+    assert.ok(!window.check(BigInt(c)), `check ${c}`);
+    assert.ok(!window.accept(BigInt(c)), `accept ${c}`);
+  }
+  assert.ok(window.accept(BigInt(near + 1)), 'above the floor and inside the window: accepted once');
+  assert.ok(!window.accept(BigInt(near + 1)));
+});
