@@ -76,6 +76,10 @@ export interface LanDiscoveryOptions extends LanOptions {
   onPeer(announcement: Announcement, address: Address): void;
 }
 
+/** Attempts and first pause of re-opening an IPv6 interface that failed at start (then doubling). */
+const OPEN6_ATTEMPTS = 5;
+const OPEN6_FIRST_RETRY_MS = 500;
+
 /** Announces a node on its LAN interfaces and reports the nodes it hears. */
 export class LanDiscovery {
   private readonly counters: LanStats;
@@ -85,6 +89,7 @@ export class LanDiscovery {
   private readonly senders: { socket: dgram.Socket; group: string }[] = [];
   private timer: TimerHandle | undefined;
   private replyTimer: TimerHandle | undefined;
+  private retryTimer: TimerHandle | undefined;
   private closed = false;
   /** Latest announcement time per node ID: older or repeated ones (one per interface, replays) are dropped. */
   private readonly latest = new LruMap<string, number>(1024);
@@ -129,9 +134,10 @@ export class LanDiscovery {
     if (this.options.interfaces.length === 0) return;
     const v4 = this.options.interfaces.filter((lan) => lan.family === 4);
     if (v4.length > 0) await this.open4(v4);
+    const failed: LanInterface[] = [];
     for (const lan of this.options.interfaces) {
       if (this.closed) break; // stop() ran during a bind: it closed what existed then
-      if (lan.family === 6) await this.open6(lan);
+      if (lan.family === 6 && !(await this.open6(lan))) failed.push(lan);
     }
     if (this.closed) {
       await this.stop(); // the sockets opened after stop() began
@@ -140,6 +146,36 @@ export class LanDiscovery {
     this.counters.active = this.senders.length > 0;
     this.announce(true);
     this.scheduleNext();
+    if (failed.length > 0) this.retry6(failed, 1);
+  }
+
+  /**
+   * Tries the IPv6 interfaces that could not be opened again, after 0.5, 1, 2, 4 and 8 s: a
+   * node started right after its link came up can find the address still settling (duplicate
+   * address detection) or the link's multicast not ready, and would otherwise stay silent there
+   * for its whole life. Announces (asking for answers) as soon as one opens.
+   */
+  private retry6(interfaces: LanInterface[], attempt: number): void {
+    if (this.closed || attempt > OPEN6_ATTEMPTS) return;
+    this.retryTimer = this.options.clock.setTimeout(
+      () => {
+        this.retryTimer = undefined;
+        void (async () => {
+          const failed: LanInterface[] = [];
+          for (const lan of interfaces) {
+            if (this.closed) return;
+            if (!(await this.open6(lan))) failed.push(lan);
+          }
+          if (this.closed) return void (await this.stop());
+          if (failed.length < interfaces.length) {
+            this.counters.active = true;
+            this.announce(true);
+          }
+          if (failed.length > 0) this.retry6(failed, attempt + 1);
+        })().catch((error: Error) => this.options.logger.debug(`lan: IPv6 retry failed: ${error.message}`));
+      },
+      OPEN6_FIRST_RETRY_MS * 2 ** (attempt - 1),
+    );
   }
 
   private socket(type: 'udp4' | 'udp6', what: string, reuseAddr = false): dgram.Socket {
@@ -180,7 +216,7 @@ export class LanDiscovery {
    * and a node bound to one address would be pinged at another. A failure skips the interface
    * (an address still in duplicate address detection cannot be bound yet).
    */
-  private async open6(lan: LanInterface): Promise<void> {
+  private async open6(lan: LanInterface): Promise<boolean> {
     const group = `${this.group6}%${lan.name}`;
     const receiver = this.socket('udp6', `receive (${lan.name})`, true);
     const sender = this.socket('udp6', `send (${lan.name})`);
@@ -199,10 +235,11 @@ export class LanDiscovery {
         if (at >= 0) this.sockets.splice(at, 1); // else stop() took it already
       }
       await Promise.all([receiver, sender].map(closeSocket));
-      return;
+      return false;
     }
     this.senders.push({ socket: sender, group });
     this.counters.addresses.push(lan.address);
+    return true;
   }
 
   /** Closes the sockets and timers; safe to call again, and while start() is under way. */
@@ -211,7 +248,8 @@ export class LanDiscovery {
     this.counters.active = false;
     if (this.timer) this.options.clock.clearTimeout(this.timer);
     if (this.replyTimer) this.options.clock.clearTimeout(this.replyTimer);
-    this.timer = this.replyTimer = undefined;
+    if (this.retryTimer) this.options.clock.clearTimeout(this.retryTimer);
+    this.timer = this.replyTimer = this.retryTimer = undefined;
     this.senders.length = 0;
     await Promise.all(this.sockets.splice(0).map(closeSocket));
   }
