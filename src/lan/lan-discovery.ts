@@ -163,10 +163,10 @@ export class LanDiscovery {
         void (async () => {
           const failed: LanInterface[] = [];
           for (const lan of interfaces) {
-            if (this.closed) return;
+            if (this.closed) break;
             if (!(await this.open6(lan))) failed.push(lan);
           }
-          if (this.closed) return void (await this.stop());
+          if (this.closed) return void (await this.stop()); // sockets opened while stop() ran
           if (failed.length < interfaces.length) {
             this.counters.active = true;
             this.announce(true);
